@@ -1,0 +1,35 @@
+# Quick start: `make run` (install + launch the TUI) and `make test` (install + run the suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install screenshots bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch goes first and pinned: a CPU build of 2.13.0 lies on this machine's disk,
+# while an unpinned torch (pulled in by sentence-transformers) is a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/compass-tui
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+screenshots: $(STAMP)
+	$(BIN)/python -m compass_tui.app.screenshots screenshots
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all
+
+clean-venv:
+	rm -rf $(VENV)

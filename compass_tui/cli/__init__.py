@@ -1,0 +1,76 @@
+"""The `compass-tui` command. With no command it opens the TUI; every TUI action has a command here too."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from compass_tui import __version__
+from compass_tui.cli.context import Context
+from compass_tui.errors import InputError
+
+EXIT_BAD_INPUT = 2
+_COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "serve")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="compass-tui",
+        description="A terminal workbench for evaluating LLM companion agents on ComPASS. "
+                    "Run without a command to open the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"compass-tui {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where runs and scores live (default: $COMPASS_TUI_HOME or the user data dir)")
+    parser.add_argument("--tool-data", type=Path, help="tool data folder, ours or a ComPASS checkout's toolenv/")
+    parser.add_argument("--embedding-model", help="path of a local sentence-transformers model for semantic search")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        module = __import__(f"compass_tui.cli.{name}", fromlist=["add_parser"])
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(args.data_dir, args.tool_data, args.embedding_model)
+    try:
+        if args.command is None:
+            return _open_tui(ctx)
+        return args.handler(args, ctx) or 0
+    except InputError as error:
+        print(f"compass-tui: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("compass-tui: interrupted; everything saved so far is kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug: one line for the user, the traceback in a log file
+        log = _write_crash_log(ctx)
+        print(f"compass-tui: internal error: {type(error).__name__}: {error} (details in {log})", file=sys.stderr)
+        return 1
+
+
+def _open_tui(ctx: Context) -> int:
+    from compass_tui.app.app import run_app
+
+    return run_app(ctx)
+
+
+def _write_crash_log(ctx: Context) -> Path:
+    try:
+        log_dir = ctx.data_dir / "logs"
+    except Exception:
+        log_dir = Path.cwd()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / "crash.log"
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(traceback.format_exc() + "\n")
+    return log
+
+
+if __name__ == "__main__":
+    sys.exit(main())

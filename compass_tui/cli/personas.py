@@ -1,0 +1,123 @@
+"""`compass-tui personas ...`"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compass_tui.cli.context import Context
+from compass_tui.cli.output import console, emit, print_table
+from compass_tui.compass_format import load_compass_file
+from compass_tui.errors import InputError
+from compass_tui.jsonio import load_json
+from compass_tui.persona import Persona, persona_from_dict, persona_to_dict
+from compass_tui.vocab import SCENARIO_BY_KEY
+
+
+def add_parser(commands) -> None:
+    personas = commands.add_parser("personas", help="list, show, import, export and validate personas")
+    sub = personas.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = sub.add_parser("list", help="list bundled, imported and authored personas")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--filter", default="", help="only personas whose id or name contains this text")
+    listing.set_defaults(handler=list_personas)
+
+    show = sub.add_parser("show", help="show one persona, with its parsed preferences")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=show_persona)
+
+    importing = sub.add_parser("import", help="import a ComPASS-Bench persona file (test_set_correct_form.json)")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--json", action="store_true", help="print JSON")
+    importing.set_defaults(handler=import_personas)
+
+    export = sub.add_parser("export", help="write personas in the ComPASS-Bench format")
+    export.add_argument("dest", type=Path, help="a .json file, or a directory (gets test_set_correct_form.json)")
+    export.add_argument("--personas", default="all", help="selector: ids, globs, all|bundled|imported|authored")
+    export.set_defaults(handler=export_personas)
+
+    validate = sub.add_parser("validate", help="check a persona file (ours or ComPASS's) without importing it")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--json", action="store_true", help="print JSON")
+    validate.set_defaults(handler=validate_file)
+
+
+def list_personas(args, ctx: Context) -> int:
+    wanted = args.filter.lower()
+    entries = [entry for entry in ctx.library.entries()
+               if wanted in entry.id.lower() or wanted in entry.name.lower()]
+    summaries = [entry.summary() for entry in entries]
+
+    def render(rows):
+        print_table(f"{len(rows)} personas", ["id", "kind", "name", "age", "career", "notes"],
+                    [(r["id"], r["kind"], r.get("name", ""), r.get("age", ""), r.get("career", ""),
+                      r.get("error") or "; ".join(r.get("warnings", []))) for r in rows])
+
+    emit(args, summaries, render)
+    return 0
+
+
+def show_persona(args, ctx: Context) -> int:
+    entry = ctx.library.get_entry(args.id)
+    if entry.persona is None:
+        raise entry.error
+    persona = entry.persona
+    data = persona_to_dict(persona) | {"kind": entry.kind, "path": str(entry.path), "warnings": persona.warnings()}
+    emit(args, data, lambda _: _render_persona(persona))
+    return 0
+
+
+def _render_persona(persona: Persona) -> None:
+    d = persona.demographic
+    console.print(f"[bold]{persona.display_name}[/] ({persona.id}) · {d.age} · {d.gender} · {d.career}")
+    console.print(persona.personality_description)
+    rows = []
+    for key, preference in persona.tool_preferences.items():
+        rows.append((SCENARIO_BY_KEY[key].label, ", ".join(preference.liked), ", ".join(preference.disliked),
+                     ", ".join(preference.ambiguous)))
+    print_table("Tool preferences", ["scenario", "liked", "disliked", "unclear"], rows)
+    print_table("Situations", ["#", "type", "emotion", "utterance"],
+                [(i + 1, SCENARIO_BY_KEY[s.scenario_type].label if s.scenario_type else "?", s.emotion, s.utterance)
+                 for i, s in enumerate(persona.situations)])
+    for warning in persona.warnings():
+        console.print(f"[yellow]note:[/] {warning}")
+
+
+def import_personas(args, ctx: Context) -> int:
+    result = ctx.library.import_compass(args.file)
+    data = {"added": result.added, "unchanged": result.unchanged, "kept_edited": result.kept_edited}
+
+    def render(_):
+        console.print(f"Imported {args.file}: {len(result.added)} added, {len(result.unchanged)} unchanged, "
+                      f"{len(result.kept_edited)} kept (edited here; delete them to re-import).")
+
+    emit(args, data, render)
+    return 0
+
+
+def export_personas(args, ctx: Context) -> int:
+    written = ctx.library.export_compass(args.dest, args.personas)
+    console.print(f"Wrote {written}")
+    return 0
+
+
+def validate_file(args, ctx: Context) -> int:
+    data = load_json(args.file)
+    if isinstance(data, dict) and ("situations" in data or "format" in data):
+        personas = [persona_from_dict(data, source=args.file)]
+    elif isinstance(data, dict) and data and all(isinstance(v, dict) and "demographic" in v for v in data.values()):
+        personas = load_compass_file(args.file)
+    else:
+        raise InputError(args.file, None, "neither a compass-tui persona nor a ComPASS persona file")
+    report = {"file": str(args.file), "personas": len(personas),
+              "warnings": {p.id: p.warnings() for p in personas if p.warnings()}}
+
+    def render(_):
+        console.print(f"{args.file}: valid, {len(personas)} persona(s)")
+        for persona_id, notes in report["warnings"].items():
+            for note in notes:
+                console.print(f"[yellow]note:[/] {persona_id}: {note}")
+
+    emit(args, report, render)
+    return 0

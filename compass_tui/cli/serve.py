@@ -1,0 +1,5 @@
+"""`compass-tui serve ...` (under construction)."""
+
+
+def add_parser(commands) -> None:
+    pass

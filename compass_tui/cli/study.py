@@ -1,0 +1,5 @@
+"""`compass-tui study ...` (under construction)."""
+
+
+def add_parser(commands) -> None:
+    pass

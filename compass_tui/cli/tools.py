@@ -1,0 +1,5 @@
+"""`compass-tui tools ...` (under construction)."""
+
+
+def add_parser(commands) -> None:
+    pass

@@ -1,0 +1,124 @@
+"""Strict JSON in, durable JSON out.
+
+Reading rejects what Python's json module lets through but a store must never hold:
+NaN and infinities, and strings with lone surrogates. Writing is atomic: a temp file
+is fsynced, renamed over the target, and the directory is fsynced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from compass_tui.errors import InputError, field_path
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+
+class _NonFinite:
+    def __init__(self, token: str):
+        self.token = token
+
+
+def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
+    """Parse a JSON file strictly, or raise InputError naming the file, field and line."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(path, None, "no such file") from None
+    except OSError as error:
+        raise InputError(path, None, f"cannot read: {error.strerror}") from None
+    if size > max_bytes:
+        raise InputError(path, None, f"file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(path, None, f"cannot read: {error.strerror}") from None
+    return loads_strict(raw, source=path)
+
+
+def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InputError(source, None, f"not UTF-8 text (byte {error.start})") from None
+    try:
+        data = json.loads(raw, parse_constant=_NonFinite)
+    except json.JSONDecodeError as error:
+        raise InputError(source, None, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
+    except RecursionError:
+        raise InputError(source, None, "invalid JSON: nested too deeply") from None
+    check_clean(data, source=source)
+    return data
+
+
+def check_clean(data: Any, *, source: str | Path | None = None, path: tuple = ()) -> None:
+    """Raise InputError at the first non-finite number or lone surrogate in `data`."""
+    stack: list[tuple[tuple, Any]] = [(path, data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key, source, where, is_key=True)
+                stack.append((where + (key,), item))
+        elif isinstance(value, list):
+            stack.extend((where + (index,), item) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(value, source, where)
+        elif isinstance(value, _NonFinite):
+            raise InputError(source, field_path(where) or None, f"{value.token} is not a valid number")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InputError(source, field_path(where) or None, "number is out of range (infinite)")
+
+
+def _check_text(text: str, source, where: tuple, is_key: bool = False) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        what = "key" if is_key else "text"
+        raise InputError(source, field_path(where) or None,
+                         f"{what} holds a lone surrogate (\\u{ord(text[error.start]):04x}) at character {error.start}") from None
+
+
+def dumps(data: Any, *, indent: int | None = 2) -> str:
+    """Serialise strictly: NaN or a lone surrogate raises ValueError instead of writing bad JSON."""
+    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` to `path` so that a crash leaves either the old file or the new one, whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoded = text.encode("utf-8")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(encoded)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_directory(path.parent)
+
+
+def atomic_write_json(path: str | Path, data: Any, *, indent: int | None = 2) -> None:
+    atomic_write_text(path, dumps(data, indent=indent) + "\n")
+
+
+def fsync_directory(directory: str | Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
