@@ -1,0 +1,148 @@
+"""Ranking catalogue items against a query: by embedding when a model loads, else lexically.
+
+Corpus embeddings are computed once and cached on disk under a key made of the corpus texts
+and the model's fingerprint. Query embeddings are kept in a small LRU cache. If no model
+loads, every index falls back to TF-IDF and `SearchEngine.status` says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from compass_tui.tools.embeddings import Embedder, EmbeddingUnavailable
+
+SEARCH_MODES = ("auto", "embedding", "lexical")
+
+
+@dataclass
+class SearchStatus:
+    mode: str  # "embedding" | "lexical" | "not loaded"
+    detail: str
+
+
+class LexicalIndex:
+    def __init__(self, texts: list[str]):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
+        self._matrix = self._vectorizer.fit_transform(texts)
+
+    def scores(self, query: str) -> np.ndarray:
+        vector = self._vectorizer.transform([query])
+        return (self._matrix @ vector.T).toarray().ravel()
+
+
+class SearchEngine:
+    """Shared by all retrieval tools: one embedder, one cache dir, one mode."""
+
+    def __init__(self, embedder: Embedder | None, cache_dir: Path | None, mode: str = "auto"):
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.mode = mode if embedder is not None else "lexical"
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.fallback_reason: str | None = None if embedder is not None else "no embedding model configured"
+
+    @property
+    def status(self) -> SearchStatus:
+        if self.mode == "lexical":
+            reason = self.fallback_reason or "lexical search chosen"
+            return SearchStatus("lexical", f"lexical search (TF-IDF): {reason}")
+        if self.embedder is not None and self.embedder.loaded:
+            return SearchStatus("embedding", f"semantic search with {self.embedder.model_id}")
+        return SearchStatus("not loaded", f"semantic search with {self.embedder.model_id} (loads on first search)")
+
+    def index(self, name: str, texts: list[str]) -> CatalogueIndex:
+        return CatalogueIndex(self, name, texts)
+
+    def use_embeddings(self) -> bool:
+        if self.mode == "lexical" or self.embedder is None:
+            return False
+        try:
+            self.embedder.load()
+        except EmbeddingUnavailable as error:
+            if self.mode == "embedding":
+                raise
+            self.mode = "lexical"
+            self.fallback_reason = f"no embedding model loaded ({error})"
+            return False
+        return True
+
+    def encode_query(self, query: str) -> np.ndarray:
+        with self._lock:
+            cached = self._query_cache.get(query)
+            if cached is not None:
+                self._query_cache.move_to_end(query)
+                return cached
+        vector = self.embedder.encode([query])[0]
+        with self._lock:
+            self._query_cache[query] = vector
+            if len(self._query_cache) > 2048:
+                self._query_cache.popitem(last=False)
+        return vector
+
+    def corpus_vectors(self, name: str, texts: list[str]) -> np.ndarray:
+        key = hashlib.sha256(("\x1f".join(texts) + "\x1e" + self.embedder.fingerprint()).encode()).hexdigest()[:24]
+        path = self.cache_dir / "embeddings" / f"{name}-{key}.npy" if self.cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                vectors = np.load(path)
+                if vectors.shape[0] == len(texts):
+                    return vectors
+            except (OSError, ValueError):
+                pass
+        vectors = self.embedder.encode(texts)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = path.with_suffix(".tmp.npy")
+            np.save(temp, vectors)
+            temp.replace(path)
+        return vectors
+
+
+class CatalogueIndex:
+    """Scores for every item of one catalogue; built lazily on the first search."""
+
+    def __init__(self, engine: SearchEngine, name: str, texts: list[str]):
+        self.engine = engine
+        self.name = name
+        self.texts = texts
+        self._lock = threading.Lock()
+        self._vectors: np.ndarray | None = None
+        self._lexical: LexicalIndex | None = None
+
+    def build(self) -> str:
+        """Prepare the index now (for warm-up); returns the mode used."""
+        with self._lock:
+            if self.engine.use_embeddings():
+                if self._vectors is None:
+                    self._vectors = self.engine.corpus_vectors(self.name, self.texts)
+                return "embedding"
+            if self._lexical is None:
+                self._lexical = LexicalIndex(self.texts)
+            return "lexical"
+
+    def scores(self, query: str) -> tuple[np.ndarray, str]:
+        mode = self.build()
+        if not query.strip():
+            return np.zeros(len(self.texts), dtype=np.float32), mode
+        if mode == "embedding":
+            return self._vectors @ self.engine.encode_query(query), mode
+        return self._lexical.scores(query), mode
+
+    def top(self, query: str, k: int, candidates: list[int] | None = None,
+            boost: np.ndarray | None = None) -> tuple[list[tuple[int, float]], str]:
+        scores, mode = self.scores(query)
+        if boost is not None:
+            scores = scores + boost
+        pool = np.arange(len(self.texts)) if candidates is None else np.asarray(candidates, dtype=int)
+        if pool.size == 0:
+            return [], mode
+        chosen = pool[np.argsort(-scores[pool], kind="stable")[:k]]
+        return [(int(i), float(scores[i])) for i in chosen], mode
