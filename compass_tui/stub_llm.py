@@ -105,11 +105,6 @@ class StubLLM:
         with self._lock:
             self._scripts.setdefault(model, deque()).extend(replies)
 
-    def requests_for(self, model: str) -> list[dict]:
-        model = model.removeprefix("openai/")
-        with self._lock:
-            return [body for body in self.requests if body.get("model") == model]
-
     def start(self) -> StubLLM:
         if self._thread is not None:
             raise RuntimeError("StubLLM already started")

@@ -43,3 +43,13 @@ class Context:
     def embedding_model(self) -> str | None:
         chosen = self._embedding_override or self.settings.embedding_model
         return str(chosen) if chosen else None
+
+    def tool_environment(self, search_mode: str = "auto"):
+        from compass_tui.tools.environment import ToolEnvironment
+
+        tool_model = None
+        if self.settings.tool_model:
+            tool_model = self.settings.model(self.settings.tool_model)
+        return ToolEnvironment.create(self.store, tool_data=self.tool_data_dir, embedding_model=self.embedding_model,
+                                      search_mode=search_mode, cache_dir=paths.cache_dir(), tool_model=tool_model,
+                                      tool_model_name=self.settings.tool_model)

@@ -78,7 +78,7 @@ def offline_roleplay(params: dict[str, Any]) -> str:
     style = (params.get("style") or "warm").lower()
     said = params["user_input"].strip().rstrip(".!?")
     where = f" from {params['ip']}" if params.get("ip") else ""
-    return (f"[{name}{where}, as your {relationship}, in a {style} voice] {user_name}, I heard you: "
+    return (f"[{name}{where}, as your {relationship}, in a {style} voice] {greeting}I heard you: "
             f"\u201c{said}.\u201d That matters to me. Tell me the part that weighs on you most, and we will look "
             f"at it together, one piece at a time.")
 

@@ -1,0 +1,417 @@
+"""The one place that talks to litellm: an async chat completion that retries, classifies and redacts.
+
+litellm takes seconds to import, so it is imported on first use by `import_litellm()`, never when this
+module is imported. Every failure surfaces as one `LLMError` whose message is a single redacted line;
+API keys never reach error messages or the `raw` response we hand back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from compass_tui.config import ModelConfig
+
+ErrorKind = Literal["auth", "rate_limit", "timeout", "server", "bad_request", "connection", "empty",
+                    "not_found", "other"]
+
+REDACTED = "[REDACTED]"
+NO_KEY_PLACEHOLDER = "sk-none"  # OpenAI-compatible servers that need no key still require the field
+# Providers whose api_base is, in practice, an OpenAI-compatible server (vLLM, LM Studio, llama.cpp, a proxy).
+OPENAI_COMPATIBLE_PROVIDERS = frozenset({"openai", "hosted_vllm", "openai_like", "custom_openai", "lm_studio",
+                                         "llamafile", "litellm_proxy", "ollama_chat"})
+_TIMEOUT_GRACE_S = 5.0  # slack for our own guard on top of litellm's per-request timeout
+_MIN_SECRET_LENGTH = 6  # shorter env values are too likely to occur in ordinary text
+_MAX_MESSAGE_LENGTH = 400
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+_SECRET_ENV_NAME = re.compile(r"(?:API_?KEY|_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
+_KEY_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), REDACTED),
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE), rf"\1 {REDACTED}"),
+    (re.compile(r"\b((?:x-)?api[_-]?key|access[_-]?token|auth[_-]?token)([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+",
+                re.IGNORECASE), rf"\1\2{REDACTED}"),
+    (re.compile(r"([?&](?:key|token|sig)=)[^&\s\"']+", re.IGNORECASE), rf"\1{REDACTED}"),
+)
+_LITELLM_MESSAGE_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*[:\-]\s*)+")
+
+_litellm: ModuleType | None = None
+_import_lock = threading.Lock()
+_key_env_names: set[str] = set()
+_key_env_lock = threading.Lock()
+
+
+@dataclass
+class LLMResult:
+    """One successful chat completion."""
+
+    text: str | None  # the assistant message's content
+    tool_calls: list[dict]  # native calls: {"id", "name", "arguments"}; arguments is a dict, or the str if not JSON
+    raw: dict  # response.model_dump(), redacted
+    latency_s: float  # wall time of the successful attempt
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None  # litellm.completion_cost when litellm knows the model's price, else None
+    attempts: int  # 1 + retries used
+
+
+class LLMError(Exception):
+    """A completion that failed for good. `str(error)` is one redacted line naming the model and the kind."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, retryable: bool, status: int | None = None,
+                 attempts: int = 1, model: str | None = None, retry_after_s: float | None = None):
+        self.kind = kind
+        self.message = _one_line(redact(message))
+        self.retryable = retryable
+        self.status = status
+        self.attempts = attempts
+        self.model = model
+        self.retry_after_s = retry_after_s
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        head = f"{self.model}: {self.kind}" if self.model else self.kind
+        if self.status is not None:
+            head += f" (HTTP {self.status})"
+        if self.attempts > 1:
+            head += f" after {self.attempts} attempts"
+        return f"{head}: {self.message}"
+
+
+def import_litellm() -> ModuleType:
+    """Import litellm once, configured to stay offline, quiet and free of callbacks. Thread-safe."""
+    global _litellm
+    if _litellm is not None:
+        return _litellm
+    with _import_lock:
+        if _litellm is None:
+            # Without this, importing litellm downloads the model cost map over HTTPS.
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            import litellm
+
+            _quieten(litellm)
+            _litellm = litellm
+    return _litellm
+
+
+def _quieten(litellm: ModuleType) -> None:
+    litellm.suppress_debug_info = True
+    litellm.set_verbose = False
+    litellm.telemetry = False
+    litellm.turn_off_message_logging = True
+    for name in ("callbacks", "input_callback", "success_callback", "failure_callback", "service_callback",
+                 "_async_success_callback", "_async_failure_callback"):
+        setattr(litellm, name, [])
+    for name in _LITELLM_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def uses_native_tools(config: ModelConfig) -> bool:
+    """Whether to send tools as native function calls (True) or describe them for a JSON reply (False).
+
+    "native" and "json" decide outright. "auto" trusts litellm's model map when it has an opinion; for a
+    model it does not know, native calls are assumed only behind an OpenAI-compatible api_base (vLLM,
+    LM Studio, llama.cpp, a LiteLLM proxy all accept `tools`); otherwise JSON, which every model can do.
+    Imports litellm on first use.
+    """
+    if config.tool_calling != "auto":
+        return config.tool_calling == "native"
+    litellm = import_litellm()
+    declared = _declared_function_calling(litellm, config.model)
+    if declared is not None:
+        return declared
+    return config.api_base is not None and _provider(litellm, config.model) in OPENAI_COMPATIBLE_PROVIDERS
+
+
+def _declared_function_calling(litellm: ModuleType, model: str) -> bool | None:
+    try:
+        if litellm.supports_function_calling(model=model):
+            return True
+        declared = litellm.get_model_info(model).get("supports_function_calling")
+    except Exception:  # litellm raises for models missing from its map
+        return None
+    return None if declared is None else bool(declared)
+
+
+def _provider(litellm: ModuleType, model: str) -> str | None:
+    try:
+        return litellm.get_llm_provider(model)[1]
+    except Exception:
+        return None
+
+
+async def acomplete(config: ModelConfig, messages: list[dict], *, tools: list[dict] | None = None,
+                    tool_choice: str | dict | None = None, json_mode: bool = False,
+                    max_retries: int = 4, backoff_base: float = 0.5, backoff_max: float = 20.0,
+                    allow_empty: bool = False) -> LLMResult:
+    """Run one chat completion, retrying transient failures; raise LLMError when it fails for good.
+
+    Retried, with exponential backoff, full jitter and any Retry-After (each wait capped at
+    backoff_max): timeouts, 429, 5xx, connection errors, unparseable bodies, and replies with neither
+    content nor tool calls (unless allow_empty). Never retried: 400, 401, 403, 404.
+    Safe to run from many tasks at once and from event loops in other threads.
+    """
+    _remember_key_env(config.api_key_env)
+    litellm = _litellm or await asyncio.to_thread(import_litellm)
+    request = _request_kwargs(config, messages, tools, tool_choice, json_mode)
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(config.timeout + _TIMEOUT_GRACE_S):
+                response = await litellm.acompletion(**request)
+        except Exception as exc:
+            failure = _classify(litellm, exc, config.model, attempt)
+        else:
+            result = _to_result(litellm, response, time.perf_counter() - started, attempt)
+            if allow_empty or not _is_empty(result):
+                return result
+            failure = LLMError("empty", "the model replied with neither content nor tool calls",
+                               retryable=True, attempts=attempt, model=config.model)
+        if not failure.retryable or attempt > max_retries:
+            raise failure from None
+        await asyncio.sleep(_backoff_s(attempt - 1, backoff_base, backoff_max, failure.retry_after_s))
+
+
+def _request_kwargs(config: ModelConfig, messages: list[dict], tools: list[dict] | None,
+                    tool_choice: str | dict | None, json_mode: bool) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "model": config.model,
+        "messages": messages,
+        "timeout": config.timeout,  # litellm's default is 600 s
+        "num_retries": 0,  # we retry ourselves; this also sets the OpenAI client's max_retries to 0
+    }
+    api_key = _api_key(config)
+    if api_key is not None:
+        request["api_key"] = api_key
+    optional = {"api_base": config.api_base, "temperature": config.temperature, "max_tokens": config.max_tokens,
+                "reasoning_effort": config.reasoning_effort, "tool_choice": tool_choice}
+    request.update({name: value for name, value in optional.items() if value is not None})
+    if tools:
+        request["tools"] = tools
+        # With tools present litellm probes for MCP gateway tools, which imports the optional `mcp` package.
+        request["_skip_mcp_handler"] = True
+    if json_mode:
+        request["response_format"] = {"type": "json_object"}
+    return request
+
+
+def _api_key(config: ModelConfig) -> str | None:
+    api_key = config.api_key()
+    if api_key:
+        return api_key
+    if config.api_base is not None:
+        return NO_KEY_PLACEHOLDER
+    if config.api_key_env:
+        raise LLMError("auth", f"environment variable {config.api_key_env} is not set", retryable=False,
+                       attempts=0, model=config.model)
+    return None  # litellm reads the provider's usual variable, e.g. OPENAI_API_KEY
+
+
+def _to_result(litellm: ModuleType, response: Any, latency_s: float, attempts: int) -> LLMResult:
+    message = response.choices[0].message if response.choices else None
+    usage = getattr(response, "usage", None)
+    return LLMResult(
+        text=getattr(message, "content", None),
+        tool_calls=[_tool_call(call) for call in (getattr(message, "tool_calls", None) or [])],
+        raw=_redact_data(response.model_dump(), _secret_values()),
+        latency_s=latency_s,
+        prompt_tokens=getattr(usage, "prompt_tokens", None),
+        completion_tokens=getattr(usage, "completion_tokens", None),
+        cost_usd=_cost_usd(litellm, response),
+        attempts=attempts,
+    )
+
+
+def _tool_call(call: Any) -> dict:
+    return {"id": call.id, "name": call.function.name, "arguments": _parse_arguments(call.function.arguments)}
+
+
+def _parse_arguments(arguments: str | dict | None) -> dict | str:
+    if isinstance(arguments, dict):
+        return arguments
+    try:
+        parsed = json.loads(arguments or "{}")
+    except ValueError:
+        return arguments or ""
+    return parsed if isinstance(parsed, dict) else arguments
+
+
+def _cost_usd(litellm: ModuleType, response: Any) -> float | None:
+    try:
+        return float(litellm.completion_cost(completion_response=response))
+    except Exception:  # litellm raises for models it has no price for
+        return None
+
+
+def _is_empty(result: LLMResult) -> bool:
+    return not (result.text and result.text.strip()) and not result.tool_calls
+
+
+def _backoff_s(retry_index: int, base: float, cap: float, retry_after_s: float | None) -> float:
+    """Full jitter (AWS style), raised to the server's Retry-After; every wait is capped at `cap`."""
+    jittered = random.uniform(0, min(cap, base * 2 ** retry_index))
+    if retry_after_s is None:
+        return jittered
+    return max(jittered, min(retry_after_s, cap))
+
+
+# --- classifying failures -------------------------------------------------------------------------
+
+def _classify(litellm: ModuleType, exc: Exception, model: str, attempt: int) -> LLMError:
+    kind, retryable, status = _kind_of(litellm, exc)
+    message = _clean_message(exc)
+    if kind == "server" and _is_unparseable_body(exc):
+        # litellm reports a 200 with a broken body as a made-up HTTP 500.
+        status, message = None, f"the response body is not valid JSON ({message})"
+    return LLMError(kind, message, retryable=retryable, status=status, attempts=attempt, model=model,
+                    retry_after_s=_retry_after_s(exc) if retryable else None)
+
+
+def _is_unparseable_body(exc: Exception) -> bool:
+    return any(isinstance(link, json.JSONDecodeError) for link in _exception_chain(exc))
+
+
+def _kind_of(litellm: ModuleType, exc: Exception) -> tuple[ErrorKind, bool, int | None]:
+    errors = litellm.exceptions
+    chain = _exception_chain(exc)
+    if isinstance(exc, errors.Timeout) or any(isinstance(link, TimeoutError) for link in chain):
+        return "timeout", True, None
+    status = _http_status(exc)
+    if isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError)) or status in (401, 403):
+        return "auth", False, status
+    if isinstance(exc, errors.RateLimitError) or status == 429:
+        return "rate_limit", True, status
+    if isinstance(exc, errors.NotFoundError) or status == 404:
+        return "not_found", False, status
+    if _is_transport_failure(chain):
+        return "connection", True, None
+    if status == 408:
+        return "timeout", True, status
+    if isinstance(exc, (errors.InternalServerError, errors.ServiceUnavailableError, errors.BadGatewayError)) \
+            or (status is not None and status >= 500):
+        return "server", True, status
+    if isinstance(exc, errors.BadRequestError) or (status is not None and 400 <= status < 500):
+        return "bad_request", False, status
+    # Includes litellm's APIConnectionError without a network cause: litellm wraps its own bugs in it.
+    return "other", False, status
+
+
+def _http_status(exc: Exception) -> int | None:
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # litellm gives these a made-up 500 (or 408)
+        return None
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _is_transport_failure(chain: list[BaseException]) -> bool:
+    """A real network failure somewhere in the cause chain, not litellm's same-named wrapper."""
+    import httpx
+    import openai
+
+    transport_errors = (openai.APIConnectionError, httpx.TransportError, ConnectionError)
+    return any(isinstance(link, transport_errors) and not type(link).__module__.startswith("litellm")
+               for link in chain)
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
+
+
+def _retry_after_s(exc: Exception) -> float | None:
+    """Seconds from a Retry-After (or OpenAI's retry-after-ms) header on the failed response."""
+    for headers in _response_headers(exc):
+        try:
+            if headers.get("retry-after-ms") is not None:
+                return max(0.0, float(headers["retry-after-ms"]) / 1000)
+            if headers.get("retry-after") is not None:
+                return _parse_retry_after(headers["retry-after"])
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _response_headers(exc: Exception) -> list[Any]:
+    import httpx
+
+    candidates = [getattr(exc, "litellm_response_headers", None),
+                  getattr(getattr(exc, "response", None), "headers", None),
+                  getattr(exc, "headers", None)]
+    return [httpx.Headers(headers) for headers in candidates if headers]
+
+
+def _parse_retry_after(value: str) -> float:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+
+
+def _clean_message(exc: Exception) -> str:
+    message = str(getattr(exc, "message", None) or exc) or type(exc).__name__
+    return _LITELLM_MESSAGE_PREFIX.sub("", message.strip()) or message
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE_LENGTH else text[:_MAX_MESSAGE_LENGTH - 1] + "…"
+
+
+# --- redaction ------------------------------------------------------------------------------------
+
+def redact(text: str) -> str:
+    """Remove API keys: the values of configured key variables and secret-looking environment
+    variables (*_API_KEY, *_TOKEN, ...), and anything shaped like a key (sk-..., Bearer ..., ?key=...)."""
+    return _redact_text(text, _secret_values())
+
+
+def _remember_key_env(name: str | None) -> None:
+    if name:
+        with _key_env_lock:
+            _key_env_names.add(name)
+
+
+def _secret_values() -> list[str]:
+    with _key_env_lock:
+        names = set(_key_env_names)
+    names.update(name for name in os.environ if _SECRET_ENV_NAME.search(name))
+    values = {os.environ.get(name, "") for name in names}
+    return sorted((value for value in values if len(value) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+def _redact_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    for pattern, replacement in _KEY_SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_data(data: Any, secrets: list[str]) -> Any:
+    if isinstance(data, str):
+        return _redact_text(data, secrets)
+    if isinstance(data, dict):
+        return {key: _redact_data(value, secrets) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_redact_data(item, secrets) for item in data]
+    return data

@@ -1,0 +1,269 @@
+"""One interaction through the ComPASS pipeline (paper §4.1), saving each step as it happens.
+
+    situation → stage 1 (tool call) → tool environment (result) → stage 2 (response) → [feedback]
+
+A System is what gets compared: the offline baseline, one LLM doing both stages, or a hybrid
+where one model picks the tool and another writes the response. Every step's record is
+handed to `save` as soon as it exists, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from compass_tui.baseline import baseline_tool_call, compose_response
+from compass_tui.config import ModelConfig
+from compass_tui.persona import Persona
+from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
+from compass_tui.tools.calls import parse_call
+from compass_tui.tools.environment import ToolContext, ToolEnvironment
+from compass_tui.vocab import SCENARIO_BY_KEY, scenario_key
+
+Save = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    tool_model: ModelConfig | None = None  # None: the offline baseline
+    response_model: ModelConfig | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.tool_model is None
+
+
+class FatalModelError(Exception):
+    """An error that will hit every call of this system (bad key, unknown model): stop its items."""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Interaction:
+    system: System
+    persona: Persona
+    index: int
+    setting: str
+    run_id: str
+    prompts: PromptSet
+    env: ToolEnvironment
+    today: date
+    history_text: str = "None"
+    liked_history: dict[str, list[str]] | None = None
+
+    @property
+    def situation(self):
+        return self.persona.situations[self.index]
+
+    @property
+    def shown_persona(self) -> str:
+        return WITHHELD if self.setting == "history" else persona_text(self.persona)
+
+
+async def run_interaction(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:
+    """Carry one record forward from wherever it stopped; returns it finished (done or error)."""
+    record.setdefault("started_at", now_iso())
+    record["error"] = None
+    if item.setting == "empathetic":
+        return await _empathetic(item, record, save)
+    if record.get("status") not in ("selected", "executed"):
+        await _select_tool(item, record, save)
+        if record["status"] == "error":
+            return record
+    if record["status"] == "selected":
+        record["tool_result"] = await item.env.call(record["tool_call"] or {"malformed": True},
+                                                    ToolContext(item.persona, scope=item.run_id))
+        record["status"] = "executed"
+        await save(record)
+    await _respond(item, record, save)
+    return record
+
+
+async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) -> None:
+    situation = item.situation
+    if item.system.is_baseline:
+        persona = None if item.setting == "history" else item.persona
+        call = baseline_tool_call(situation.utterance, situation.emotion_label, persona, item.today, item.liked_history)
+        record["stage1"] = {"by": "baseline", "parsed": call, "declared_scenario": call["scenario"]}
+        record["tool_call"] = {k: call[k] for k in ("tool_folder_name", "function_name", "param")}
+        record["status"] = "selected"
+        await save(record)
+        return
+    from compass_tui.llm import LLMError, acomplete, uses_native_tools
+
+    model = item.system.tool_model
+    native = uses_native_tools(model) and not item.prompts.official
+    tool_defs = json.dumps([tool["function"] for tool in item.env.openai_tools()], ensure_ascii=False, indent=1)
+    messages = item.prompts.tool_selection(item.shown_persona, situation.utterance, item.history_text, tool_defs, native)
+    stage: dict[str, Any] = {"by": model.model, "messages": messages, "native_tools": native}
+    try:
+        result = await acomplete(model, messages, tools=item.env.openai_tools() if native else None,
+                                 json_mode=not native)
+        call, declared, raw, problem = _read_tool_choice(result)
+        if problem and not native:
+            retry = messages + [{"role": "assistant", "content": result.text or ""},
+                                {"role": "user", "content": f"That was not valid: {problem}. Answer with the JSON object only."}]
+            result = await acomplete(model, retry, json_mode=True)
+            call, declared, raw, problem = _read_tool_choice(result)
+            stage["retried_after"] = problem or "parse error"
+    except LLMError as error:
+        _fail(record, stage, "tool_selection", error)
+        record["stage1"] = stage
+        await save(record)
+        if error.kind in ("auth", "not_found"):
+            raise FatalModelError(str(error)) from error
+        return
+    stage.update(_usage(result), raw=raw, parsed=call, declared_scenario=declared, parse_error=problem)
+    record["stage1"] = stage
+    record["tool_call"] = call
+    record["status"] = "selected"
+    await save(record)
+
+
+def _read_tool_choice(result) -> tuple[dict | None, str | None, Any, str | None]:
+    if result.tool_calls:
+        first = result.tool_calls[0]
+        parsed = parse_call({"name": first["name"], "arguments": first["arguments"]})
+        call = parsed.as_dict()
+        return call, None, result.tool_calls, parsed.problem.message if parsed.problem else None
+    text = result.text or ""
+    try:
+        document = extract_json(text)
+    except ValueError as error:
+        return None, None, text, str(error)
+    declared = document.get("scenario") if isinstance(document, dict) else None
+    parsed = parse_call(document)
+    if parsed.problem and parsed.problem.code == "malformed_call":
+        return None, declared, text, parsed.problem.message
+    return parsed.as_dict(), declared, text, None
+
+
+async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> None:
+    situation = item.situation
+    tool_result = record.get("tool_result") or {}
+    if item.system.is_baseline:
+        record["stage2"] = {"by": "baseline"}
+        record["response"] = compose_response(situation.emotion_label, situation.utterance, tool_result)
+    else:
+        from compass_tui.llm import LLMError, acomplete
+
+        model = item.system.response_model
+        shown_result = tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
+        messages = item.prompts.response(item.shown_persona, situation.utterance, as_json(record.get("tool_call")),
+                                         as_json(shown_result))
+        stage: dict[str, Any] = {"by": model.model, "messages": messages}
+        try:
+            result = await acomplete(model, messages, json_mode=item.prompts.official)
+        except LLMError as error:
+            _fail(record, stage, "response", error)
+            record["stage2"] = stage
+            await save(record)
+            if error.kind in ("auth", "not_found"):
+                raise FatalModelError(str(error)) from error
+            return
+        stage.update(_usage(result), raw=result.text)
+        record["stage2"] = stage
+        record["response"] = _response_text(result.text or "", item.prompts.official)
+    record["status"] = "done"
+    record["finished_at"] = now_iso()
+    await save(record)
+
+
+async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:
+    situation = item.situation
+    record["tool_call"] = None
+    record["tool_result"] = None
+    if item.system.is_baseline:
+        record["stage2"] = {"by": "baseline"}
+        record["response"] = compose_response(situation.emotion_label, situation.utterance, {"ok": False}) \
+            .replace("I tried to find something to help, but it didn't work this time. ", "")
+    else:
+        from compass_tui.llm import LLMError, acomplete
+
+        messages = empathetic_messages(item.shown_persona, situation.utterance)
+        stage: dict[str, Any] = {"by": item.system.response_model.model, "messages": messages}
+        try:
+            result = await acomplete(item.system.response_model, messages)
+        except LLMError as error:
+            _fail(record, stage, "response", error)
+            record["stage2"] = stage
+            await save(record)
+            if error.kind in ("auth", "not_found"):
+                raise FatalModelError(str(error)) from error
+            return record
+        stage.update(_usage(result), raw=result.text)
+        record["stage2"] = stage
+        record["response"] = (result.text or "").strip()
+    record["status"] = "done"
+    record["finished_at"] = now_iso()
+    await save(record)
+    return record
+
+
+def _response_text(text: str, official: bool) -> str:
+    if official:
+        try:
+            document = extract_json(text)
+            if isinstance(document, dict) and isinstance(document.get("feedback"), str):
+                return document["feedback"].strip()
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def _usage(result) -> dict[str, Any]:
+    return {"latency_s": round(result.latency_s, 4), "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens, "cost_usd": result.cost_usd, "attempts": result.attempts}
+
+
+def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> None:
+    stage["error"] = {"kind": error.kind, "message": str(error), "attempts": getattr(error, "attempts", None)}
+    record["error"] = {"stage": step, "kind": error.kind, "message": str(error)}
+    record["status"] = "error"
+    record["finished_at"] = now_iso()
+
+
+async def simulate_feedback(item: Interaction, record: dict[str, Any], simulator: ModelConfig | None,
+                            simulator_name: str) -> dict[str, Any]:
+    """The history setting's like/dislike from the hidden preferences: by rule, or by an LLM."""
+    situation = item.situation
+    scenario_type = situation.scenario_type or "leisure"
+    preference = item.persona.tool_preferences.for_scenario(scenario_type)
+    tool = (record.get("tool_call") or {}).get("tool_folder_name")
+    if simulator is None:
+        label = "like" if tool in preference.liked else "dislike"
+        return {"label": label, "by": "rule", "tool": tool, "scenario_type": scenario_type}
+    from compass_tui.llm import LLMError, acomplete
+
+    messages = item.prompts.simulator(preference.text, SCENARIO_BY_KEY[scenario_type].compass_key,
+                                      situation.utterance, as_json(record.get("tool_call")))
+    try:
+        result = await acomplete(simulator, messages, json_mode=True)
+        document = extract_json(result.text or "")
+        output = str(document.get("output", "")).strip().lower() if isinstance(document, dict) else ""
+        if output not in ("like", "dislike"):
+            raise ValueError(f"unexpected simulator output {output!r}")
+        return {"label": output, "by": simulator_name, "tool": tool, "scenario_type": scenario_type,
+                "raw": result.text}
+    except (LLMError, ValueError) as error:
+        label = "like" if tool in preference.liked else "dislike"
+        return {"label": label, "by": "rule (simulator failed)", "tool": tool, "scenario_type": scenario_type,
+                "simulator_error": str(error)}
+
+
+def history_line(record: dict[str, Any]) -> str:
+    call = record.get("tool_call") or {}
+    feedback = (record.get("feedback") or {}).get("label", "none")
+    tool = f"{call.get('tool_folder_name')}.{call.get('function_name')}({json.dumps(call.get('param', {}), ensure_ascii=False)})"
+    return f"- The user said: {record.get('utterance')}\n  You used: {tool}\n  Their feedback: {feedback.capitalize()}"
+
+
+def declared_scenario_key(record: dict[str, Any]) -> str | None:
+    declared = (record.get("stage1") or {}).get("declared_scenario")
+    return scenario_key(declared) if isinstance(declared, str) else None

@@ -1,0 +1,228 @@
+"""Prompts for the two-stage agent, the empathetic baseline and the user simulator.
+
+Ours are the default. `--prompt-dir DIR` loads ComPASS's official template files instead
+(laid out like `prompts/history-based`: system_tool_selection.txt, user_tool_selection.txt,
+system_feedback_generation.txt, user_feedback.txt, with <tool_defs>, <persona>, <utterance>,
+<history>, <user_utterance>, <tool_call>, <tool_results> placeholders); a sibling
+`user-simulator/` folder supplies the official simulator prompt. Every run stores the hash
+of the prompts it used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compass_tui.errors import InputError
+from compass_tui.persona import Persona
+from compass_tui.vocab import BACKGROUND_ASPECTS, SCENARIO_TYPES
+
+OURS = "compass-tui"
+
+TOOL_SELECTION_SYSTEM = (
+    "You are a caring companion who supports people through the ups and downs of daily life. "
+    "Besides talking, you can act through tools: find music, films, jokes, stories, psychology pages, "
+    "strength cards or stickers; manage a schedule or medical appointments; shop; write plans; or speak as a character."
+)
+TOOL_SELECTION_USER = """Someone has just told you something. Decide which ONE tool call would help them most right now.
+
+First work out which kind of situation this is: Work/Study, Health, Family, Social or Leisure. Then prefer a tool
+this person likes in that kind of situation, avoid the ones they dislike, and fill the tool's parameters from
+what they said and who they are. Required parameters must be present and values must follow the definitions.
+
+## Who they are
+{persona}
+
+## What they said
+{utterance}
+
+## Earlier in this conversation
+{history}
+
+{format_instructions}"""
+JSON_FORMAT_INSTRUCTIONS = """Answer with JSON only, no other text:
+{"scenario": "<Work/Study | Health | Family | Social | Leisure>",
+ "tool_folder_name": "<tool folder>", "function_name": "<function>", "param": {<parameters>}}
+
+## Tools
+{tool_defs}"""
+NATIVE_FORMAT_INSTRUCTIONS = "Call exactly one of the functions you have been given."
+
+RESPONSE_SYSTEM = "You are a warm, perceptive companion. You speak to the person directly, like a friend who listens well."
+RESPONSE_USER = """You chose a tool for the person below and it has run. Write your reply to them.
+
+Build the reply around what the tool returned: they cannot see it, so bring across the useful content itself
+(the song and artist, the film, the full joke or story, the link, the appointment details, the plan...),
+leaving out ids and scores. Say which kind of tool you used. Fit the reply to their feelings and situation,
+keep it natural and kind, and keep it under 250 words. Plain text or light Markdown.
+
+## Who they are
+{persona}
+
+## What they said
+{utterance}
+
+## The tool call
+{tool_call}
+
+## What the tool returned
+{tool_result}"""
+
+EMPATHETIC_SYSTEM = RESPONSE_SYSTEM
+EMPATHETIC_USER = """Reply to the person below with empathy and care, in under 200 words. You have no tools:
+just listen, reflect their feelings, and offer support that fits who they are.
+
+## Who they are
+{persona}
+
+## What they said
+{utterance}"""
+
+SIMULATOR_SYSTEM = "You check whether a tool suits a user's stated preferences."
+SIMULATOR_USER = """Here is what a user says about the tools they like and dislike in this kind of situation,
+what they said, and the tool the assistant used. If the user's preferences say they like this tool here, answer
+"Like". If they dislike it, or do not mention it, answer "Dislike".
+
+## Their preferences for this kind of situation
+{preference}
+
+## What they said
+{utterance}
+
+## The tool used
+{tool}
+
+Answer with JSON only: {{"output": "Like"}} or {{"output": "Dislike"}}"""
+
+WITHHELD = "(Not shown in this setting: learn what they like from the conversation so far.)"
+
+
+@dataclass
+class PromptSet:
+    source: str
+    tool_system: str
+    tool_user: str
+    response_system: str
+    response_user: str
+    simulator_system: str = SIMULATOR_SYSTEM
+    simulator_user: str = SIMULATOR_USER
+    official: bool = False
+
+    @property
+    def hash(self) -> str:
+        text = "\x1f".join([self.tool_system, self.tool_user, self.response_system, self.response_user,
+                            self.simulator_system, self.simulator_user])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def tool_selection(self, persona_text: str, utterance: str, history: str, tool_defs: str,
+                       native: bool) -> list[dict[str, str]]:
+        if self.official:
+            user = _fill_angle(self.tool_user, tool_defs=tool_defs, persona=persona_text, utterance=utterance,
+                               history=history)
+        else:
+            instructions = NATIVE_FORMAT_INSTRUCTIONS if native else JSON_FORMAT_INSTRUCTIONS.replace("{tool_defs}", tool_defs)
+            user = self.tool_user.format(persona=persona_text, utterance=utterance, history=history,
+                                         format_instructions=instructions)
+        return [{"role": "system", "content": self.tool_system}, {"role": "user", "content": user}]
+
+    def response(self, persona_text: str, utterance: str, tool_call: str, tool_result: str) -> list[dict[str, str]]:
+        if self.official:
+            user = _fill_angle(self.response_user, persona=persona_text, user_utterance=utterance,
+                               tool_call=tool_call, tool_results=tool_result)
+        else:
+            user = self.response_user.format(persona=persona_text, utterance=utterance, tool_call=tool_call,
+                                             tool_result=tool_result)
+        return [{"role": "system", "content": self.response_system}, {"role": "user", "content": user}]
+
+    def simulator(self, preference: str, scenario: str, utterance: str, tool: str) -> list[dict[str, str]]:
+        if self.official:
+            user = _fill_angle(self.simulator_user, perfer=preference, scenario=scenario, utterance=utterance,
+                               tool_result=tool)
+        else:
+            user = self.simulator_user.format(preference=preference, utterance=utterance, tool=tool)
+        return [{"role": "system", "content": self.simulator_system}, {"role": "user", "content": user}]
+
+
+def empathetic_messages(persona_text: str, utterance: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": EMPATHETIC_SYSTEM},
+            {"role": "user", "content": EMPATHETIC_USER.format(persona=persona_text, utterance=utterance)}]
+
+
+def our_prompts() -> PromptSet:
+    return PromptSet(OURS, TOOL_SELECTION_SYSTEM, TOOL_SELECTION_USER, RESPONSE_SYSTEM, RESPONSE_USER)
+
+
+_OFFICIAL_FILES = {
+    "tool_system": "system_tool_selection.txt", "tool_user": "user_tool_selection.txt",
+    "response_system": "system_feedback_generation.txt", "response_user": "user_feedback.txt",
+}
+
+
+def load_prompt_dir(directory: Path) -> PromptSet:
+    """ComPASS's official templates from a folder laid out like prompts/history-based."""
+    directory = Path(directory)
+    texts: dict[str, str] = {}
+    for field, name in _OFFICIAL_FILES.items():
+        path = directory / name
+        if not path.is_file():
+            raise InputError(directory, name, "missing prompt file")
+        texts[field] = path.read_text(encoding="utf-8")
+    simulator_dir = directory.parent / "user-simulator"
+    if (simulator_dir / "user_prompt_perfer.txt").is_file():
+        texts["simulator_user"] = (simulator_dir / "user_prompt_perfer.txt").read_text(encoding="utf-8")
+        system = simulator_dir / "system_prompt_perfer.txt"
+        texts["simulator_system"] = system.read_text(encoding="utf-8") if system.is_file() else SIMULATOR_SYSTEM
+    return PromptSet(source=str(directory), official=True, **texts)
+
+
+def _fill_angle(template: str, **values: str) -> str:
+    for name, value in values.items():
+        template = template.replace(f"<{name}>", value)
+    return template
+
+
+def persona_text(persona: Persona) -> str:
+    """The persona as the agent sees it in the profile setting."""
+    d = persona.demographic
+    lines = [
+        f"Name: {persona.display_name}; age {d.age}; {d.gender}; {d.career}; education: {d.education}; income: {d.income}.",
+        f"Personality: {persona.personality_description}",
+        "Big Five: " + ", ".join(f"{k} {v}" for k, v in persona.big_five.model_dump().items()) + ".",
+    ]
+    background = persona.background.model_dump()
+    lines += [f"{BACKGROUND_ASPECTS[key]}: {value}" for key, value in background.items() if value]
+    lines.append("Tool preferences:")
+    lines += [f"- {s.label}: {persona.tool_preferences.for_scenario(s.key).text}" for s in SCENARIO_TYPES]
+    return "\n".join(lines)
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+_FENCE_RE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON value in a model's text: fenced or bare. Raises ValueError with the reason."""
+    if text is None or not text.strip():
+        raise ValueError("empty reply")
+    candidates = [match.group(1) for match in _FENCE_RE.finditer(text)] + [text]
+    for candidate in candidates:
+        candidate = candidate.strip()
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            pass
+        start = min((i for i in (candidate.find("{"), candidate.find("[")) if i >= 0), default=-1)
+        if start >= 0:
+            try:
+                value, _ = json.JSONDecoder().raw_decode(candidate[start:])
+                return value
+            except json.JSONDecodeError as error:
+                last_error = error
+    raise ValueError(f"no valid JSON in the reply ({locals().get('last_error', 'nothing that looks like JSON')})")

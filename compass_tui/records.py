@@ -1,0 +1,89 @@
+"""Where runs and judgements are kept, and the shape of their records.
+
+Run metadata: `runs/<run>/run.json`, table "meta", one document keyed "meta":
+
+    {"run_id", "name", "setting", "models": [..], "personas": [..], "created_at", "updated_at",
+     "status", "prompt_source", "prompt_hash", "seed", "simulator", "hybrid": {"tool_model", "response_model"},
+     "source": "compass-tui" | "import:<file>"}
+
+Interaction records: `runs/<run>/records/<persona>.json`, table "interactions", keyed
+`<model>|<persona>|<situation index>`; each step is saved as soon as it exists:
+
+    {"run_id", "model", "persona_id", "situation_index", "setting", "status",  # pending|selected|executed|done|error
+     "scenario_type", "emotion", "utterance", "scored",     # scored: False for the history setting's cold start
+     "stage1": {"messages", "raw", "parsed", "latency_s", "prompt_tokens", "completion_tokens", "cost_usd",
+                "attempts", "error", "declared_scenario"},
+     "tool_call": {"tool_folder_name", "function_name", "param"} | None,
+     "tool_result": <tool environment record> | None,
+     "stage2": {... as stage1 ...}, "response": str | None,
+     "feedback": {"label": "like" | "dislike", "by": "rule" | "<model>", ...} | None,
+     "error": {"stage", "kind", "message"} | None, "started_at", "finished_at"}
+
+Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
+`<model>|<persona>|<situation index>|<judge model>|<prompt hash>`:
+
+    {"run_id", "model", "persona_id", "situation_index", "judge_model", "prompt_hash", "rubric_version",
+     "scores": {dimension: mean or None}, "spread": {dimension: sd or None}, "rationales": {dimension: text},
+     "samples": [{"raw", "scores", "valid", "flags"}], "valid": bool, "flags": [..], "created_at"}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compass_tui.errors import NotFoundError
+from compass_tui.store import Store, safe_name
+
+META_TABLE, INTERACTIONS_TABLE, JUDGEMENTS_TABLE = "meta", "interactions", "judgements"
+
+
+def run_meta_path(run_id: str) -> str:
+    return f"runs/{safe_name(run_id)}/run.json"
+
+
+def run_records_path(run_id: str, persona_id: str) -> str:
+    return f"runs/{safe_name(run_id)}/records/{safe_name(persona_id)}.json"
+
+
+def judgement_path(run_id: str, persona_id: str) -> str:
+    return f"judgements/{safe_name(run_id)}/{safe_name(persona_id)}.json"
+
+
+def interaction_key(model: str, persona_id: str, situation_index: int) -> str:
+    return f"{model}|{persona_id}|{situation_index}"
+
+
+def list_run_ids(store: Store) -> list[str]:
+    base = store.path("runs")
+    if not base.is_dir():
+        return []
+    return sorted(path.name for path in base.iterdir() if (path / "run.json").is_file())
+
+
+def load_run_meta(store: Store, run_id: str) -> dict[str, Any]:
+    meta = store.get(run_meta_path(run_id), META_TABLE, "meta")
+    if meta is None:
+        known = ", ".join(list_run_ids(store)) or "none yet"
+        raise NotFoundError(None, None, f"no run {run_id!r} (runs: {known})")
+    return meta
+
+
+def load_records(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """Every interaction record of a run, ordered by model, persona and situation."""
+    load_run_meta(store, run_id)
+    records = store.all_in(f"runs/{safe_name(run_id)}/records", INTERACTIONS_TABLE)
+    return sorted(records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"]))
+
+
+def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:
+    return store.all_in(f"judgements/{safe_name(run_id)}", JUDGEMENTS_TABLE)
+
+
+def system_id(run_id: str, model: str) -> str:
+    """How a (run, model) pair is named wherever responses are compared or scored."""
+    return f"{run_id}::{model}"
+
+
+def split_system_id(system: str) -> tuple[str, str]:
+    run_id, _, model = system.partition("::")
+    return run_id, model

@@ -1,0 +1,135 @@
+"""Import ComPASS result files, so that outputs made elsewhere can be inspected and scored here.
+
+The file is `{"user_interactions": {user_id: [interaction, ...]}}` in either setting's shape:
+- history-based: {"user_utterance", "scenario", "tool_call": {"1": {"tool_call", "tool_raw_result",
+  "generated_feedback", "execute_success"}}, "user_feedback"};
+- profile-based: {"utterance", "tool_call": {tool_folder_name, function_name, param}, "tool_result",
+  "success"}, with the response in "tool_call_all" or "1"."generated_feedback".
+Users are matched to imported test-set personas by user id, and interactions to situations
+by their utterance text (falling back to their position).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from compass_tui.errors import InputError
+from compass_tui.jsonio import load_json
+from compass_tui.library import PersonaLibrary
+from compass_tui.persona import Persona
+from compass_tui.pipeline import now_iso
+from compass_tui.records import INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path
+from compass_tui.store import Store
+from compass_tui.tools.calls import parse_call, validate_params
+from compass_tui.tools.definitions import load_definitions
+
+
+def import_results(store: Store, library: PersonaLibrary, path: Path, run_id: str, model: str,
+                   setting: str | None = None) -> dict[str, Any]:
+    document = load_json(path)
+    users = document.get("user_interactions") if isinstance(document, dict) else None
+    if not isinstance(users, dict):
+        raise InputError(path, "user_interactions", "missing field (expected a ComPASS result file)")
+    personas = {p.origin.user_id: p for p in library.select("all") if p.origin and p.origin.user_id}
+    definitions = load_definitions()
+    detected = setting or _detect_setting(users)
+    records: list[dict[str, Any]] = []
+    for user_id, interactions in users.items():
+        persona = personas.get(str(user_id))
+        if persona is None:
+            raise InputError(path, f"user_interactions.{user_id}",
+                             "no imported persona with this user id (run `compass-tui personas import` on the test set first)")
+        if not isinstance(interactions, list):
+            raise InputError(path, f"user_interactions.{user_id}", "expected a list of interactions")
+        for position, interaction in enumerate(interactions):
+            where = f"user_interactions.{user_id}[{position}]"
+            if not isinstance(interaction, dict):
+                raise InputError(path, where, "expected an object")
+            records.append(_record(interaction, persona, position, run_id, model, detected, definitions))
+    meta = {"run_id": run_id, "name": run_id, "setting": detected, "models": [model],
+            "personas": sorted({r["persona_id"] for r in records}), "history": True if detected == "history" else None,
+            "prompt_source": "imported", "prompt_hash": None, "source": f"import:{Path(path).name}",
+            "created_at": now_iso(), "updated_at": now_iso(), "status": "finished"}
+    store.upsert(run_meta_path(run_id), META_TABLE, "meta", meta)
+    for record in records:
+        key = interaction_key(model, record["persona_id"], record["situation_index"])
+        store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
+    return {"run_id": run_id, "setting": detected, "records": len(records), "users": len(users)}
+
+
+def _detect_setting(users: dict) -> str:
+    for interactions in users.values():
+        for interaction in interactions if isinstance(interactions, list) else []:
+            if isinstance(interaction, dict) and ("user_feedback" in interaction or "user_utterance" in interaction):
+                return "history"
+    return "profile"
+
+
+def _situation_index(persona: Persona, utterance: str, position: int) -> int:
+    wanted = " ".join(utterance.split())
+    for index, situation in enumerate(persona.situations):
+        if " ".join(situation.utterance.split()) == wanted:
+            return index
+    return min(position, len(persona.situations) - 1)
+
+
+def _record(interaction: dict, persona: Persona, position: int, run_id: str, model: str, setting: str,
+            definitions: dict) -> dict[str, Any]:
+    nested = _nested_step(interaction)
+    call_document = nested.get("tool_call") if nested else interaction.get("tool_call")
+    raw_result = nested.get("tool_raw_result") if nested else interaction.get("tool_result")
+    executed = nested.get("execute_success") if nested else interaction.get("success")
+    response = _response(interaction)
+    utterance = interaction.get("user_utterance") or interaction.get("utterance") or ""
+    index = _situation_index(persona, utterance, position)
+    situation = persona.situations[index]
+    call = parse_call(call_document) if call_document else None
+    tool_result = _tool_result(call, raw_result, executed, definitions)
+    feedback = interaction.get("user_feedback")
+    return {
+        "run_id": run_id, "model": model, "persona_id": persona.id, "situation_index": index, "setting": setting,
+        "status": "done" if response else "error", "scenario_type": situation.scenario_type,
+        "emotion": situation.emotion_label, "utterance": situation.utterance,
+        "scored": index >= len(persona.situations) - 3 if setting == "history" else True,
+        "stage1": {"by": "imported", "declared_scenario": interaction.get("scenario")},
+        "tool_call": call.as_dict() if call else None, "tool_result": tool_result,
+        "stage2": {"by": "imported"}, "response": response,
+        "feedback": {"label": str(feedback).strip().lower(), "by": "imported"} if feedback else None,
+        "error": None if response else {"stage": "response", "kind": "missing", "message": "no response in the file"},
+    }
+
+
+def _nested_step(interaction: dict) -> dict | None:
+    tool_call = interaction.get("tool_call")
+    if isinstance(tool_call, dict) and isinstance(tool_call.get("1"), dict):
+        return tool_call["1"]
+    return None
+
+
+def _response(interaction: dict) -> str | None:
+    """Where the official judge script finds the response, in its order."""
+    if isinstance(interaction.get("tool_call_all"), str):
+        return interaction["tool_call_all"]
+    for holder in (interaction.get("1"), (interaction.get("tool_call") or {}).get("1")
+                   if isinstance(interaction.get("tool_call"), dict) else None):
+        if isinstance(holder, dict) and isinstance(holder.get("generated_feedback"), str):
+            return holder["generated_feedback"]
+    return None
+
+
+def _tool_result(call, raw_result: Any, executed: Any, definitions: dict) -> dict[str, Any] | None:
+    if call is None:
+        return None
+    record: dict[str, Any] = {"tool_folder_name": call.folder, "function_name": call.function, "params": call.params,
+                              "form": call.form, "result": raw_result, "mode": "imported", "changes": [],
+                              "notes": [], "error": None, "validation": None}
+    if call.problem is not None:
+        record["error"] = call.problem.as_dict()
+    else:
+        validation = validate_params(call.folder, call.params, definitions[call.folder])
+        record["validation"] = validation.as_dict()
+        if not validation.valid:
+            record["error"] = validation.errors[0].as_dict()
+    record["ok"] = bool(executed) if executed is not None else record["error"] is None
+    return record

@@ -1,0 +1,295 @@
+"""Batch runs: many systems × personas × situations, concurrent, resumable, never repeating a finished item.
+
+`execute_run` is a coroutine for its own event loop: the CLI calls it with asyncio.run, the TUI
+runs it in a thread (`RunThread`) so that litellm's CPU cost never stalls the interface.
+Store writes go through one writer thread, so durable saves never block the loop either.
+Rerunning the same plan continues it: finished items are skipped, interrupted ones resume
+from their last saved step, and errored ones are tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
+from compass_tui.errors import InputError
+from compass_tui.persona import Persona
+from compass_tui.pipeline import (FatalModelError, Interaction, System, history_line, now_iso, run_interaction,
+                                  simulate_feedback)
+from compass_tui.prompts import PromptSet
+from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path)
+from compass_tui.store import Store
+from compass_tui.tools.environment import ToolEnvironment
+from compass_tui.vocab import SETTINGS
+
+HISTORY_SCORED_TAIL = 3
+
+
+@dataclass
+class RunPlan:
+    run_id: str
+    setting: str
+    systems: list[System]
+    personas: list[Persona]
+    prompts: PromptSet
+    concurrency: int = 8
+    history_enabled: bool = True
+    simulator: ModelConfig | None = None
+    simulator_name: str = "rule"
+    today: date = field(default_factory=date.today)
+
+    def meta(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "name": self.run_id, "setting": self.setting,
+                "models": [s.name for s in self.systems], "personas": [p.id for p in self.personas],
+                "history": self.history_enabled if self.setting == "history" else None,
+                "prompt_source": self.prompts.source, "prompt_hash": self.prompts.hash,
+                "simulator": self.simulator_name if self.setting == "history" else None,
+                "today": self.today.isoformat(), "source": "compass-tui"}
+
+
+@dataclass
+class RunProgress:
+    total: int = 0
+    finished: int = 0
+    skipped: int = 0
+    errors: int = 0
+    started: float = field(default_factory=time.monotonic)
+    fatal: dict[str, str] = field(default_factory=dict)
+    last_error: str | None = None
+
+    @property
+    def done(self) -> int:
+        return self.finished + self.skipped + self.errors
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.finished / elapsed if elapsed > 0 else 0.0
+
+    def eta_seconds(self) -> float | None:
+        rate = self.rate()
+        return (self.total - self.done) / rate if rate > 0 else None
+
+
+ProgressCallback = Callable[[RunProgress, dict[str, Any] | None], None]
+
+
+def resolve_systems(names: list[str], setting: str, settings: Settings) -> list[System]:
+    """Systems from --models: model names, or A+B pairs (tool by A, response by B) for hybrid."""
+    if setting not in SETTINGS:
+        raise InputError(None, "--setting", f"unknown setting {setting!r}; choose {', '.join(SETTINGS)}")
+    if setting == "hybrid" and names and all("+" not in name for name in names):
+        if len(names) != 2:
+            raise InputError(None, "--models", "hybrid takes pairs TOOL+RESPONSE, or exactly two models")
+        names = [f"{names[0]}+{names[1]}"]
+    systems = []
+    for name in names:
+        tool_name, _, response_name = name.partition("+")
+        if setting == "hybrid" and not response_name:
+            raise InputError(None, "--models", f"{name!r}: hybrid systems are written TOOL+RESPONSE")
+        tool_model = _model(tool_name, settings)
+        response_model = _model(response_name or tool_name, settings)
+        if (tool_model is None) != (response_model is None):
+            raise InputError(None, "--models", f"{name!r}: the baseline cannot be paired with an LLM")
+        systems.append(System(name, tool_model, response_model))
+    if not systems:
+        raise InputError(None, "--models", "no models given")
+    return systems
+
+
+def _model(name: str, settings: Settings) -> ModelConfig | None:
+    return None if name == BASELINE_MODEL else settings.model(name)
+
+
+def check_keys(systems: list[System]) -> None:
+    """A missing API key is reported once, before any call is made."""
+    for system in systems:
+        for model in (system.tool_model, system.response_model):
+            if model is not None and model.api_key_env and not model.api_key():
+                raise InputError(None, f"models.{system.name}",
+                                 f"environment variable {model.api_key_env} is not set (it holds this model's API key)")
+
+
+class RunWriter:
+    """Serialises durable store writes on one thread, off the event loop."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compass-store")
+
+    async def save_record(self, run_id: str, record: dict[str, Any]) -> None:
+        key = interaction_key(record["model"], record["persona_id"], record["situation_index"])
+        path = run_records_path(run_id, record["persona_id"])
+        snapshot = dict(record)
+        await asyncio.get_running_loop().run_in_executor(
+            self._executor, self.store.upsert, path, INTERACTIONS_TABLE, key, snapshot)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
+    """Create or check the run's metadata; returns the records already saved, by key."""
+    existing = store.get(run_meta_path(plan.run_id), META_TABLE, "meta")
+    meta = plan.meta()
+    if existing:
+        for field_name in ("setting", "history", "prompt_hash"):
+            if existing.get(field_name) != meta[field_name]:
+                raise InputError(None, "--name", f"run {plan.run_id!r} exists with {field_name} "
+                                                 f"{existing.get(field_name)!r}; use another --name")
+        meta["models"] = list(dict.fromkeys(existing.get("models", []) + meta["models"]))
+        meta["personas"] = list(dict.fromkeys(existing.get("personas", []) + meta["personas"]))
+        meta["created_at"] = existing.get("created_at", now_iso())
+    else:
+        meta["created_at"] = now_iso()
+    meta.update(status="running", updated_at=now_iso())
+    store.upsert(run_meta_path(plan.run_id), META_TABLE, "meta", meta)
+    saved: dict[str, dict[str, Any]] = {}
+    for persona in plan.personas:
+        for record in store.all(run_records_path(plan.run_id, persona.id), INTERACTIONS_TABLE):
+            saved[record["key"]] = record
+    return saved
+
+
+@dataclass
+class _Run:
+    """What every item of one run shares while it executes."""
+
+    plan: RunPlan
+    env: ToolEnvironment
+    saved: dict[str, dict[str, Any]]
+    writer: RunWriter
+    semaphore: asyncio.Semaphore
+    progress: RunProgress
+    report: ProgressCallback
+
+    async def save(self, record: dict[str, Any]) -> None:
+        await self.writer.save_record(self.plan.run_id, record)
+
+
+async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
+                      on_progress: ProgressCallback | None = None) -> RunProgress:
+    saved = prepare_run(store, plan)
+    if any(not system.is_baseline for system in plan.systems) or plan.simulator is not None:
+        from compass_tui.llm import import_litellm
+
+        await asyncio.to_thread(import_litellm)
+    progress = RunProgress(total=len(plan.systems) * sum(len(p.situations) for p in plan.personas))
+    run = _Run(plan, env, saved, RunWriter(store), asyncio.Semaphore(plan.concurrency), progress,
+               on_progress or (lambda *_: None))
+    status = "finished"
+    try:
+        await asyncio.gather(*(_chain(run, system, persona) for system in plan.systems for persona in plan.personas))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise
+    finally:
+        run.writer.close()
+        final = "failed" if progress.fatal and progress.finished == 0 else status
+        store.update(run_meta_path(plan.run_id), META_TABLE, "meta", {"status": final, "updated_at": now_iso()})
+    return progress
+
+
+async def _chain(run: _Run, system: System, persona: Persona) -> None:
+    """One system on one persona. In the history setting the situations run in order; otherwise in parallel."""
+    indexes = range(len(persona.situations))
+    if run.plan.setting != "history":
+        await asyncio.gather(*(_one(run, system, persona, index, []) for index in indexes))
+        return
+    previous: list[dict[str, Any]] = []
+    for index in indexes:
+        record = await _one(run, system, persona, index, previous)
+        if record is None:
+            return
+        previous.append(record)
+
+
+async def _one(run: _Run, system: System, persona: Persona, index: int,
+               previous: list[dict[str, Any]]) -> dict[str, Any] | None:
+    plan, progress = run.plan, run.progress
+    record = run.saved.get(interaction_key(system.name, persona.id, index)) or _new_record(plan, system, persona, index)
+    if record.get("status") == "done" and (plan.setting != "history" or record.get("feedback")):
+        progress.skipped += 1
+        run.report(progress, None)
+        return record
+    if system.name in progress.fatal:
+        return None
+    item = Interaction(system, persona, index, plan.setting, plan.run_id, plan.prompts, run.env, plan.today)
+    if plan.setting == "history":
+        shown = previous if plan.history_enabled else []
+        item.history_text = "\n".join(history_line(r) for r in shown) or "None"
+        item.liked_history = _liked_history(shown)
+    async with run.semaphore:
+        try:
+            record = await run_interaction(item, record, run.save)
+            if plan.setting == "history" and record["status"] == "done":
+                record["feedback"] = await simulate_feedback(item, record, plan.simulator, plan.simulator_name)
+                await run.save(record)
+        except FatalModelError as error:
+            progress.fatal.setdefault(system.name, str(error))
+            progress.errors += 1
+            run.report(progress, record)
+            return None
+    if record["status"] == "error":
+        progress.errors += 1
+        progress.last_error = f"{system.name} · {persona.id} #{index + 1}: {record['error']['message']}"
+    else:
+        progress.finished += 1
+    run.report(progress, record)
+    return record
+
+
+def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> dict[str, Any]:
+    situation = persona.situations[index]
+    scored = index >= len(persona.situations) - HISTORY_SCORED_TAIL if plan.setting == "history" else True
+    return {"run_id": plan.run_id, "model": system.name, "persona_id": persona.id, "situation_index": index,
+            "setting": plan.setting, "status": "pending", "scenario_type": situation.scenario_type,
+            "emotion": situation.emotion_label, "utterance": situation.utterance, "scored": scored,
+            "tool_call": None, "tool_result": None, "response": None, "feedback": None, "error": None}
+
+
+def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:
+    liked: dict[str, list[str]] = {}
+    for record in previous:
+        feedback = record.get("feedback") or {}
+        tool = (record.get("tool_call") or {}).get("tool_folder_name")
+        if feedback.get("label") == "like" and tool:
+            liked.setdefault(feedback.get("scenario_type") or "leisure", []).append(tool)
+    return liked
+
+
+async def run_plan(plan: RunPlan, store: Store, env: ToolEnvironment,
+                   on_progress: ProgressCallback | None = None) -> RunProgress:
+    return await execute_run(plan, store, env, on_progress)
+
+
+class RunThread(threading.Thread):
+    """Runs a plan on its own event loop in a background thread; `cancel()` stops it cleanly."""
+
+    def __init__(self, plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback,
+                 on_finished: Callable[[RunProgress | None, BaseException | None], None]):
+        super().__init__(daemon=True, name=f"run-{plan.run_id}")
+        self.plan, self.store, self.env = plan, store, env
+        self.on_progress, self.on_finished = on_progress, on_finished
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+
+    def run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._task = self._loop.create_task(run_plan(self.plan, self.store, self.env, self.on_progress))
+            progress = self._loop.run_until_complete(self._task)
+            self.on_finished(progress, None)
+        except BaseException as error:  # reported to the UI, which stays up
+            self.on_finished(None, error)
+        finally:
+            self._loop.close()
+
+    def cancel(self) -> None:
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
