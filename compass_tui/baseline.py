@@ -130,8 +130,11 @@ def tool_params(tool: str, utterance: str, emotion: str, scenario_type: str, per
 
 
 def baseline_tool_call(utterance: str, emotion: str, persona: Persona | None, today: date,
-                       liked_history: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    scenario_type = classify_scenario("", utterance).scenario_type
+                       liked_history: dict[str, list[str]] | None = None,
+                       scenario_type: str | None = None) -> dict[str, Any]:
+    """The baseline's tool call. `scenario_type` is the situation's label when it has one (author-given or
+    inferred from the scenario text at import); only without it is the type guessed from the utterance alone."""
+    scenario_type = scenario_type or classify_scenario("", utterance).scenario_type
     tool = choose_tool(utterance, scenario_type, persona, liked_history or {})
     from compass_tui.vocab import TOOL_BY_FOLDER
 

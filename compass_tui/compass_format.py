@@ -6,6 +6,7 @@ kept in `Persona.extra` so that exporting gives back an equal document.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from compass_tui.jsonio import load_json
 from compass_tui.persona import Demographic, Persona, persona_from_dict
 from compass_tui.preferences import parse_preference_text
 from compass_tui.scenario import classify_scenario
-from compass_tui.vocab import BACKGROUND_ASPECTS, BIG_FIVE, SCENARIO_BY_COMPASS_KEY, SCENARIO_TYPES
+from compass_tui.vocab import BACKGROUND_ASPECTS, BIG_FIVE, SCENARIO_BY_COMPASS_KEY, SCENARIO_BY_KEY, SCENARIO_TYPES
 
 COMPASS_USER_KEYS = (
     "demographic", "Big_Five_personality_traits", "personality_description", "background",
@@ -23,6 +24,7 @@ COMPASS_USER_KEYS = (
 _BIG_FIVE_KEYS = {key.capitalize(): key for key in BIG_FIVE}
 _BACKGROUND_KEYS = {compass: ours for ours, compass in BACKGROUND_ASPECTS.items()}
 COMPASS_ID_PREFIX = "compass-"
+_SITUATION_FIELD_RE = re.compile(r"^situations\[(\d+)\]\.(\w+)")
 
 
 def load_compass_file(path: str | Path) -> list[Persona]:
@@ -43,6 +45,8 @@ def compass_user_to_persona(user_id: str, user: Any, *, source: str | Path | Non
     scenarios, utterances = user["scenarios"], user["utterance"]
     if not isinstance(scenarios, list) or not isinstance(utterances, list):
         raise InputError(source, f"{where}.scenarios", "scenarios and utterance must be lists")
+    if not scenarios:
+        raise InputError(source, f"{where}.scenarios", "a persona needs at least one situation")
     if len(scenarios) != len(utterances):
         raise InputError(source, f"{where}.utterance",
                          f"{len(utterances)} utterances for {len(scenarios)} scenarios")
@@ -61,7 +65,10 @@ def compass_user_to_persona(user_id: str, user: Any, *, source: str | Path | Non
         "origin": {"source": "compass-bench", "user_id": str(user_id), "file": Path(source).name if source else None},
         "extra": _extras(user),
     }
-    return persona_from_dict(document, source=source)
+    try:
+        return persona_from_dict(document, source=source)
+    except InputError as error:
+        raise InputError(source, _compass_field(where, error.field), error.message) from None
 
 
 def persona_to_compass_user(persona: Persona) -> dict[str, Any]:
@@ -93,6 +100,27 @@ def personas_to_compass(personas: list[Persona]) -> dict[str, Any]:
         user_id = persona.origin.user_id if persona.origin and persona.origin.user_id else persona.id
         document[user_id] = persona_to_compass_user(persona)
     return document
+
+
+def _compass_field(where: str, field: str | None) -> str:
+    """Our model's field path (`situations[3].emotion`) as the ComPASS file names it (`["0"].scenarios[3].emotion`)."""
+    if not field:
+        return where
+    situation = _SITUATION_FIELD_RE.match(field)
+    if situation:
+        index, name = situation.groups()
+        return f"{where}.utterance[{index}]" if name == "utterance" else f"{where}.scenarios[{index}].{name}"
+    head, _, rest = field.partition(".")
+    first, _, tail = rest.partition(".")
+    if head == "big_five" and first:
+        return f"{where}.Big_Five_personality_traits.{first.capitalize()}"
+    if head == "background" and first:
+        return f"{where}.background.{BACKGROUND_ASPECTS.get(first, first)}"
+    if head == "tool_preferences" and first in SCENARIO_BY_KEY:
+        return f"{where}.tool_preferences.{SCENARIO_BY_KEY[first].compass_key}"
+    if head == "situations":
+        return f"{where}.scenarios"
+    return f"{where}.{field}"
 
 
 def _dict_at(user: dict, key: str, source, where: str) -> dict:

@@ -89,7 +89,8 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
     situation = item.situation
     if item.system.is_baseline:
         persona = None if item.setting == "history" else item.persona
-        call = baseline_tool_call(situation.utterance, situation.emotion_label, persona, item.today, item.liked_history)
+        call = baseline_tool_call(situation.utterance, situation.emotion_label, persona, item.today, item.liked_history,
+                                  situation.scenario_type)
         record["stage1"] = {"by": "baseline", "parsed": call, "declared_scenario": call["scenario"]}
         record["tool_call"] = {k: call[k] for k in ("tool_folder_name", "function_name", "param")}
         record["status"] = "selected"

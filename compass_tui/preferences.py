@@ -22,6 +22,8 @@ _CUES: tuple[tuple[str, str], ...] = (
     (r"(?:is|are)\s+not\s+(?:fond of|interested in|keen on|a fan of)", DISLIKE),
     (r"(?:isn't|aren't|not)\s+(?:fond of|interested in|keen on|a fan of)", DISLIKE),
     (r"has\s+(?:little|no)\s+(?:interest in|use for|patience for)", DISLIKE),
+    (r"(?:(?:not|never|rarely)\s+(?:inclined|keen|eager|willing)|reluctant|hesitant|unwilling|disinclined)\s+to(?:\s+use)?", DISLIKE),
+    (r"prefers?\s+not\s+to(?:\s+use)?", DISLIKE),
     (r"(?:dislikes?|disliked|avoids?|avoided|hates?|hated|rejects?|resents?|skips?|ignores?|steers clear of|shies away from|is wary of|detests?|loathes?|refuses)", DISLIKE),
     (r"(?:likes?|liked|enjoys?|enjoyed|loves?|loved|prefers?|preferred|appreciates?|appreciated|favou?rs?|favou?red|values?|valued|relies on|turns to|benefits from|welcomes?|utilizes?|utilises?|uses?|is fond of|is drawn to|embraces?|gravitates toward|gravitates towards|treasures?|cherishes?|is keen on)", LIKE),
     (r"(?:disliked|unwanted|avoided)\s+tools?\s+(?:include|includes|are|is)", DISLIKE),

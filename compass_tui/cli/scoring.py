@@ -1,5 +1,153 @@
-"""`compass-tui scoring ...` (under construction)."""
+"""`compass-tui judge`, `report`, `score` and `export`: judging, tables, hand scores and their CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
+from compass_tui.cli.context import Context
+from compass_tui.cli.output import console, emit, print_json
+from compass_tui.errors import InputError
+from compass_tui.judge import judge_run, load_judge_prompt
+from compass_tui.records import load_records, load_run_meta, system_id
+from compass_tui.report import SESSION_SCOPE, render, system_rows
+from compass_tui.vocab import DIMENSION_KEYS
 
 
 def add_parser(commands) -> None:
-    pass
+    judge = commands.add_parser("judge", help="score a run's responses with an LLM judge (resumable)")
+    judge.add_argument("run")
+    judge.add_argument("--judge-model", help="model name from compass-tui.toml (default: settings.judge_model)")
+    judge.add_argument("--judge-prompt", type=Path, help="ComPASS's eval_prompt.txt instead of our prompt")
+    judge.add_argument("--samples", type=int, default=1, help="judge each item K times; keep mean and spread")
+    judge.add_argument("--concurrency", type=int, help="judge calls in flight")
+    judge.add_argument("--json", action="store_true")
+    judge.set_defaults(handler=judge_command)
+
+    report = commands.add_parser("report", help="Table-2-style comparison of runs (and Tables 3-5 where they apply)")
+    report.add_argument("runs", nargs="+", metavar="RUN")
+    report.add_argument("--format", choices=("table", "md", "csv", "json"), default="table")
+    report.add_argument("--source", choices=("judge", "human"), default="judge", help="whose scores")
+    report.add_argument("--judge-model", help="which judge, when a run has several")
+    report.set_defaults(handler=report_command)
+
+    score = commands.add_parser("score", help="set a human score, comment, flag or skip (what the TUI does)")
+    score.add_argument("run")
+    score.add_argument("--model", required=True)
+    score.add_argument("--persona", required=True)
+    score.add_argument("--situation", type=int, required=True, help="1-based situation number")
+    score.add_argument("--annotator", default="me")
+    for key in DIMENSION_KEYS:
+        score.add_argument(f"--{key}", type=int, metavar="1-5")
+    score.add_argument("--comment")
+    score.add_argument("--flag", action="store_true")
+    score.add_argument("--skip", action="store_true")
+    score.add_argument("--commit", action="store_true", help="mark the item's scores as final")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(handler=score_command)
+
+    export = commands.add_parser("export", help="write the human scores of session scoring as CSV")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--runs", help="comma-separated run ids (default: all)")
+    export.set_defaults(handler=export_command)
+
+
+def judge_command(args, ctx: Context) -> int:
+    name = args.judge_model or ctx.settings.judge_model
+    if not name:
+        raise InputError(None, "--judge-model", "no judge model given and settings.judge_model is not set")
+    model = ctx.settings.model(name)
+    prompt = load_judge_prompt(args.judge_prompt)
+    load_run_meta(ctx.store, args.run)
+    personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    with Progress(TextColumn(f"judging {args.run} with {name}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[invalid]} invalid"), console=console) as bar:
+        task = bar.add_task("judge", total=None, invalid=0)
+
+        def on_progress(progress) -> None:
+            bar.update(task, total=progress.total, completed=progress.judged + progress.cached,
+                       invalid=progress.invalid)
+
+        progress = asyncio.run(judge_run(ctx.store, personas, args.run, model, name, prompt, args.samples,
+                                         args.concurrency or ctx.settings.concurrency, on_progress))
+    summary = {"run": args.run, "judge_model": name, "prompt_hash": prompt.hash, "judged": progress.judged,
+               "cached": progress.cached, "invalid": progress.invalid, "total": progress.total}
+    emit(args, summary, lambda s: console.print(
+        f"{s['judged']} judged, {s['cached']} from cache, {s['invalid']} flagged invalid (see `runs show`)."))
+    return 0
+
+
+def report_command(args, ctx: Context) -> int:
+    personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    rows = system_rows(ctx.store, args.runs, personas, args.source, args.judge_model)
+    if args.format == "table":
+        _print_rich(render(rows, "json", args.source))
+    else:
+        sys.stdout.write(render(rows, args.format, args.source) + ("\n" if args.format != "csv" else ""))
+    return 0
+
+
+def _print_rich(document_json: str) -> None:
+    """Terminal tables: means with the half-width of their 95 % CI; --format md or json gives the intervals."""
+    import json
+
+    from compass_tui.cli.output import print_table
+
+    document = json.loads(document_json)
+    for name, table in document["tables"].items():
+        headers = [h for h in table[0] if h != "run"]
+        rows = [[_compact_cell(row[h]) for h in headers] for row in table]
+        print_table(f"{name} — scores from {document['source']}", headers, rows)
+
+
+def _compact_cell(value) -> str:
+    import re
+
+    if value is None:
+        return "—"
+    match = re.fullmatch(r"([\d.]+) \[([\d.]+), ([\d.]+)\]", str(value))
+    if match:
+        mean, low, high = map(float, match.groups())
+        return f"{mean:.2f}±{(high - low) / 2:.2f}"
+    return str(value)
+
+
+def score_command(args, ctx: Context) -> int:
+    records = {(r["model"], r["persona_id"], r["situation_index"]): r for r in load_records(ctx.store, args.run)}
+    index = args.situation - 1
+    if (args.model, args.persona, index) not in records:
+        raise InputError(None, "--situation", f"run {args.run!r} has no response of {args.model} for "
+                                              f"{args.persona} situation {args.situation}")
+    system = system_id(args.run, args.model)
+    annotation = load_annotation(ctx.store, SESSION_SCOPE, args.annotator, args.persona, index, system) or \
+        Annotation(SESSION_SCOPE, args.annotator, args.persona, index, system)
+    for key in DIMENSION_KEYS:
+        value = getattr(args, key)
+        if value is not None:
+            annotation.set_score(key, value)
+    if args.comment is not None:
+        annotation.comment = args.comment
+    annotation.flag = annotation.flag or args.flag
+    annotation.skipped = args.skip or annotation.skipped
+    annotation.committed = annotation.committed or args.commit
+    saved = save_annotation(ctx.store, annotation)
+    emit(args, saved.as_record(), lambda a: console.print(
+        f"saved (revision {a['revision']}): " + ", ".join(f"{k} {v}" for k, v in a["scores"].items() if v)))
+    return 0
+
+
+def export_command(args, ctx: Context) -> int:
+    from compass_tui.export import write_session_csv
+
+    annotations = load_annotations(ctx.store, SESSION_SCOPE)
+    if args.runs:
+        wanted = {run.strip() for run in args.runs.split(",")}
+        annotations = [a for a in annotations if a.system.split("::", 1)[0] in wanted]
+    written = write_session_csv(ctx.store, annotations, args.out)
+    console.print(f"Wrote {written} rows to {args.out}")
+    return 0
+

@@ -154,7 +154,8 @@ def validate_params(folder: str, params: Any, definition: dict[str, Any]) -> Val
     validator = Draft202012Validator(schema)
     strict_valid = not any(True for _ in validator.iter_errors(params)) and not _semantic_errors(folder, params)
     normalised, notes = _normalise(params, schema)
-    errors = [_problem(error) for error in sorted(validator.iter_errors(normalised), key=lambda e: e.path)]
+    errors = [problem for error in sorted(validator.iter_errors(normalised), key=lambda e: e.path)
+              for problem in _problems(error)]
     if not errors:
         errors = _semantic_errors(folder, normalised)
     return Validation(not errors, strict_valid, normalised, notes, errors)
@@ -182,16 +183,21 @@ def _normalise(params: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str
     return normalised, notes
 
 
+def _problems(error) -> list[CallProblem]:
+    """One problem per offending parameter: an error about several unknown parameters names each."""
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        declared = error.schema.get("properties", {})
+        unexpected = [name for name in error.instance if name not in declared]
+        return [CallProblem("invalid_params", f"unknown parameter {name!r}", name) for name in unexpected]
+    return [_problem(error)]
+
+
 def _problem(error) -> CallProblem:
     parameter = ".".join(str(part) for part in error.absolute_path) or None
     message = error.message
     if error.validator == "required":
         parameter = message.split("'")[1] if "'" in message else parameter
         message = f"missing required parameter {parameter!r}"
-    elif error.validator == "additionalProperties":
-        unexpected = re.findall(r"'([^']+)'", message)
-        parameter = unexpected[0] if unexpected else parameter
-        message = f"unknown parameter{'s' if len(unexpected) > 1 else ''} {', '.join(map(repr, unexpected))}"
     elif error.validator == "enum":
         message = f"{error.instance!r} is not allowed; choose one of: {', '.join(map(str, error.validator_value))}"
     elif parameter:

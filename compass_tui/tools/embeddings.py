@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -21,6 +22,8 @@ from compass_tui import paths
 
 BUNDLED_MODEL_PACKAGE = "all_minilm_l6_v2"
 BUNDLED_MODEL_NAME = "all-MiniLM-L6-v2"
+# Files one of which every loadable model directory has (sentence-transformers or plain transformers).
+MODEL_MARKERS = ("modules.json", "config_sentence_transformers.json", "config.json")
 # sha256 of sentence-transformers/all-MiniLM-L6-v2's model.safetensors as published.
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -54,18 +57,31 @@ def unpack_bundled_model(cache: Path | None = None) -> Path:
     if not (weights.is_file() and sha256_of(weights) == BUNDLED_MODEL_SHA256):
         archive = bundled_model_zip()
         staging = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            _unpack_verified(archive, staging)
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _unpack_verified(archive: Path, staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
         with zipfile.ZipFile(archive) as bundle:
             bundle.extractall(staging)
-        (staging / "2_Normalize").mkdir(exist_ok=True)
-        actual = sha256_of(staging / "model.safetensors")
-        if actual != BUNDLED_MODEL_SHA256:
-            raise EmbeddingUnavailable(f"model.safetensors in {archive} has sha256 {actual[:12]}…, "
-                                       f"expected {BUNDLED_MODEL_SHA256[:12]}…")
-        if target.exists():
-            import shutil
-            shutil.rmtree(target)
-        staging.rename(target)
-    return target
+    except (zipfile.BadZipFile, OSError) as error:
+        raise EmbeddingUnavailable(f"cannot unpack {archive}: {error}") from None
+    weights = staging / "model.safetensors"
+    if not weights.is_file():
+        raise EmbeddingUnavailable(f"{archive} has no model.safetensors")
+    actual = sha256_of(weights)
+    if actual != BUNDLED_MODEL_SHA256:
+        raise EmbeddingUnavailable(f"model.safetensors in {archive} has sha256 {actual[:12]}…, "
+                                   f"expected {BUNDLED_MODEL_SHA256[:12]}…")
+    (staging / "2_Normalize").mkdir(exist_ok=True)
 
 
 class Embedder:
@@ -104,6 +120,10 @@ class Embedder:
         directory = self._requested or unpack_bundled_model(self._cache)
         if not Path(directory).is_dir():
             raise EmbeddingUnavailable(f"embedding model {directory} is not a directory")
+        if not any((Path(directory) / marker).is_file() for marker in MODEL_MARKERS):
+            # checked before the 10-second import of sentence-transformers
+            raise EmbeddingUnavailable(f"{directory} is not a sentence-transformers model "
+                                       f"(it has none of {', '.join(MODEL_MARKERS)})")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
