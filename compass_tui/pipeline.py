@@ -9,8 +9,9 @@ handed to `save` as soon as it exists, so an interrupted run resumes where it st
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Awaitable, Callable
 
@@ -40,6 +41,54 @@ class FatalModelError(Exception):
     """An error that will hit every call of this system (bad key, unknown model): stop its items."""
 
 
+FATAL_KINDS = ("auth", "not_found")
+
+
+@dataclass
+class _Gate:
+    probing: bool = False
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    fatal: str | None = None
+
+
+class ModelCalls:
+    """How a run calls its models: with the settings' retry budget, and a gate per model.
+
+    The first call to each model goes out alone and the others wait for its answer (at most one
+    attempt's timeout). If that answer says the key is wrong or the model does not exist, the waiting
+    calls raise FatalModelError without sending anything: a bad key costs one request, not one per
+    item in flight. Create one per run, inside its event loop.
+    """
+
+    def __init__(self, max_retries: int = 4):
+        self.max_retries = max_retries
+        self._gates: dict[tuple, _Gate] = {}
+
+    async def complete(self, model: ModelConfig, messages: list[dict], **options):
+        from compass_tui.llm import LLMError, acomplete
+
+        gate = self._gates.setdefault((model.model, model.api_base, model.api_key_env), _Gate())
+        probe = not gate.probing
+        if probe:
+            gate.probing = True
+        elif not gate.opened.is_set():
+            try:
+                await asyncio.wait_for(gate.opened.wait(), timeout=model.timeout)
+            except TimeoutError:
+                pass  # a slow first answer must not hold the whole run back
+        if gate.fatal:
+            raise FatalModelError(gate.fatal)
+        try:
+            return await acomplete(model, messages, max_retries=self.max_retries, **options)
+        except LLMError as error:
+            if error.kind in FATAL_KINDS:
+                gate.fatal = gate.fatal or str(error)
+            raise
+        finally:
+            if probe:
+                gate.opened.set()
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -56,6 +105,7 @@ class Interaction:
     today: date
     history_text: str = "None"
     liked_history: dict[str, list[str]] | None = None
+    calls: ModelCalls = field(default_factory=ModelCalls)
 
     @property
     def situation(self):
@@ -96,7 +146,7 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
         record["status"] = "selected"
         await save(record)
         return
-    from compass_tui.llm import LLMError, acomplete, uses_native_tools
+    from compass_tui.llm import LLMError, uses_native_tools
 
     model = item.system.tool_model
     native = uses_native_tools(model) and not item.prompts.official
@@ -104,20 +154,22 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
     messages = item.prompts.tool_selection(item.shown_persona, situation.utterance, item.history_text, tool_defs, native)
     stage: dict[str, Any] = {"by": model.model, "messages": messages, "native_tools": native}
     try:
-        result = await acomplete(model, messages, tools=item.env.openai_tools() if native else None,
-                                 json_mode=not native)
+        result = await item.calls.complete(model, messages, tools=item.env.openai_tools() if native else None,
+                                           json_mode=not native)
         call, declared, raw, problem = _read_tool_choice(result)
         if problem and not native:
+            stage["retried_after"] = problem
             retry = messages + [{"role": "assistant", "content": result.text or ""},
                                 {"role": "user", "content": f"That was not valid: {problem}. Answer with the JSON object only."}]
-            result = await acomplete(model, retry, json_mode=True)
+            first_usage = _usage(result)
+            result = await item.calls.complete(model, retry, json_mode=True)
+            stage["first_attempt"] = {**first_usage, "raw": raw}
             call, declared, raw, problem = _read_tool_choice(result)
-            stage["retried_after"] = problem or "parse error"
     except LLMError as error:
         _fail(record, stage, "tool_selection", error)
         record["stage1"] = stage
         await save(record)
-        if error.kind in ("auth", "not_found"):
+        if error.kind in FATAL_KINDS:
             raise FatalModelError(str(error)) from error
         return
     stage.update(_usage(result), raw=raw, parsed=call, declared_scenario=declared, parse_error=problem)
@@ -152,7 +204,7 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
         record["stage2"] = {"by": "baseline"}
         record["response"] = compose_response(situation.emotion_label, situation.utterance, tool_result)
     else:
-        from compass_tui.llm import LLMError, acomplete
+        from compass_tui.llm import LLMError
 
         model = item.system.response_model
         shown_result = tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
@@ -160,12 +212,12 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
                                          as_json(shown_result))
         stage: dict[str, Any] = {"by": model.model, "messages": messages}
         try:
-            result = await acomplete(model, messages, json_mode=item.prompts.official)
+            result = await item.calls.complete(model, messages, json_mode=item.prompts.official)
         except LLMError as error:
             _fail(record, stage, "response", error)
             record["stage2"] = stage
             await save(record)
-            if error.kind in ("auth", "not_found"):
+            if error.kind in FATAL_KINDS:
                 raise FatalModelError(str(error)) from error
             return
         stage.update(_usage(result), raw=result.text)
@@ -185,17 +237,17 @@ async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> 
         record["response"] = compose_response(situation.emotion_label, situation.utterance, {"ok": False}) \
             .replace("I tried to find something to help, but it didn't work this time. ", "")
     else:
-        from compass_tui.llm import LLMError, acomplete
+        from compass_tui.llm import LLMError
 
         messages = empathetic_messages(item.shown_persona, situation.utterance)
         stage: dict[str, Any] = {"by": item.system.response_model.model, "messages": messages}
         try:
-            result = await acomplete(item.system.response_model, messages)
+            result = await item.calls.complete(item.system.response_model, messages)
         except LLMError as error:
             _fail(record, stage, "response", error)
             record["stage2"] = stage
             await save(record)
-            if error.kind in ("auth", "not_found"):
+            if error.kind in FATAL_KINDS:
                 raise FatalModelError(str(error)) from error
             return record
         stage.update(_usage(result), raw=result.text)
@@ -245,7 +297,7 @@ async def simulate_feedback(item: Interaction, record: dict[str, Any], simulator
     messages = item.prompts.simulator(preference.text, SCENARIO_BY_KEY[scenario_type].compass_key,
                                       situation.utterance, as_json(record.get("tool_call")))
     try:
-        result = await acomplete(simulator, messages, json_mode=True)
+        result = await acomplete(simulator, messages, json_mode=True, max_retries=item.calls.max_retries)
         document = extract_json(result.text or "")
         output = str(document.get("output", "")).strip().lower() if isinstance(document, dict) else ""
         if output not in ("like", "dislike"):

@@ -20,8 +20,8 @@ from typing import Any, Callable
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
 from compass_tui.persona import Persona
-from compass_tui.pipeline import (FatalModelError, Interaction, System, history_line, now_iso, run_interaction,
-                                  simulate_feedback)
+from compass_tui.pipeline import (FatalModelError, Interaction, ModelCalls, System, history_line, now_iso,
+                                  run_interaction, simulate_feedback)
 from compass_tui.prompts import PromptSet
 from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path)
 from compass_tui.store import Store
@@ -43,6 +43,7 @@ class RunPlan:
     simulator: ModelConfig | None = None
     simulator_name: str = "rule"
     today: date = field(default_factory=date.today)
+    max_retries: int = 4
 
     def meta(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "name": self.run_id, "setting": self.setting,
@@ -59,13 +60,14 @@ class RunProgress:
     finished: int = 0
     skipped: int = 0
     errors: int = 0
+    stopped: int = 0  # items not attempted because their model failed for good (bad key, unknown model)
     started: float = field(default_factory=time.monotonic)
     fatal: dict[str, str] = field(default_factory=dict)
     last_error: str | None = None
 
     @property
     def done(self) -> int:
-        return self.finished + self.skipped + self.errors
+        return self.finished + self.skipped + self.errors + self.stopped
 
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
@@ -167,6 +169,7 @@ class _Run:
     semaphore: asyncio.Semaphore
     progress: RunProgress
     report: ProgressCallback
+    calls: ModelCalls
 
     async def save(self, record: dict[str, Any]) -> None:
         await self.writer.save_record(self.plan.run_id, record)
@@ -181,7 +184,7 @@ async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
         await asyncio.to_thread(import_litellm)
     progress = RunProgress(total=len(plan.systems) * sum(len(p.situations) for p in plan.personas))
     run = _Run(plan, env, saved, RunWriter(store), asyncio.Semaphore(plan.concurrency), progress,
-               on_progress or (lambda *_: None))
+               on_progress or (lambda *_: None), ModelCalls(plan.max_retries))
     status = "finished"
     try:
         await asyncio.gather(*(_chain(run, system, persona) for system in plan.systems for persona in plan.personas))
@@ -218,13 +221,18 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
         run.report(progress, None)
         return record
     if system.name in progress.fatal:
+        _stop(run, system)
         return None
-    item = Interaction(system, persona, index, plan.setting, plan.run_id, plan.prompts, run.env, plan.today)
+    item = Interaction(system, persona, index, plan.setting, plan.run_id, plan.prompts, run.env, plan.today,
+                       calls=run.calls)
     if plan.setting == "history":
         shown = previous if plan.history_enabled else []
         item.history_text = "\n".join(history_line(r) for r in shown) or "None"
         item.liked_history = _liked_history(shown)
     async with run.semaphore:
+        if system.name in progress.fatal:
+            _stop(run, system)
+            return None
         try:
             record = await run_interaction(item, record, run.save)
             if plan.setting == "history" and record["status"] == "done":
@@ -232,8 +240,11 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
                 await run.save(record)
         except FatalModelError as error:
             progress.fatal.setdefault(system.name, str(error))
-            progress.errors += 1
-            run.report(progress, record)
+            if record.get("status") == "error":
+                progress.errors += 1
+                run.report(progress, record)
+            else:  # stopped at the gate before sending anything
+                _stop(run, system)
             return None
     if record["status"] == "error":
         progress.errors += 1
@@ -242,6 +253,11 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
         progress.finished += 1
     run.report(progress, record)
     return record
+
+
+def _stop(run: _Run, system: System) -> None:
+    run.progress.stopped += 1
+    run.report(run.progress, None)
 
 
 def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> dict[str, Any]:

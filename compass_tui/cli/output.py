@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any, Iterable
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -18,11 +19,14 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold", show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    columns = list(columns)
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for index, column in enumerate(columns):
+        widest = max([len(column)] + [len(row[index]) for row in cells])
+        table.add_column(column, overflow="fold", min_width=min(widest, 10))
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 

@@ -92,28 +92,25 @@ def report_command(args, ctx: Context) -> int:
 
 
 def _print_rich(document_json: str) -> None:
-    """Terminal tables: means with the half-width of their 95 % CI; --format md or json gives the intervals."""
+    """Terminal tables show means; --format md or json adds their 95 % confidence intervals."""
     import json
 
     from compass_tui.cli.output import print_table
 
     document = json.loads(document_json)
     for name, table in document["tables"].items():
-        headers = [h for h in table[0] if h != "run"]
-        rows = [[_compact_cell(row[h]) for h in headers] for row in table]
-        print_table(f"{name} — scores from {document['source']}", headers, rows)
+        headers = [h for h in table[0] if h not in ("run", "Accept", "Optimal")]
+        rows = [[_mean_only(row[h]) for h in headers] for row in table]
+        print_table(f"{name} — scores from {document['source']} (95% CIs: --format md)", headers, rows)
+        if "Accept" in table[0]:
+            print_table("Preference rates (tool not disliked / tool liked)", ["model", "setting", "acceptable", "optimal"],
+                        [[row["model"], row["setting"], row["Accept"] or "—", row["Optimal"] or "—"] for row in table])
 
 
-def _compact_cell(value) -> str:
-    import re
-
+def _mean_only(value) -> str:
     if value is None:
         return "—"
-    match = re.fullmatch(r"([\d.]+) \[([\d.]+), ([\d.]+)\]", str(value))
-    if match:
-        mean, low, high = map(float, match.groups())
-        return f"{mean:.2f}±{(high - low) / 2:.2f}"
-    return str(value)
+    return str(value).split(" [", 1)[0]
 
 
 def score_command(args, ctx: Context) -> int:
