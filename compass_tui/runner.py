@@ -207,7 +207,8 @@ async def _chain(run: _Run, system: System, persona: Persona) -> None:
     previous: list[dict[str, Any]] = []
     for index in indexes:
         record = await _one(run, system, persona, index, previous)
-        if record is None:
+        if record is None:  # the model failed for good: the later turns are not attempted
+            run.progress.stopped += len(indexes) - index - 1
             return
         previous.append(record)
 

@@ -21,10 +21,10 @@ def print_json(data: Any) -> None:
 def print_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
     columns = list(columns)
     cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for index, column in enumerate(columns):
         widest = max([len(column)] + [len(row[index]) for row in cells])
-        table.add_column(column, overflow="fold", min_width=min(widest, 10))
+        table.add_column(column, overflow="fold", min_width=min(widest, 7))
     for row in cells:
         table.add_row(*row)
     console.print(table)

@@ -68,7 +68,7 @@ def build_plan(args, ctx: Context) -> RunPlan:
     return RunPlan(run_id=args.name or default_run_name(args.setting, model_names), setting=args.setting,
                    systems=systems, personas=personas, prompts=prompts,
                    concurrency=args.concurrency or settings.concurrency, history_enabled=not args.no_history,
-                   simulator=simulator, simulator_name=args.simulator)
+                   simulator=simulator, simulator_name=args.simulator, max_retries=settings.max_retries)
 
 
 def run_command(args, ctx: Context) -> int:
