@@ -43,6 +43,7 @@ class Annotation:
     seconds: float = 0.0
     position: int | None = None
     blinded_id: str | None = None
+    seed: int | None = None
     rubric_version: str = RUBRIC_VERSION
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)

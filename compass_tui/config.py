@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=8, ge=1, le=512)
     max_retries: int = Field(default=4, ge=0, le=20)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
+    keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> keys, e.g. {"stepper.next": "ctrl+n"}
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings, env_settings,

@@ -34,12 +34,17 @@ def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
     except OSError as error:
         raise InputError(path, None, f"cannot read: {error.strerror}") from None
     if size > max_bytes:
-        raise InputError(path, None, f"file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+        raise InputError(path, None, too_large_message(size, max_bytes))
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise InputError(path, None, f"cannot read: {error.strerror}") from None
     return loads_strict(raw, source=path)
+
+
+def too_large_message(size: int, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """"file is 52,428,801 bytes, over the 50 MiB limit": exact, so a file just over the limit reads as over it."""
+    return f"file is {size:,} bytes, over the {max_bytes / 2**20:g} MiB limit"
 
 
 def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:
@@ -54,6 +59,8 @@ def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:
         raise InputError(source, None, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
     except RecursionError:
         raise InputError(source, None, "invalid JSON: nested too deeply") from None
+    except ValueError as error:  # an integer of more than 4,300 digits
+        raise InputError(source, None, f"invalid JSON: {error}".split(";")[0]) from None
     check_clean(data, source=source)
     return data
 

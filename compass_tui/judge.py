@@ -274,14 +274,15 @@ class JudgeProgress:
 
 async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, model: ModelConfig, model_name: str,
                     prompt: JudgePrompt, samples: int = 1, concurrency: int = 8,
-                    on_progress=None) -> JudgeProgress:
+                    on_progress=None, persona_ids: set[str] | None = None) -> JudgeProgress:
     """Judge every finished, scored record of a run; cached samples are reused, so this resumes."""
     from compass_tui.llm import import_litellm
     from compass_tui.records import load_judgements, load_records
 
     if samples < 1:
         raise InputError(None, "--samples", "must be at least 1")
-    records = [r for r in load_records(store, run_id) if r.get("status") == "done" and r.get("scored", True)]
+    records = [r for r in load_records(store, run_id) if r.get("status") == "done" and r.get("scored", True)
+               and (persona_ids is None or r["persona_id"] in persona_ids)]
     if not records:
         raise InputError(None, "RUN", f"run {run_id!r} has no finished responses to judge")
     missing = sorted({r["persona_id"] for r in records} - set(personas))

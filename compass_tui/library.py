@@ -39,7 +39,7 @@ class PersonaEntry:
             demographic = self.persona.demographic
             info |= {"name": self.name, "age": demographic.age, "gender": demographic.gender,
                      "career": demographic.career, "situations": len(self.persona.situations),
-                     "warnings": self.persona.warnings()}
+                     "preferences": _preference_sets(self.persona), "warnings": self.persona.warnings()}
         else:
             info["error"] = str(self.error)
         return info
@@ -155,6 +155,13 @@ class PersonaLibrary:
         text = dumps(document, indent=4) + "\n"
         atomic_write_text(destination, text)
         return destination
+
+
+def _preference_sets(persona: Persona) -> dict[str, dict[str, list[str]]]:
+    """The liked, disliked and unclear tools per scenario type, as `personas list --json` shows them."""
+    return {key: {"liked": list(preference.liked), "disliked": list(preference.disliked),
+                  "ambiguous": list(preference.ambiguous)}
+            for key, preference in persona.tool_preferences.items()}
 
 
 def _load_entry(path: Path, default_kind: str | None) -> PersonaEntry:

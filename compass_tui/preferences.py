@@ -95,11 +95,10 @@ def parse_preference_text(text: str) -> ParsedPreference:
     """The liked, disliked and ambiguous tools named in one scenario type's preference text."""
     readings: dict[str, set[str | None]] = {}
     for sentence in _sentences(text):
-        previous: tuple[int, str | None] | None = None
+        previous: _Reading | None = None
         for match in _TOOL_RE.finditer(sentence):
-            polarity = _polarity(sentence, match, previous)
-            readings.setdefault(match.group(1).lower(), set()).add(polarity)
-            previous = (match.end(), polarity)
+            previous = _polarity(sentence, match, previous)
+            readings.setdefault(match.group(1).lower(), set()).add(previous.polarity)
     parsed = ParsedPreference()
     for tool, polarities in readings.items():
         if polarities == {LIKE}:
@@ -118,17 +117,31 @@ def _sentences(text: str) -> list[str]:
     return [part for part in _SENTENCE_SPLIT_RE.split(without_asides) if part.strip()]
 
 
-def _polarity(sentence: str, match: re.Match, previous: tuple[int, str | None] | None) -> str | None:
-    after = _after_polarity(sentence[match.end():match.end() + 80])
+@dataclass(frozen=True)
+class _Reading:
+    """How one tool mention was read: where it ends, its polarity, and whether "finds X <judgement>" decided it."""
+
+    end: int
+    polarity: str | None
+    weighed: bool = False
+
+
+def _polarity(sentence: str, match: re.Match, previous: _Reading | None) -> _Reading:
+    after_text = sentence[match.end():match.end() + 90]
+    after = _after_polarity(after_text[:80])
     if after:
-        return after
+        return _Reading(match.end(), after)
     anchored = _ANCHORED_CUE_RE.search(sentence[:match.start()])
     if anchored:
         kind = _cue_kind(anchored.group(1))
-        return _weigh_judgement(sentence[match.end():match.end() + 90]) if kind == WEIGH else kind
-    if previous is not None and _LIST_CONTINUATION_RE.search(sentence[previous[0]:match.start()]):
-        return previous[1]
-    return None
+        if kind == WEIGH:
+            return _Reading(match.end(), _weigh_judgement(after_text), weighed=True)
+        return _Reading(match.end(), kind)
+    if previous is not None and _LIST_CONTINUATION_RE.search(sentence[previous.end:match.start()]):
+        # "finds X intrusive and Y helpful": each tool in a weighed list carries its own judgement.
+        own = _weigh_judgement(after_text) if previous.weighed else None
+        return _Reading(match.end(), own or previous.polarity, weighed=previous.weighed)
+    return _Reading(match.end(), None)
 
 
 def _after_polarity(after: str) -> str | None:

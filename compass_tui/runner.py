@@ -43,6 +43,7 @@ class RunPlan:
     simulator: ModelConfig | None = None
     simulator_name: str = "rule"
     today: date = field(default_factory=date.today)
+    only_situations: set[int] | None = None  # run just these situations (not in the history setting)
     max_retries: int = 4
 
     def meta(self) -> dict[str, Any]:
@@ -182,7 +183,9 @@ async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
         from compass_tui.llm import import_litellm
 
         await asyncio.to_thread(import_litellm)
-    progress = RunProgress(total=len(plan.systems) * sum(len(p.situations) for p in plan.personas))
+    per_persona = (lambda p: len(plan.only_situations)) if plan.only_situations is not None and plan.setting != "history" \
+        else (lambda p: len(p.situations))
+    progress = RunProgress(total=len(plan.systems) * sum(per_persona(p) for p in plan.personas))
     run = _Run(plan, env, saved, RunWriter(store), asyncio.Semaphore(plan.concurrency), progress,
                on_progress or (lambda *_: None), ModelCalls(plan.max_retries))
     status = "finished"
@@ -202,6 +205,8 @@ async def _chain(run: _Run, system: System, persona: Persona) -> None:
     """One system on one persona. In the history setting the situations run in order; otherwise in parallel."""
     indexes = range(len(persona.situations))
     if run.plan.setting != "history":
+        if run.plan.only_situations is not None:
+            indexes = [index for index in indexes if index in run.plan.only_situations]
         await asyncio.gather(*(_one(run, system, persona, index, []) for index in indexes))
         return
     previous: list[dict[str, Any]] = []

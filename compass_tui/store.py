@@ -31,7 +31,7 @@ from tinydb import TinyDB, where
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from compass_tui.jsonio import atomic_write_json, dumps, loads_strict
+from compass_tui.jsonio import atomic_write_text, dumps, loads_strict
 
 _SAFE_PART_RE = re.compile(r"[^A-Za-z0-9_.@+-]")
 
@@ -62,8 +62,8 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, Any]) -> None:
         if self.read_only:
             raise PermissionError(f"{self.path} was opened read-only")
-        dumps(data, indent=None)  # raises before anything is written if the data cannot be stored
-        atomic_write_json(self.path, data, indent=None)
+        text = dumps(data, indent=None)  # raises before anything is written if the data cannot be stored
+        atomic_write_text(self.path, text + "\n")
         self._cache = data
 
     def close(self) -> None:

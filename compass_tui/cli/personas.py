@@ -106,10 +106,11 @@ def validate_file(args, ctx: Context) -> int:
     data = load_json(args.file)
     if isinstance(data, dict) and ("situations" in data or "format" in data):
         personas = [persona_from_dict(data, source=args.file)]
-    elif isinstance(data, dict) and data and all(isinstance(v, dict) and "demographic" in v for v in data.values()):
+    elif isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
         personas = load_compass_file(args.file)
     else:
-        raise InputError(args.file, None, "neither a compass-tui persona nor a ComPASS persona file")
+        raise InputError(args.file, None, "expected a compass-tui persona, or a ComPASS persona file "
+                                          "(a JSON object of users keyed by id)")
     report = {"file": str(args.file), "personas": len(personas),
               "warnings": {p.id: p.warnings() for p in personas if p.warnings()}}
 

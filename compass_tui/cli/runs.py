@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from compass_tui.cli.context import Context
-from compass_tui.cli.output import console, emit, print_json, print_table
+from compass_tui.cli.output import console, emit, error_console, print_json, print_table
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
 from compass_tui.prompts import load_prompt_dir, our_prompts
@@ -76,11 +77,12 @@ def run_command(args, ctx: Context) -> int:
         raise InputError(None, "--concurrency", "must be at least 1")
     plan = build_plan(args, ctx)
     env = ctx.tool_environment(search_mode=args.search)
-    console.print(f"Run [bold]{plan.run_id}[/]: {plan.setting}, {len(plan.systems)} system(s) × "
+    chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
+    chatter.print(f"Run [bold]{plan.run_id}[/]: {plan.setting}, {len(plan.systems)} system(s) × "
                   f"{len(plan.personas)} persona(s); resume with --name {plan.run_id}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]:.1f}/s · {task.fields[errors]} errors"), TimeRemainingColumn(),
-                  console=console, transient=False) as bar:
+                  console=chatter, transient=False) as bar:
         task = bar.add_task(plan.run_id, total=None, rate=0.0, errors=0)
 
         def on_progress(progress: RunProgress, _record) -> None:
@@ -88,15 +90,18 @@ def run_command(args, ctx: Context) -> int:
                        errors=progress.errors)
 
         progress = asyncio.run(run_plan(plan, ctx.store, env, on_progress))
-    for system, message in progress.fatal.items():
-        console.print(f"[red]{system}: stopped — {message}[/]")
+    for system, message in progress.fatal.items():  # one plain line each: rich would wrap it and read [..] as markup
+        print(f"compass-tui: {system}: stopped — {message}", file=sys.stderr)
     summary = {"run_id": plan.run_id, "finished": progress.finished, "skipped": progress.skipped,
-               "errors": progress.errors, "total": progress.total, "fatal": progress.fatal}
+               "errors": progress.errors, "stopped": progress.stopped, "total": progress.total,
+               "fatal": progress.fatal}
     if args.json:
         print_json(summary)
     else:
-        console.print(f"{progress.finished} finished, {progress.skipped} already done, {progress.errors} errors."
-                      + (f" Last error: {progress.last_error}" if progress.last_error else ""))
+        stopped = f", {progress.stopped} not attempted" if progress.stopped else ""
+        console.print(f"{progress.finished} finished, {progress.skipped} already done, {progress.errors} errors{stopped}."
+                      + (f" Last error: {progress.last_error}" if progress.last_error else ""),
+                      markup=False, soft_wrap=True)
     return 1 if progress.fatal else 0
 
 

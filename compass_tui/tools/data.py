@@ -31,6 +31,11 @@ _REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 _PSY_GROUPS = {"elderly": "Elder", "elder": "Elder", "child": "Children", "children": "Children",
                "teenager": "Teenager", "teen": "Teenager", "adult": "Adult", "general": None}
 _PSY_TYPES = {"Hearing voices": "Hearing voices (auditory hallucinations)"}
+# stupidstuff.json's categories that have an equivalent in search_jokes' category enum.
+_JOKE_CATEGORIES = {"animals": "Animal", "bar jokes": "Bar", "blonde jokes": "Blonde", "lawyers": "Lawyer",
+                    "light bulbs": "Lightbulb", "office jokes": "At Work", "computers": "Tech",
+                    "political": "News / Politics", "men": "Men / Women", "women": "Men / Women",
+                    "miscellaneous": "Other / Misc"}
 _JOKE_FILES = ("stupidstuff.json", "wocka.json", "reddit_jokes.json", "joke_texts.json", "jokes.json")
 
 
@@ -84,7 +89,7 @@ class ToolData:
             return self._ours("jokes")
         jokes: list[dict] = []
         for path in files:
-            jokes.extend(_adapt_jokes(load_json(path), path, start=len(jokes)))
+            jokes.extend(_adapt_jokes(load_json(path), path, start=jokes[-1]["id"] if jokes else 0))
         return Catalogue("jokes", _checked("jokes", jokes, files[0]), "ComPASS " + ", ".join(map(str, files)))
 
     @cached_property
@@ -166,11 +171,17 @@ def _adapt_psy(items: Any, path: Path) -> list[dict]:
 
 
 def _adapt_jokes(items: Any, path: Path, start: int) -> list[dict]:
+    """Jokes with a body (stupidstuff.json has 573 empty ones), categories mapped onto the tool's enum."""
     adapted = []
     for offset, item in enumerate(_list_of_dicts(items, path)):
+        body = str(item.get("body") or item.get("joke") or "").strip()
+        if not body:
+            continue
+        category = str(item.get("category") or "Other / Misc").strip()
         adapted.append({
-            "id": start + offset + 1, "title": item.get("title") or "", "category": item.get("category") or "Other / Misc",
-            "body": item.get("body") or item.get("joke") or "", "keywords": [], "rating": item.get("rating"),
+            "id": start + offset + 1, "title": item.get("title") or "",
+            "category": _JOKE_CATEGORIES.get(category.lower(), category), "source_category": category,
+            "body": body, "keywords": [], "rating": item.get("rating"),
         })
     return adapted
 

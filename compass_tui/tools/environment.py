@@ -107,6 +107,8 @@ class ToolEnvironment:
             if folder in RETRIEVAL_FUNCTIONS:
                 method = getattr(self.retrieval, RETRIEVAL_FUNCTIONS[folder])
                 result, notes, search_mode = await asyncio.to_thread(method, params)
+                if search_mode == "lexical" and self.engine.fallback_reason:
+                    notes = [*notes, f"lexical search instead of semantic: {self.engine.fallback_reason}"]
                 record.update(result=result, notes=notes, mode="retrieval", search=search_mode)
             elif folder == "schedule_manager":
                 result, changes = await asyncio.to_thread(self.stateful.schedule_api, params, context.scope,

@@ -47,7 +47,8 @@ class SearchEngine:
         self.mode = mode if embedder is not None else "lexical"
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self.fallback_reason: str | None = None if embedder is not None else "no embedding model configured"
+        model_missing = embedder is None and mode != "lexical"
+        self.fallback_reason: str | None = "no embedding model configured" if model_missing else None
 
     @property
     def status(self) -> SearchStatus:

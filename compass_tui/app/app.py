@@ -1,0 +1,103 @@
+"""The compass-tui application: screens on top of the core, one error path, nothing heavy before the first frame."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.worker import Worker, WorkerState
+
+from compass_tui.app.messages import WorkFailed
+from compass_tui.cli.context import Context
+
+
+class ActionsProvider(Provider):
+    """The command palette lists every action that applies on the current screen, with its key."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        seen: set[str] = set()
+        for key, active in self.app.screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            label = f"{binding.description}  ({binding.key_display or self.app.get_key_display(binding)})"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), self._runner(active.node, binding.action),
+                          help=binding.tooltip or None)
+
+    def _runner(self, node, action: str):
+        async def run() -> None:
+            await self.app.run_action(action, node)
+
+        return run
+
+
+class CompassApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "compass-tui"
+    SUB_TITLE = "ComPASS evaluation workbench"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help_alt"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, ctx: Context, *, pack: Path | None = None, annotator_data: str | None = None):
+        super().__init__()
+        self.ctx = ctx
+        self.pack = pack
+        self.annotator_data = annotator_data
+
+    def on_mount(self) -> None:
+        self.theme = self.ctx.settings.theme if self.ctx.settings.theme in self.available_themes else "textual-dark"
+        if self.ctx.settings.keymap:
+            self.set_keymap(self.ctx.settings.keymap)
+        self._stop_cleanly_on_signals()
+        if self.pack is not None:
+            from compass_tui.app.screens.annotator import AnnotatorScreen
+
+            self.push_screen(AnnotatorScreen(self.pack))
+        else:
+            from compass_tui.app.screens.library import LibraryScreen
+
+            self.push_screen(LibraryScreen())
+
+    def _stop_cleanly_on_signals(self) -> None:
+        """Every save is committed as it happens; a closed SSH session only needs the terminal restored."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    def action_help(self) -> None:
+        from compass_tui.app.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.focused, self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.notify(f"{message.what}: {message.error}", title="Something went wrong", severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.post_message(WorkFailed(event.worker.description or event.worker.name, f"{type(error).__name__}: {error}"))
+
+
+def run_app(ctx: Context, pack: Path | None = None) -> int:
+    CompassApp(ctx, pack=pack).run()
+    return 0

@@ -1,0 +1,54 @@
+"""Messages that workers post to the UI. Workers call the core and post one of these; only handlers touch widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class LibraryLoaded(Message):
+    entries: list[Any]
+
+
+@dataclass
+class RecordUpdated(Message):
+    """A run record changed (a step finished). `generation` lets handlers drop results from an older request."""
+
+    record: dict[str, Any]
+    generation: int
+
+
+@dataclass
+class RunProgressed(Message):
+    run_id: str
+    done: int
+    total: int
+    errors: int
+    generation: int
+
+
+@dataclass
+class RunFinished(Message):
+    run_id: str
+    generation: int
+    error: str | None = None
+    fatal: dict[str, str] | None = None
+
+
+@dataclass
+class JudgeFinished(Message):
+    run_id: str
+    judged: int
+    invalid: int
+    error: str | None = None
+
+
+@dataclass
+class WorkFailed(Message):
+    """The one error path: any failed worker ends up here and is shown as a notification."""
+
+    what: str
+    error: str

@@ -1,0 +1,281 @@
+"""Create, duplicate or edit a persona: every field, pickers for emotions and tools, inline validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
+
+from compass_tui.errors import InputError, field_path
+from compass_tui.jsonio import load_json
+from compass_tui.library import PersonaEntry
+from compass_tui.persona import PERSONA_FORMAT, Persona, persona_to_dict
+from compass_tui.preferences import parse_preference_text
+from compass_tui.vocab import (BACKGROUND_ASPECTS, BIG_FIVE, DEMOGRAPHIC_FIELDS, EMOTIONS, LEVELS, SCENARIO_TYPES,
+                               TOOLS)
+
+NEW_PERSONA: dict[str, Any] = {
+    "format": PERSONA_FORMAT, "id": "new-persona", "name": "",
+    "demographic": {"age": 30, "gender": "", "firstname": "", "lastname": ""},
+    "big_five": {trait: "medium" for trait in BIG_FIVE}, "personality_description": "", "background": {},
+    "tool_preferences": {s.key: {"text": "", "liked": [], "disliked": []} for s in SCENARIO_TYPES},
+    "situations": [{"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}],
+}
+
+
+def widget_id(path: tuple) -> str:
+    """The form widget for a model location, e.g. ('situations', 2, 'emotion') -> 'situations-2-emotion'."""
+    return "-".join(str(part) for part in path)
+
+
+class EditorScreen(Screen[str | None]):
+    HELP = """### Persona editor
+Every field of a persona. Tool preferences: write the text, then tick the liked and disliked tools (or
+press *Read from text* to fill them from the text; unclear tools are reported, never guessed).
+Situations can be added, removed and moved. `ctrl+s` validates and saves to the persona file; fields
+with problems are marked in red and listed at the top."""
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="editor.save"),
+        Binding("ctrl+n", "add_situation", "Add situation", id="editor.add"),
+        Binding("escape", "close", "Close", id="editor.close"),
+    ]
+
+    def __init__(self, entry: PersonaEntry | None, duplicate: bool = False):
+        super().__init__()
+        self.entry = entry
+        self.raw_error: InputError | None = None
+        self.document = self._initial_document(entry, duplicate)
+
+    def _initial_document(self, entry: PersonaEntry | None, duplicate: bool) -> dict[str, Any]:
+        if entry is None:
+            return copy.deepcopy(NEW_PERSONA)
+        if entry.persona is not None:
+            document = persona_to_dict(entry.persona)
+        else:
+            try:
+                loaded = load_json(entry.path)
+                document = loaded if isinstance(loaded, dict) else {}
+            except InputError as error:
+                self.raw_error = error
+                document = {}
+            document = _merge_defaults(document)
+        if duplicate:
+            document["id"] = f"{document['id']}-copy"
+            document.pop("origin", None)
+        return document
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="editor-errors")
+        with VerticalScroll(id="editor-form"):
+            if self.raw_error is not None:
+                yield Label(f"The file is not valid JSON ({self.raw_error}); fix it here and save.")
+                yield TextArea(self.entry.path.read_text(encoding="utf-8", errors="replace"), id="raw-json",
+                               language="json")
+            else:
+                yield from self._profile_fields()
+                yield from self._preference_fields()
+                yield Label("Situations", classes="pane-title")
+                yield Vertical(*[self._situation(i, s) for i, s in enumerate(self.document["situations"])],
+                               id="situations")
+                yield Button("Add situation", id="add-situation")
+        yield Footer()
+
+    def _row(self, label: str, widget: Widget) -> Horizontal:
+        return Horizontal(Label(label, classes="field-label"), widget, classes="field-row")
+
+    def _profile_fields(self):
+        d = self.document
+        yield Label("Profile", classes="pane-title")
+        yield self._row("id", Input(d.get("id", ""), id="id"))
+        for name in DEMOGRAPHIC_FIELDS:
+            value = d["demographic"].get(name, "")
+            yield self._row(name, Input(str(value), id=f"demographic-{name}",
+                                        type="integer" if name == "age" else "text"))
+        for trait in BIG_FIVE:
+            yield self._row(trait, Select([(level, level) for level in LEVELS], value=d["big_five"].get(trait, "medium"),
+                                          allow_blank=False, id=f"big_five-{trait}"))
+        yield Label("Personality description")
+        yield TextArea(d.get("personality_description", ""), id="personality_description")
+        for key, label in BACKGROUND_ASPECTS.items():
+            yield Label(label)
+            yield TextArea(d.get("background", {}).get(key, ""), id=f"background-{key}")
+
+    def _preference_fields(self):
+        tools = [(tool.folder, tool.folder) for tool in TOOLS]
+        yield Label("Tool preferences", classes="pane-title")
+        for scenario in SCENARIO_TYPES:
+            preference = self.document["tool_preferences"].get(scenario.key, {})
+            yield Label(f"{scenario.label}: what they say")
+            yield TextArea(preference.get("text", ""), id=f"tool_preferences-{scenario.key}-text")
+            with Horizontal(classes="field-row"):
+                yield SelectionList[str](*[(t, v, v in preference.get("liked", [])) for t, v in tools],
+                                         id=f"tool_preferences-{scenario.key}-liked")
+                yield SelectionList[str](*[(t, v, v in preference.get("disliked", [])) for t, v in tools],
+                                         id=f"tool_preferences-{scenario.key}-disliked")
+            ambiguous = preference.get("ambiguous") or []
+            note = f"unclear in the text: {', '.join(ambiguous)}" if ambiguous else "left: liked · right: disliked"
+            yield Horizontal(Static(note, classes="muted"), Button("Read from text", id=f"parse-{scenario.key}"),
+                             classes="field-row")
+
+    def _situation(self, index: int, situation: dict[str, Any]) -> Vertical:
+        scenario_options = [(s.label, s.key) for s in SCENARIO_TYPES]
+        emotion = situation.get("emotion") if situation.get("emotion") in EMOTIONS else Select.BLANK
+        return Vertical(
+            Horizontal(Label(f"#{index + 1}", classes="field-label"),
+                       Select(scenario_options, value=situation.get("scenario_type") or Select.BLANK,
+                              id=f"situations-{index}-scenario_type", prompt="scenario type"),
+                       Select([(e, e) for e in EMOTIONS], value=emotion, id=f"situations-{index}-emotion",
+                              prompt="emotion"),
+                       Button("↑", id=f"up-{index}"), Button("↓", id=f"down-{index}"), Button("✕", id=f"remove-{index}"),
+                       classes="field-row"),
+            TextArea(situation.get("scenario", ""), id=f"situations-{index}-scenario"),
+            TextArea(situation.get("utterance", ""), id=f"situations-{index}-utterance"),
+            classes="situation")
+
+    # ----- reading the form back ---------------------------------------------------------------
+
+    def collect(self) -> dict[str, Any]:
+        if self.query("#raw-json"):
+            return json.loads(self.query_one("#raw-json", TextArea).text)
+        d = copy.deepcopy(self.document)
+        d["id"] = self.query_one("#id", Input).value.strip()
+        for name in DEMOGRAPHIC_FIELDS:
+            value = self.query_one(f"#demographic-{name}", Input).value
+            d["demographic"][name] = int(value) if name == "age" and value.strip().lstrip("-").isdigit() else value
+        d["name"] = d["demographic"].get("firstname", "")
+        d["big_five"] = {trait: self.query_one(f"#big_five-{trait}", Select).value for trait in BIG_FIVE}
+        d["personality_description"] = self.query_one("#personality_description", TextArea).text
+        d["background"] = {key: self.query_one(f"#background-{key}", TextArea).text for key in BACKGROUND_ASPECTS}
+        for scenario in SCENARIO_TYPES:
+            prefix = f"#tool_preferences-{scenario.key}"
+            preference = d["tool_preferences"].setdefault(scenario.key, {})
+            liked = list(self.query_one(f"{prefix}-liked", SelectionList).selected)
+            disliked = list(self.query_one(f"{prefix}-disliked", SelectionList).selected)
+            if (liked, disliked) != (preference.get("liked", []), preference.get("disliked", [])):
+                preference["confirmed"] = True
+                preference["ambiguous"] = [t for t in preference.get("ambiguous", []) if t not in liked + disliked]
+            preference.update(text=self.query_one(f"{prefix}-text", TextArea).text, liked=liked, disliked=disliked)
+        d["situations"] = [self._read_situation(i, d["situations"][i] if i < len(d["situations"]) else {})
+                           for i in range(len(self.query(".situation")))]
+        return d
+
+    def _read_situation(self, index: int, previous: dict[str, Any]) -> dict[str, Any]:
+        scenario_type = self.query_one(f"#situations-{index}-scenario_type", Select).value
+        emotion = self.query_one(f"#situations-{index}-emotion", Select).value
+        source = previous.get("scenario_type_source", "author")
+        if scenario_type != previous.get("scenario_type"):
+            source = "user"
+        return {"scenario_type": None if scenario_type == Select.BLANK else scenario_type,
+                "scenario_type_source": source, "emotion": "" if emotion == Select.BLANK else emotion,
+                "scenario": self.query_one(f"#situations-{index}-scenario", TextArea).text,
+                "utterance": self.query_one(f"#situations-{index}-utterance", TextArea).text}
+
+    # ----- validation and saving ---------------------------------------------------------------
+
+    def validate(self) -> tuple[Persona | None, list[tuple[tuple, str]]]:
+        try:
+            document = self.collect()
+        except json.JSONDecodeError as error:
+            return None, [(("raw-json",), f"invalid JSON at line {error.lineno}: {error.msg}")]
+        try:
+            return Persona.model_validate(document), []
+        except ValidationError as error:
+            return None, [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
+
+    def mark(self, problems: list[tuple[tuple, str]]) -> None:
+        for widget in self.query(".-invalid"):
+            widget.remove_class("-invalid")
+        lines = []
+        for location, message in problems:
+            lines.append(f"✗ {field_path(location) or 'persona'}: {message}")
+            for depth in range(len(location), 0, -1):
+                found = self.query(f"#{widget_id(location[:depth])}")
+                if found:
+                    found.first().add_class("-invalid")
+                    break
+        self.query_one("#editor-errors", Static).update("\n".join(lines[:8]))
+
+    def on_mount(self) -> None:
+        if self.entry is not None and self.entry.persona is None and self.raw_error is None:
+            self.mark(self.validate()[1])
+
+    def action_save(self) -> None:
+        persona, problems = self.validate()
+        self.mark(problems)
+        if persona is None:
+            self.notify("Not saved: fix the fields marked in red.", severity="warning")
+            return
+        self.app.ctx.library.save(persona)
+        self.dismiss(persona.id)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    # ----- situations and preference parsing -----------------------------------------------------
+
+    def action_add_situation(self) -> None:
+        self._rebuild_situations(lambda situations: situations.append(
+            {"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}))
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        action, _, argument = button.partition("-")
+        if button == "add-situation":
+            self.action_add_situation()
+        elif action in ("up", "down", "remove"):
+            index = int(argument)
+            self._rebuild_situations(lambda situations: _move(situations, index, action))
+        elif action == "parse":
+            self._parse_preference(argument)
+
+    def _rebuild_situations(self, change) -> None:
+        document = self.collect()
+        change(document["situations"])
+        self.document = document
+        container = self.query_one("#situations", Vertical)
+        container.remove_children()
+        container.mount_all([self._situation(i, s) for i, s in enumerate(document["situations"])])
+
+    def _parse_preference(self, scenario_key: str) -> None:
+        prefix = f"#tool_preferences-{scenario_key}"
+        reading = parse_preference_text(self.query_one(f"{prefix}-text", TextArea).text)
+        for side, tools in (("liked", reading.liked), ("disliked", reading.disliked)):
+            selection = self.query_one(f"{prefix}-{side}", SelectionList)
+            selection.deselect_all()
+            for tool in tools:
+                selection.select(tool)
+        self.document["tool_preferences"][scenario_key]["ambiguous"] = reading.ambiguous
+        message = "unclear: " + ", ".join(reading.ambiguous) if reading.ambiguous else "read from the text"
+        self.notify(message, severity="warning" if reading.ambiguous else "information")
+
+
+def _move(situations: list, index: int, action: str) -> None:
+    if action == "remove" and len(situations) > 0:
+        situations.pop(index)
+    elif action == "up" and index > 0:
+        situations[index - 1], situations[index] = situations[index], situations[index - 1]
+    elif action == "down" and index < len(situations) - 1:
+        situations[index + 1], situations[index] = situations[index], situations[index + 1]
+
+
+def _merge_defaults(document: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(NEW_PERSONA)
+    for key, value in document.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    if not isinstance(merged.get("situations"), list):
+        merged["situations"] = []
+    return merged

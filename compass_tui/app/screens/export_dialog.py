@@ -1,0 +1,55 @@
+"""Write the human scores of the chosen runs as a spreadsheet-safe CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from compass_tui.annotations import load_annotations
+from compass_tui.export import write_session_csv
+from compass_tui.report import SESSION_SCOPE
+
+
+class ExportDialog(ModalScreen[None]):
+    HELP = "### Export\nThe human scores of the chosen runs, one row per annotator × item × system, as UTF-8 CSV with a BOM."
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
+
+    def __init__(self, runs: list[str]):
+        super().__init__()
+        self.runs = runs
+
+    def compose(self) -> ComposeResult:
+        default = Path.cwd() / "compass-human-scores.csv"
+        with Vertical(classes="dialog"):
+            yield Label(f"Export human scores of {len(self.runs) or 'all'} run(s) to:")
+            yield Input(value=str(default), id="export-path")
+            yield Static("", id="export-result")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Export", id="export", variant="primary")
+
+    @on(Button.Pressed, "#export")
+    @on(Input.Submitted, "#export-path")
+    def _export(self) -> None:
+        path = Path(self.query_one("#export-path", Input).value).expanduser()
+        store = self.app.ctx.store
+        annotations = [a for a in load_annotations(store, SESSION_SCOPE)
+                       if not self.runs or a.system.split("::", 1)[0] in self.runs]
+        result = self.query_one("#export-result", Static)
+        try:
+            count = write_session_csv(store, annotations, path)
+        except OSError as error:
+            result.update(f"[red]Cannot write {path}: {error.strerror}[/]")
+            return
+        self.app.notify(f"Wrote {count} rows to {path}")
+        self.dismiss()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss()

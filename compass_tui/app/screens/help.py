@@ -1,0 +1,53 @@
+"""F1 / ?: help for the focused part of the screen, then the keys that apply here."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Markdown
+
+GENERAL_HELP = """### compass-tui
+Every action is in the command palette (`ctrl+p`); the footer shows the keys that apply right now.
+`ctrl+t` switches light and dark, `ctrl+q` quits. Scores are saved the moment you change them."""
+
+
+def help_for(widget: Widget | None, screen: Screen) -> str:
+    """The HELP text of the focused widget or its nearest ancestor that has one, else the screen's."""
+    node = widget
+    while node is not None:
+        text = getattr(type(node), "HELP", None)
+        if isinstance(text, str) and text.strip():
+            return text
+        node = node.parent
+    return getattr(type(screen), "HELP", None) or GENERAL_HELP
+
+
+def keys_here(screen: Screen) -> str:
+    lines = ["### Keys here", "| key | action |", "|---|---|"]
+    seen = set()
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if binding.description and binding.action not in seen and active.enabled:
+            seen.add(binding.action)
+            display = screen.app.get_key_display(binding)
+            lines.append(f"| `{display}` | {binding.description} |")
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, focused: Widget | None, screen: Screen):
+        super().__init__()
+        self.text = f"{help_for(focused, screen)}\n\n{keys_here(screen)}\n\n{GENERAL_HELP}"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            with VerticalScroll(id="help-body"):
+                yield Markdown(self.text)
+
+    def action_dismiss(self) -> None:
+        self.dismiss()

@@ -1,0 +1,93 @@
+"""Table-2-style numbers for chosen runs, from the judge or from human scores, and the CSV export."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Select, SelectionList, Static
+
+from compass_tui.records import list_run_ids, load_run_meta
+from compass_tui.vocab import DIMENSIONS
+
+
+class ReportReady(Message):
+    def __init__(self, rows: list[dict], error: str | None = None):
+        super().__init__()
+        self.rows, self.error = rows, error
+
+
+class ReportScreen(Screen):
+    HELP = """### Report
+Choose runs on the left and whose scores to use (the LLM judge or humans, never mixed). The table
+has the paper's Table 2 columns: tool-call pass rate, Distinct-1/2 (ComPASS's variant), the six
+dimensions (means; `compass-tui report --format md` adds 95 % bootstrap intervals), and the
+preference acceptable/optimal rates. `e` exports the human scores as CSV."""
+    BINDINGS = [
+        Binding("e", "export", "Export CSV", id="report.export"),
+        Binding("r", "refresh", "Refresh", id="report.refresh"),
+        Binding("escape", "back", "Back", id="report.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        runs = list_run_ids(self.app.ctx.store)
+        with Horizontal(id="report-controls"):
+            with Vertical():
+                yield Label("Runs")
+                yield SelectionList[str](*[(run, run, i < 4) for i, run in enumerate(runs)], id="report-runs")
+            with Vertical():
+                yield Label("Scores from")
+                yield Select([("LLM judge", "judge"), ("human scores", "human")], value="human", allow_blank=False,
+                             id="report-source")
+        yield DataTable(id="report-table", zebra_stripes=True, cursor_type="row")
+        yield Static("", id="report-status", classes="muted")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("model", "setting", "run", "n", "Pass", "D-1", "D-2", *(d.short for d in DIMENSIONS),
+                          "Accept", "Optimal")
+        self.action_refresh()
+
+    @on(SelectionList.SelectedChanged, "#report-runs")
+    @on(Select.Changed, "#report-source")
+    def action_refresh(self) -> None:
+        runs = list(self.query_one("#report-runs", SelectionList).selected)
+        source = self.query_one("#report-source", Select).value
+        self.query_one("#report-status", Static).update("computing…" if runs else "choose runs")
+        if runs:
+            self.compute(runs, source)
+
+    @work(thread=True, exclusive=True, group="report", description="Computing the report", exit_on_error=False)
+    def compute(self, runs: list[str], source: str) -> None:
+        from compass_tui.errors import InputError
+        from compass_tui.report import _table2, system_rows
+
+        ctx = self.app.ctx
+        personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+        try:
+            rows = [_table2(row) for row in system_rows(ctx.store, runs, personas, source)]
+        except InputError as error:
+            self.post_message(ReportReady([], str(error)))
+            return
+        self.post_message(ReportReady(rows))
+
+    def on_report_ready(self, message: ReportReady) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in message.rows:
+            table.add_row(*(("—" if value is None else str(value).split(" [")[0]) for value in row.values()))
+        status = message.error or f"{len(message.rows)} systems"
+        self.query_one("#report-status", Static).update(status)
+
+    def action_export(self) -> None:
+        from compass_tui.app.screens.export_dialog import ExportDialog
+
+        self.app.push_screen(ExportDialog(list(self.query_one("#report-runs", SelectionList).selected)))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

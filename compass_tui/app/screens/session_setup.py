@@ -1,0 +1,100 @@
+"""Before stepping: the setting, 1-4 models to run or existing runs to compare, and blind mode."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
+
+from compass_tui.config import BASELINE_MODEL
+from compass_tui.persona import Persona
+from compass_tui.records import list_run_ids, load_run_meta
+from compass_tui.session import MAX_COLUMNS, Column, Session
+from compass_tui.vocab import SETTINGS
+
+
+class SessionSetupScreen(ModalScreen[None]):
+    HELP = """### Start a session
+Pick the **setting** (profile, history, empathetic, hybrid) and up to four **systems**: models to run
+now (the offline `baseline` needs no key) and/or **existing runs** that already hold this persona.
+For hybrid, pick two models: the first chooses the tool, the second writes the reply.
+**Blind mode** hides the names and shuffles the columns per situation with the seed shown."""
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="setup.cancel"),
+                Binding("ctrl+s", "start", "Start", id="setup.start")]
+
+    def __init__(self, persona: Persona):
+        super().__init__()
+        self.persona = persona
+
+    def compose(self) -> ComposeResult:
+        settings = self.app.ctx.settings
+        runs = [(f"{run} ({', '.join(meta['models'])})", run) for run, meta in self._runs_with_persona()]
+        with Vertical(classes="dialog"):
+            yield Label(f"Step through {self.persona.display_name}'s {len(self.persona.situations)} situations",
+                        classes="pane-title")
+            yield Select([(name, name) for name in SETTINGS], value="profile", allow_blank=False, id="setting")
+            yield Label("Models to run (up to 4):")
+            yield SelectionList[str](*[(name, name, name == BASELINE_MODEL) for name in settings.model_names()],
+                                     id="models")
+            if runs:
+                yield Label("Existing runs to compare:")
+                yield SelectionList[str](*[(label, run, False) for label, run in runs], id="runs")
+            with Horizontal(classes="buttons"):
+                yield Checkbox("Blind mode", id="blind")
+                yield Input(value="0", id="seed", type="integer", max_length=9)
+            yield Static("", id="setup-error", classes="error-text")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Start", id="start", variant="primary")
+
+    def _runs_with_persona(self) -> list[tuple[str, dict]]:
+        store = self.app.ctx.store
+        found = []
+        for run_id in list_run_ids(store):
+            if run_id.startswith("tui-"):
+                continue
+            meta = load_run_meta(store, run_id)
+            if self.persona.id in meta.get("personas", []):
+                found.append((run_id, meta))
+        return found
+
+    def session(self) -> Session:
+        setting = self.query_one("#setting", Select).value
+        models = list(self.query_one("#models", SelectionList).selected)
+        runs = list(self.query_one("#runs", SelectionList).selected) if self.query("#runs") else []
+        if setting == "hybrid":
+            if len(models) != 2:
+                raise ValueError("hybrid needs exactly two models: the tool chooser, then the responder")
+            models = [f"{models[0]}+{models[1]}"]
+        own = Session.run_id_for(self.persona, setting)
+        columns = [Column(own, model) for model in models]
+        store = self.app.ctx.store
+        for run_id in runs:
+            meta = load_run_meta(store, run_id)
+            columns += [Column(run_id, model) for model in meta["models"]]
+        if not columns:
+            raise ValueError("choose at least one model or run")
+        if len(columns) > MAX_COLUMNS:
+            raise ValueError(f"at most {MAX_COLUMNS} systems side by side (you chose {len(columns)})")
+        seed_text = self.query_one("#seed", Input).value or "0"
+        return Session(self.persona, setting, columns, generate_models=models,
+                       blind=self.query_one("#blind", Checkbox).value, seed=int(seed_text))
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        from compass_tui.app.screens.stepper import StepperScreen
+
+        try:
+            session = self.session()
+        except ValueError as error:
+            self.query_one("#setup-error", Static).update(str(error))
+            return
+        self.dismiss()
+        self.app.push_screen(StepperScreen(session))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss()

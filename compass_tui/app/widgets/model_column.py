@@ -1,0 +1,153 @@
+"""One system's column in the stepper: tool call, tool result, response, preference badge, and its scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.markdown import Markdown
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import LoadingIndicator, Static
+
+from compass_tui.annotations import Annotation
+from compass_tui.app.widgets.persona_detail import stance_badge
+from compass_tui.app.widgets.result_card import result_view, tool_call_view
+from compass_tui.vocab import DIMENSIONS
+
+
+class ScorePanel(Widget, can_focus=True):
+    """Six dimensions; 1-5 scores the highlighted one, ↑/↓ move, enter commits."""
+
+    HELP = """### Scoring
+`1`–`5` set the highlighted dimension and move to the next; `↑`/`↓` move between dimensions,
+`←`/`→` (or `tab`) between columns, `0` clears. The rubric for the highlighted dimension is shown
+at the bottom. `c` comments, `f` flags, `s` skips. When all six are set, `enter` commits: only then
+are the judge's scores shown beside yours, so they cannot anchor you. Every change is saved at once."""
+
+    cursor: reactive[int] = reactive(0)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.annotation: Annotation | None = None
+        self.judge: dict[str, Any] | None = None
+        self.status = ""
+
+    def show(self, annotation: Annotation | None, judge: dict[str, Any] | None, status: str = "") -> None:
+        self.annotation, self.judge, self.status = annotation, judge, status
+        self.refresh(layout=True)
+
+    def render(self) -> Table:
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(width=1)
+        grid.add_column(width=5)
+        grid.add_column(ratio=1)
+        grid.add_column(justify="right")
+        annotation = self.annotation
+        reveal = bool(annotation and annotation.committed and self.judge and self.judge.get("scores"))
+        for index, dimension in enumerate(DIMENSIONS):
+            value = annotation.scores.get(dimension.key) if annotation else None
+            marker = "▸" if index == self.cursor and self.has_focus else " "
+            dots = Text("●" * (value or 0), style="bold green") + Text("○" * (5 - (value or 0)), style="dim")
+            score = Text(f" {value}" if value else " ·", style="bold" if value else "dim")
+            judged = ""
+            if reveal:
+                judge_value = self.judge["scores"].get(dimension.key)
+                judged = f"judge {judge_value:.1f}" if judge_value is not None else "judge —"
+            style = "reverse" if index == self.cursor and self.has_focus else ""
+            grid.add_row(marker, Text(dimension.short, style=style), dots + score, Text(judged, style="cyan"))
+        grid.add_row("", "", self._status_line(), "")
+        return grid
+
+    def _status_line(self) -> Text:
+        annotation = self.annotation
+        text = Text()
+        if annotation is None:
+            return Text("not scored", style="dim")
+        if annotation.flag:
+            text.append("⚑ flagged ", style="bold yellow")
+        if annotation.skipped:
+            text.append("skipped ", style="bold magenta")
+        if annotation.comment:
+            text.append(f"“{annotation.comment[:30]}” ", style="italic")
+        if annotation.committed:
+            text.append("committed ", style="bold green")
+        elif annotation.complete:
+            text.append("enter to commit ", style="yellow")
+        text.append(self.status, style="green")
+        return text
+
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+
+class ModelColumn(Vertical):
+    """Shows one system's answer for the current situation."""
+
+    HELP = """### A system's column
+From top to bottom: the **tool call** the model made, the **tool result** as the user would see it,
+the **response**, and a badge saying whether the chosen tool is liked, neutral or disliked by this
+persona in this kind of situation. `g` generates missing responses for this situation, `G` for all."""
+
+    def __init__(self, column_id: str) -> None:
+        super().__init__(id=column_id)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="column-body"):
+            yield Static(id="call")
+            yield Static(id="result")
+            yield Static(id="response")
+        yield LoadingIndicator()
+        yield Static(classes="column-status", id="column-status")
+        yield ScorePanel()
+
+    def on_mount(self) -> None:
+        self.query_one(LoadingIndicator).display = False
+
+    def set_title(self, title: str) -> None:
+        self.border_title = title
+
+    def show_record(self, record: dict[str, Any] | None, stance: str | None, generating: bool) -> None:
+        self.query_one(LoadingIndicator).display = generating
+        call, result, response = (self.query_one(f"#{name}", Static) for name in ("call", "result", "response"))
+        status = self.query_one("#column-status", Static)
+        if record is None:
+            call.update(Text("No response yet. Press g to generate." if not generating else "", style="dim"))
+            result.update("")
+            response.update("")
+            status.update("generating…" if generating else "")
+            return
+        call.update(Group(Rule("tool call", style="dim"), tool_call_view(record.get("tool_call")))
+                    if record.get("setting") != "empathetic" else Text("empathetic reply, no tool", style="dim"))
+        result.update(Group(Rule("tool result", style="dim"), result_view(record.get("tool_result")))
+                      if record.get("tool_result") else "")
+        response.update(self._response(record))
+        badge = stance_badge(stance) if stance else Text("")
+        status.update(badge + Text(f"  {record.get('status')}", style="dim"))
+
+    @staticmethod
+    def _response(record: dict[str, Any]):
+        parts = [Rule("response", style="dim")]
+        if record.get("response"):
+            parts.append(Markdown(record["response"]))
+        elif record.get("error"):
+            error = record["error"]
+            parts.append(Text(f"✗ {error.get('stage')}: {error.get('kind')}: {error.get('message')}", style="bold red"))
+        else:
+            parts.append(Text("…", style="dim"))
+        feedback = record.get("feedback")
+        if feedback:
+            style = "green" if feedback.get("label") == "like" else "red"
+            parts.append(Text(f"user feedback: {feedback.get('label')} ({feedback.get('by')})", style=f"bold {style}"))
+        return Group(*parts)
