@@ -98,6 +98,21 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
 
 
+# fdatasync flushes the data and the size, all a reader of the renamed file needs; the directory fsync
+# after the rename makes the new name durable. It saves a metadata flush per write where it exists.
+_sync_data = getattr(os, "fdatasync", os.fsync)
+
+
+def _default_file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# mkstemp makes 0600 files; written files get the mode a plain open() would give them.
+_FILE_MODE = _default_file_mode()
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves either the old file or the new one, whole."""
     path = Path(path)
@@ -106,9 +121,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _FILE_MODE)
             handle.write(encoded)
             handle.flush()
-            os.fsync(handle.fileno())
+            _sync_data(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         try:

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import secrets
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -37,7 +36,7 @@ from compass_tui import csvio
 from compass_tui.annotations import TABLE, Annotation, item_id, load_annotations, now_iso, shard_path
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.jsonio import atomic_write_json, dumps, fsync_directory, load_json, loads_strict
-from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id, system_id
+from compass_tui.records import load_judgements, load_records, load_run_meta, system_id
 from compass_tui.rubric import DEFINITIONS, LEVELS, RUBRIC_VERSION, SCORE_RANGE, valid_score
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
@@ -137,7 +136,7 @@ def create_study(store: Store, name: str, runs: list[str], sample: int, annotato
     blinded = _blind(list(finished), rng)
     design = {
         "format": STUDY_FORMAT, "name": name, "created_at": now_iso(), "seed": seed,
-        "nonce": secrets.token_hex(16), "runs": runs, "stratify": stratify, "sample": sample,
+        "nonce": os.urandom(16).hex(), "runs": runs, "stratify": stratify, "sample": sample,
         "systems": blinded, "blinded_ids": list(blinded), "annotators": annotators,
         "items": [_item_summary(shared[item]) for item in chosen], "strata": strata,
         "assignments": _assignments(chosen, list(blinded), annotators, rng),
@@ -274,7 +273,8 @@ def _assignments(items: list[str], blinded_ids: list[str], annotators: list[str]
     """
     assignments = {}
     for offset, annotator in enumerate(annotators):
-        rows = [{"item_id": item, "systems": latin_row(blinded_ids, index + offset)} for index, item in enumerate(items)]
+        rows = [{"item_id": item, "systems": latin_row(blinded_ids, index + offset)}
+                for index, item in enumerate(items)]
         assignments[annotator] = [rows[index] for index in rng.permutation(len(rows))]
     return assignments
 
@@ -722,13 +722,14 @@ def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str,
     result = {}
     for annotator, entries in design["assignments"].items():
         mine = [a for a in annotations if a.annotator == annotator]
-        seconds_by_item: dict[str, float] = {}
+        seconds_by_item: Counter[str] = Counter()
         for annotation in mine:
-            seconds_by_item[_item_of(annotation)] = seconds_by_item.get(_item_of(annotation), 0.0) + annotation.seconds
+            seconds_by_item[_item_of(annotation)] += annotation.seconds
+        item_seconds = list(seconds_by_item.values())
         result[annotator] = {
             "rated": sum(1 for a in mine if _is_rated(a)), "assigned": sum(len(e["systems"]) for e in entries),
             "items_done": len(entries) - len(missing[annotator]), "items_assigned": len(entries),
-            "mean_seconds_per_item": (sum(seconds_by_item.values()) / len(seconds_by_item)) if seconds_by_item else None,
+            "mean_seconds_per_item": sum(item_seconds) / len(item_seconds) if item_seconds else None,
         }
     return result
 
@@ -902,7 +903,8 @@ def _position_blocks(design, annotations: list[Annotation], key: str) -> dict[tu
         score = annotation.scores.get(key)
         if score is not None and not annotation.skipped:
             item = _item_of(annotation)
-            blocks.setdefault((annotation.annotator, item), {})[positions[annotation.annotator][item][annotation.system]] = score
+            position = positions[annotation.annotator][item][annotation.system]
+            blocks.setdefault((annotation.annotator, item), {})[position] = score
     return blocks
 
 
@@ -1100,8 +1102,3 @@ def public_design(design: dict[str, Any], reveal: bool = False) -> dict[str, Any
     if reveal:
         return dict(design)
     return {key: value for key, value in design.items() if key not in ("systems", "nonce")}
-
-
-def unblind(design: dict[str, Any], blinded: str) -> tuple[str, str]:
-    """(run, model) behind a blinded id."""
-    return split_system_id(design["systems"][blinded])

@@ -12,7 +12,7 @@ from compass_tui.cli.context import Context
 from compass_tui.errors import InputError
 
 EXIT_BAD_INPUT = 2
-_COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "serve")
+_COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "annotate", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

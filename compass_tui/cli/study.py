@@ -112,7 +112,8 @@ def _render_report(report: study.MergeReport) -> None:
     console.print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
                   f"{len(report.conflicts)} conflicts")
     if report.conflicts:
-        print_table("Conflicts (the newer record is kept)", ["annotator", "item", "system", "kept", "stored", "incoming"],
+        print_table("Conflicts (the newer record is kept)",
+                    ["annotator", "item", "system", "kept", "stored", "incoming"],
                     [(c["annotator"], c["item_id"], c["system"], c["kept"], _scores_text(c["stored"]),
                       _scores_text(c["incoming"])) for c in report.conflicts])
     waiting = {annotator: items for annotator, items in report.missing.items() if items}
@@ -218,7 +219,8 @@ def _render_study(data: dict) -> None:
     console.print(f"Runs: {', '.join(data['runs'])}; stratified by {', '.join(data['stratify']) or 'nothing'}; "
                   f"{len(data['items'])} items x {len(data['blinded_ids'])} systems ({', '.join(data['blinded_ids'])})")
     if "systems" in data:
-        print_table("Blinding (revealed)", ["blinded id", "system"], [(b, data["systems"][b]) for b in data["blinded_ids"]])
+        print_table("Blinding (revealed)", ["blinded id", "system"],
+                    [(blinded, data["systems"][blinded]) for blinded in data["blinded_ids"]])
     _print_strata(data["strata"])
     print_table("Progress", ["annotator", "rated", "items done"],
                 [(name, f"{p['rated']}/{p['assigned']}", f"{p['items_done']}/{p['items_assigned']}")

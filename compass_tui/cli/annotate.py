@@ -1,0 +1,21 @@
+"""`compass-tui annotate PACK`: open the TUI in annotator mode on a study pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compass_tui.cli.context import Context
+
+
+def add_parser(commands) -> None:
+    annotate = commands.add_parser("annotate", help="score a study pack in the TUI (blinded, resumable)")
+    annotate.add_argument("pack", type=Path, help="the .pack.json file from `compass-tui study pack`")
+    annotate.set_defaults(handler=annotate_command)
+
+
+def annotate_command(args, ctx: Context) -> int:
+    from compass_tui.app.app import run_app
+    from compass_tui.study import load_pack
+
+    load_pack(args.pack)  # a bad pack is a one-line error before the screen opens
+    return run_app(ctx, pack=args.pack)
