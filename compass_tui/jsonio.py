@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -48,21 +49,48 @@ def too_large_message(size: int, max_bytes: int = MAX_INPUT_BYTES) -> str:
 
 
 def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:
+    """Parse JSON text strictly (see `check_clean`), or raise InputError naming the source, field and line."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise InputError(source, None, f"not UTF-8 text (byte {error.start})") from None
+        may_hold_surrogates = _SURROGATE_ESCAPE_RE.search(raw) is not None
+    else:
+        may_hold_surrogates = _SURROGATE_ESCAPE_RE.search(raw) is not None or not _encodes(raw)
+    suspicious: list[str] = []
     try:
-        data = json.loads(raw, parse_constant=_NonFinite)
+        data = json.loads(raw, parse_constant=lambda token: suspicious.append(token) or _NonFinite(token),
+                          parse_float=lambda text: _checked_float(text, suspicious))
     except json.JSONDecodeError as error:
         raise InputError(source, None, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
     except RecursionError:
         raise InputError(source, None, "invalid JSON: nested too deeply") from None
     except ValueError as error:  # an integer of more than 4,300 digits
         raise InputError(source, None, f"invalid JSON: {error}".split(";")[0]) from None
-    check_clean(data, source=source)
+    # Walking every value costs more than parsing; do it only when the text can hold something to report.
+    if suspicious or may_hold_surrogates:
+        check_clean(data, source=source)
     return data
+
+
+# Strictly decoded UTF-8 cannot hold a surrogate, so a lone one can only come from a \uD800-\uDFFF escape.
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _checked_float(text: str, suspicious: list[str]) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        suspicious.append(text)
+    return value
 
 
 def check_clean(data: Any, *, source: str | Path | None = None, path: tuple = ()) -> None:

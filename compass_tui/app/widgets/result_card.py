@@ -16,9 +16,9 @@ from rich.text import Text
 def tool_call_view(call: dict[str, Any] | None) -> RenderableType:
     if not call:
         return Text("no tool call", style="dim")
-    body = json.dumps({"tool": f"{call.get('tool_folder_name')}.{call.get('function_name')}",
-                       "param": call.get("param")}, ensure_ascii=False, indent=1)
-    return Syntax(body, "json", word_wrap=True, background_color="default")
+    name = Text(f"{call.get('tool_folder_name')}.{call.get('function_name')}", style="bold")
+    params = json.dumps(call.get("param"), ensure_ascii=False)
+    return Group(name, Syntax(params, "json", word_wrap=True, background_color="default"))
 
 
 def result_view(record: dict[str, Any] | None) -> RenderableType:
