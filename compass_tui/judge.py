@@ -6,7 +6,8 @@ Differences from ComPASS's judge script, on purpose:
 - malformed output is retried with the parse error attached;
 - one rationale per dimension (our prompt);
 - each sample is saved the moment it arrives, keyed by (prompt hash, judge model, item, sample),
-  so an interrupted judging resumes without paying twice;
+  so an interrupted judging resumes without paying twice; a call the provider fails for good is
+  not a sample, so a rerun asks for exactly the samples still missing;
 - persona, utterance, tool result and response are untrusted: our prompt fences them in blocks
   whose delimiters are neutralised inside the content, and only the validated JSON is read.
 
@@ -32,7 +33,7 @@ from compass_tui.persona import Persona
 from compass_tui.pipeline import now_iso
 from compass_tui.prompts import extract_json, persona_text
 from compass_tui.records import JUDGEMENTS_TABLE, judgement_path
-from compass_tui.rubric import RUBRIC_VERSION, rubric_as_text, valid_score
+from compass_tui.rubric import RUBRIC_VERSION, SCORE_RANGE, rubric_as_text, valid_score
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
 
@@ -188,6 +189,8 @@ def _checked_score(key: str, value: Any) -> tuple[int | None, str | None]:
     if valid_score(value):
         return value, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
+            return None, f"{key}: {value} is not a whole number"
         return None, f"{key}: {value} is outside 1-5"
     return None, f"{key}: {value!r} is not a number"
 
@@ -204,34 +207,43 @@ def judgement_key(record: dict[str, Any], judge_model: str, prompt_hash: str) ->
 
 
 async def judge_record(record: dict[str, Any], persona: Persona, prompt: JudgePrompt, model: ModelConfig,
-                       model_name: str, samples: int, store: Store, cache: dict[str, Any]) -> dict[str, Any]:
-    """Judge one record K times (reusing cached samples) and save the judgement."""
+                       model_name: str, samples: int, store: Store, cache: dict[str, Any],
+                       max_retries: int = 4) -> dict[str, Any]:
+    """Judge one record K times (reusing cached samples) and save the judgement.
+
+    A call that fails for good (the provider is down, a 5xx that outlasts the retries) is not a
+    sample: sampling stops, the judgement keeps the samples so far and the error, and a rerun
+    asks only for the samples still missing.
+    """
     from compass_tui.llm import LLMError, acomplete
 
     key = judgement_key(record, model_name, prompt.hash)
     done = list((cache.get(key) or {}).get("samples", []))
     messages = prompt.messages(persona, record)
     path = judgement_path(record["run_id"], record["persona_id"])
+    failure: str | None = None
     while len(done) < samples:
-        sample = await _one_sample(acomplete, LLMError, model, messages, prompt)
+        try:
+            sample = await _one_sample(acomplete, model, messages, prompt, max_retries)
+        except LLMError as error:
+            failure = f"llm error: {error}"
+            break
         done.append(sample)
         judgement = summarise(record, model_name, prompt, done)
         await asyncio.to_thread(store.upsert, path, JUDGEMENTS_TABLE, key, judgement)
-    judgement = summarise(record, model_name, prompt, done)
-    if not cache.get(key):
+    judgement = summarise(record, model_name, prompt, done, failure)
+    if failure or not cache.get(key):
         await asyncio.to_thread(store.upsert, path, JUDGEMENTS_TABLE, key, judgement)
     return judgement
 
 
-async def _one_sample(acomplete, llm_error, model: ModelConfig, messages: list[dict], prompt: JudgePrompt) -> dict:
+async def _one_sample(acomplete, model: ModelConfig, messages: list[dict], prompt: JudgePrompt,
+                      max_retries: int) -> dict:
+    """One judged sample; malformed output is retried with the parse error attached. LLMError propagates."""
     attempt_messages = list(messages)
     sample: dict[str, Any] = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            result = await acomplete(model, attempt_messages, json_mode=True)
-        except llm_error as error:
-            return {"raw": None, "scores": {}, "rationales": {}, "valid": False, "flags": [f"llm error: {error}"],
-                    "attempts": attempt}
+        result = await acomplete(model, attempt_messages, json_mode=True, max_retries=max_retries)
         text = result.text or ""
         try:
             scores, rationales, flags = prompt.parse(text)
@@ -247,7 +259,8 @@ async def _one_sample(acomplete, llm_error, model: ModelConfig, messages: list[d
     return sample
 
 
-def summarise(record: dict[str, Any], judge_model: str, prompt: JudgePrompt, samples: list[dict]) -> dict[str, Any]:
+def summarise(record: dict[str, Any], judge_model: str, prompt: JudgePrompt, samples: list[dict],
+              error: str | None = None) -> dict[str, Any]:
     valid = [sample for sample in samples if sample["valid"]]
     means: dict[str, float | None] = {}
     spread: dict[str, float | None] = {}
@@ -261,7 +274,7 @@ def summarise(record: dict[str, Any], judge_model: str, prompt: JudgePrompt, sam
             "situation_index": record["situation_index"], "judge_model": judge_model, "prompt_hash": prompt.hash,
             "prompt_kind": prompt.kind, "rubric_version": RUBRIC_VERSION, "scores": means, "spread": spread,
             "rationales": rationales, "samples": samples, "valid": bool(valid), "valid_samples": len(valid),
-            "flags": flags, "created_at": now_iso()}
+            "flags": flags, "error": error, "created_at": now_iso()}
 
 
 @dataclass
@@ -270,14 +283,13 @@ class JudgeProgress:
     judged: int = 0
     cached: int = 0
     invalid: int = 0
+    errors: int = 0  # records whose sampling stopped on a provider error; a rerun resumes them
 
 
-async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, model: ModelConfig, model_name: str,
-                    prompt: JudgePrompt, samples: int = 1, concurrency: int = 8,
-                    on_progress=None, persona_ids: set[str] | None = None) -> JudgeProgress:
-    """Judge every finished, scored record of a run; cached samples are reused, so this resumes."""
-    from compass_tui.llm import import_litellm
-    from compass_tui.records import load_judgements, load_records
+def records_to_judge(store: Store, personas: dict[str, Persona], run_id: str, samples: int = 1,
+                     persona_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    """The finished, scored records of a run; InputError (before anything is sent) when there is nothing to judge."""
+    from compass_tui.records import load_records
 
     if samples < 1:
         raise InputError(None, "--samples", "must be at least 1")
@@ -288,6 +300,17 @@ async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, mod
     missing = sorted({r["persona_id"] for r in records} - set(personas))
     if missing:
         raise InputError(None, "RUN", f"personas of this run are not in the library: {', '.join(missing[:5])}")
+    return records
+
+
+async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, model: ModelConfig, model_name: str,
+                    prompt: JudgePrompt, samples: int = 1, concurrency: int = 8,
+                    on_progress=None, persona_ids: set[str] | None = None, max_retries: int = 4) -> JudgeProgress:
+    """Judge every finished, scored record of a run; cached samples are reused, so this resumes."""
+    from compass_tui.llm import import_litellm
+    from compass_tui.records import load_judgements
+
+    records = records_to_judge(store, personas, run_id, samples, persona_ids)
     cache = {j["key"]: j for j in load_judgements(store, run_id)}
     await asyncio.to_thread(import_litellm)
     progress = JudgeProgress(total=len(records))
@@ -301,9 +324,12 @@ async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, mod
         else:
             async with semaphore:
                 judgement = await judge_record(record, personas[record["persona_id"]], prompt, model, model_name,
-                                               samples, store, cache)
+                                               samples, store, cache, max_retries)
             progress.judged += 1
-            progress.invalid += 0 if judgement["valid"] else 1
+            if judgement["error"]:
+                progress.errors += 1
+            elif not judgement["valid"]:
+                progress.invalid += 1
         report(progress)
 
     await asyncio.gather(*(one(record) for record in records))

@@ -93,8 +93,12 @@ def _judge_scores(store: Store, run_id: str, judge_model: str | None) -> dict[tu
     if judge_model is None and len(models) > 1:
         raise InputError(None, "--judge-model", f"run {run_id!r} was judged by {', '.join(models)}; choose one")
     chosen = judge_model or (models[0] if models else None)
-    return {(j["model"], j["persona_id"], j["situation_index"]): j["scores"]
-            for j in judgements if j["judge_model"] == chosen}
+    judged = [j for j in judgements if j["judge_model"] == chosen]
+    prompts = sorted({j.get("prompt_hash") for j in judged})
+    if len(prompts) > 1:
+        raise InputError(None, "RUN", f"run {run_id!r} was judged by {chosen} with {len(prompts)} different prompts "
+                                      f"({', '.join(map(str, prompts))}); scores from different prompts are not mixed")
+    return {(j["model"], j["persona_id"], j["situation_index"]): j["scores"] for j in judged}
 
 
 def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
@@ -102,7 +106,7 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
     collected: dict[tuple, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
-        if annotated_run != run_id or not annotation.complete or annotation.skipped:
+        if annotated_run != run_id or not annotation.committed or not annotation.complete or annotation.skipped:
             continue
         collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(annotation.scores)
     return {key: {d.key: sum(s[d.key] for s in score_sets) / len(score_sets) for d in DIMENSIONS}
@@ -160,7 +164,7 @@ def render(rows: list[SystemRow], fmt: str, source: str) -> str:
         return json.dumps({"source": source, "systems": [row.as_dict() for row in rows],
                            "tables": tables}, indent=2, ensure_ascii=False)
     if fmt == "csv":
-        return _csv(tables["Table 2"])
+        return _csv([_numeric_row(row) for row in rows])
     if fmt == "md":
         return "\n\n".join(f"### {name} — scores from {source}\n\n{_markdown(table)}" for name, table in tables.items())
     raise InputError(None, "--format", f"unknown format {fmt!r}")
@@ -177,9 +181,24 @@ def _table2(row: SystemRow) -> dict[str, Any]:
     return line
 
 
+def _numeric_row(row: SystemRow) -> dict[str, Any]:
+    """Table 2 for spreadsheets: plain numbers, rates as fractions, each CI in two columns."""
+    line: dict[str, Any] = {"model": row.model, "setting": _setting_label(row), "run": row.run_id, "n": row.n,
+                            "pass_rate": _round(row.pass_rate), "d1": _round(row.d1), "d2": _round(row.d2)}
+    for d in DIMENSIONS:
+        mean, low, high = row.scores[d.key]
+        line |= {d.key: _round(mean), f"{d.key}_ci_low": _round(low), f"{d.key}_ci_high": _round(high)}
+    line |= {"acceptable_rate": _round(row.acceptable), "optimal_rate": _round(row.optimal)}
+    return line
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def _setting_label(row: SystemRow) -> str:
     if row.setting == "history":
-        return "history" if row.history else "history (no feedback)"
+        return "history" if row.history else "history (without history)"
     return row.setting
 
 
@@ -194,8 +213,15 @@ def _num(value: float | None) -> str | None:
 def _markdown(table: list[dict[str, Any]]) -> str:
     headers = list(table[0])
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join("—" if row.get(h) is None else str(row[h]) for h in headers) + " |" for row in table]
+    lines += ["| " + " | ".join(_markdown_cell(row.get(h)) for h in headers) + " |" for row in table]
     return "\n".join(lines)
+
+
+def _markdown_cell(value: Any) -> str:
+    """Deltas (the only floats in the tables) are signed with two decimals, like Table 2's means."""
+    if value is None:
+        return "—"
+    return f"{value:+.2f}" if isinstance(value, float) else str(value)
 
 
 def _csv(table: list[dict[str, Any]]) -> str:

@@ -58,11 +58,19 @@ _LEXICON: dict[str, tuple[str, ...]] = {
         "day off", "downtime", "lazy", "binge", "puzzle", "crossword", "radio", "ikebana", "sea", "backgammon",
     ),
 }
-_PATTERNS: dict[str, re.Pattern[str]] = {
-    key: re.compile(r"\b(" + "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)) + r")\b",
-                    re.IGNORECASE)
-    for key, words in _LEXICON.items()
-}
+_WORDS: dict[str, frozenset[str]] = {key: frozenset(w for w in words if " " not in w) for key, words in _LEXICON.items()}
+_PHRASES: dict[str, tuple[str, ...]] = {key: tuple(w for w in words if " " in w) for key, words in _LEXICON.items()}
+_TOKEN_RE = re.compile(r"[a-z][a-z'-]*")
+
+
+def _counts(text: str) -> dict[str, int]:
+    lowered = text.lower()
+    tokens = _TOKEN_RE.findall(lowered)
+    counts = {}
+    for key in SCENARIO_KEYS:
+        words = _WORDS[key]
+        counts[key] = sum(1 for token in tokens if token in words) + sum(lowered.count(p) for p in _PHRASES[key])
+    return counts
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,8 @@ def classify_scenario(scenario: str, utterance: str = "") -> ScenarioGuess:
     """The most likely scenario type for a situation, with a confidence in [0, 1]."""
     scores = {key: 0.0 for key in SCENARIO_KEYS}
     for text, weight in ((scenario, 1.0), (utterance, 0.7)):
-        for key, pattern in _PATTERNS.items():
-            scores[key] += weight * len(pattern.findall(text))
+        for key, count in _counts(text).items():
+            scores[key] += weight * count
     ranked = sorted(SCENARIO_KEYS, key=lambda key: (-scores[key], SCENARIO_KEYS.index(key)))
     best, runner_up = scores[ranked[0]], scores[ranked[1]]
     if best == 0:

@@ -10,10 +10,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
 from compass_tui.cli.context import Context
-from compass_tui.cli.output import console, emit, print_json
+from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
-from compass_tui.judge import judge_run, load_judge_prompt
-from compass_tui.records import load_records, load_run_meta, system_id
+from compass_tui.judge import judge_run, load_judge_prompt, records_to_judge
+from compass_tui.records import load_records, system_id
 from compass_tui.report import SESSION_SCOPE, render, system_rows
 from compass_tui.vocab import DIMENSION_KEYS
 
@@ -57,15 +57,18 @@ def add_parser(commands) -> None:
 
 
 def judge_command(args, ctx: Context) -> int:
+    if args.samples < 1:
+        raise InputError(None, "--samples", "must be at least 1")
     name = args.judge_model or ctx.settings.judge_model
     if not name:
         raise InputError(None, "--judge-model", "no judge model given and settings.judge_model is not set")
     model = ctx.settings.model(name)
     prompt = load_judge_prompt(args.judge_prompt)
-    load_run_meta(ctx.store, args.run)
     personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    records_to_judge(ctx.store, personas, args.run, args.samples)  # bad input fails here, before any output
+    chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
     with Progress(TextColumn(f"judging {args.run} with {name}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[invalid]} invalid"), console=console) as bar:
+                  TextColumn("{task.fields[invalid]} invalid"), console=chatter) as bar:
         task = bar.add_task("judge", total=None, invalid=0)
 
         def on_progress(progress) -> None:
@@ -73,11 +76,14 @@ def judge_command(args, ctx: Context) -> int:
                        invalid=progress.invalid)
 
         progress = asyncio.run(judge_run(ctx.store, personas, args.run, model, name, prompt, args.samples,
-                                         args.concurrency or ctx.settings.concurrency, on_progress))
+                                         args.concurrency or ctx.settings.concurrency, on_progress,
+                                         max_retries=ctx.settings.max_retries))
     summary = {"run": args.run, "judge_model": name, "prompt_hash": prompt.hash, "judged": progress.judged,
-               "cached": progress.cached, "invalid": progress.invalid, "total": progress.total}
+               "cached": progress.cached, "invalid": progress.invalid, "errors": progress.errors,
+               "total": progress.total}
     emit(args, summary, lambda s: console.print(
-        f"{s['judged']} judged, {s['cached']} from cache, {s['invalid']} flagged invalid (see `runs show`)."))
+        f"{s['judged']} judged, {s['cached']} from cache, {s['invalid']} flagged invalid (see `runs show`)"
+        + (f", {s['errors']} stopped by provider errors (rerun to resume)." if s["errors"] else ".")))
     return 0
 
 

@@ -6,7 +6,7 @@ import json
 
 from compass_tui.cli.context import Context
 from compass_tui.cli.output import console, emit, print_json, print_table
-from compass_tui.errors import InputError, NotFoundError
+from compass_tui.errors import NotFoundError
 from compass_tui.jsonio import loads_strict
 from compass_tui.paths import shared_compass_bench
 from compass_tui.tools.environment import ToolContext
@@ -99,10 +99,7 @@ def _examples(folder: str) -> list:
 
 def call_tool(args, ctx: Context) -> int:
     folder = _folder(args.name)
-    try:
-        params = loads_strict(args.params, source="--params")
-    except InputError:
-        raise
+    params = loads_strict(args.params, source="--params")
     persona = ctx.library.get(args.persona) if args.persona else None
     env = ctx.tool_environment(search_mode=args.search)
     function = env.definitions[folder]["name"]

@@ -36,6 +36,11 @@ _JOKE_CATEGORIES = {"animals": "Animal", "bar jokes": "Bar", "blonde jokes": "Bl
                     "light bulbs": "Lightbulb", "office jokes": "At Work", "computers": "Tech",
                     "political": "News / Politics", "men": "Men / Women", "women": "Men / Women",
                     "miscellaneous": "Other / Misc"}
+# stories.json's themes that name one of retrieve_story's themes differently ("Interpersonal and Self" is left alone:
+# it could be either of two).
+_STORY_THEMES = {"Career and Growth": "Career and Development", "Adversity and Challenges": "Adversity and Resilience",
+                 "Learning": "Learning and Knowledge", "Dreams and Goals": "Dreams and Aspirations",
+                 "Daily Mood": "Daily Emotions and Mood"}
 _JOKE_FILES = ("stupidstuff.json", "wocka.json", "reddit_jokes.json", "joke_texts.json", "jokes.json")
 
 
@@ -152,7 +157,15 @@ def _adapt_music(items: Any, path: Path) -> list[dict]:
 
 
 def _adapt_stories(items: Any, path: Path) -> list[dict]:
-    return [{"id": index + 1, "keywords": [], **item} for index, item in enumerate(_list_of_dicts(items, path))]
+    """Stories numbered from 1, their theme read onto retrieve_story's enum where it is clearly the same."""
+    adapted = []
+    for index, item in enumerate(_list_of_dicts(items, path)):
+        story = {"id": index + 1, "keywords": [], **item}
+        theme = str(item.get("theme") or "").strip()
+        if theme in _STORY_THEMES:
+            story.update(theme=_STORY_THEMES[theme], source_theme=theme)
+        adapted.append(story)
+    return adapted
 
 
 def _adapt_psy(items: Any, path: Path) -> list[dict]:

@@ -4,6 +4,11 @@ The package's `model.zip` is found with importlib.util.find_spec (importing the 
 a line), unpacked once into the cache dir, and its model.safetensors is checked by sha256
 before sentence-transformers (10 s to import) is loaded. Everything heavy happens on first
 use, in whichever thread asks, never at import.
+
+Speed (see benchmarks/retrieval.py): torch runs on one thread, because on a small shared
+machine two threads made a one-query encode several times slower whenever other processes
+were busy; encoding runs under torch.inference_mode; and texts are cut at 128 word pieces,
+the length all-MiniLM-L6-v2 was trained on, which also shortens the one-off corpus encoding.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ BUNDLED_MODEL_PACKAGE = "all_minilm_l6_v2"
 BUNDLED_MODEL_NAME = "all-MiniLM-L6-v2"
 # Files one of which every loadable model directory has (sentence-transformers or plain transformers).
 MODEL_MARKERS = ("modules.json", "config_sentence_transformers.json", "config.json")
+TORCH_THREADS = 1
+MAX_SEQ_TOKENS = 128
 # sha256 of sentence-transformers/all-MiniLM-L6-v2's model.safetensors as published.
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -87,9 +94,11 @@ def _unpack_verified(archive: Path, staging: Path) -> None:
 class Embedder:
     """Loads a sentence-transformers model on first use; thread-safe."""
 
-    def __init__(self, model_path: str | Path | None = None, cache: Path | None = None):
+    def __init__(self, model_path: str | Path | None = None, cache: Path | None = None,
+                 threads: int | None = TORCH_THREADS):
         self._requested = Path(model_path).expanduser() if model_path else None
         self._cache = cache
+        self._threads = threads
         self._lock = threading.Lock()
         self._model = None
         self._error: str | None = None
@@ -129,22 +138,29 @@ class Embedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-
-        return SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+        model.max_seq_length = min(model.max_seq_length or MAX_SEQ_TOKENS, MAX_SEQ_TOKENS)
+        return model
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        import torch
+
         model = self.load()
-        vectors = model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
-                               show_progress_bar=False)
+        with torch.inference_mode():
+            vectors = model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
+                                   show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def fingerprint(self) -> str:
-        """Identifies the model for the embedding cache key."""
+        """Identifies the model and how texts are cut, for the embedding cache key."""
         if self._requested:
             weights = self._requested / "model.safetensors"
-            return f"{self._requested}:{weights.stat().st_mtime_ns if weights.exists() else 0}"
-        return f"{BUNDLED_MODEL_NAME}:{BUNDLED_MODEL_SHA256}"
+            return f"{self._requested}:{weights.stat().st_mtime_ns if weights.exists() else 0}:{MAX_SEQ_TOKENS}"
+        return f"{BUNDLED_MODEL_NAME}:{BUNDLED_MODEL_SHA256}:{MAX_SEQ_TOKENS}"

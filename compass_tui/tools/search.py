@@ -76,6 +76,7 @@ class SearchEngine:
         return True
 
     def encode_query(self, query: str) -> np.ndarray:
+        query = " ".join(query.split())  # tools join empty optional fields with spaces; same text, same vector
         with self._lock:
             cached = self._query_cache.get(query)
             if cached is not None:
