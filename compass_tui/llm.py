@@ -248,10 +248,21 @@ def _parse_arguments(arguments: str | dict | None) -> dict | str:
     return parsed if isinstance(parsed, dict) else arguments
 
 
+_UNPRICED_MODELS: set[str] = set()
+
+
 def _cost_usd(litellm: ModuleType, response: Any) -> float | None:
+    """litellm's cost for this response; computed once per call, and never retried for an unpriced model."""
+    hidden = getattr(response, "_hidden_params", None) or {}
+    if isinstance(hidden.get("response_cost"), (int, float)):
+        return float(hidden["response_cost"])
+    model = str(getattr(response, "model", ""))
+    if model in _UNPRICED_MODELS:
+        return None
     try:
         return float(litellm.completion_cost(completion_response=response))
     except Exception:  # litellm raises for models it has no price for
+        _UNPRICED_MODELS.add(model)
         return None
 
 

@@ -42,6 +42,7 @@ class FatalModelError(Exception):
 
 
 FATAL_KINDS = ("auth", "not_found")
+GATE_WAIT_S = 1.0  # an auth or not-found error comes back before any generation: well within this
 
 
 @dataclass
@@ -54,15 +55,26 @@ class _Gate:
 class ModelCalls:
     """How a run calls its models: with the settings' retry budget, and a gate per model.
 
-    The first call to each model goes out alone and the others wait for its answer (at most one
-    attempt's timeout). If that answer says the key is wrong or the model does not exist, the waiting
-    calls raise FatalModelError without sending anything: a bad key costs one request, not one per
-    item in flight. Create one per run, inside its event loop.
+    The first call to each model goes out alone and the others wait for its answer (at most
+    GATE_WAIT_S, so a slow first reply costs the run one second, not one reply). If that answer
+    says the key is wrong or the model does not exist, the waiting calls raise FatalModelError
+    without sending anything: a bad key costs one request, not one per item in flight.
+    Create one per run, inside its event loop.
     """
 
     def __init__(self, max_retries: int = 4):
         self.max_retries = max_retries
         self._gates: dict[tuple, _Gate] = {}
+        self._native: dict[tuple, bool] = {}
+
+    def native_tools(self, model: ModelConfig) -> bool:
+        """`llm.uses_native_tools`, asked once per model: litellm's model-map lookups cost CPU on every call."""
+        from compass_tui.llm import uses_native_tools
+
+        key = (model.model, model.api_base, model.tool_calling)
+        if key not in self._native:
+            self._native[key] = uses_native_tools(model)
+        return self._native[key]
 
     async def complete(self, model: ModelConfig, messages: list[dict], **options):
         from compass_tui.llm import LLMError, acomplete
@@ -73,7 +85,7 @@ class ModelCalls:
             gate.probing = True
         elif not gate.opened.is_set():
             try:
-                await asyncio.wait_for(gate.opened.wait(), timeout=model.timeout)
+                await asyncio.wait_for(gate.opened.wait(), timeout=min(model.timeout, GATE_WAIT_S))
             except TimeoutError:
                 pass  # a slow first answer must not hold the whole run back
         if gate.fatal:
@@ -112,6 +124,13 @@ class Interaction:
         return self.persona.situations[self.index]
 
     @property
+    def tool_scope(self) -> str:
+        """Whose schedule and appointments the tools see. In the history setting the turns are one
+        conversation and share them; otherwise each situation is an item of its own, starting from a
+        fresh state, so that its result does not depend on which parallel item happened to run first."""
+        return self.run_id if self.setting == "history" else f"{self.run_id}@situation-{self.index + 1}"
+
+    @property
     def shown_persona(self) -> str:
         return WITHHELD if self.setting == "history" else persona_text(self.persona)
 
@@ -128,7 +147,7 @@ async def run_interaction(item: Interaction, record: dict[str, Any], save: Save)
             return record
     if record["status"] == "selected":
         record["tool_result"] = await item.env.call(record["tool_call"] or {"malformed": True},
-                                                    ToolContext(item.persona, scope=item.run_id))
+                                                    ToolContext(item.persona, scope=item.tool_scope))
         record["status"] = "executed"
         await save(record)
     await _respond(item, record, save)
@@ -146,16 +165,16 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
         record["status"] = "selected"
         await save(record)
         return
-    from compass_tui.llm import LLMError, uses_native_tools
+    from compass_tui.llm import LLMError
 
     model = item.system.tool_model
-    native = uses_native_tools(model) and not item.prompts.official
-    tool_defs = json.dumps([tool["function"] for tool in item.env.openai_tools()], ensure_ascii=False, indent=1)
+    native = item.calls.native_tools(model) and not item.prompts.official
+    tools = item.env.openai_tools()
+    tool_defs = "" if native else json.dumps([tool["function"] for tool in tools], ensure_ascii=False, indent=1)
     messages = item.prompts.tool_selection(item.shown_persona, situation.utterance, item.history_text, tool_defs, native)
     stage: dict[str, Any] = {"by": model.model, "messages": messages, "native_tools": native}
     try:
-        result = await item.calls.complete(model, messages, tools=item.env.openai_tools() if native else None,
-                                           json_mode=not native)
+        result = await item.calls.complete(model, messages, tools=tools if native else None, json_mode=not native)
         call, declared, raw, problem = _read_tool_choice(result)
         if problem and not native:
             stage["retried_after"] = problem

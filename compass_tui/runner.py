@@ -2,9 +2,10 @@
 
 `execute_run` is a coroutine for its own event loop: the CLI calls it with asyncio.run, the TUI
 runs it in a thread (`RunThread`) so that litellm's CPU cost never stalls the interface.
-Store writes go through one writer thread, so durable saves never block the loop either.
-Rerunning the same plan continues it: finished items are skipped, interrupted ones resume
-from their last saved step, and errored ones are tried again.
+Store writes go through one writer thread in group commits, so durable saves never block the
+loop either. Each step's record is queued as it happens; an item counts as finished once its
+final record is on disk. Rerunning the same plan continues it: finished items are skipped,
+interrupted ones resume from their last saved step, and errored ones are tried again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
@@ -119,21 +119,132 @@ def check_keys(systems: list[System]) -> None:
 
 
 class RunWriter:
-    """Serialises durable store writes on one thread, off the event loop."""
+    """Saves records durably on one thread, off the event loop, by group commit.
 
-    def __init__(self, store: Store):
+    `save_record` only queues a record. The writer thread gathers what arrives within `window_s`
+    (and while it is busy writing), then rewrites each shard once for the whole group, with only
+    the latest state of a record saved twice meanwhile: under load one fsynced rewrite of a persona's
+    shard carries many records instead of one. `durable` waits until a record's last queued state
+    is on disk. A failed write is raised by the next `durable`, `save_record` or `close`.
+    """
+
+    def __init__(self, store: Store, window_s: float = 0.05):
         self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compass-store")
+        self.window_s = window_s
+        self._pending: dict[str, dict[str, _Entry]] = {}  # shard -> key -> entry
+        self._writing: dict[str, dict[str, _Entry]] = {}
+        self._wake = threading.Condition()
+        self._closed = False
+        self._failure: Exception | None = None
+        self._thread = threading.Thread(target=self._work, name="compass-store", daemon=True)
+        self._thread.start()
 
-    async def save_record(self, run_id: str, record: dict[str, Any]) -> None:
-        key = interaction_key(record["model"], record["persona_id"], record["situation_index"])
-        path = run_records_path(run_id, record["persona_id"])
-        snapshot = dict(record)
-        await asyncio.get_running_loop().run_in_executor(
-            self._executor, self.store.upsert, path, INTERACTIONS_TABLE, key, snapshot)
+    def save_record(self, run_id: str, record: dict[str, Any]) -> None:
+        """Queue the record's current state (a shallow copy: the pipeline replaces, never mutates, its parts)."""
+        path, key = _location(run_id, record)
+        with self._wake:
+            self._raise_failure()
+            if self._closed:
+                raise RuntimeError("the run's writer is closed")
+            shard = self._pending.setdefault(path, {})
+            waiters = shard[key].waiters if key in shard else []
+            shard[key] = _Entry({**record, "key": key}, waiters)
+            self._wake.notify()
+
+    async def durable(self, run_id: str, record: dict[str, Any]) -> None:
+        """Return once the last state queued for this record is on disk."""
+        path, key = _location(run_id, record)
+        loop = asyncio.get_running_loop()
+        written = loop.create_future()
+        with self._wake:
+            self._raise_failure()
+            entry = self._pending.get(path, {}).get(key) or self._writing.get(path, {}).get(key)
+            if entry is None:
+                return
+            entry.waiters.append((loop, written))
+        await written
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        """Write what is pending, then stop the thread; raises a failure that nothing has reported yet."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join()
+        with self._wake:
+            self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def _work(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if not self._pending:
+                    return
+                closing = self._closed
+            if not closing:
+                time.sleep(self.window_s)  # let the saves of the same moment join this group
+            with self._wake:
+                self._writing, self._pending = self._pending, {}
+            failures = {}
+            for path, entries in self._writing.items():
+                try:
+                    self._write(path, {key: entry.document for key, entry in entries.items()})
+                except Exception as error:  # handed to whoever waits for these records
+                    failures[path] = error
+            with self._wake:
+                done, self._writing = self._writing, {}
+                unreported = [error for path, error in failures.items()
+                              if not any(entry.waiters for entry in done[path].values())]
+                if unreported and self._failure is None:
+                    self._failure = unreported[0]
+            for path, entries in done.items():
+                for entry in entries.values():
+                    for loop, written in entry.waiters:
+                        _settle(loop, written, failures.get(path))
+
+    def _write(self, path: str, documents: dict[str, dict[str, Any]]) -> None:
+        """One rewrite of the shard for all the documents, in TinyDB's layout ({table: {doc_id: document}})."""
+        with self.store.transaction(path) as database:
+            data = database.storage.read() or {}
+            table = data.setdefault(INTERACTIONS_TABLE, {})
+            ids = {document["key"]: doc_id for doc_id, document in table.items()}
+            next_id = max((int(doc_id) for doc_id in table), default=0) + 1
+            for key, document in documents.items():
+                if key not in ids:
+                    ids[key], next_id = str(next_id), next_id + 1
+                table[ids[key]] = document
+            database.storage.write(data)
+
+
+@dataclass
+class _Entry:
+    document: dict[str, Any]
+    waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]
+
+
+def _location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
+    return (run_records_path(run_id, record["persona_id"]),
+            interaction_key(record["model"], record["persona_id"], record["situation_index"]))
+
+
+def _settle(loop: asyncio.AbstractEventLoop, written: asyncio.Future, failure: Exception | None) -> None:
+    def resolve() -> None:
+        if written.done():  # its waiter was cancelled (Ctrl-C); the record is written all the same
+            return
+        if failure is None:
+            written.set_result(None)
+        else:
+            written.set_exception(failure)
+
+    try:
+        loop.call_soon_threadsafe(resolve)
+    except RuntimeError:  # the loop has closed: nobody waits for this record any more
+        pass
 
 
 def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
@@ -173,7 +284,12 @@ class _Run:
     calls: ModelCalls
 
     async def save(self, record: dict[str, Any]) -> None:
-        await self.writer.save_record(self.plan.run_id, record)
+        """Queue the record of each step as it happens; `_one` waits until the finished item is durable.
+
+        A crash can lose a step written a moment before, and the item redoes that step on resume; an
+        item counts as finished only once it is on disk, so a finished item is never asked again.
+        """
+        self.writer.save_record(self.plan.run_id, record)
 
 
 async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
@@ -252,6 +368,7 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
             else:  # stopped at the gate before sending anything
                 _stop(run, system)
             return None
+    await run.writer.durable(plan.run_id, record)  # outside the semaphore: the slot goes to the next item
     if record["status"] == "error":
         progress.errors += 1
         progress.last_error = f"{system.name} · {persona.id} #{index + 1}: {record['error']['message']}"

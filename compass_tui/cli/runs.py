@@ -131,7 +131,7 @@ def show_run(args, ctx: Context) -> int:
     print_table(None, ["model", "persona", "#", "status", "tool", "ok", "response"],
                 [(r["model"], r["persona_id"], r["situation_index"] + 1, r["status"],
                   (r.get("tool_call") or {}).get("tool_folder_name", "—"),
-                  "yes" if (r.get("tool_result") or {}).get("ok") else "no",
+                  "—" if r.get("tool_result") is None else "yes" if r["tool_result"].get("ok") else "no",
                   (r.get("response") or (r.get("error") or {}).get("message", ""))[:60]) for r in records])
     return 0
 
