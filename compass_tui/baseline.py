@@ -113,7 +113,7 @@ def tool_params(tool: str, utterance: str, emotion: str, scenario_type: str, per
         return {"tag": _STICKER_TAGS.get(emotion, "comforting"), "topk": 1}
     if tool == "schedule_manager":
         when = (today + timedelta(days=1)).strftime("%Y-%m-%d 18:00")
-        return {"operation": "add", "time": when, "location": "Home", "event": f"Time for: {topic}", "duration": "1 hour"}
+        return {"operation": "add", "time": when, "location": "Home", "event": f"Follow-up: {' '.join(snippet.split()[:8]).rstrip('.,!?')}", "duration": "1 hour"}
     if tool == "medical_appointment":
         params = {"operation": "book", "desired_date": (today + timedelta(days=3)).isoformat(),
                   "illness_description": snippet}
@@ -169,21 +169,59 @@ def _user_group(persona: Persona | None) -> str:
     return "Children" if age < 13 else "Teenager" if age < 20 else "Adult" if age < 65 else "Elder"
 
 
-_OPENINGS = {
-    True: "That's wonderful to hear — {detail} You've earned this moment.",
-    False: "That sounds really hard, and it makes sense that you feel {emotion}. {detail}",
+_REFLECTIONS = {
+    "afraid": "Being scared like that takes a lot out of you, and you don't have to face it alone.",
+    "angry": "Anger usually means something you care about was crossed; it's fair to feel it.",
+    "annoyed": "Little things pile up, and it's no wonder this one got under your skin.",
+    "anticipating": "There's something lovely about having a thing to look forward to.",
+    "anxious": "When worries stack up like that, even ordinary steps can feel huge.",
+    "apprehensive": "Not knowing how it will go is often the hardest part.",
+    "ashamed": "Feeling ashamed hurts, but one moment doesn't define who you are.",
+    "caring": "The care you're showing says a lot about you.",
+    "confident": "It's good to hear that steadiness in you; you've clearly earned it.",
+    "content": "Moments of quiet contentment are worth noticing and keeping.",
+    "devastated": "I'm so sorry. Something this heavy deserves time, gentleness and support.",
+    "disappointed": "It's hard when something you hoped for doesn't turn out the way you wanted.",
+    "embarrassed": "Everyone has moments like that, even if it doesn't feel that way right now.",
+    "excited": "Your excitement comes through, and it's a joy to hear.",
+    "faithful": "Holding on to what you believe in, through everything, takes real strength.",
+    "furious": "Being that angry is exhausting; what happened clearly matters a great deal to you.",
+    "grateful": "It's heart-warming to hear you notice the good in this.",
+    "guilty": "Feeling guilty shows how much you care about doing right by others.",
+    "hopeful": "Hold on to that hope; it sounds well-founded.",
+    "impressed": "It's lovely when someone or something really moves us like that.",
+    "jealous": "Envy is a very human feeling, and it often points at something we want for ourselves.",
+    "joyful": "Your happiness is lovely to hear about.",
+    "lonely": "Loneliness can feel heavy, especially in the quiet moments.",
+    "nostalgic": "Memories like these carry so much of who we are.",
+    "prepared": "You've clearly put real thought and work into getting ready.",
+    "proud": "You should be proud; that took effort and heart.",
+    "sad": "It's okay to feel sad about this; it matters.",
+    "sentimental": "Those bittersweet feelings show how much these things mean to you.",
+    "surprised": "What a turn of events — it's a lot to take in.",
+    "terrified": "That sounds truly frightening. You're safe to talk about it here.",
+    "trusting": "It's a good feeling to be able to rely on someone.",
 }
+
+
+def opening(emotion: str) -> str:
+    """An acknowledgement fitted to the emotion: the baseline's whole empathy, and it says so by being plain."""
+    positive = emotion in POSITIVE_EMOTIONS
+    first = "That's wonderful to hear." if positive else "That sounds really hard."
+    thanks = "Thank you for sharing it with me." if positive else "Thank you for telling me about it."
+    return f"{first} {_REFLECTIONS.get(emotion, '')} {thanks}".replace("  ", " ")
+
+
+def empathetic_reply(emotion: str) -> str:
+    return f"{opening(emotion)}\n\nIf you'd like to talk it through, I'm here and listening."
 
 
 def compose_response(emotion: str, utterance: str, tool_record: dict[str, Any]) -> str:
     """A reply built from the tool's result, the way the two-stage agent's second stage would."""
-    positive = emotion in POSITIVE_EMOTIONS
-    detail = "Thank you for telling me about it." if not positive else "Thank you for sharing it with me."
-    opening = _OPENINGS[positive].format(emotion=emotion, detail=detail)
     if not tool_record.get("ok"):
-        return f"{opening}\n\nI tried to find something to help, but it didn't work this time. I'm still here to listen."
+        return f"{opening(emotion)}\n\nI tried to find something to help, but it didn't work this time. I'm still here to listen."
     body = render_result(tool_record["tool_folder_name"], tool_record["result"])
-    return f"{opening}\n\n{body}\n\nWhatever you decide next, I'm here if you want to talk it through."
+    return f"{opening(emotion)}\n\n{body}\n\nWhatever you decide next, I'm here if you want to talk it through."
 
 
 def render_result(folder: str, result: Any) -> str:

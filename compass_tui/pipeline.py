@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Awaitable, Callable
 
-from compass_tui.baseline import baseline_tool_call, compose_response
+from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
 from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
@@ -253,8 +253,7 @@ async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> 
     record["tool_result"] = None
     if item.system.is_baseline:
         record["stage2"] = {"by": "baseline"}
-        record["response"] = compose_response(situation.emotion_label, situation.utterance, {"ok": False}) \
-            .replace("I tried to find something to help, but it didn't work this time. ", "")
+        record["response"] = empathetic_reply(situation.emotion_label)
     else:
         from compass_tui.llm import LLMError
 
