@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmarks.results import write_section
 from compass_tui.jsonio import atomic_write_text
 from compass_tui.store import Store
 from compass_tui.tools.data import ToolData
@@ -331,19 +332,6 @@ def section_text(summary: list[str], latency: list[str], recall: list[str], load
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, results_file: Path = RESULTS) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving the other sections alone."""
-    existing = results_file.read_text(encoding="utf-8") if results_file.exists() else "# Benchmark results\n"
-    start = existing.find(SECTION + "\n")
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        following = existing.find("\n## ", start + len(SECTION))
-        rest = existing[following + 1:] if following != -1 else ""
-        updated = existing[:start] + text + ("\n" + rest if rest else "")
-    atomic_write_text(results_file, updated)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=60, help="measured calls per tool and mode")
@@ -367,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     latency, recall = latency_table(data, embedding, lexical, builds), recall_table(recalls)
     print("\n".join([*latency, "", *recall, "", *summary, machine()]))
     if not args.no_write:
-        write_section(section_text(summary, latency, recall, load_at_start))
+        write_section(section_text(summary, latency, recall, load_at_start), SECTION)
         print(f"updated {RESULTS}")
     return 0
 

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.results import machine, write_section
 from compass_tui.jsonio import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -249,10 +250,6 @@ def warm_up(workload: Workload, base_url: str) -> None:
 
 # --- report ------------------------------------------------------------------------------------------
 
-def machine() -> str:
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def table_lines(results: list[Measurement]) -> list[str]:
     lines = ["| scheme | latency | concurrency | interactions | calls | wall s | calls/s | ideal calls/s | "
              "of ideal | CPU ms / interaction |",
@@ -311,19 +308,6 @@ def section_text(results: list[Measurement], verdicts: list[str], quick: bool, l
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, results_file: Path = RESULTS) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving the other sections alone."""
-    existing = results_file.read_text(encoding="utf-8") if results_file.exists() else "# Benchmark results\n"
-    start = existing.find(SECTION)
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        following = existing.find("\n## ", start + len(SECTION))
-        rest = existing[following + 1:] if following != -1 else ""
-        updated = existing[:start] + text + ("\n" + rest if rest else "")
-    atomic_write_text(results_file, updated)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 copies (300 interactions) instead of 10")
@@ -363,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(verdicts))
     print(f"{machine()}; {load}")
     if not args.no_write:
-        write_section(section_text(results, verdicts, args.quick, load))
+        write_section(section_text(results, verdicts, args.quick, load), SECTION)
         print(f"updated {RESULTS}")
     return 0
 

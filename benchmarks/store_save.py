@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.results import machine, write_section
 from compass_tui.annotations import TABLE, Annotation, load_annotation, save_annotation, shard_path
 from compass_tui.jsonio import atomic_write_text, atomic_write_json
 from compass_tui.store import Store
@@ -180,10 +181,6 @@ def measure(sizes: list[int], saves: int, seed: int) -> tuple[list[Measurement],
     return results, floor
 
 
-def machine() -> str:
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def table_lines(results: list[Measurement]) -> list[str]:
     lines = ["| stored annotations | shards | p50 ms | p95 ms | mean ms | max ms |",
              "|---:|---:|---:|---:|---:|---:|"]
@@ -227,19 +224,6 @@ def section_text(results: list[Measurement], floor: list[float], saves: int) -> 
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, results_file: Path = RESULTS) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it), leaving the other sections alone."""
-    existing = results_file.read_text(encoding="utf-8") if results_file.exists() else "# Benchmark results\n"
-    start = existing.find(SECTION)
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        following = existing.find("\n## ", start + len(SECTION))
-        rest = existing[following + 1:] if following != -1 else ""
-        updated = existing[:start] + text + ("\n" + rest if rest else "")
-    atomic_write_text(results_file, updated)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=200)
@@ -253,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(verdict_lines(results, floor, args.saves)))
     print(machine())
     if not args.no_write:
-        write_section(section_text(results, floor, args.saves))
+        write_section(section_text(results, floor, args.saves), SECTION)
         print(f"updated {RESULTS}")
     return 0
 
