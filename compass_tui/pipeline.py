@@ -185,11 +185,7 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
             stage["first_attempt"] = {**first_usage, "raw": raw}
             call, declared, raw, problem = _read_tool_choice(result)
     except LLMError as error:
-        _fail(record, stage, "tool_selection", error)
-        record["stage1"] = stage
-        await save(record)
-        if error.kind in FATAL_KINDS:
-            raise FatalModelError(str(error)) from error
+        await _record_failure(record, "stage1", stage, "tool_selection", error, save)
         return
     stage.update(_usage(result), raw=raw, parsed=call, declared_scenario=declared, parse_error=problem)
     record["stage1"] = stage
@@ -222,59 +218,59 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
     if item.system.is_baseline:
         record["stage2"] = {"by": "baseline"}
         record["response"] = compose_response(situation.emotion_label, situation.utterance, tool_result)
-    else:
-        from compass_tui.llm import LLMError
-
-        model = item.system.response_model
-        shown_result = tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
-        messages = item.prompts.response(item.shown_persona, situation.utterance, as_json(record.get("tool_call")),
-                                         as_json(shown_result))
-        stage: dict[str, Any] = {"by": model.model, "messages": messages}
-        try:
-            result = await item.calls.complete(model, messages, json_mode=item.prompts.official)
-        except LLMError as error:
-            _fail(record, stage, "response", error)
-            record["stage2"] = stage
-            await save(record)
-            if error.kind in FATAL_KINDS:
-                raise FatalModelError(str(error)) from error
-            return
-        stage.update(_usage(result), raw=result.text)
-        record["stage2"] = stage
-        record["response"] = _response_text(result.text or "", item.prompts.official)
-    record["status"] = "done"
-    record["finished_at"] = now_iso()
-    await save(record)
+        await _finish(record, save)
+        return
+    shown_result = tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
+    messages = item.prompts.response(item.shown_persona, situation.utterance, as_json(record.get("tool_call")),
+                                     as_json(shown_result))
+    await _llm_reply(item, record, save, messages, item.prompts.official)
 
 
 async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:
-    situation = item.situation
     record["tool_call"] = None
     record["tool_result"] = None
     if item.system.is_baseline:
         record["stage2"] = {"by": "baseline"}
-        record["response"] = empathetic_reply(situation.emotion_label)
+        record["response"] = empathetic_reply(item.situation.emotion_label)
+        await _finish(record, save)
     else:
-        from compass_tui.llm import LLMError
+        messages = empathetic_messages(item.shown_persona, item.situation.utterance)
+        await _llm_reply(item, record, save, messages, official=False)
+    return record
 
-        messages = empathetic_messages(item.shown_persona, situation.utterance)
-        stage: dict[str, Any] = {"by": item.system.response_model.model, "messages": messages}
-        try:
-            result = await item.calls.complete(item.system.response_model, messages)
-        except LLMError as error:
-            _fail(record, stage, "response", error)
-            record["stage2"] = stage
-            await save(record)
-            if error.kind in FATAL_KINDS:
-                raise FatalModelError(str(error)) from error
-            return record
-        stage.update(_usage(result), raw=result.text)
-        record["stage2"] = stage
-        record["response"] = (result.text or "").strip()
+
+async def _llm_reply(item: Interaction, record: dict[str, Any], save: Save, messages: list[dict[str, str]],
+                     official: bool) -> None:
+    """Stage 2 by the response model; ComPASS's official template answers in JSON ({"feedback": ...})."""
+    from compass_tui.llm import LLMError
+
+    model = item.system.response_model
+    stage: dict[str, Any] = {"by": model.model, "messages": messages}
+    try:
+        result = await item.calls.complete(model, messages, json_mode=official)
+    except LLMError as error:
+        await _record_failure(record, "stage2", stage, "response", error, save)
+        return
+    stage.update(_usage(result), raw=result.text)
+    record["stage2"] = stage
+    record["response"] = _response_text(result.text or "", official)
+    await _finish(record, save)
+
+
+async def _finish(record: dict[str, Any], save: Save) -> None:
     record["status"] = "done"
     record["finished_at"] = now_iso()
     await save(record)
-    return record
+
+
+async def _record_failure(record: dict[str, Any], stage_name: str, stage: dict[str, Any], step: str, error,
+                          save: Save) -> None:
+    """Save the failed step; an error that will hit every call of this model stops its other items."""
+    _fail(record, stage, step, error)
+    record[stage_name] = stage
+    await save(record)
+    if error.kind in FATAL_KINDS:
+        raise FatalModelError(str(error)) from error
 
 
 def _response_text(text: str, official: bool) -> str:
