@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
+from datetime import date
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -13,6 +16,9 @@ from textual.worker import Worker, WorkerState
 from compass_tui.app.messages import WorkFailed
 from compass_tui.cli.context import Context
 
+# Set to 1 to exit as soon as the first screen has been written to the terminal (benchmarks/tui_startup.py).
+EXIT_AFTER_FIRST_FRAME_ENV = "COMPASS_TUI_EXIT_AFTER_FIRST_FRAME"
+
 
 class ActionsProvider(Provider):
     """The command palette lists every action that applies on the current screen, with its key."""
@@ -20,7 +26,8 @@ class ActionsProvider(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         seen: set[str] = set()
-        for key, active in self.app.screen.active_bindings.items():
+        # self.screen is the screen the palette was opened from; self.app.screen is the palette itself
+        for key, active in self.screen.active_bindings.items():
             binding = active.binding
             if not binding.description or binding.action in seen or not active.enabled:
                 continue
@@ -49,12 +56,17 @@ class CompassApp(App):
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
+    CURSOR_BLINK = True  # tests turn this off so that screenshots do not depend on the blink phase
 
-    def __init__(self, ctx: Context, *, pack: Path | None = None, annotator_data: str | None = None):
+    def __init__(self, ctx: Context, *, pack: Path | None = None, annotator_data: str | None = None,
+                 today: date | None = None):
+        """`today` fixes the date the baseline and the tools treat as today (None: the real date)."""
         super().__init__()
         self.ctx = ctx
         self.pack = pack
         self.annotator_data = annotator_data
+        self.today = today
+        self._exit_after_first_frame = os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) == "1"
 
     def on_mount(self) -> None:
         self.theme = self.ctx.settings.theme if self.ctx.settings.theme in self.available_themes else "textual-dark"
@@ -69,6 +81,21 @@ class CompassApp(App):
             from compass_tui.app.screens.library import LibraryScreen
 
             self.push_screen(LibraryScreen())
+
+    def _display(self, screen, renderable) -> None:
+        """Textual writes every frame here; with COMPASS_TUI_EXIT_AFTER_FIRST_FRAME=1 the first real one ends the app.
+
+        (Textual's public post_display_hook also fires for frames held back in a batch update or empty.)
+        """
+        super()._display(screen, renderable)
+        if self._exit_after_first_frame and renderable is not None and not self._batch_count \
+                and len(self.screen_stack) > 1:
+            self._exit_after_first_frame = False
+            self.exit()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if not self.CURSOR_BLINK and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
 
     def _stop_cleanly_on_signals(self) -> None:
         """Every save is committed as it happens; a closed SSH session only needs the terminal restored."""

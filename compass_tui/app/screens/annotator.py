@@ -115,7 +115,11 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
                   "tool_call": response.get("tool_call"), "tool_result": response.get("tool_result"),
                   "response": response.get("response")}
         widget.show_record(record, None, generating=False)
-        widget.query_one(ScorePanel).show(self.annotation_at(position), None, self.save_status(position))
+        self.render_scores(position)
+
+    def render_scores(self, position: int) -> None:
+        panel = self.query_one(f"#column-{position}", ModelColumn).query_one(ScorePanel)
+        panel.show(self.annotation_at(position), None, self.save_status(position))
 
     def action_next_unfinished(self) -> None:
         for offset in range(1, self.item_count + 1):

@@ -26,9 +26,19 @@ def help_for(widget: Widget | None, screen: Screen) -> str:
 
 
 def keys_here(screen: Screen) -> str:
+    """The enabled keys with a description: the screen's own first, then the app's, then Textual's and widgets'."""
+    from textual.app import App
+
+    own = {binding.action for binding in type(screen).BINDINGS if isinstance(binding, Binding)}
+
+    def rank(active) -> int:
+        if active.node is screen and active.binding.action in own:
+            return 0
+        return 1 if isinstance(active.node, App) else 2
+
     lines = ["### Keys here", "| key | action |", "|---|---|"]
     seen = set()
-    for key, active in screen.active_bindings.items():
+    for active in sorted(screen.active_bindings.values(), key=rank):
         binding = active.binding
         if binding.description and binding.action not in seen and active.enabled:
             seen.add(binding.action)

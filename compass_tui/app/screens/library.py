@@ -50,7 +50,8 @@ class LibraryScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(PersonaList).focus()
-        self.load_library()
+        # after the first paint: reading a hundred persona files in a thread would compete with it for the GIL
+        self.call_after_refresh(self.load_library)
 
     @work(thread=True, exclusive=True, group="library", description="Loading personas", exit_on_error=False)
     def load_library(self) -> None:

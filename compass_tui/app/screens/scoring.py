@@ -67,6 +67,10 @@ class ScoringScreen(Screen):
     def render_position(self, position: int) -> None:
         raise NotImplementedError
 
+    def render_scores(self, position: int) -> None:
+        """Redraw only the ScorePanel of a column (a score key must not re-render the response above it)."""
+        raise NotImplementedError
+
     # ----- shared behaviour ---------------------------------------------------------------------
 
     def seconds_on_item(self) -> float:
@@ -90,6 +94,7 @@ class ScoringScreen(Screen):
         if position is None:
             return
         annotation = self.annotation_at(position)
+        actions_before = (annotation.complete, annotation.committed)
         edit(annotation)
         annotation.seconds = self.seconds_on_item()
         try:
@@ -99,9 +104,10 @@ class ScoringScreen(Screen):
             self.notify(f"Could not save: {error}", severity="error", timeout=15)
         else:
             self.saved_at[(self.index, position)] = f"saved ✓ {datetime.now():%H:%M:%S}"
-        self.render_position(position)
+        self.render_scores(position)
         self.render_rubric()
-        self.refresh_bindings()
+        if (annotation.complete, annotation.committed) != actions_before:  # `enter` may now commit, or not
+            self.refresh_bindings()  # (it rebuilds the footer: too costly for every key)
 
     def action_score(self, value: int) -> None:
         panel = self.focused_panel()

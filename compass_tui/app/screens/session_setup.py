@@ -44,6 +44,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
                 yield SelectionList[str](*[(label, run, False) for label, run in runs], id="runs")
             with Horizontal(classes="buttons"):
                 yield Checkbox("Blind mode", id="blind")
+                yield Label("seed", classes="field-label")
                 yield Input(value="0", id="seed", type="integer", max_length=9)
             yield Static("", id="setup-error", classes="error-text")
             with Horizontal(classes="buttons"):

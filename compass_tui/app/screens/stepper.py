@@ -88,7 +88,7 @@ class StepperScreen(ScoringScreen):
     def situation(self):
         return self.session.persona.situations[self.index]
 
-    def render_item(self) -> None:
+    def render_header(self) -> None:
         persona, situation = self.session.persona, self.situation
         scenario = SCENARIO_BY_KEY[situation.scenario_type].label if situation.scenario_type else "?"
         header = Text.assemble((f"{persona.display_name}", "bold"), f" · {self.session.setting}",
@@ -96,6 +96,9 @@ class StepperScreen(ScoringScreen):
                                f" · {scenario} · {situation.emotion}",
                                (f"   {self.progress_text}", "cyan"), "\n", (situation.utterance, "italic"))
         self.query_one("#stepper-header", Static).update(header)
+
+    def render_item(self) -> None:
+        self.render_header()
         for position in range(len(self.session.columns)):
             self.render_position(position)
         self.render_rubric()
@@ -121,9 +124,13 @@ class StepperScreen(ScoringScreen):
             (record is None or record.get("status") not in ("done", "error"))
         widget.set_title(self.session.label(column, self.index))
         widget.show_record(record, self.stance(record), generating)
-        annotation = self.annotation(column, position)
+        self.render_scores(position)
+
+    def render_scores(self, position: int) -> None:
+        column = self.column_at(position)
         judge = self.judgements.get((column.run_id, column.model, self.index))
-        widget.query_one(ScorePanel).show(annotation, judge, self.save_status(position))
+        panel = self.query_one(f"#column-{position}", ModelColumn).query_one(ScorePanel)
+        panel.show(self.annotation(column, position), judge, self.save_status(position))
 
     def stance(self, record: dict[str, Any] | None) -> str | None:
         tool = ((record or {}).get("tool_call") or {}).get("tool_folder_name")
@@ -162,9 +169,10 @@ class StepperScreen(ScoringScreen):
             self.notify(str(error), title="Cannot generate", severity="error", timeout=10)
             return
         only = None if everything or self.session.setting == "history" else {self.index}
+        dated = {"today": self.app.today} if self.app.today else {}
         plan = RunPlan(run_id=self.session.own_run_id, setting=self.session.setting, systems=systems,
                        personas=[self.session.persona], prompts=our_prompts(), concurrency=settings.concurrency,
-                       only_situations=only)
+                       only_situations=only, max_retries=settings.max_retries, **dated)
         self.generation += 1
         generation = self.generation
 
@@ -191,18 +199,25 @@ class StepperScreen(ScoringScreen):
             self.render_item()
             self.refresh_bindings()
 
+    def on_unmount(self) -> None:
+        """Quitting stops the models too; what they finished is saved, the rest resumes next time."""
+        if self.run_thread is not None:
+            self.run_thread.cancel()
+
     def on_record_updated(self, message: RecordUpdated) -> None:
         record = message.record
         self.records[(record["run_id"], record["model"], record["situation_index"])] = record
         if message.generation == self.generation and record["situation_index"] == self.index:
-            self.render_item()
+            for position in range(len(self.session.columns)):  # only the column that shows this record
+                column = self.column_at(position)
+                if (column.run_id, column.model) == (record["run_id"], record["model"]):
+                    self.render_position(position)
 
     def on_run_progressed(self, message: RunProgressed) -> None:
         if message.generation == self.generation:
             self.progress_text = f"generating {message.done}/{message.total}" + \
                                  (f" · {message.errors} errors" if message.errors else "")
-            self.query_one("#stepper-header", Static).refresh()
-            self.render_item()
+            self.render_header()
 
     def on_run_finished(self, message: RunFinished) -> None:
         if message.generation != self.generation:

@@ -40,7 +40,7 @@ are the judge's scores shown beside yours, so they cannot anchor you. Every chan
 
     def show(self, annotation: Annotation | None, judge: dict[str, Any] | None, status: str = "") -> None:
         self.annotation, self.judge, self.status = annotation, judge, status
-        self.refresh(layout=True)
+        self.refresh()  # always six rows and a status line: no new layout needed
 
     def render(self) -> Table:
         grid = Table.grid(padding=(0, 1), expand=True)
