@@ -103,7 +103,7 @@ class ToolPreferences(_Model):
 
 class Situation(_Model):
     scenario: str
-    utterance: str = Field(min_length=1)
+    utterance: str
     emotion: str
     scenario_type: str | None = None
     scenario_type_source: ScenarioSource = "author"

@@ -419,15 +419,15 @@ class RunThread(threading.Thread):
         self._task: asyncio.Task | None = None
 
     def run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        try:
-            self._task = self._loop.create_task(run_plan(self.plan, self.store, self.env, self.on_progress))
-            progress = self._loop.run_until_complete(self._task)
-            self.on_finished(progress, None)
-        except BaseException as error:  # reported to the UI, which stays up
-            self.on_finished(None, error)
-        finally:
-            self._loop.close()
+        # asyncio.Runner cancels leftover tasks (litellm's logging worker) before closing the loop.
+        with asyncio.Runner() as runner:
+            self._loop = runner.get_loop()
+            try:
+                self._task = self._loop.create_task(run_plan(self.plan, self.store, self.env, self.on_progress))
+                progress = self._loop.run_until_complete(self._task)
+                self.on_finished(progress, None)
+            except BaseException as error:  # reported to the UI, which stays up
+                self.on_finished(None, error)
 
     def cancel(self) -> None:
         if self._loop is not None and self._task is not None:

@@ -69,10 +69,8 @@ class CompassApp(App):
         self._exit_after_first_frame = os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) == "1"
 
     def on_mount(self) -> None:
-        self.theme = self.ctx.settings.theme if self.ctx.settings.theme in self.available_themes else "textual-dark"
-        if self.ctx.settings.keymap:
-            self.set_keymap(self.ctx.settings.keymap)
         self._stop_cleanly_on_signals()
+        self.call_after_refresh(self._apply_settings)
         if self.pack is not None:
             from compass_tui.app.screens.annotator import AnnotatorScreen
 
@@ -81,6 +79,14 @@ class CompassApp(App):
             from compass_tui.app.screens.library import LibraryScreen
 
             self.push_screen(LibraryScreen())
+
+    def _apply_settings(self) -> None:
+        """Theme and keymap come from the settings, read after the first frame (pydantic takes a while to import)."""
+        settings = self.ctx.settings
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
 
     def _display(self, screen, renderable) -> None:
         """Textual writes every frame here; with COMPASS_TUI_EXIT_AFTER_FIRST_FRAME=1 the first real one ends the app.

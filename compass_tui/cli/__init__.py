@@ -16,15 +16,7 @@ _COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="compass-tui",
-        description="A terminal workbench for evaluating LLM companion agents on ComPASS. "
-                    "Run without a command to open the TUI.",
-    )
-    parser.add_argument("--version", action="version", version=f"compass-tui {__version__}")
-    parser.add_argument("--data-dir", type=Path, help="where runs and scores live (default: $COMPASS_TUI_HOME or the user data dir)")
-    parser.add_argument("--tool-data", type=Path, help="tool data folder, ours or a ComPASS checkout's toolenv/")
-    parser.add_argument("--embedding-model", help="path of a local sentence-transformers model for semantic search")
+    parser = _global_parser(add_help=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         module = __import__(f"compass_tui.cli.{name}", fromlist=["add_parser"])
@@ -32,9 +24,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _global_parser(add_help: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="compass-tui", add_help=add_help,
+        description="A terminal workbench for evaluating LLM companion agents on ComPASS. "
+                    "Run without a command to open the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"compass-tui {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where runs and scores live (default: $COMPASS_TUI_HOME or the user data dir)")
+    parser.add_argument("--tool-data", type=Path, help="tool data folder, ours or a ComPASS checkout's toolenv/")
+    parser.add_argument("--embedding-model", help="path of a local sentence-transformers model for semantic search")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    options, rest = _global_parser(add_help=False).parse_known_args(argv)
+    if not rest:  # no command: open the TUI without importing every command's module first
+        args = options
+        args.command = None
+    else:
+        args = build_parser().parse_args(argv)
     ctx = Context(args.data_dir, args.tool_data, args.embedding_model)
     try:
         if args.command is None:

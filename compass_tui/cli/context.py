@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compass_tui import paths
-from compass_tui.config import Settings, load_settings
-from compass_tui.library import PersonaLibrary
-from compass_tui.store import Store
+
+if TYPE_CHECKING:  # the real imports happen on first use: pydantic alone would delay the TUI's first frame
+    from compass_tui.config import Settings
+    from compass_tui.library import PersonaLibrary
+    from compass_tui.store import Store
 
 
 class Context:
@@ -20,6 +23,8 @@ class Context:
 
     @cached_property
     def settings(self) -> Settings:
+        from compass_tui.config import load_settings
+
         return load_settings()
 
     @cached_property
@@ -28,10 +33,14 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
+        from compass_tui.store import Store
+
         return Store(self.data_dir)
 
     @cached_property
     def library(self) -> PersonaLibrary:
+        from compass_tui.library import PersonaLibrary
+
         return PersonaLibrary(self.data_dir)
 
     @property

@@ -13,7 +13,10 @@ from textual.widgets.option_list import Option
 
 from compass_tui.app.messages import LibraryLoaded
 from compass_tui.app.widgets.persona_detail import PersonaDetail
-from compass_tui.library import PersonaEntry
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pydantic (via the persona model) loads with the library, after the first frame
+    from compass_tui.library import PersonaEntry
 
 
 class PersonaList(OptionList):

@@ -8,9 +8,13 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from compass_tui.library import PersonaEntry
-from compass_tui.persona import Persona
+from typing import TYPE_CHECKING
+
 from compass_tui.vocab import BACKGROUND_ASPECTS, SCENARIO_BY_KEY, TOOL_BY_FOLDER
+
+if TYPE_CHECKING:
+    from compass_tui.library import PersonaEntry
+    from compass_tui.persona import Persona
 
 BADGE_STYLES = {"liked": ("♥", "bold green"), "disliked": ("✗", "bold red"), "ambiguous": ("?", "bold yellow")}
 
