@@ -99,6 +99,7 @@ class LibraryScreen(Screen):
     @on(OptionList.OptionHighlighted, "#persona-list")
     def _show_highlighted(self) -> None:
         self.query_one(PersonaDetail).show(self.selected)
+        self.refresh_bindings()
 
     @on(OptionList.OptionSelected, "#persona-list")
     def _open_selected(self) -> None:
