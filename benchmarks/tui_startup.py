@@ -38,6 +38,8 @@ BARE_APP = """
 from textual.app import App
 from textual.widgets import Footer, Header, Static
 
+from benchmarks import results
+
 
 class Bare(App):
     def compose(self):
@@ -162,18 +164,7 @@ def section_text(samples: dict[str, list[float]], personas: int, imports: dict[s
 
 
 def write_section(text: str, section: str = SECTION, results_file: Path = RESULTS) -> None:
-    """Replace one section of RESULTS.md (or append it), leaving the other sections alone."""
-    from compass_tui.jsonio import atomic_write_text
-
-    existing = results_file.read_text(encoding="utf-8") if results_file.exists() else "# Benchmark results\n"
-    start = existing.find(section + "\n")
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        following = existing.find("\n## ", start + len(section))
-        rest = existing[following + 1:] if following != -1 else ""
-        updated = existing[:start] + text + ("\n" + rest if rest else "")
-    atomic_write_text(results_file, updated)
+    results.write_section(text, section, results_file)
 
 
 def main(argv: list[str] | None = None) -> int:
