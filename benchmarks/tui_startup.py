@@ -28,6 +28,8 @@ import termios
 import time
 from pathlib import Path
 
+from benchmarks import results
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## TUI start"
@@ -37,8 +39,6 @@ FRAME_MARKER = "palette"  # the footer's last word: the whole first screen has b
 BARE_APP = """
 from textual.app import App
 from textual.widgets import Footer, Header, Static
-
-from benchmarks import results
 
 
 class Bare(App):
