@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchmarks.results import write_section
-from compass_tui.jsonio import atomic_write_text
 from compass_tui.store import Store
 from compass_tui.tools.data import ToolData
 from compass_tui.tools.embeddings import MAX_SEQ_TOKENS, TORCH_THREADS, Embedder, unpack_bundled_model

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -32,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.results import machine, write_section
-from compass_tui.jsonio import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Run throughput"

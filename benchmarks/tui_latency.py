@@ -122,7 +122,7 @@ class WhileLoaded:
 
 async def run(args) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from tui_harness import Companion, generate, make_env, open_stepper, press_each, wait_until
+    from tui_harness import Companion, make_env, open_stepper, press_each, wait_until
 
     from compass_tui.stub_llm import StubLLM
 

@@ -100,7 +100,3 @@ def load_annotations(store: Store, scope: str, annotator: str | None = None) -> 
     base = f"annotations/{safe_name(scope)}" + (f"/{safe_name(annotator)}" if annotator else "")
     return [Annotation.from_record(record) for record in store.all_in(base, TABLE)]
 
-
-def scopes(store: Store) -> list[str]:
-    base = store.path("annotations")
-    return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []

@@ -215,7 +215,7 @@ async def judge_record(record: dict[str, Any], persona: Persona, prompt: JudgePr
     sample: sampling stops, the judgement keeps the samples so far and the error, and a rerun
     asks only for the samples still missing.
     """
-    from compass_tui.llm import LLMError, acomplete
+    from compass_tui.llm import LLMError
 
     key = judgement_key(record, model_name, prompt.hash)
     done = list((cache.get(key) or {}).get("samples", []))
@@ -224,7 +224,7 @@ async def judge_record(record: dict[str, Any], persona: Persona, prompt: JudgePr
     failure: str | None = None
     while len(done) < samples:
         try:
-            sample = await _one_sample(acomplete, model, messages, prompt, max_retries)
+            sample = await _one_sample(model, messages, prompt, max_retries)
         except LLMError as error:
             failure = f"llm error: {error}"
             break
@@ -232,14 +232,15 @@ async def judge_record(record: dict[str, Any], persona: Persona, prompt: JudgePr
         judgement = summarise(record, model_name, prompt, done)
         await asyncio.to_thread(store.upsert, path, JUDGEMENTS_TABLE, key, judgement)
     judgement = summarise(record, model_name, prompt, done, failure)
-    if failure or not cache.get(key):
+    if failure:  # every sample was saved as it came; only the error is new
         await asyncio.to_thread(store.upsert, path, JUDGEMENTS_TABLE, key, judgement)
     return judgement
 
 
-async def _one_sample(acomplete, model: ModelConfig, messages: list[dict], prompt: JudgePrompt,
-                      max_retries: int) -> dict:
+async def _one_sample(model: ModelConfig, messages: list[dict], prompt: JudgePrompt, max_retries: int) -> dict:
     """One judged sample; malformed output is retried with the parse error attached. LLMError propagates."""
+    from compass_tui.llm import acomplete
+
     attempt_messages = list(messages)
     sample: dict[str, Any] = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -21,7 +21,7 @@ from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
 from compass_tui.tools.calls import parse_call
 from compass_tui.tools.environment import ToolContext, ToolEnvironment
-from compass_tui.vocab import SCENARIO_BY_KEY, scenario_key
+from compass_tui.vocab import SCENARIO_BY_KEY
 
 Save = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -330,7 +330,3 @@ def history_line(record: dict[str, Any]) -> str:
     tool = f"{call.get('tool_folder_name')}.{call.get('function_name')}({json.dumps(call.get('param', {}), ensure_ascii=False)})"
     return f"- The user said: {record.get('utterance')}\n  You used: {tool}\n  Their feedback: {feedback.capitalize()}"
 
-
-def declared_scenario_key(record: dict[str, Any]) -> str | None:
-    declared = (record.get("stage1") or {}).get("declared_scenario")
-    return scenario_key(declared) if isinstance(declared, str) else None

@@ -212,6 +212,7 @@ def extract_json(text: str) -> Any:
     if text is None or not text.strip():
         raise ValueError("empty reply")
     candidates = [match.group(1) for match in _FENCE_RE.finditer(text)] + [text]
+    reason = "nothing that looks like JSON"
     for candidate in candidates:
         candidate = candidate.strip()
         try:
@@ -224,5 +225,5 @@ def extract_json(text: str) -> Any:
                 value, _ = json.JSONDecoder().raw_decode(candidate[start:])
                 return value
             except json.JSONDecodeError as error:
-                last_error = error
-    raise ValueError(f"no valid JSON in the reply ({locals().get('last_error', 'nothing that looks like JSON')})")
+                reason = str(error)
+    raise ValueError(f"no valid JSON in the reply ({reason})")

@@ -17,7 +17,7 @@ from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
 from compass_tui.metrics import (bootstrap_mean_ci, distinct_standard, mean_distinct_compass, pass_rate,
                                  preference_rates, strict_schema_rate, tool_usage)
-from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id, system_id
+from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSIONS
 
@@ -157,7 +157,7 @@ def _delta(model: str, before: SystemRow, after: SystemRow, before_label: str, a
 
 
 def render(rows: list[SystemRow], fmt: str, source: str) -> str:
-    tables = {"Table 2": [_table2(row) for row in rows], "Table 3 (history)": history_deltas(rows),
+    tables = {"Table 2": [table2_row(row) for row in rows], "Table 3 (history)": history_deltas(rows),
               "Table 4 (hybrid)": hybrid_comparisons(rows), "Table 5 (empathetic)": empathetic_comparisons(rows)}
     tables = {name: table for name, table in tables.items() if table}
     if fmt == "json":
@@ -170,7 +170,7 @@ def render(rows: list[SystemRow], fmt: str, source: str) -> str:
     raise InputError(None, "--format", f"unknown format {fmt!r}")
 
 
-def _table2(row: SystemRow) -> dict[str, Any]:
+def table2_row(row: SystemRow) -> dict[str, Any]:
     line: dict[str, Any] = {"model": row.model, "setting": _setting_label(row), "run": row.run_id, "n": row.n,
                             "Pass": _pct(row.pass_rate), "D-1": _num(row.d1), "D-2": _num(row.d2)}
     for d in DIMENSIONS:
@@ -234,6 +234,3 @@ def _csv(table: list[dict[str, Any]]) -> str:
         writer.writerow([cell(value) for value in row.values()])
     return buffer.getvalue()
 
-
-def systems_of(rows: list[SystemRow]) -> list[str]:
-    return [system_id(row.run_id, row.model) for row in rows]

@@ -6,7 +6,7 @@ score carries RUBRIC_VERSION; change the version whenever a level description ch
 
 from __future__ import annotations
 
-from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
+from compass_tui.vocab import DIMENSIONS
 
 RUBRIC_VERSION = "compass-tui-rubric/1"
 SCORE_RANGE = (1, 5)

@@ -58,13 +58,12 @@ class CompassApp(App):
     ]
     CURSOR_BLINK = True  # tests turn this off so that screenshots do not depend on the blink phase
 
-    def __init__(self, ctx: Context, *, pack: Path | None = None, annotator_data: str | None = None,
+    def __init__(self, ctx: Context, *, pack: Path | None = None,
                  today: date | None = None):
         """`today` fixes the date the baseline and the tools treat as today (None: the real date)."""
         super().__init__()
         self.ctx = ctx
         self.pack = pack
-        self.annotator_data = annotator_data
         self.today = today
         self._exit_after_first_frame = os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) == "1"
 

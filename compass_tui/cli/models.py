@@ -51,7 +51,7 @@ def check_model(args, ctx: Context) -> int:
         result = asyncio.run(acomplete(model, messages, max_retries=1))
     except LLMError as error:
         emit(args, {"name": args.name, "ok": False, "kind": error.kind, "error": str(error)},
-             lambda _: console.print(f"[red]{args.name}: {error}[/]"))
+             lambda data: console.print(f"[red]{args.name}: {data['error']}[/]"))
         return 1
     data = {"name": args.name, "ok": True, "reply": result.text, "latency_s": round(result.latency_s, 3),
             "native_tools": uses_native_tools(model), "cost_usd": result.cost_usd}

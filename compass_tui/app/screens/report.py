@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, SelectionList, Static
 
-from compass_tui.records import list_run_ids, load_run_meta
+from compass_tui.records import list_run_ids
 from compass_tui.vocab import DIMENSIONS
 
 
@@ -65,12 +65,12 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
     @work(thread=True, exclusive=True, group="report", description="Computing the report", exit_on_error=False)
     def compute(self, runs: list[str], source: str) -> None:
         from compass_tui.errors import InputError
-        from compass_tui.report import _table2, system_rows
+        from compass_tui.report import system_rows, table2_row
 
         ctx = self.app.ctx
         personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
         try:
-            rows = [_table2(row) for row in system_rows(ctx.store, runs, personas, source)]
+            rows = [table2_row(row) for row in system_rows(ctx.store, runs, personas, source)]
         except InputError as error:
             self.post_message(ReportReady([], str(error)))
             return
