@@ -27,15 +27,42 @@ class SearchStatus:
 
 
 class LexicalIndex:
+    """TF-IDF over the catalogue, fitted by scikit-learn.
+
+    A query is scored without `TfidfVectorizer.transform`, whose input checks cost about 0.5 ms per
+    call against microseconds for the arithmetic: the query's terms are weighted exactly as the
+    vectorizer would (sublinear tf × idf, L2-normalised) and each term's column of the fitted
+    matrix is added in. tests/test_search.py checks the scores against scikit-learn's own.
+    """
+
     def __init__(self, texts: list[str]):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self._vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
-        self._matrix = self._vectorizer.fit_transform(texts)
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
+        columns = vectorizer.fit_transform(texts).tocsc()
+        self._vectorizer = vectorizer
+        self._analyze = vectorizer.build_analyzer()
+        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self._idf: np.ndarray = vectorizer.idf_
+        self._column_start, self._rows, self._weights = columns.indptr, columns.indices, columns.data
+        self._size = len(texts)
 
     def scores(self, query: str) -> np.ndarray:
-        vector = self._vectorizer.transform([query])
-        return (self._matrix @ vector.T).toarray().ravel()
+        counts: dict[int, int] = {}
+        for term in self._analyze(query):
+            column = self._vocabulary.get(term)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.zeros(self._size)
+        query_columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        query_weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) \
+            * self._idf[query_columns]
+        query_weights /= np.sqrt(query_weights @ query_weights)
+        starts, ends = self._column_start[query_columns], self._column_start[query_columns + 1]
+        entries = np.concatenate([np.arange(start, end) for start, end in zip(starts.tolist(), ends.tolist())])
+        contributions = self._weights[entries] * np.repeat(query_weights, ends - starts)
+        return np.bincount(self._rows[entries], weights=contributions, minlength=self._size)
 
 
 class SearchEngine:
