@@ -151,14 +151,27 @@ def validate_params(folder: str, params: Any, definition: dict[str, Any]) -> Val
     if not isinstance(params, dict):
         problem = CallProblem("invalid_params", f"parameters must be an object, not {type(params).__name__}")
         return Validation(False, False, {}, errors=[problem])
-    validator = Draft202012Validator(schema)
-    strict_valid = not any(True for _ in validator.iter_errors(params)) and not _semantic_errors(folder, params)
+    validator = _validator(folder, schema)
     normalised, notes = _normalise(params, schema)
     errors = [problem for error in sorted(validator.iter_errors(normalised), key=lambda e: e.path)
               for problem in _problems(error)]
     if not errors:
         errors = _semantic_errors(folder, normalised)
+    if not notes:  # nothing was normalised: the call as written is what was checked
+        return Validation(not errors, not errors, normalised, notes, errors)
+    strict_valid = validator.is_valid(params) and not _semantic_errors(folder, params)
     return Validation(not errors, strict_valid, normalised, notes, errors)
+
+
+_validators: dict[str, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(folder: str, schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per tool schema: building one costs more than a validation."""
+    cached = _validators.get(folder)
+    if cached is None or cached[0] is not schema:
+        cached = _validators[folder] = (schema, Draft202012Validator(schema))
+    return cached[1]
 
 
 def _normalise(params: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
