@@ -15,7 +15,8 @@ import random
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,12 +58,17 @@ class LLMResult:
 
     text: str | None  # the assistant message's content
     tool_calls: list[dict]  # native calls: {"id", "name", "arguments"}; arguments is a dict, or the str if not JSON
-    raw: dict  # response.model_dump(), redacted
     latency_s: float  # wall time of the successful attempt
     prompt_tokens: int | None
     completion_tokens: int | None
     cost_usd: float | None  # litellm.completion_cost when litellm knows the model's price, else None
     attempts: int  # 1 + retries used
+    response: Any = field(default=None, repr=False)  # litellm's ModelResponse
+
+    @cached_property
+    def raw(self) -> dict:
+        """The whole response as a dict, redacted; built on demand, since a batch run never needs it."""
+        return _redact_data(self.response.model_dump(), _secret_values()) if self.response is not None else {}
 
 
 class LLMError(Exception):
@@ -225,12 +231,12 @@ def _to_result(litellm: ModuleType, response: Any, latency_s: float, attempts: i
     return LLMResult(
         text=getattr(message, "content", None),
         tool_calls=[_tool_call(call) for call in (getattr(message, "tool_calls", None) or [])],
-        raw=_redact_data(response.model_dump(), _secret_values()),
         latency_s=latency_s,
         prompt_tokens=getattr(usage, "prompt_tokens", None),
         completion_tokens=getattr(usage, "completion_tokens", None),
         cost_usd=_cost_usd(litellm, response),
         attempts=attempts,
+        response=response,
     )
 
 

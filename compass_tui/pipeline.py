@@ -118,6 +118,7 @@ class Interaction:
     history_text: str = "None"
     liked_history: dict[str, list[str]] | None = None
     calls: ModelCalls = field(default_factory=ModelCalls)
+    shown_persona: str | None = None  # the persona as the agent sees it; worked out if not given
 
     @property
     def situation(self):
@@ -130,9 +131,13 @@ class Interaction:
         fresh state, so that its result does not depend on which parallel item happened to run first."""
         return self.run_id if self.setting == "history" else f"{self.run_id}@situation-{self.index + 1}"
 
-    @property
-    def shown_persona(self) -> str:
-        return WITHHELD if self.setting == "history" else persona_text(self.persona)
+    def __post_init__(self) -> None:
+        if self.shown_persona is None:
+            self.shown_persona = shown_persona(self.persona, self.setting)
+
+
+def shown_persona(persona: Persona, setting: str) -> str:
+    return WITHHELD if setting == "history" else persona_text(persona)
 
 
 async def run_interaction(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:

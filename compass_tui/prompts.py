@@ -201,7 +201,8 @@ def persona_text(persona: Persona) -> str:
 
 
 def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    """Compact: models read it as well as indented JSON, for fewer tokens."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 _FENCE_RE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)

@@ -24,6 +24,7 @@ import fcntl
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from compass_tui.jsonio import atomic_write_text, dumps, loads_strict
 _SAFE_PART_RE = re.compile(r"[^A-Za-z0-9_.@+-]")
 
 
+@lru_cache(maxsize=4096)  # every saved record asks for its shard's name
 def safe_name(text: str) -> str:
     """A file-name-safe rendering of an id ("openai/gpt-4o" -> "openai_gpt-4o")."""
     cleaned = _SAFE_PART_RE.sub("_", text).strip("._") or "_"
