@@ -143,9 +143,12 @@ _FILE_MODE = _default_file_mode()
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write `text` to `path` so that a crash leaves either the old file or the new one, whole."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, encoded: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    encoded = text.encode("utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

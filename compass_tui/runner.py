@@ -11,19 +11,22 @@ interrupted ones resume from their last saved step, and errored ones are tried a
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
 from compass_tui.persona import Persona
 from compass_tui.pipeline import (FatalModelError, Interaction, ModelCalls, System, history_line, now_iso,
-                                  run_interaction, simulate_feedback)
+                                  run_interaction, shown_persona, simulate_feedback)
 from compass_tui.prompts import PromptSet
-from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path)
+from compass_tui.records import INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path
+from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
 from compass_tui.tools.environment import ToolEnvironment
 from compass_tui.vocab import SETTINGS
@@ -118,135 +121,6 @@ def check_keys(systems: list[System]) -> None:
                                  f"environment variable {model.api_key_env} is not set (it holds this model's API key)")
 
 
-class RunWriter:
-    """Saves records durably on one thread, off the event loop, by group commit.
-
-    `save_record` only queues a record. The writer thread gathers what arrives within `window_s`
-    (and while it is busy writing), then rewrites each shard once for the whole group, with only
-    the latest state of a record saved twice meanwhile: under load one fsynced rewrite of a persona's
-    shard carries many records instead of one. `durable` waits until a record's last queued state
-    is on disk. A failed write is raised by the next `durable`, `save_record` or `close`.
-    """
-
-    def __init__(self, store: Store, window_s: float = 0.05):
-        self.store = store
-        self.window_s = window_s
-        self._pending: dict[str, dict[str, _Entry]] = {}  # shard -> key -> entry
-        self._writing: dict[str, dict[str, _Entry]] = {}
-        self._wake = threading.Condition()
-        self._closed = False
-        self._failure: Exception | None = None
-        self._thread = threading.Thread(target=self._work, name="compass-store", daemon=True)
-        self._thread.start()
-
-    def save_record(self, run_id: str, record: dict[str, Any]) -> None:
-        """Queue the record's current state (a shallow copy: the pipeline replaces, never mutates, its parts)."""
-        path, key = _location(run_id, record)
-        with self._wake:
-            self._raise_failure()
-            if self._closed:
-                raise RuntimeError("the run's writer is closed")
-            shard = self._pending.setdefault(path, {})
-            waiters = shard[key].waiters if key in shard else []
-            shard[key] = _Entry({**record, "key": key}, waiters)
-            self._wake.notify()
-
-    async def durable(self, run_id: str, record: dict[str, Any]) -> None:
-        """Return once the last state queued for this record is on disk."""
-        path, key = _location(run_id, record)
-        loop = asyncio.get_running_loop()
-        written = loop.create_future()
-        with self._wake:
-            self._raise_failure()
-            entry = self._pending.get(path, {}).get(key) or self._writing.get(path, {}).get(key)
-            if entry is None:
-                return
-            entry.waiters.append((loop, written))
-        await written
-
-    def close(self) -> None:
-        """Write what is pending, then stop the thread; raises a failure that nothing has reported yet."""
-        with self._wake:
-            self._closed = True
-            self._wake.notify()
-        self._thread.join()
-        with self._wake:
-            self._raise_failure()
-
-    def _raise_failure(self) -> None:
-        if self._failure is not None:
-            failure, self._failure = self._failure, None
-            raise failure
-
-    def _work(self) -> None:
-        while True:
-            with self._wake:
-                while not self._pending and not self._closed:
-                    self._wake.wait()
-                if not self._pending:
-                    return
-                closing = self._closed
-            if not closing:
-                time.sleep(self.window_s)  # let the saves of the same moment join this group
-            with self._wake:
-                self._writing, self._pending = self._pending, {}
-            failures = {}
-            for path, entries in self._writing.items():
-                try:
-                    self._write(path, {key: entry.document for key, entry in entries.items()})
-                except Exception as error:  # handed to whoever waits for these records
-                    failures[path] = error
-            with self._wake:
-                done, self._writing = self._writing, {}
-                unreported = [error for path, error in failures.items()
-                              if not any(entry.waiters for entry in done[path].values())]
-                if unreported and self._failure is None:
-                    self._failure = unreported[0]
-            for path, entries in done.items():
-                for entry in entries.values():
-                    for loop, written in entry.waiters:
-                        _settle(loop, written, failures.get(path))
-
-    def _write(self, path: str, documents: dict[str, dict[str, Any]]) -> None:
-        """One rewrite of the shard for all the documents, in TinyDB's layout ({table: {doc_id: document}})."""
-        with self.store.transaction(path) as database:
-            data = database.storage.read() or {}
-            table = data.setdefault(INTERACTIONS_TABLE, {})
-            ids = {document["key"]: doc_id for doc_id, document in table.items()}
-            next_id = max((int(doc_id) for doc_id in table), default=0) + 1
-            for key, document in documents.items():
-                if key not in ids:
-                    ids[key], next_id = str(next_id), next_id + 1
-                table[ids[key]] = document
-            database.storage.write(data)
-
-
-@dataclass
-class _Entry:
-    document: dict[str, Any]
-    waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]
-
-
-def _location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
-    return (run_records_path(run_id, record["persona_id"]),
-            interaction_key(record["model"], record["persona_id"], record["situation_index"]))
-
-
-def _settle(loop: asyncio.AbstractEventLoop, written: asyncio.Future, failure: Exception | None) -> None:
-    def resolve() -> None:
-        if written.done():  # its waiter was cancelled (Ctrl-C); the record is written all the same
-            return
-        if failure is None:
-            written.set_result(None)
-        else:
-            written.set_exception(failure)
-
-    try:
-        loop.call_soon_threadsafe(resolve)
-    except RuntimeError:  # the loop has closed: nobody waits for this record any more
-        pass
-
-
 def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
     existing = store.get(run_meta_path(plan.run_id), META_TABLE, "meta")
@@ -282,6 +156,13 @@ class _Run:
     progress: RunProgress
     report: ProgressCallback
     calls: ModelCalls
+    shown_personas: dict[str, str] = field(default_factory=dict)
+
+    def shown_persona(self, persona: Persona) -> str:
+        """Worked out once per persona: its 15 situations show the agent the same text."""
+        if persona.id not in self.shown_personas:
+            self.shown_personas[persona.id] = shown_persona(persona, self.plan.setting)
+        return self.shown_personas[persona.id]
 
     async def save(self, record: dict[str, Any]) -> None:
         """Queue the record of each step as it happens; `_one` waits until the finished item is durable.
@@ -290,6 +171,30 @@ class _Run:
         item counts as finished only once it is on disk, so a finished item is never asked again.
         """
         self.writer.save_record(self.plan.run_id, record)
+
+
+_frozen_runs = 0
+_frozen_lock = threading.Lock()
+
+
+@contextmanager
+def long_lived_objects_frozen() -> Iterator[None]:
+    """Keep what exists before a run (litellm's modules and price tables, the catalogues, the personas:
+    some 0.5 M objects) out of the cyclic collector's full passes while it runs. Each full pass over
+    them costs about 0.2 s of CPU, and a batch run triggers one every few hundred interactions.
+    Nested and concurrent runs share the freeze; the last one out lifts it."""
+    global _frozen_runs
+    with _frozen_lock:
+        if _frozen_runs == 0:
+            gc.freeze()
+        _frozen_runs += 1
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen_runs -= 1
+            if _frozen_runs == 0:
+                gc.unfreeze()
 
 
 async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
@@ -306,7 +211,9 @@ async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
                on_progress or (lambda *_: None), ModelCalls(plan.max_retries))
     status = "finished"
     try:
-        await asyncio.gather(*(_chain(run, system, persona) for system in plan.systems for persona in plan.personas))
+        with long_lived_objects_frozen():
+            await asyncio.gather(*(_chain(run, system, persona) for system in plan.systems
+                                   for persona in plan.personas))
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
@@ -346,7 +253,7 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
         _stop(run, system)
         return None
     item = Interaction(system, persona, index, plan.setting, plan.run_id, plan.prompts, run.env, plan.today,
-                       calls=run.calls)
+                       calls=run.calls, shown_persona=run.shown_persona(persona))
     if plan.setting == "history":
         shown = previous if plan.history_enabled else []
         item.history_text = "\n".join(history_line(r) for r in shown) or "None"
