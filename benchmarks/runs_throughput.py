@@ -39,7 +39,7 @@ COPIES = 10  # bundled personas × COPIES = 100 personas, 1,500 interactions
 CONCURRENCY = 64
 SLOW_LATENCY_S, FAST_LATENCY_S = 2.0, 0.2
 COMPASS_THREADS = 20
-FAST_ROUNDS = 2
+FAST_ROUNDS = 3
 TARGET = 0.90
 MODEL = "openai/stub-bench"
 _SAID = re.compile(r"## What they said\n(.*?)(?:\n\n## |\Z)", re.DOTALL)
@@ -192,8 +192,12 @@ def request_pairs(workload: Workload, base_url: str) -> list[tuple[dict, dict]]:
     return pairs
 
 
-def measure_bare_litellm(pairs: list[tuple[dict, dict]], latency: float) -> Measurement:
+def measure_bare_litellm(pairs: list[tuple[dict, dict]], latency: float, frozen: bool = False) -> Measurement:
+    """Bare litellm; `frozen` runs it inside the same gc.freeze() that our runner applies, for a like-for-like ratio."""
+    from contextlib import nullcontext
+
     from compass_tui.llm import import_litellm
+    from compass_tui.runner import long_lived_objects_frozen
 
     litellm = import_litellm()
 
@@ -209,9 +213,11 @@ def measure_bare_litellm(pairs: list[tuple[dict, dict]], latency: float) -> Meas
         return sum(await asyncio.gather(*(interaction(*pair) for pair in pairs)))
 
     cpu, wall = time.process_time(), time.perf_counter()
-    calls = asyncio.run(main())
-    return Measurement("bare litellm.acompletion", latency, len(pairs), calls, time.perf_counter() - wall,
-                       time.process_time() - cpu, CONCURRENCY)
+    with long_lived_objects_frozen() if frozen else nullcontext():
+        calls = asyncio.run(main())
+    name = "bare litellm.acompletion, heap frozen" if frozen else "bare litellm.acompletion"
+    return Measurement(name, latency, len(pairs), calls, time.perf_counter() - wall, time.process_time() - cpu,
+                       CONCURRENCY)
 
 
 def measure_compass_scheme(pairs: list[tuple[dict, dict]], latency: float, per_user: int) -> Measurement:
@@ -259,23 +265,31 @@ def table_lines(results: list[Measurement]) -> list[str]:
     return lines
 
 
-def verdict_lines(slow: Measurement, ours: Measurement, bare: Measurement, compass: Measurement) -> list[str]:
+def verdict_lines(slow: Measurement, ours: Measurement, bare: Measurement, frozen_bare: Measurement,
+                  compass: Measurement) -> list[str]:
     of_ideal = slow.calls_per_s / slow.ideal_calls_per_s
     of_bare = ours.calls_per_s / bare.calls_per_s
+    of_frozen = ours.calls_per_s / frozen_bare.calls_per_s
     return [
         f"- (a) at {slow.latency_s:g} s latency, concurrency {slow.concurrency}: {slow.calls_per_s:.1f} calls/s / "
-        f"ideal {slow.ideal_calls_per_s:.0f} calls/s = **{of_ideal:.1%}** (target ≥ {TARGET:.0%}: "
-        f"{'met' if of_ideal >= TARGET else 'NOT met'})",
+        f"ideal {slow.ideal_calls_per_s:.0f} calls/s = **{of_ideal:.1%}** (target ≥ {TARGET:.0%}: {_met(of_ideal)})",
         f"- (b) at {ours.latency_s * 1000:.0f} ms latency: our runner / bare litellm.acompletion = "
         f"{ours.calls_per_s:.1f} / {bare.calls_per_s:.1f} calls/s = **{of_bare:.2f}×** (target ≥ {TARGET:.2f}×: "
-        f"{'met' if of_bare >= TARGET else 'NOT met'})",
+        f"{_met(of_bare)})",
+        f"- (b, like for like) our runner / bare litellm.acompletion inside the same `gc.freeze()` our runner "
+        f"applies = {ours.calls_per_s:.1f} / {frozen_bare.calls_per_s:.1f} calls/s = **{of_frozen:.2f}×** "
+        f"(target ≥ {TARGET:.2f}×: {_met(of_frozen)})",
         f"- (c) at {compass.latency_s * 1000:.0f} ms latency: our runner / ComPASS's scheme = "
         f"{ours.calls_per_s:.1f} / {compass.calls_per_s:.1f} calls/s = **{ours.calls_per_s / compass.calls_per_s:.2f}×**",
         f"- (d) CPU per interaction (this process only; the stub runs in its own): ours "
         f"{ours.cpu_ms_per_interaction:.1f} ms / bare litellm {bare.cpu_ms_per_interaction:.1f} ms = "
-        f"**{ours.cpu_ms_per_interaction / bare.cpu_ms_per_interaction:.2f}×**; ComPASS's scheme "
-        f"{compass.cpu_ms_per_interaction:.1f} ms",
+        f"**{ours.cpu_ms_per_interaction / bare.cpu_ms_per_interaction:.2f}×**; bare litellm with a frozen heap "
+        f"{frozen_bare.cpu_ms_per_interaction:.1f} ms; ComPASS's scheme {compass.cpu_ms_per_interaction:.1f} ms",
     ]
+
+
+def _met(ratio: float) -> str:
+    return "met" if ratio >= TARGET else "NOT met"
 
 
 def load_text(before: tuple[float, ...], after: tuple[float, ...]) -> str:
@@ -326,20 +340,22 @@ def main(argv: list[str] | None = None) -> int:
             warm_up(workload, fast_url)
             pairs = request_pairs(workload, fast_url)
             per_user = len(workload.personas[0].situations)
-            runs, bares = [], []
-            for round_number in range(1, FAST_ROUNDS + 1):  # alternated, best of each: other load hits both alike
-                print(f"(b) round {round_number}: our runner, then bare litellm, at 200 ms ...", file=sys.stderr,
-                      flush=True)
+            runs, bares, frozen_bares = [], [], []
+            for round_number in range(1, FAST_ROUNDS + 1):  # alternated, best of each: other load hits all alike
+                print(f"(b) round {round_number}: our runner, bare litellm, bare litellm with a frozen heap, "
+                      f"at 200 ms ...", file=sys.stderr, flush=True)
                 runs.append(measure_ours(workload, fast_url, FAST_LATENCY_S, f"fast-{round_number}"))
                 bares.append(measure_bare_litellm(pairs, FAST_LATENCY_S))
-            ours, bare = (min(measured, key=lambda m: m.wall_s) for measured in (runs, bares))
+                frozen_bares.append(measure_bare_litellm(pairs, FAST_LATENCY_S, frozen=True))
+            ours, bare, frozen_bare = (min(measured, key=lambda m: m.wall_s)
+                                       for measured in (runs, bares, frozen_bares))
             print("(c) ComPASS's scheme at 200 ms ...", file=sys.stderr, flush=True)
             compass = measure_compass_scheme(pairs, FAST_LATENCY_S, per_user)
         with stub_process(SLOW_LATENCY_S) as slow_url:
             print("(a) our runner at 2 s ...", file=sys.stderr, flush=True)
             slow = measure_ours(workload, slow_url, SLOW_LATENCY_S, "slow")
-    results = [slow, ours, bare, compass]
-    verdicts = verdict_lines(slow, ours, bare, compass)
+    results = [slow, ours, bare, frozen_bare, compass]
+    verdicts = verdict_lines(slow, ours, bare, frozen_bare, compass)
     load = load_text(load_before, os.getloadavg())
     print("\n".join(table_lines(results)))
     print("\n".join(verdicts))
