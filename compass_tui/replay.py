@@ -51,11 +51,26 @@ def import_results(store: Store, library: PersonaLibrary, path: Path, run_id: st
             "personas": sorted({r["persona_id"] for r in records}), "history": True if detected == "history" else None,
             "prompt_source": "imported", "prompt_hash": None, "source": f"import:{Path(path).name}",
             "created_at": now_iso(), "updated_at": now_iso(), "status": "finished"}
-    store.upsert(run_meta_path(run_id), META_TABLE, "meta", meta)
+    store.upsert(run_meta_path(run_id), META_TABLE, "meta", _merged_meta(store, run_id, meta))
     for record in records:
         key = interaction_key(model, record["persona_id"], record["situation_index"])
         store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
     return {"run_id": run_id, "setting": detected, "records": len(records), "users": len(users)}
+
+
+def _merged_meta(store: Store, run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """Importing into an existing run adds to it (another model's results, say): same setting, lists merged."""
+    existing = store.get(run_meta_path(run_id), META_TABLE, "meta")
+    if existing is None:
+        return meta
+    if existing.get("setting") != meta["setting"]:
+        raise InputError(None, "--name", f"run {run_id!r} exists with setting {existing.get('setting')!r}, "
+                                         f"not {meta['setting']!r}; use another --name")
+    sources = [part for part in (existing.get("source") or "").split("; ") if part]
+    return {**meta, "created_at": existing.get("created_at", meta["created_at"]),
+            "models": list(dict.fromkeys([*existing.get("models", []), *meta["models"]])),
+            "personas": sorted({*existing.get("personas", []), *meta["personas"]}),
+            "source": "; ".join(dict.fromkeys([*sources, meta["source"]]))}
 
 
 def _detect_setting(users: dict) -> str:

@@ -159,3 +159,25 @@ def test_a_user_with_no_imported_persona_is_refused_and_nothing_is_written(cli, 
     assert code == 2 and err.count("\n") == 1
     assert "user_interactions.4711: no imported persona with this user id" in err
     assert not (data_dir / "runs").exists()
+
+
+def test_a_second_models_results_join_the_same_run(cli, data_dir, tmp_path, imported):
+    path = profile_file(tmp_path, imported)
+    assert cli("runs", "import", path, "--name", "both", "--model", "gpt")[0] == 0
+    assert cli("runs", "import", path, "--name", "both", "--model", "claude")[0] == 0
+    meta = load_run_meta(Store(data_dir), "both")
+    assert meta["models"] == ["gpt", "claude"] and meta["source"] == "import:profile_results.json"
+    assert sorted(meta["personas"]) == ["compass-12", "compass-7"]
+    records = load_records(Store(data_dir), "both")
+    assert sorted((r["model"], r["persona_id"], r["situation_index"]) for r in records) == sorted(
+        (model, persona, index) for model in ("gpt", "claude")
+        for persona, index in (("compass-7", 1), ("compass-7", 5), ("compass-12", 9)))
+
+
+def test_importing_into_a_run_of_another_setting_is_refused(cli, data_dir, tmp_path, imported):
+    assert cli("runs", "import", profile_file(tmp_path, imported), "--name", "mixed")[0] == 0
+    code, _, err = cli("runs", "import", history_file(tmp_path, imported), "--name", "mixed")
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert "run 'mixed' exists with setting 'profile', not 'history'" in err
+    assert load_run_meta(Store(data_dir), "mixed")["models"] == ["profile_results"]
+    assert {r["model"] for r in load_records(Store(data_dir), "mixed")} == {"profile_results"}
