@@ -18,6 +18,7 @@ from compass_tui.cli.context import Context
 
 # Set to 1 to exit as soon as the first screen has been written to the terminal (benchmarks/tui_startup.py).
 EXIT_AFTER_FIRST_FRAME_ENV = "COMPASS_TUI_EXIT_AFTER_FIRST_FRAME"
+TERMINAL_CHECK_S = 2.0
 
 
 class ActionsProvider(Provider):
@@ -69,6 +70,7 @@ class CompassApp(App):
 
     def on_mount(self) -> None:
         self._stop_cleanly_on_signals()
+        self._leave_when_the_terminal_goes()
         self.call_after_refresh(self._apply_settings)
         if self.pack is not None:
             from compass_tui.app.screens.annotator import AnnotatorScreen
@@ -112,6 +114,29 @@ class CompassApp(App):
                 loop.add_signal_handler(signum, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+
+    def _leave_when_the_terminal_goes(self) -> None:
+        """A closed terminal sends SIGHUP only to its session leader. Under `make run`, make keeps it to
+        itself and stays alive, and we would read end-of-file forever on a spinning input thread; so ask
+        the terminal every few seconds, and leave once it has gone (every save is already on disk)."""
+        import sys
+
+        stdin = sys.__stdin__
+        if self.is_headless or stdin is None or not stdin.isatty():
+            return
+        try:
+            import termios
+        except ImportError:  # not a Unix terminal
+            return
+        descriptor = stdin.fileno()
+
+        def check() -> None:
+            try:
+                termios.tcgetattr(descriptor)
+            except (termios.error, OSError):
+                self.exit()
+
+        self.set_interval(TERMINAL_CHECK_S, check)
 
     def action_help(self) -> None:
         from compass_tui.app.screens.help import HelpScreen
