@@ -423,3 +423,20 @@ def test_stateful_tools_start_fresh_for_each_situation_outside_the_history_setti
     assert results[0][0] is True and results == [results[0]] * 4  # same id whatever order they ran in
     scopes = sorted(path.name for path in (configured / "tool_state").iterdir())
     assert scopes == [f"r@situation-{index + 1}" for index in range(4)]
+
+
+def test_the_heap_is_frozen_while_a_run_executes_and_thawed_after(cli, configured, stub, companion):
+    import gc
+
+    frozen_during: list[int] = []
+    answer = stub.responder
+
+    def watching(body: dict) -> Reply:
+        frozen_during.append(gc.get_freeze_count())
+        return answer(body)
+
+    stub.responder = watching
+    code, _, err = run_cli(cli, "--personas", PERSONA, "--models", "stub", "--setting", "empathetic")
+    assert code == 0, err
+    assert len(frozen_during) == SITUATIONS and min(frozen_during) > 0
+    assert gc.get_freeze_count() == 0
