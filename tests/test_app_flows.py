@@ -153,6 +153,11 @@ async def test_an_invalid_persona_is_listed_with_its_error_and_opens_marked_in_t
         errors = static_text(editor.query_one("#editor-errors"), width=200)
         assert "✗ demographic.age: Input should be less than or equal to 130" in errors
         assert "✗ situations[2].utterance: utterance is empty" in errors
+        # situations are folded to one line each, but the first and the one with a problem are open
+        folded = {index for index in range(15) if editor.query_one(f"#situation-{index}").collapsed}
+        assert folded == set(range(15)) - {0, 2}
+        assert editor.query_one("#situation-2").title.startswith("#3  ")
+        assert editor.query_one("#situation-2").title.endswith("nothing said yet")
 
         await pilot.press("ctrl+s")  # still invalid: nothing is written
         assert pilot.app.screen is editor and path.read_bytes() == original
@@ -161,6 +166,8 @@ async def test_an_invalid_persona_is_listed_with_its_error_and_opens_marked_in_t
         await focus(pilot, utterance)
         await pilot.press("ctrl+a")  # to the start of the (blank) line
         await type_text(pilot, "I can't manage the stairs.")
+        await wait_until(pilot, lambda: editor.query_one("#situation-2").title.endswith("I can't manage the stairs."),
+                         "the summary to follow the utterance")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: pilot.app.screen is library, "the editor to close after saving")
         await wait_until(pilot, lambda: "⚠ broken-one  cannot load" not in list_labels(option_list), "the relisting")

@@ -13,7 +13,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import (Button, Collapsible, Footer, Header, Input, Label, Select, SelectionList, Static,
+                             TextArea)
 
 from compass_tui.errors import InputError, field_path
 from compass_tui.jsonio import load_json
@@ -85,7 +86,8 @@ with problems are marked in red and listed at the top."""
                 yield from self._profile_fields()
                 yield from self._preference_fields()
                 yield Label("Situations", classes="pane-title")
-                yield Vertical(*[self._situation(i, s) for i, s in enumerate(self.document["situations"])],
+                situations = self.document["situations"]
+                yield Vertical(*[self._situation(i, s, expanded=i == 0) for i, s in enumerate(situations)],
                                id="situations")
                 yield Button("Add situation", id="add-situation")
         yield Footer()
@@ -127,12 +129,13 @@ with problems are marked in red and listed at the top."""
             yield Horizontal(Static(note, classes="muted"), Button("Read from text", id=f"parse-{scenario.key}"),
                              classes="field-row")
 
-    def _situation(self, index: int, situation: dict[str, Any]) -> Vertical:
+    def _situation(self, index: int, situation: dict[str, Any], expanded: bool) -> Collapsible:
+        """One situation, folded to a one-line summary unless expanded: a 15-situation form in full is
+        hundreds of widgets, and Textual lays out the whole screen again on every keystroke in a field."""
         scenario_options = [(s.label, s.key) for s in SCENARIO_TYPES]
         emotion = situation.get("emotion") if situation.get("emotion") in EMOTIONS else Select.BLANK
-        return Vertical(
-            Horizontal(Label(f"#{index + 1}", classes="field-label"),
-                       Select(scenario_options, value=situation.get("scenario_type") or Select.BLANK,
+        return Collapsible(
+            Horizontal(Select(scenario_options, value=situation.get("scenario_type") or Select.BLANK,
                               id=f"situations-{index}-scenario_type", prompt="scenario type"),
                        Select([(e, e) for e in EMOTIONS], value=emotion, id=f"situations-{index}-emotion",
                               prompt="emotion"),
@@ -140,7 +143,7 @@ with problems are marked in red and listed at the top."""
                        classes="field-row"),
             TextArea(situation.get("scenario", ""), id=f"situations-{index}-scenario"),
             TextArea(situation.get("utterance", ""), id=f"situations-{index}-utterance"),
-            classes="situation")
+            title=_summary(index, situation), collapsed=not expanded, id=f"situation-{index}", classes="situation")
 
     # ----- reading the form back ---------------------------------------------------------------
 
@@ -203,6 +206,9 @@ with problems are marked in red and listed at the top."""
                 if found:
                     found.first().add_class("-invalid")
                     break
+            if len(location) > 1 and location[0] == "situations" and isinstance(location[1], int):
+                for situation in self.query(f"#situation-{location[1]}"):
+                    situation.collapsed = False
         self.query_one("#editor-errors", Static).update("\n".join(lines[:8]))
 
     def on_mount(self) -> None:
@@ -223,29 +229,43 @@ with problems are marked in red and listed at the top."""
 
     # ----- situations and preference parsing -----------------------------------------------------
 
-    def action_add_situation(self) -> None:
-        self._rebuild_situations(lambda situations: situations.append(
-            {"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}))
+    async def action_add_situation(self) -> None:
+        new = {"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}
+        await self._rebuild_situations(lambda situations: situations.append((new, True)))
 
     @on(Button.Pressed)
-    def _button(self, event: Button.Pressed) -> None:
+    async def _button(self, event: Button.Pressed) -> None:
         button = event.button.id or ""
         action, _, argument = button.partition("-")
         if button == "add-situation":
-            self.action_add_situation()
+            await self.action_add_situation()
         elif action in ("up", "down", "remove"):
             index = int(argument)
-            self._rebuild_situations(lambda situations: _move(situations, index, action))
+            await self._rebuild_situations(lambda situations: _move(situations, index, action))
         elif action == "parse":
             self._parse_preference(argument)
 
-    def _rebuild_situations(self, change) -> None:
+    async def _rebuild_situations(self, change) -> None:
+        """`change` edits a list of (situation, expanded) pairs: a moved situation stays open or folded."""
         document = self.collect()
-        change(document["situations"])
+        expanded = [not folded.collapsed for folded in self.query(".situation").results(Collapsible)]
+        pairs = list(zip(document["situations"], expanded))
+        change(pairs)
+        document["situations"] = [situation for situation, _ in pairs]
         self.document = document
         container = self.query_one("#situations", Vertical)
-        container.remove_children()
-        container.mount_all([self._situation(i, s) for i, s in enumerate(document["situations"])])
+        await container.remove_children()
+        await container.mount_all([self._situation(i, situation, open_) for i, (situation, open_) in enumerate(pairs)])
+
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _retitle_situation(self, event: TextArea.Changed | Select.Changed) -> None:
+        """Keep a situation's one-line summary in step with what is typed or chosen in it."""
+        part = (event.control.id or "").split("-")
+        if len(part) == 3 and part[0] == "situations" and part[1].isdigit():
+            index = int(part[1])
+            for folded in self.query(f"#situation-{index}").results(Collapsible):
+                folded.title = _summary(index, self._read_situation(index, {}))
 
     def _parse_preference(self, scenario_key: str) -> None:
         prefix = f"#tool_preferences-{scenario_key}"
@@ -258,6 +278,13 @@ with problems are marked in red and listed at the top."""
         self.document["tool_preferences"][scenario_key]["ambiguous"] = reading.ambiguous
         message = "unclear: " + ", ".join(reading.ambiguous) if reading.ambiguous else "read from the text"
         self.notify(message, severity="warning" if reading.ambiguous else "information")
+
+
+def _summary(index: int, situation: dict[str, Any]) -> str:
+    scenario = next((s.label for s in SCENARIO_TYPES if s.key == situation.get("scenario_type")), "no type")
+    said = " ".join(str(situation.get("utterance") or "").split())
+    said = said if len(said) <= 70 else said[:69] + "…"
+    return f"#{index + 1}  {scenario} · {situation.get('emotion') or 'no emotion'} · {said or 'nothing said yet'}"
 
 
 def _move(situations: list, index: int, action: str) -> None:

@@ -48,6 +48,7 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
         yield Footer()
 
     def on_mount(self) -> None:
+        self._shown: tuple[list[str], str] | None = None
         table = self.query_one(DataTable)
         table.add_columns("model", "setting", "run", "n", "Pass", "D-1", "D-2", *(d.short for d in DIMENSIONS),
                           "Accept", "Optimal")
@@ -55,9 +56,15 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
 
     @on(SelectionList.SelectedChanged, "#report-runs")
     @on(Select.Changed, "#report-source")
+    def _choices_changed(self) -> None:
+        if self._choices() != self._shown:  # the lists also announce their first selection after mount
+            self.action_refresh()
+
+    def _choices(self) -> tuple[list[str], str]:
+        return list(self.query_one("#report-runs", SelectionList).selected), self.query_one("#report-source", Select).value
+
     def action_refresh(self) -> None:
-        runs = list(self.query_one("#report-runs", SelectionList).selected)
-        source = self.query_one("#report-source", Select).value
+        runs, source = self._shown = self._choices()
         self.query_one("#report-status", Static).update("computing…" if runs else "choose runs")
         if runs:
             self.compute(runs, source)
