@@ -156,6 +156,8 @@ async def test_an_invalid_persona_is_listed_with_its_error_and_opens_marked_in_t
         # situations are folded to one line each, but the first and the one with a problem are open
         folded = {index for index in range(15) if editor.query_one(f"#situation-{index}").collapsed}
         assert folded == set(range(15)) - {0, 2}
+        heights = [editor.query_one(f"#situation-{index}").outer_size.height for index in range(15)]
+        assert editor.query_one("#situations").outer_size.height == sum(heights) >= 3 * 15  # all on show
         assert editor.query_one("#situation-2").title.startswith("#3  ")
         assert editor.query_one("#situation-2").title.endswith("nothing said yet")
 
