@@ -133,10 +133,11 @@ class Interaction:
 
     def __post_init__(self) -> None:
         if self.shown_persona is None:
-            self.shown_persona = shown_persona(self.persona, self.setting)
+            self.shown_persona = persona_as_shown(self.persona, self.setting)
 
 
-def shown_persona(persona: Persona, setting: str) -> str:
+def persona_as_shown(persona: Persona, setting: str) -> str:
+    """What the agent is told of the persona: withheld in the history setting."""
     return WITHHELD if setting == "history" else persona_text(persona)
 
 

@@ -19,7 +19,8 @@ from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
 from compass_tui.pipeline import now_iso
-from compass_tui.records import INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path
+from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, merged_run_meta, run_meta_path,
+                                 run_records_path)
 from compass_tui.store import Store
 from compass_tui.tools.calls import parse_call, validate_params
 from compass_tui.tools.definitions import load_definitions
@@ -59,18 +60,13 @@ def import_results(store: Store, library: PersonaLibrary, path: Path, run_id: st
 
 
 def _merged_meta(store: Store, run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
-    """Importing into an existing run adds to it (another model's results, say): same setting, lists merged."""
+    """Importing into an existing run adds to it (another model's results, say), from the same setting."""
     existing = store.get(run_meta_path(run_id), META_TABLE, "meta")
-    if existing is None:
-        return meta
-    if existing.get("setting") != meta["setting"]:
-        raise InputError(None, "--name", f"run {run_id!r} exists with setting {existing.get('setting')!r}, "
-                                         f"not {meta['setting']!r}; use another --name")
-    sources = [part for part in (existing.get("source") or "").split("; ") if part]
-    return {**meta, "created_at": existing.get("created_at", meta["created_at"]),
-            "models": list(dict.fromkeys([*existing.get("models", []), *meta["models"]])),
-            "personas": sorted({*existing.get("personas", []), *meta["personas"]}),
-            "source": "; ".join(dict.fromkeys([*sources, meta["source"]]))}
+    merged = merged_run_meta(run_id, existing, meta, ("setting",))
+    if existing is not None:
+        sources = [part for part in (existing.get("source") or "").split("; ") if part]
+        merged["source"] = "; ".join(dict.fromkeys([*sources, meta["source"]]))
+    return merged
 
 
 def _detect_setting(users: dict) -> str:

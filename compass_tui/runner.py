@@ -23,9 +23,10 @@ from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
 from compass_tui.persona import Persona
 from compass_tui.pipeline import (FatalModelError, Interaction, ModelCalls, System, history_line, now_iso,
-                                  run_interaction, shown_persona, simulate_feedback)
+                                  persona_as_shown, run_interaction, simulate_feedback)
 from compass_tui.prompts import PromptSet
-from compass_tui.records import INTERACTIONS_TABLE, META_TABLE, interaction_key, run_meta_path, run_records_path
+from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, merged_run_meta, run_meta_path,
+                                 run_records_path)
 from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
 from compass_tui.tools.environment import ToolEnvironment
@@ -124,17 +125,8 @@ def check_keys(systems: list[System]) -> None:
 def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
     existing = store.get(run_meta_path(plan.run_id), META_TABLE, "meta")
-    meta = plan.meta()
-    if existing:
-        for field_name in ("setting", "history", "prompt_hash"):
-            if existing.get(field_name) != meta[field_name]:
-                raise InputError(None, "--name", f"run {plan.run_id!r} exists with {field_name} "
-                                                 f"{existing.get(field_name)!r}; use another --name")
-        meta["models"] = list(dict.fromkeys(existing.get("models", []) + meta["models"]))
-        meta["personas"] = list(dict.fromkeys(existing.get("personas", []) + meta["personas"]))
-        meta["created_at"] = existing.get("created_at", now_iso())
-    else:
-        meta["created_at"] = now_iso()
+    meta = merged_run_meta(plan.run_id, existing, {**plan.meta(), "created_at": now_iso()},
+                           ("setting", "history", "prompt_hash"))
     meta.update(status="running", updated_at=now_iso())
     store.upsert(run_meta_path(plan.run_id), META_TABLE, "meta", meta)
     saved: dict[str, dict[str, Any]] = {}
@@ -161,7 +153,7 @@ class _Run:
     def shown_persona(self, persona: Persona) -> str:
         """Worked out once per persona: its 15 situations show the agent the same text."""
         if persona.id not in self.shown_personas:
-            self.shown_personas[persona.id] = shown_persona(persona, self.plan.setting)
+            self.shown_personas[persona.id] = persona_as_shown(persona, self.plan.setting)
         return self.shown_personas[persona.id]
 
     async def save(self, record: dict[str, Any]) -> None:
