@@ -11,10 +11,10 @@ record's last queued state is on disk. A failed write is raised by the next `dur
 
 A shard is TinyDB's layout, `{"interactions": {doc_id: record}}`. The writer keeps each
 record's JSON from its last write of a shard, so a rewrite serialises only the records that
-changed (with orjson, some 20 times faster than the json module on these records) and never
-parses the file it wrote itself. orjson writes NaN as null and refuses lone surrogates. Before using what it kept it checks,
-under the shard's lock, that the file is still the one it wrote (inode, mtime and size); if
-anyone else has replaced it, it reads the file again.
+changed (with orjson, some 20 times faster than the json module on these records; it writes
+NaN as null and refuses lone surrogates) and never parses the file it wrote itself. Before
+using what it kept it checks, under the shard's lock, that the file is still the one it wrote
+(inode, mtime and size); if anyone else has replaced it, it reads the file again.
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
             self.action_refresh()
 
     def _choices(self) -> tuple[list[str], str]:
-        return list(self.query_one("#report-runs", SelectionList).selected), self.query_one("#report-source", Select).value
+        runs = list(self.query_one("#report-runs", SelectionList).selected)
+        return runs, self.query_one("#report-source", Select).value
 
     def action_refresh(self) -> None:
         runs, source = self._shown = self._choices()
