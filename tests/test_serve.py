@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from compass_tui.cli import main
-from compass_tui.cli.serve import TOKEN_COOKIE, TOKEN_ENV, is_loopback
+from compass_tui.app.web import TOKEN_COOKIE
+from compass_tui.cli.serve import TOKEN_ENV, is_loopback
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-0123456789abcdef"

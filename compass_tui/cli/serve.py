@@ -1,17 +1,12 @@
-"""`compass-tui serve`: the TUI in a web browser, through textual-serve.
+"""`compass-tui serve`: the TUI in a web browser; the server itself is `compass_tui.app.web`.
 
 Each browser connection starts `python -m compass_tui` in its own process. The server listens
 on loopback unless told otherwise; any other address needs a token, because whoever reaches
 the page drives the TUI and with it the data dir and the model keys.
-
-With a token, every HTTP request and the websocket must carry it: as `?token=...` (the page
-then sets an HttpOnly, SameSite=Strict cookie, so the page's own static files and its websocket
-pass), as that cookie, or as an `Authorization: Bearer ...` header. Anything else gets 401.
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import os
 import shlex
@@ -22,8 +17,6 @@ from compass_tui.cli.output import console
 from compass_tui.errors import InputError
 
 TOKEN_ENV = "COMPASS_TUI_SERVE_TOKEN"
-TOKEN_COOKIE = "compass_tui_token"
-TOKEN_PARAMETER = "token"
 MIN_TOKEN_CHARS = 16
 
 
@@ -61,7 +54,7 @@ def check_serve_options(host: str, port: int, token: str | None) -> None:
 
 
 def tui_command(args) -> str:
-    """The shell command textual-serve runs per connection: this Python, this package, the same data options."""
+    """The shell command the web server runs per connection: this Python, this package, the same data options."""
     parts = [sys.executable, "-m", "compass_tui"]
     for option, value in (("--data-dir", args.data_dir), ("--tool-data", args.tool_data),
                           ("--embedding-model", args.embedding_model)):
@@ -71,6 +64,8 @@ def tui_command(args) -> str:
 
 
 def serve_tui(args, ctx: Context) -> int:
+    from compass_tui.app.web import TOKEN_PARAMETER, make_server
+
     token = args.token or os.environ.get(TOKEN_ENV) or None
     check_serve_options(args.host, args.port, token)
     server = make_server(tui_command(args), args.host, args.port, token, args.public_url)
@@ -78,41 +73,3 @@ def serve_tui(args, ctx: Context) -> int:
         console.print(f"Open {server.public_url}/?{TOKEN_PARAMETER}=<your token> in a browser")
     server.serve()
     return 0
-
-
-def make_server(command: str, host: str, port: int, token: str | None, public_url: str | None = None):
-    """A textual_serve Server whose aiohttp app checks `token` (if given) on every request."""
-    from textual_serve.server import Server
-
-    class TokenServer(Server):
-        async def _make_app(self):
-            app = await super()._make_app()
-            if token:
-                app.middlewares.append(token_middleware(token, secure=self.public_url.startswith("https")))
-            return app
-
-    return TokenServer(command, host=host, port=port, title="compass-tui", public_url=public_url)
-
-
-def token_middleware(token: str, secure: bool = False):
-    """aiohttp middleware: 401 unless the request carries `token` (query, cookie or bearer header)."""
-    from aiohttp import web
-
-    expected = token.encode("utf-8")
-
-    def offered(request) -> str:
-        header = request.headers.get("Authorization", "")
-        bearer = header[7:] if header.lower().startswith("bearer ") else ""
-        return request.query.get(TOKEN_PARAMETER) or request.cookies.get(TOKEN_COOKIE) or bearer
-
-    @web.middleware
-    async def require_token(request, handler):
-        if not hmac.compare_digest(offered(request).encode("utf-8"), expected):
-            raise web.HTTPUnauthorized(text="compass-tui: this server needs a token (?token=...)\n",
-                                       headers={"WWW-Authenticate": 'Bearer realm="compass-tui"'})
-        response = await handler(request)
-        if TOKEN_PARAMETER in request.query and not response.prepared:
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
-        return response
-
-    return require_token
