@@ -288,6 +288,37 @@ async def test_a_new_persona_is_written_through_the_form(tui):
     assert saved.tool_preferences.family.liked == [] and saved.tool_preferences.family.confirmed is False
 
 
+async def test_moving_and_removing_situations_survives_a_repaint_during_the_removal(tui, monkeypatch):
+    """Textual 8.2 crashes painting a TextArea it has removed (KeyError 'text-area--gutter'). That
+    happens when the screen's update timer fires while a removal is under way, which a loaded machine
+    makes likely; here the timer's work runs at exactly that moment."""
+    from textual.widgets import Collapsible, TextArea
+
+    painted_after_removal = []
+    render_lines = TextArea.render_lines
+
+    def watched_render_lines(self, crop):
+        if not self.is_attached:
+            painted_after_removal.append(self.id)
+        return render_lines(self, crop)
+
+    def repaint_now(self) -> None:
+        self.screen.refresh()
+        self.screen._on_timer_update()
+
+    async with tui.app().run_test(size=SIZE) as pilot:
+        editor = await open_new_persona_form(pilot)
+        await press_button(pilot, editor, "add-situation")
+        await wait_until(pilot, lambda: len(editor.query(".situation TextArea")) == 4, "a second situation")
+        monkeypatch.setattr(Collapsible, "on_unmount", repaint_now, raising=False)
+        monkeypatch.setattr(TextArea, "render_lines", watched_render_lines)
+        for button, text_areas in (("down-0", 4), ("remove-0", 2)):
+            await press_button(pilot, editor, button)
+            await wait_until(pilot, lambda: len(editor.query(".situation TextArea")) == text_areas,
+                             f"{button} to apply")
+        assert painted_after_removal == []
+
+
 async def test_an_empty_utterance_is_marked_inline_and_nothing_is_written(tui):
     from textual.widgets import Input
 

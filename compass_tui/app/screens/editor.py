@@ -254,8 +254,11 @@ with problems are marked in red and listed at the top."""
         document["situations"] = [situation for situation, _ in pairs]
         self.document = document
         container = self.query_one("#situations", Vertical)
-        await container.remove_children()
-        await container.mount_all([self._situation(i, situation, open_) for i, (situation, open_) in enumerate(pairs)])
+        # Textual 8.2 crashes if it paints a removed TextArea, which a repaint mid-removal does; a batch holds repaints.
+        async with container.batch():
+            await container.remove_children()
+            await container.mount_all([self._situation(i, situation, open_)
+                                       for i, (situation, open_) in enumerate(pairs)])
 
     @on(TextArea.Changed)
     @on(Select.Changed)
