@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import (Button, Collapsible, Footer, Header, Input, Label, Select, SelectionList, Static,
                              TextArea)
@@ -31,6 +32,8 @@ NEW_PERSONA: dict[str, Any] = {
     "tool_preferences": {s.key: {"text": "", "liked": [], "disliked": []} for s in SCENARIO_TYPES},
     "situations": [{"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}],
 }
+
+RETITLE_AFTER_S = 0.3
 
 
 def widget_id(path: tuple) -> str:
@@ -55,6 +58,8 @@ with problems are marked in red and listed at the top."""
         self.entry = entry
         self.raw_error: InputError | None = None
         self.document = self._initial_document(entry, duplicate)
+        self._stale_titles: set[int] = set()
+        self._retitle_timer: Timer | None = None
 
     def _initial_document(self, entry: PersonaEntry | None, duplicate: bool) -> dict[str, Any]:
         if entry is None:
@@ -247,6 +252,7 @@ with problems are marked in red and listed at the top."""
 
     async def _rebuild_situations(self, change) -> None:
         """`change` edits a list of (situation, expanded) pairs: a moved situation stays open or folded."""
+        self._cancel_retitle()
         document = self.collect()
         expanded = [not folded.collapsed for folded in self.query(".situation").results(Collapsible)]
         pairs = list(zip(document["situations"], expanded))
@@ -263,12 +269,26 @@ with problems are marked in red and listed at the top."""
     @on(TextArea.Changed)
     @on(Select.Changed)
     def _retitle_situation(self, event: TextArea.Changed | Select.Changed) -> None:
-        """Keep a situation's one-line summary in step with what is typed or chosen in it."""
+        """Keep a situation's one-line summary in step with what is typed or chosen in it. A new title
+        makes Textual lay out the whole screen again, so titles change once typing pauses."""
         part = (event.control.id or "").split("-")
         if len(part) == 3 and part[0] == "situations" and part[1].isdigit():
-            index = int(part[1])
+            self._stale_titles.add(int(part[1]))
+            self._cancel_retitle(keep_stale=True)
+            self._retitle_timer = self.set_timer(RETITLE_AFTER_S, self._retitle_stale_situations)
+
+    def _cancel_retitle(self, keep_stale: bool = False) -> None:
+        if self._retitle_timer is not None:
+            self._retitle_timer.stop()
+            self._retitle_timer = None
+        if not keep_stale:
+            self._stale_titles.clear()
+
+    def _retitle_stale_situations(self) -> None:
+        for index in sorted(self._stale_titles):
             for folded in self.query(f"#situation-{index}").results(Collapsible):
                 folded.title = _summary(index, self._read_situation(index, {}))
+        self._stale_titles.clear()
 
     def _parse_preference(self, scenario_key: str) -> None:
         prefix = f"#tool_preferences-{scenario_key}"
