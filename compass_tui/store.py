@@ -164,16 +164,3 @@ def _upsert(records: Table, key: str, document: dict[str, Any]) -> None:
 def _replace(stored: dict, document: dict) -> None:
     stored.clear()
     stored.update(document)
-
-
-def remove_stale_temp_files(directory: Path) -> int:
-    """Temp files left by a killed writer. They never replace a shard, so removing them is safe."""
-    removed = 0
-    for temp in directory.rglob(".*.tmp"):
-        try:
-            temp.unlink()
-            removed += 1
-        except OSError:
-            pass
-    return removed
-
