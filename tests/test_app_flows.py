@@ -212,6 +212,45 @@ async def test_a_persona_file_with_broken_json_opens_in_the_raw_editor(tui):
 
 # ================================================================================================= editor
 
+@pytest.mark.slow
+async def test_a_folded_situation_gets_its_fields_when_opened_and_the_others_save_as_loaded(tui):
+    from compass_tui.app.screens.editor import EditorScreen
+    from textual.widgets import TextArea
+    from textual.widgets._collapsible import CollapsibleTitle
+
+    original = persona_to_dict(bundled_persona())
+    original["id"] = "my-copy"
+    for index, situation in enumerate(original["situations"]):
+        situation["scenario_type_source"] = "inferred" if index % 2 else "author"
+    path = tui.data_dir / "personas" / "my-copy.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(original), encoding="utf-8")
+    async with tui.app().run_test(size=SIZE) as pilot:
+        library = pilot.app.screen
+        await wait_for_library(pilot, 11)
+        await pilot.press("slash", *"my-copy", "enter")
+        await wait_until(pilot, lambda: library.selected_id == "my-copy", "the copy")
+        await pilot.press("e")
+        editor = await wait_until(pilot, lambda: isinstance(pilot.app.screen, EditorScreen) and pilot.app.screen,
+                                  "the editor")
+        await pilot.pause()
+        assert editor.query("#situations-0-utterance") and not editor.query("#situations-5-utterance")
+        await focus(pilot, editor.query_one("#situation-5").query_one(CollapsibleTitle))
+        await pilot.press("enter")
+        utterance = await wait_until(pilot, lambda: editor.query("#situations-5-utterance").results(TextArea),
+                                     "situation 6's fields")
+        utterance = next(iter(utterance))
+        assert utterance.text == original["situations"][5]["utterance"]
+        await focus(pilot, utterance)
+        await pilot.press("ctrl+a", *"Still. ")  # ctrl+a: to the start of the line
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pilot.app.screen is library, "the editor to close after saving")
+    saved = persona_to_dict(load_persona_file(path))
+    expected = original["situations"]
+    expected[5]["utterance"] = "Still. " + expected[5]["utterance"]
+    assert saved["situations"] == expected
+
+
 async def open_new_persona_form(pilot):
     from compass_tui.app.screens.editor import EditorScreen
 

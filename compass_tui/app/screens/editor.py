@@ -14,16 +14,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import (Button, Collapsible, Footer, Header, Input, Label, Select, SelectionList, Static,
-                             TextArea)
+from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
 
+from compass_tui.app.widgets.situation_fold import SituationFold, summary
 from compass_tui.errors import InputError, field_path
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaEntry
 from compass_tui.persona import PERSONA_FORMAT, Persona, persona_to_dict
 from compass_tui.preferences import parse_preference_text
-from compass_tui.vocab import (BACKGROUND_ASPECTS, BIG_FIVE, DEMOGRAPHIC_FIELDS, EMOTIONS, LEVELS, SCENARIO_TYPES,
-                               TOOLS)
+from compass_tui.vocab import BACKGROUND_ASPECTS, BIG_FIVE, DEMOGRAPHIC_FIELDS, LEVELS, SCENARIO_TYPES, TOOLS
 
 NEW_PERSONA: dict[str, Any] = {
     "format": PERSONA_FORMAT, "id": "new-persona", "name": "",
@@ -91,8 +90,9 @@ with problems are marked in red and listed at the top."""
                 yield from self._profile_fields()
                 yield from self._preference_fields()
                 yield Label("Situations", classes="pane-title")
+                opened = {0} | self._situations_with_problems()
                 situations = self.document["situations"]
-                yield Vertical(*[self._situation(i, s, expanded=i == 0) for i, s in enumerate(situations)],
+                yield Vertical(*[SituationFold(i, s, expanded=i in opened) for i, s in enumerate(situations)],
                                id="situations")
                 yield Button("Add situation", id="add-situation")
         yield Footer()
@@ -134,21 +134,11 @@ with problems are marked in red and listed at the top."""
             yield Horizontal(Static(note, classes="muted"), Button("Read from text", id=f"parse-{scenario.key}"),
                              classes="field-row")
 
-    def _situation(self, index: int, situation: dict[str, Any], expanded: bool) -> Collapsible:
-        """One situation, folded to a one-line summary unless expanded: a 15-situation form in full is
-        hundreds of widgets, and Textual lays out the whole screen again on every keystroke in a field."""
-        scenario_options = [(s.label, s.key) for s in SCENARIO_TYPES]
-        emotion = situation.get("emotion") if situation.get("emotion") in EMOTIONS else Select.BLANK
-        return Collapsible(
-            Horizontal(Select(scenario_options, value=situation.get("scenario_type") or Select.BLANK,
-                              id=f"situations-{index}-scenario_type", prompt="scenario type"),
-                       Select([(e, e) for e in EMOTIONS], value=emotion, id=f"situations-{index}-emotion",
-                              prompt="emotion"),
-                       Button("↑", id=f"up-{index}"), Button("↓", id=f"down-{index}"), Button("✕", id=f"remove-{index}"),
-                       classes="field-row"),
-            TextArea(situation.get("scenario", ""), id=f"situations-{index}-scenario"),
-            TextArea(situation.get("utterance", ""), id=f"situations-{index}-utterance"),
-            title=_summary(index, situation), collapsed=not expanded, id=f"situation-{index}", classes="situation")
+    def _situations_with_problems(self) -> set[int]:
+        if self.entry is None or self.entry.persona is not None:
+            return set()
+        return {location[1] for location, _ in _validated(self.document)[1]
+                if len(location) > 1 and location[0] == "situations" and isinstance(location[1], int)}
 
     # ----- reading the form back ---------------------------------------------------------------
 
@@ -173,20 +163,8 @@ with problems are marked in red and listed at the top."""
                 preference["confirmed"] = True
                 preference["ambiguous"] = [t for t in preference.get("ambiguous", []) if t not in liked + disliked]
             preference.update(text=self.query_one(f"{prefix}-text", TextArea).text, liked=liked, disliked=disliked)
-        d["situations"] = [self._read_situation(i, d["situations"][i] if i < len(d["situations"]) else {})
-                           for i in range(len(self.query(".situation")))]
+        d["situations"] = [fold.read() for fold in self.query(SituationFold)]
         return d
-
-    def _read_situation(self, index: int, previous: dict[str, Any]) -> dict[str, Any]:
-        scenario_type = self.query_one(f"#situations-{index}-scenario_type", Select).value
-        emotion = self.query_one(f"#situations-{index}-emotion", Select).value
-        source = previous.get("scenario_type_source", "author")
-        if scenario_type != previous.get("scenario_type"):
-            source = "user"
-        return {"scenario_type": None if scenario_type == Select.BLANK else scenario_type,
-                "scenario_type_source": source, "emotion": "" if emotion == Select.BLANK else emotion,
-                "scenario": self.query_one(f"#situations-{index}-scenario", TextArea).text,
-                "utterance": self.query_one(f"#situations-{index}-utterance", TextArea).text}
 
     # ----- validation and saving ---------------------------------------------------------------
 
@@ -195,10 +173,7 @@ with problems are marked in red and listed at the top."""
             document = self.collect()
         except json.JSONDecodeError as error:
             return None, [(("raw-json",), f"invalid JSON at line {error.lineno}: {error.msg}")]
-        try:
-            return Persona.model_validate(document), []
-        except ValidationError as error:
-            return None, [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
+        return _validated(document)
 
     def mark(self, problems: list[tuple[tuple, str]]) -> None:
         for widget in self.query(".-invalid"):
@@ -212,8 +187,8 @@ with problems are marked in red and listed at the top."""
                     found.first().add_class("-invalid")
                     break
             if len(location) > 1 and location[0] == "situations" and isinstance(location[1], int):
-                for situation in self.query(f"#situation-{location[1]}"):
-                    situation.collapsed = False
+                for fold in self.query(f"#situation-{location[1]}").results(SituationFold):
+                    fold.collapsed = False
         self.query_one("#editor-errors", Static).update("\n".join(lines[:8]))
 
     def on_mount(self) -> None:
@@ -254,7 +229,7 @@ with problems are marked in red and listed at the top."""
         """`change` edits a list of (situation, expanded) pairs: a moved situation stays open or folded."""
         self._cancel_retitle()
         document = self.collect()
-        expanded = [not folded.collapsed for folded in self.query(".situation").results(Collapsible)]
+        expanded = [not fold.collapsed for fold in self.query(SituationFold)]
         pairs = list(zip(document["situations"], expanded))
         change(pairs)
         document["situations"] = [situation for situation, _ in pairs]
@@ -263,7 +238,7 @@ with problems are marked in red and listed at the top."""
         # Textual 8.2 crashes if it paints a removed TextArea, which a repaint mid-removal does; a batch holds repaints.
         async with container.batch():
             await container.remove_children()
-            await container.mount_all([self._situation(i, situation, open_)
+            await container.mount_all([SituationFold(i, situation, open_)
                                        for i, (situation, open_) in enumerate(pairs)])
 
     @on(TextArea.Changed)
@@ -286,8 +261,8 @@ with problems are marked in red and listed at the top."""
 
     def _retitle_stale_situations(self) -> None:
         for index in sorted(self._stale_titles):
-            for folded in self.query(f"#situation-{index}").results(Collapsible):
-                folded.title = _summary(index, self._read_situation(index, {}))
+            for fold in self.query(f"#situation-{index}").results(SituationFold):
+                fold.title = summary(index, fold.read())
         self._stale_titles.clear()
 
     def _parse_preference(self, scenario_key: str) -> None:
@@ -303,11 +278,11 @@ with problems are marked in red and listed at the top."""
         self.notify(message, severity="warning" if reading.ambiguous else "information")
 
 
-def _summary(index: int, situation: dict[str, Any]) -> str:
-    scenario = next((s.label for s in SCENARIO_TYPES if s.key == situation.get("scenario_type")), "no type")
-    said = " ".join(str(situation.get("utterance") or "").split())
-    said = said if len(said) <= 70 else said[:69] + "…"
-    return f"#{index + 1}  {scenario} · {situation.get('emotion') or 'no emotion'} · {said or 'nothing said yet'}"
+def _validated(document: dict[str, Any]) -> tuple[Persona | None, list[tuple[tuple, str]]]:
+    try:
+        return Persona.model_validate(document), []
+    except ValidationError as error:
+        return None, [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
 
 
 def _move(situations: list, index: int, action: str) -> None:
