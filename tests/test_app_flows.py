@@ -262,6 +262,25 @@ async def open_new_persona_form(pilot):
     return editor
 
 
+async def test_closing_the_editor_with_unsaved_changes_asks_first(tui):
+    from textual.widgets import Input
+
+    async with tui.app().run_test(size=SIZE, notifications=True) as pilot:
+        library = pilot.app.screen
+        editor = await open_new_persona_form(pilot)
+        await pilot.press("escape")  # nothing changed: it closes at once
+        await wait_until(pilot, lambda: pilot.app.screen is library, "the untouched editor to close")
+
+        editor = await open_new_persona_form(pilot)
+        await replace_input(pilot, editor.query_one("#demographic-firstname", Input), "Noor")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "Unsaved changes" in screen_text(pilot.app), "the unsaved-changes warning")
+        assert pilot.app.screen is editor
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: pilot.app.screen is library, "the second esc to close it")
+    assert not (tui.data_dir / "personas").exists()
+
+
 async def fill_situation(pilot, editor, index: int, scenario_label: str, emotion: str, scenario: str,
                          utterance: str) -> None:
     from textual.widgets import Select, TextArea

@@ -45,7 +45,8 @@ class EditorScreen(Screen[str | None]):
 Every field of a persona. Tool preferences: write the text, then tick the liked and disliked tools (or
 press *Read from text* to fill them from the text; unclear tools are reported, never guessed).
 Situations can be added, removed and moved. `ctrl+s` validates and saves to the persona file; fields
-with problems are marked in red and listed at the top."""
+with problems are marked in red and listed at the top. `esc` closes; with unsaved changes it asks first,
+and a second `esc` closes without saving."""
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="editor.save"),
         Binding("ctrl+n", "add_situation", "Add situation", id="editor.add"),
@@ -59,6 +60,8 @@ with problems are marked in red and listed at the top."""
         self.document = self._initial_document(entry, duplicate)
         self._stale_titles: set[int] = set()
         self._retitle_timer: Timer | None = None
+        self._opened_state: Any = None
+        self._close_armed = False
 
     def _initial_document(self, entry: PersonaEntry | None, duplicate: bool) -> dict[str, Any]:
         if entry is None:
@@ -194,6 +197,15 @@ with problems are marked in red and listed at the top."""
     def on_mount(self) -> None:
         if self.entry is not None and self.entry.persona is None and self.raw_error is None:
             self.mark(self.validate()[1])
+        self.call_after_refresh(self._remember_opened_state)
+
+    def _remember_opened_state(self) -> None:
+        self._opened_state = self._form_state()
+
+    def _form_state(self) -> Any:
+        if self.query("#raw-json"):
+            return self.query_one("#raw-json", TextArea).text
+        return self.collect()
 
     def action_save(self) -> None:
         persona, problems = self.validate()
@@ -205,7 +217,11 @@ with problems are marked in red and listed at the top."""
         self.dismiss(persona.id)
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        if self._close_armed or self._form_state() == self._opened_state:
+            self.dismiss(None)
+            return
+        self._close_armed = True
+        self.notify("Unsaved changes: ctrl+s saves them, esc again closes without saving.", severity="warning")
 
     # ----- situations and preference parsing -----------------------------------------------------
 
