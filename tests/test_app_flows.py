@@ -276,6 +276,10 @@ async def test_closing_the_editor_with_unsaved_changes_asks_first(tui):
         await pilot.press("escape")
         await wait_until(pilot, lambda: "Unsaved changes" in screen_text(pilot.app), "the unsaved-changes warning")
         assert pilot.app.screen is editor
+        await replace_input(pilot, editor.query_one("#demographic-lastname", Input), "Haddad")
+        await pilot.press("escape")  # changed again since the warning: it warns again
+        await pilot.pause()
+        assert pilot.app.screen is editor
         await pilot.press("escape")
         await wait_until(pilot, lambda: pilot.app.screen is library, "the second esc to close it")
     assert not (tui.data_dir / "personas").exists()

@@ -12,11 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
 
-from compass_tui.app.widgets.situation_fold import SituationFold, summary
+from compass_tui.app.widgets.situation_fold import SituationFold
 from compass_tui.errors import InputError, field_path
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaEntry
@@ -31,9 +30,6 @@ NEW_PERSONA: dict[str, Any] = {
     "tool_preferences": {s.key: {"text": "", "liked": [], "disliked": []} for s in SCENARIO_TYPES},
     "situations": [{"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}],
 }
-
-RETITLE_AFTER_S = 0.3
-
 
 def widget_id(path: tuple) -> str:
     """The form widget for a model location, e.g. ('situations', 2, 'emotion') -> 'situations-2-emotion'."""
@@ -58,10 +54,8 @@ and a second `esc` closes without saving."""
         self.entry = entry
         self.raw_error: InputError | None = None
         self.document = self._initial_document(entry, duplicate)
-        self._stale_titles: set[int] = set()
-        self._retitle_timer: Timer | None = None
         self._opened_state: Any = None
-        self._close_armed = False
+        self._warned_state: Any = None
 
     def _initial_document(self, entry: PersonaEntry | None, duplicate: bool) -> dict[str, Any]:
         if entry is None:
@@ -140,8 +134,8 @@ and a second `esc` closes without saving."""
     def _situations_with_problems(self) -> set[int]:
         if self.entry is None or self.entry.persona is not None:
             return set()
-        return {location[1] for location, _ in _validated(self.document)[1]
-                if len(location) > 1 and location[0] == "situations" and isinstance(location[1], int)}
+        return {index for location, _ in _validated(self.document)[1]
+                if (index := _situation_index(location)) is not None}
 
     # ----- reading the form back ---------------------------------------------------------------
 
@@ -189,8 +183,8 @@ and a second `esc` closes without saving."""
                 if found:
                     found.first().add_class("-invalid")
                     break
-            if len(location) > 1 and location[0] == "situations" and isinstance(location[1], int):
-                for fold in self.query(f"#situation-{location[1]}").results(SituationFold):
+            if (index := _situation_index(location)) is not None:
+                for fold in self.query(f"#situation-{index}").results(SituationFold):
                     fold.collapsed = False
         self.query_one("#editor-errors", Static).update("\n".join(lines[:8]))
 
@@ -217,10 +211,12 @@ and a second `esc` closes without saving."""
         self.dismiss(persona.id)
 
     def action_close(self) -> None:
-        if self._close_armed or self._form_state() == self._opened_state:
+        """Closes if nothing changed, or nothing more since the unsaved-changes warning."""
+        state = self._form_state()
+        if state in (self._opened_state, self._warned_state):
             self.dismiss(None)
             return
-        self._close_armed = True
+        self._warned_state = state
         self.notify("Unsaved changes: ctrl+s saves them, esc again closes without saving.", severity="warning")
 
     # ----- situations and preference parsing -----------------------------------------------------
@@ -243,7 +239,6 @@ and a second `esc` closes without saving."""
 
     async def _rebuild_situations(self, change) -> None:
         """`change` edits a list of (situation, expanded) pairs: a moved situation stays open or folded."""
-        self._cancel_retitle()
         document = self.collect()
         expanded = [not fold.collapsed for fold in self.query(SituationFold)]
         pairs = list(zip(document["situations"], expanded))
@@ -256,30 +251,6 @@ and a second `esc` closes without saving."""
             await container.remove_children()
             await container.mount_all([SituationFold(i, situation, open_)
                                        for i, (situation, open_) in enumerate(pairs)])
-
-    @on(TextArea.Changed)
-    @on(Select.Changed)
-    def _retitle_situation(self, event: TextArea.Changed | Select.Changed) -> None:
-        """Keep a situation's one-line summary in step with what is typed or chosen in it. A new title
-        makes Textual lay out the whole screen again, so titles change once typing pauses."""
-        part = (event.control.id or "").split("-")
-        if len(part) == 3 and part[0] == "situations" and part[1].isdigit():
-            self._stale_titles.add(int(part[1]))
-            self._cancel_retitle(keep_stale=True)
-            self._retitle_timer = self.set_timer(RETITLE_AFTER_S, self._retitle_stale_situations)
-
-    def _cancel_retitle(self, keep_stale: bool = False) -> None:
-        if self._retitle_timer is not None:
-            self._retitle_timer.stop()
-            self._retitle_timer = None
-        if not keep_stale:
-            self._stale_titles.clear()
-
-    def _retitle_stale_situations(self) -> None:
-        for index in sorted(self._stale_titles):
-            for fold in self.query(f"#situation-{index}").results(SituationFold):
-                fold.title = summary(index, fold.read())
-        self._stale_titles.clear()
 
     def _parse_preference(self, scenario_key: str) -> None:
         prefix = f"#tool_preferences-{scenario_key}"
@@ -299,6 +270,13 @@ def _validated(document: dict[str, Any]) -> tuple[Persona | None, list[tuple[tup
         return Persona.model_validate(document), []
     except ValidationError as error:
         return None, [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
+
+
+def _situation_index(location: tuple) -> int | None:
+    """The situation a problem's location is in, e.g. ('situations', 2, 'utterance') -> 2."""
+    if len(location) > 1 and location[0] == "situations" and isinstance(location[1], int):
+        return location[1]
+    return None
 
 
 def _move(situations: list, index: int, action: str) -> None:

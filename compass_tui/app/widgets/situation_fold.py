@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Button, Collapsible, Select, TextArea
 
 from compass_tui.vocab import EMOTIONS, SCENARIO_TYPES
+
+RETITLE_AFTER_S = 0.3
 
 
 def summary(index: int, situation: dict[str, Any]) -> str:
@@ -26,12 +30,25 @@ class SituationFold(Collapsible):
         self.index = index
         self.situation = situation
         self.has_fields = expanded
+        self._retitle_timer: Timer | None = None
         super().__init__(*(self._fields() if expanded else ()), title=summary(index, situation),
                          collapsed=not expanded, id=f"situation-{index}", classes="situation")
 
     def watch_collapsed(self, collapsed: bool) -> None:
         if not collapsed and self.is_mounted:
             self.add_fields()
+
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _edited(self) -> None:
+        """The title follows the edits once typing pauses: a new title makes Textual lay out the whole
+        screen again."""
+        if self._retitle_timer is not None:
+            self._retitle_timer.stop()
+        self._retitle_timer = self.set_timer(RETITLE_AFTER_S, self._retitle)
+
+    def _retitle(self) -> None:
+        self.title = summary(self.index, self.read())
 
     def add_fields(self) -> AwaitMount | None:
         """Mount the fields if they are not there yet; the result can be awaited."""
