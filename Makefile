@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 screenshots: $(STAMP)
-	$(BIN)/python -m compass_tui.app.screenshots screenshots
+	$(BIN)/python -m tools.screenshots screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

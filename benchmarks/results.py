@@ -23,6 +23,6 @@ def write_section(text: str, section: str, results_file: Path = RESULTS) -> None
         updated = existing.rstrip("\n") + "\n\n" + text
     else:
         following = existing.find("\n## ", start + len(section))
-        rest = existing[following + 1:] if following != -1 else ""
+        rest = existing[following + 1 :] if following != -1 else ""
         updated = existing[:start] + text + ("\n" + rest if rest else "")
     atomic_write_text(results_file, updated)

@@ -26,9 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from benchmarks.results import write_section
 from compass_tui.store import Store
@@ -61,12 +62,24 @@ class RetrievalTool:
 TOOLS = (
     RetrievalTool("music_recommendation", "music", "music_index", lambda q: {"keywords": [q, "song"]}),
     RetrievalTool("film_recommendation", "movies", "movie_index", lambda q: {"keyword": [q, "film"]}),
-    RetrievalTool("joke_recommendation", "jokes", "joke_index", lambda q: {"description": f"a joke about {q}"}),
-    RetrievalTool("story_recommender", "stories", "story_index", lambda q: {"user_prompt": f"I feel this way: {q}"}),
-    RetrievalTool("psyweb_recommender", "psychology_pages", "psy_index",
-                  lambda q: {"situation": q, "problem_type": "Stress", "user_group": "Adult", "topk": 3}),
-    RetrievalTool("strength_card", "strengths", "strength_index", lambda q: {"situation": f"My situation: {q}"}),
-    RetrievalTool("sticker_respond", "stickers", "sticker_index", lambda q: {"tag": q, "subject": "cat", "topk": 3}),
+    RetrievalTool(
+        "joke_recommendation", "jokes", "joke_index", lambda q: {"description": f"a joke about {q}"}
+    ),
+    RetrievalTool(
+        "story_recommender", "stories", "story_index", lambda q: {"user_prompt": f"I feel this way: {q}"}
+    ),
+    RetrievalTool(
+        "psyweb_recommender",
+        "psychology_pages",
+        "psy_index",
+        lambda q: {"situation": q, "problem_type": "Stress", "user_group": "Adult", "topk": 3},
+    ),
+    RetrievalTool(
+        "strength_card", "strengths", "strength_index", lambda q: {"situation": f"My situation: {q}"}
+    ),
+    RetrievalTool(
+        "sticker_respond", "stickers", "sticker_index", lambda q: {"tag": q, "subject": "cat", "topk": 3}
+    ),
 )
 INDEX_OF = {tool.catalogue: tool.index for tool in TOOLS}
 
@@ -132,10 +145,16 @@ async def timed_calls(env: ToolEnvironment, folder: str, params_list: list[dict]
 async def measure_latency(env: ToolEnvironment, texts: list[str], calls: int) -> dict[str, Latencies]:
     results = {}
     for tool in TOOLS:
-        await timed_calls(env, tool.folder, [tool.params(f"warm-up call number {n}") for n in range(WARMUP_CALLS)])
-        distinct = [tool.params(texts[n % len(texts)] + ("" if n < len(texts) else f" ({n})")) for n in range(calls)]
-        results[tool.folder] = Latencies(await timed_calls(env, tool.folder, distinct),
-                                         await timed_calls(env, tool.folder, [tool.params(texts[0])] * calls))
+        await timed_calls(
+            env, tool.folder, [tool.params(f"warm-up call number {n}") for n in range(WARMUP_CALLS)]
+        )
+        distinct = [
+            tool.params(texts[n % len(texts)] + ("" if n < len(texts) else f" ({n})")) for n in range(calls)
+        ]
+        results[tool.folder] = Latencies(
+            await timed_calls(env, tool.folder, distinct),
+            await timed_calls(env, tool.folder, [tool.params(texts[0])] * calls),
+        )
     return results
 
 
@@ -149,19 +168,26 @@ def encode_latency(embedder: Embedder, env: ToolEnvironment, texts: list[str]) -
 
     latencies: dict[str, list[float]] = {"1 thread": [], "2 threads": [], "music call": []}
     for start in range(0, len(texts), ENCODE_BLOCK):
-        block = texts[start:start + ENCODE_BLOCK]
+        block = texts[start : start + ENCODE_BLOCK]
         for threads in (1, 2):
             torch.set_num_threads(threads)
             embedder.encode([f"block warm-up {start} {threads}"])
             for text in block:
                 started = time.perf_counter()
                 embedder.encode([f"encode with {threads} threads: {text}"])
-                latencies[f"{threads} thread{'s' if threads > 1 else ''}"].append((time.perf_counter() - started) * 1000)
+                latencies[f"{threads} thread{'s' if threads > 1 else ''}"].append(
+                    (time.perf_counter() - started) * 1000
+                )
         torch.set_num_threads(TORCH_THREADS)
         for text in block:
             started = time.perf_counter()
-            record = env.call_blocking({"tool_folder_name": "music_recommendation",
-                                        "param": {"keywords": [f"a whole call: {text}"]}}, ToolContext(scope="bench"))
+            record = env.call_blocking(
+                {
+                    "tool_folder_name": "music_recommendation",
+                    "param": {"keywords": [f"a whole call: {text}"]},
+                },
+                ToolContext(scope="bench"),
+            )
             latencies["music call"].append((time.perf_counter() - started) * 1000)
             assert record["ok"], record["error"]
     return latencies
@@ -193,8 +219,9 @@ def item_key(item: dict) -> Any:
     return item.get("id", item.get("name"))
 
 
-def measure_recall(data: ToolData, embedding: RetrievalTools, lexical: RetrievalTools,
-                   queries: list[dict]) -> list[Recall]:
+def measure_recall(
+    data: ToolData, embedding: RetrievalTools, lexical: RetrievalTools, queries: list[dict]
+) -> list[Recall]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     words = TfidfVectorizer(stop_words="english").build_analyzer()
@@ -233,15 +260,20 @@ def ratio(a: float, b: float) -> str:
 def machine() -> str:
     import torch
 
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"torch {torch.__version__} on {torch.get_num_threads()} thread(s)")
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__} on {torch.get_num_threads()} thread(s)"
+    )
 
 
-def latency_table(data: ToolData, embedding: dict[str, Latencies], lexical: dict[str, Latencies],
-                  builds: Builds) -> list[str]:
-    lines = ["| tool | items | embedding p50 / p95 ms, distinct | embedding p50 / p95 ms, repeated | "
-             "lexical p50 / p95 ms, distinct | cold build s | cached build s | TF-IDF build s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+def latency_table(
+    data: ToolData, embedding: dict[str, Latencies], lexical: dict[str, Latencies], builds: Builds
+) -> list[str]:
+    lines = [
+        "| tool | items | embedding p50 / p95 ms, distinct | embedding p50 / p95 ms, repeated | "
+        "lexical p50 / p95 ms, distinct | cold build s | cached build s | TF-IDF build s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for tool in TOOLS:
         emb, lex = embedding[tool.folder], lexical[tool.folder]
         lines.append(
@@ -250,24 +282,37 @@ def latency_table(data: ToolData, embedding: dict[str, Latencies], lexical: dict
             f"{percentile(emb.repeated, 50):.1f} / {percentile(emb.repeated, 95):.1f} | "
             f"{percentile(lex.distinct, 50):.1f} / {percentile(lex.distinct, 95):.1f} | "
             f"{builds.cold_s[tool.catalogue]:.2f} | {builds.cached_s[tool.catalogue]:.3f} | "
-            f"{builds.lexical_s[tool.catalogue]:.3f} |")
+            f"{builds.lexical_s[tool.catalogue]:.3f} |"
+        )
     return lines
 
 
 def recall_table(recalls: list[Recall]) -> list[str]:
-    lines = ["| catalogue | queries | paraphrases | lexical recall@5 | embedding recall@5 | "
-             "lexical on paraphrases | embedding on paraphrases |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| catalogue | queries | paraphrases | lexical recall@5 | embedding recall@5 | "
+        "lexical on paraphrases | embedding on paraphrases |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for catalogue in INDEX_OF:
         rows = [r for r in recalls if r.catalogue == catalogue]
         para = [r for r in rows if r.paraphrase]
-        lines.append(f"| {catalogue} | {len(rows)} | {len(para)} | {cell(mean([r.lexical for r in rows]))} | "
-                     f"{cell(mean([r.embedding for r in rows]))} | {cell(mean([r.lexical for r in para]))} | "
-                     f"{cell(mean([r.embedding for r in para]))} |")
+        lines.append(
+            f"| {catalogue} | {len(rows)} | {len(para)} | {cell(mean([r.lexical for r in rows]))} | "
+            f"{cell(mean([r.embedding for r in rows]))} | {cell(mean([r.lexical for r in para]))} | "
+            f"{cell(mean([r.embedding for r in para]))} |"
+        )
     return lines
 
 
-def summary_lines(embedding: dict[str, Latencies], lexical: dict[str, Latencies], encode_ms: dict[str, list[float]],
-                  truncation_s: dict[int, float], builds: Builds, recalls: list[Recall], calls: int) -> list[str]:
+def summary_lines(
+    embedding: dict[str, Latencies],
+    lexical: dict[str, Latencies],
+    encode_ms: dict[str, list[float]],
+    truncation_s: dict[int, float],
+    builds: Builds,
+    recalls: list[Recall],
+    calls: int,
+) -> list[str]:
     distinct_p50 = {folder: percentile(lat.distinct, 50) for folder, lat in embedding.items()}
     repeated_p50 = {folder: percentile(lat.repeated, 50) for folder, lat in embedding.items()}
     lexical_p50 = {folder: percentile(lat.distinct, 50) for folder, lat in lexical.items()}
@@ -312,8 +357,13 @@ def summary_lines(embedding: dict[str, Latencies], lexical: dict[str, Latencies]
 
 
 def section_text(summary: list[str], latency: list[str], recall: list[str], load_at_start: float) -> str:
-    lines = [SECTION, "", f"`python -m benchmarks.retrieval`, {time.strftime('%Y-%m-%d')}, {machine()}, "
-             f"load average {load_at_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end.", ""]
+    lines = [
+        SECTION,
+        "",
+        f"`python -m benchmarks.retrieval`, {time.strftime('%Y-%m-%d')}, {machine()}, "
+        f"load average {load_at_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end.",
+        "",
+    ]
     lines += summary + ["", *latency, "", *recall, ""]
     lines += [
         "Paraphrases are the labelled queries that share no indexed word (after English stop words) with any of "
@@ -343,12 +393,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="compass-retrieval-") as scratch:
         root = Path(scratch)
         embedder, builds = measure_builds(data, root / "cache")
-        embedding_env = ToolEnvironment(data, SearchEngine(embedder, root / "cache", "embedding"), Store(root / "e"))
+        embedding_env = ToolEnvironment(
+            data, SearchEngine(embedder, root / "cache", "embedding"), Store(root / "e")
+        )
         lexical_env = ToolEnvironment(data, SearchEngine(None, None, "lexical"), Store(root / "l"))
         embedding = asyncio.run(measure_latency(embedding_env, texts, args.calls))
         lexical = asyncio.run(measure_latency(lexical_env, texts, args.calls))
         encode_ms = encode_latency(embedder, embedding_env, texts)
-        truncation_s = truncation_seconds(embedder, embedding_env.retrieval.story_index.texts[:TRUNCATION_SAMPLE])
+        truncation_s = truncation_seconds(
+            embedder, embedding_env.retrieval.story_index.texts[:TRUNCATION_SAMPLE]
+        )
         recalls = measure_recall(data, embedding_env.retrieval, lexical_env.retrieval, queries)
     summary = summary_lines(embedding, lexical, encode_ms, truncation_s, builds, recalls, args.calls)
     latency, recall = latency_table(data, embedding, lexical, builds), recall_table(recalls)

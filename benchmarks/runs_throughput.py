@@ -48,9 +48,10 @@ _SAID = re.compile(r"## What they said\n(.*?)(?:\n\n## |\Z)", re.DOTALL)
 
 # --- the stub, in its own process ------------------------------------------------------------------
 
+
 def bench_responder(body: dict):
     """Stage 1 (a request with tools): a strength-card call for what the person said; otherwise a reply."""
-    from compass_tui.stub_llm import text, tool_call
+    from tools.stub_llm import text, tool_call
 
     said = _SAID.search(body["messages"][-1]["content"])
     utterance = said.group(1) if said else "a hard day"
@@ -61,7 +62,7 @@ def bench_responder(body: dict):
 
 def serve_stub(latency: float) -> None:
     """Serve the stub until stdin closes; the first line printed is its base URL."""
-    from compass_tui.stub_llm import StubLLM
+    from tools.stub_llm import StubLLM
 
     with StubLLM(bench_responder, latency=latency) as stub:
         stub.requests = _Discard()  # keep no request log: 3,000+ bodies are of no use here
@@ -76,9 +77,14 @@ class _Discard(list):
 
 @contextmanager
 def stub_process(latency: float):
-    process = subprocess.Popen([sys.executable, "-m", "benchmarks.runs_throughput", "--serve-stub", str(latency)],
-                               cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.runs_throughput", "--serve-stub", str(latency)],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
     try:
         base_url = process.stdout.readline().strip()
         if not base_url.startswith("http"):
@@ -93,6 +99,7 @@ def stub_process(latency: float):
 
 
 # --- workload ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Workload:
@@ -155,14 +162,23 @@ def measure_ours(workload: Workload, base_url: str, latency: float, run_id: str)
     env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=workload.root / "cache")
     env.warm_up()
     model = model_config(base_url)
-    plan = RunPlan(run_id=run_id, setting="profile", systems=[System("stub", model, model)],
-                   personas=workload.personas, prompts=our_prompts(), concurrency=CONCURRENCY, max_retries=0)
+    plan = RunPlan(
+        run_id=run_id,
+        setting="profile",
+        systems=[System("stub", model, model)],
+        personas=workload.personas,
+        prompts=our_prompts(),
+        concurrency=CONCURRENCY,
+        max_retries=0,
+    )
     cpu, wall = time.process_time(), time.perf_counter()
     progress = asyncio.run(execute_run(plan, store, env))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if progress.finished != workload.interactions:
-        raise SystemExit(f"{run_id}: {progress.finished} of {workload.interactions} finished; "
-                         f"last error: {progress.last_error}")
+        raise SystemExit(
+            f"{run_id}: {progress.finished} of {workload.interactions} finished; "
+            f"last error: {progress.last_error}"
+        )
     records = load_records(store, run_id)
     calls = sum(r["stage1"]["attempts"] + r["stage2"]["attempts"] for r in records)
     if not all(r["tool_result"]["ok"] for r in records):
@@ -177,18 +193,39 @@ def request_pairs(workload: Workload, base_url: str) -> list[tuple[dict, dict]]:
     from compass_tui.tools.definitions import load_definitions, openai_tools
 
     prompts, tools = our_prompts(), openai_tools(load_definitions())
-    common = {"model": MODEL, "api_base": base_url, "api_key": NO_KEY_PLACEHOLDER, "timeout": 60, "num_retries": 0}
+    common = {
+        "model": MODEL,
+        "api_base": base_url,
+        "api_key": NO_KEY_PLACEHOLDER,
+        "timeout": 60,
+        "num_retries": 0,
+    }
     pairs = []
     for persona in workload.personas:
         shown = persona_text(persona)
         for situation in persona.situations:
-            call = {"tool_folder_name": "strength_card", "function_name": "strengthcard",
-                    "param": {"situation": situation.utterance[:200]}}
-            result = [{"name": "Perseverance", "description": "Finishing what one starts.",
-                       "encouragement": "You have kept going before."}]
-            first = {**common, "tools": tools, "_skip_mcp_handler": True,
-                     "messages": prompts.tool_selection(shown, situation.utterance, "None", "", True)}
-            second = {**common, "messages": prompts.response(shown, situation.utterance, as_json(call), as_json(result))}
+            call = {
+                "tool_folder_name": "strength_card",
+                "function_name": "strengthcard",
+                "param": {"situation": situation.utterance[:200]},
+            }
+            result = [
+                {
+                    "name": "Perseverance",
+                    "description": "Finishing what one starts.",
+                    "encouragement": "You have kept going before.",
+                }
+            ]
+            first = {
+                **common,
+                "tools": tools,
+                "_skip_mcp_handler": True,
+                "messages": prompts.tool_selection(shown, situation.utterance, "None", "", True),
+            }
+            second = {
+                **common,
+                "messages": prompts.response(shown, situation.utterance, as_json(call), as_json(result)),
+            }
             pairs.append((first, second))
     return pairs
 
@@ -217,8 +254,9 @@ def measure_bare_litellm(pairs: list[tuple[dict, dict]], latency: float, frozen:
     with long_lived_objects_frozen() if frozen else nullcontext():
         calls = asyncio.run(main())
     name = "bare litellm.acompletion, heap frozen" if frozen else "bare litellm.acompletion"
-    return Measurement(name, latency, len(pairs), calls, time.perf_counter() - wall, time.process_time() - cpu,
-                       CONCURRENCY)
+    return Measurement(
+        name, latency, len(pairs), calls, time.perf_counter() - wall, time.process_time() - cpu, CONCURRENCY
+    )
 
 
 def measure_compass_scheme(pairs: list[tuple[dict, dict]], latency: float, per_user: int) -> Measurement:
@@ -226,7 +264,7 @@ def measure_compass_scheme(pairs: list[tuple[dict, dict]], latency: float, per_u
     from compass_tui.llm import import_litellm
 
     litellm = import_litellm()
-    users = [pairs[i:i + per_user] for i in range(0, len(pairs), per_user)]
+    users = [pairs[i : i + per_user] for i in range(0, len(pairs), per_user)]
 
     def one_user(user_pairs: list[tuple[dict, dict]]) -> int:
         for first, second in user_pairs:
@@ -237,8 +275,15 @@ def measure_compass_scheme(pairs: list[tuple[dict, dict]], latency: float, per_u
     cpu, wall = time.process_time(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=COMPASS_THREADS) as pool:
         calls = sum(pool.map(one_user, users))
-    return Measurement("ComPASS scheme (20 threads, sync)", latency, len(pairs), calls,
-                       time.perf_counter() - wall, time.process_time() - cpu, COMPASS_THREADS)
+    return Measurement(
+        "ComPASS scheme (20 threads, sync)",
+        latency,
+        len(pairs),
+        calls,
+        time.perf_counter() - wall,
+        time.process_time() - cpu,
+        COMPASS_THREADS,
+    )
 
 
 def warm_up(workload: Workload, base_url: str) -> None:
@@ -255,19 +300,25 @@ def warm_up(workload: Workload, base_url: str) -> None:
 
 # --- report ------------------------------------------------------------------------------------------
 
+
 def table_lines(results: list[Measurement]) -> list[str]:
-    lines = ["| scheme | latency | concurrency | interactions | calls | wall s | calls/s | ideal calls/s | "
-             "of ideal | CPU ms / interaction |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| scheme | latency | concurrency | interactions | calls | wall s | calls/s | ideal calls/s | "
+        "of ideal | CPU ms / interaction |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r.name} | {r.latency_s * 1000:.0f} ms | {r.concurrency} | {r.interactions:,} | {r.calls:,} | "
-                     f"{r.wall_s:.1f} | {r.calls_per_s:.1f} | {r.ideal_calls_per_s:.0f} | "
-                     f"{r.calls_per_s / r.ideal_calls_per_s:.1%} | {r.cpu_ms_per_interaction:.1f} |")
+        lines.append(
+            f"| {r.name} | {r.latency_s * 1000:.0f} ms | {r.concurrency} | {r.interactions:,} | {r.calls:,} | "
+            f"{r.wall_s:.1f} | {r.calls_per_s:.1f} | {r.ideal_calls_per_s:.0f} | "
+            f"{r.calls_per_s / r.ideal_calls_per_s:.1%} | {r.cpu_ms_per_interaction:.1f} |"
+        )
     return lines
 
 
-def verdict_lines(slow: Measurement, ours: Measurement, bare: Measurement, frozen_bare: Measurement,
-                  compass: Measurement) -> list[str]:
+def verdict_lines(
+    slow: Measurement, ours: Measurement, bare: Measurement, frozen_bare: Measurement, compass: Measurement
+) -> list[str]:
     of_ideal = slow.calls_per_s / slow.ideal_calls_per_s
     of_bare = ours.calls_per_s / bare.calls_per_s
     of_frozen = ours.calls_per_s / frozen_bare.calls_per_s
@@ -303,26 +354,32 @@ def section_text(results: list[Measurement], verdicts: list[str], quick: bool, l
     lines += verdicts + [""] + table_lines(results) + [""]
     lines.append(f"(b) is the best of {FAST_ROUNDS} alternating rounds of each; (a) and (c) are single runs.")
     lines.append("")
-    lines.append("Workload: the 10 bundled personas copied 10× (100 personas × 15 situations), profile setting, one "
-                 "LLM system doing both stages through native function calling against a StubLLM in a separate "
-                 "process (its CPU is not counted). Each interaction: stage-1 request with the 12 tool "
-                 "definitions → strength-card tool with lexical search → stage-2 request, each step's record "
-                 "handed to the store writer (group-committed, fsynced). Bare litellm and ComPASS's scheme send "
-                 "the same two requests per interaction, with no tool step and no store.")
+    lines.append(
+        "Workload: the 10 bundled personas copied 10× (100 personas × 15 situations), profile setting, one "
+        "LLM system doing both stages through native function calling against a StubLLM in a separate "
+        "process (its CPU is not counted). Each interaction: stage-1 request with the 12 tool "
+        "definitions → strength-card tool with lexical search → stage-2 request, each step's record "
+        "handed to the store writer (group-committed, fsynced). Bare litellm and ComPASS's scheme send "
+        "the same two requests per interaction, with no tool step and no store."
+    )
     lines.append("")
-    lines.append("What the runner adds to litellm's own CPU per interaction: the tool step (parse, jsonschema "
-                 "validation, TF-IDF search, inline), the records (saved after each step and written by one "
-                 "thread in group commits: one fsynced rewrite per persona shard for all the steps queued "
-                 "within 200 ms, serialising only the records that changed), turning each response into a "
-                 "record, and the gate that sends each model's first call alone (one latency at the start) so "
-                 "that a bad key costs one request. At 200 ms latency every scheme here is CPU-bound on one "
-                 "core (the GIL), so the ratio in (b) follows the ratio of CPU per interaction.")
+    lines.append(
+        "What the runner adds to litellm's own CPU per interaction: the tool step (parse, jsonschema "
+        "validation, TF-IDF search, inline), the records (saved after each step and written by one "
+        "thread in group commits: one fsynced rewrite per persona shard for all the steps queued "
+        "within 200 ms, serialising only the records that changed), turning each response into a "
+        "record, and the gate that sends each model's first call alone (one latency at the start) so "
+        "that a bad key costs one request. At 200 ms latency every scheme here is CPU-bound on one "
+        "core (the GIL), so the ratio in (b) follows the ratio of CPU per interaction."
+    )
     lines.append("")
-    lines.append("Our runner also freezes the objects that exist before a run (litellm's modules and price "
-                 "tables, the catalogues: some 0.5 M) out of the cyclic garbage collector's full passes, each "
-                 "of which costs about 0.2 s; that makes litellm's own allocations cheaper to collect too. "
-                 "The like-for-like line runs bare litellm inside the same freeze, so it isolates what our "
-                 "own code costs.")
+    lines.append(
+        "Our runner also freezes the objects that exist before a run (litellm's modules and price "
+        "tables, the catalogues: some 0.5 M) out of the cyclic garbage collector's full passes, each "
+        "of which costs about 0.2 s; that makes litellm's own allocations cheaper to collect too. "
+        "The like-for-like line runs bare litellm inside the same freeze, so it isolates what our "
+        "own code costs."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -347,14 +404,21 @@ def main(argv: list[str] | None = None) -> int:
             pairs = request_pairs(workload, fast_url)
             per_user = len(workload.personas[0].situations)
             runs, bares, frozen_bares = [], [], []
-            for round_number in range(1, FAST_ROUNDS + 1):  # alternated, best of each: other load hits all alike
-                print(f"(b) round {round_number}: our runner, bare litellm, bare litellm with a frozen heap, "
-                      f"at 200 ms ...", file=sys.stderr, flush=True)
+            for round_number in range(
+                1, FAST_ROUNDS + 1
+            ):  # alternated, best of each: other load hits all alike
+                print(
+                    f"(b) round {round_number}: our runner, bare litellm, bare litellm with a frozen heap, "
+                    f"at 200 ms ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 runs.append(measure_ours(workload, fast_url, FAST_LATENCY_S, f"fast-{round_number}"))
                 bares.append(measure_bare_litellm(pairs, FAST_LATENCY_S))
                 frozen_bares.append(measure_bare_litellm(pairs, FAST_LATENCY_S, frozen=True))
-            ours, bare, frozen_bare = (min(measured, key=lambda m: m.wall_s)
-                                       for measured in (runs, bares, frozen_bares))
+            ours, bare, frozen_bare = (
+                min(measured, key=lambda m: m.wall_s) for measured in (runs, bares, frozen_bares)
+            )
             print("(c) ComPASS's scheme at 200 ms ...", file=sys.stderr, flush=True)
             compass = measure_compass_scheme(pairs, FAST_LATENCY_S, per_user)
         with stub_process(SLOW_LATENCY_S) as slow_url:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.results import machine, write_section
 from compass_tui.annotations import TABLE, Annotation, load_annotation, save_annotation, shard_path
-from compass_tui.jsonio import atomic_write_text, atomic_write_json
+from compass_tui.jsonio import atomic_write_json, atomic_write_text
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
 
@@ -79,7 +79,11 @@ def slots_for(count: int) -> list[Slot]:
         shard, within = divmod(index, PER_SHARD)
         annotator, persona = divmod(shard, PERSONAS)
         situation, system = divmod(within, SYSTEMS)
-        slots.append(Slot(f"annotator-{annotator:02d}", f"compass-{persona}", situation, f"run-{system}::model-{system}"))
+        slots.append(
+            Slot(
+                f"annotator-{annotator:02d}", f"compass-{persona}", situation, f"run-{system}::model-{system}"
+            )
+        )
     return slots
 
 
@@ -88,9 +92,16 @@ def scores_for(rng: random.Random) -> dict[str, int]:
 
 
 def annotation_for(slot: Slot, rng: random.Random) -> Annotation:
-    return Annotation(scope=SCOPE, annotator=slot.annotator, persona_id=slot.persona_id,
-                      situation_index=slot.situation_index, system=slot.system, scores=scores_for(rng),
-                      seconds=round(rng.uniform(5, 90), 1), revision=1)
+    return Annotation(
+        scope=SCOPE,
+        annotator=slot.annotator,
+        persona_id=slot.persona_id,
+        situation_index=slot.situation_index,
+        system=slot.system,
+        scores=scores_for(rng),
+        seconds=round(rng.uniform(5, 90), 1),
+        revision=1,
+    )
 
 
 def populate(store: Store, slots: list[Slot], rng: random.Random) -> int:
@@ -159,8 +170,15 @@ def measure(sizes: list[int], saves: int, seed: int) -> tuple[list[Measurement],
         for size in sizes:
             print(f"populating {size:,} annotations ...", file=sys.stderr, flush=True)
             prepared.append(prepare(Path(base) / f"store-{size}", size, rng))
-            print(f"  {prepared[-1].shards:,} shards in {prepared[-1].populate_s:.1f} s", file=sys.stderr, flush=True)
-        full_shard = max(prepared[-1].store.shards("annotations"), key=lambda rel: (Path(base) / f"store-{sizes[-1]}" / rel).stat().st_size)
+            print(
+                f"  {prepared[-1].shards:,} shards in {prepared[-1].populate_s:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        full_shard = max(
+            prepared[-1].store.shards("annotations"),
+            key=lambda rel: (Path(base) / f"store-{sizes[-1]}" / rel).stat().st_size,
+        )
         shard_text = prepared[-1].store.path(str(full_shard)).read_text(encoding="utf-8")
         floor_target = Path(base) / "floor" / "shard.json"
         latencies: list[list[float]] = [[] for _ in sizes]
@@ -176,16 +194,22 @@ def measure(sizes: list[int], saves: int, seed: int) -> tuple[list[Measurement],
                     elapsed_ms, bucket = timed_save(prepared[position], rng), latencies[position]
                 if round_number >= WARMUP_SAVES:
                     bucket.append(elapsed_ms)
-    results = [Measurement(size, p.shards, p.populate_s, times) for size, p, times in zip(sizes, prepared, latencies)]
+    results = [
+        Measurement(size, p.shards, p.populate_s, times) for size, p, times in zip(sizes, prepared, latencies)
+    ]
     return results, floor
 
 
 def table_lines(results: list[Measurement]) -> list[str]:
-    lines = ["| stored annotations | shards | p50 ms | p95 ms | mean ms | max ms |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| stored annotations | shards | p50 ms | p95 ms | mean ms | max ms |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r.stored:,} | {r.shards:,} | {r.p50:.2f} | {r.p95:.2f} | {r.mean:.2f} | "
-                     f"{max(r.latencies_ms):.2f} |")
+        lines.append(
+            f"| {r.stored:,} | {r.shards:,} | {r.p50:.2f} | {r.p95:.2f} | {r.mean:.2f} | "
+            f"{max(r.latencies_ms):.2f} |"
+        )
     return lines
 
 
@@ -213,13 +237,20 @@ def verdict_lines(results: list[Measurement], floor: list[float], saves: int) ->
 
 
 def section_text(results: list[Measurement], floor: list[float], saves: int) -> str:
-    lines = [SECTION, "", f"`python -m benchmarks.store_save`, {time.strftime('%Y-%m-%d')}, {machine()}, "
-             f"load average {os.getloadavg()[0]:.1f} at the end.", ""]
+    lines = [
+        SECTION,
+        "",
+        f"`python -m benchmarks.store_save`, {time.strftime('%Y-%m-%d')}, {machine()}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end.",
+        "",
+    ]
     lines += verdict_lines(results, floor, saves) + [""] + table_lines(results) + [""]
-    lines.append("Shards hold at most 15 situations × 4 systems = 60 annotations, one per (scope, annotator, "
-                 "persona), so a save rewrites one small file (about 35 KB) whatever the store's size. Other "
-                 "engineers' test runs shared the 2 cores and the disk, so absolute figures vary from run to run; "
-                 "the interleaving keeps the ratios fair.")
+    lines.append(
+        "Shards hold at most 15 situations × 4 systems = 60 annotations, one per (scope, annotator, "
+        "persona), so a save rewrites one small file (about 35 KB) whatever the store's size. Other "
+        "engineers' test runs shared the 2 cores and the disk, so absolute figures vary from run to run; "
+        "the interleaving keeps the ratios fair."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -73,13 +73,17 @@ class PaintLog:
 
         def timed_render(panel):
             rendered = original(panel)
-            log.append((time.perf_counter(), panel, dict(panel.annotation.scores) if panel.annotation else {}))
+            log.append(
+                (time.perf_counter(), panel, dict(panel.annotation.scores) if panel.annotation else {})
+            )
             return rendered
 
         ScorePanel.render = timed_render
 
 
-async def key_latencies(pilot, paints: PaintLog, count: int, keep_going=lambda: True) -> tuple[list[float], list[int]]:
+async def key_latencies(
+    pilot, paints: PaintLog, count: int, keep_going=lambda: True
+) -> tuple[list[float], list[int]]:
     """Post score keys to the focused panel's last dimension; seconds from posting to the repaint showing it."""
     from textual import events
 
@@ -96,8 +100,11 @@ async def key_latencies(pilot, paints: PaintLog, count: int, keep_going=lambda: 
         posted = time.perf_counter()
         app.post_message(events.Key(str(value), str(value)))
         while True:
-            shown = [when for when, painted, scores in paints.events[mark:]
-                     if painted is panel and scores.get(dimension) == value]
+            shown = [
+                when
+                for when, painted, scores in paints.events[mark:]
+                if painted is panel and scores.get(dimension) == value
+            ]
             if shown:
                 latencies.append(shown[0] - posted)
                 break
@@ -124,7 +131,7 @@ async def run(args) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from tui_harness import Companion, make_env, open_stepper, press_each, wait_until
 
-    from compass_tui.stub_llm import StubLLM
+    from tools.stub_llm import StubLLM
 
     paints = PaintLog()
     arrivals = Arrivals(Companion())
@@ -140,7 +147,7 @@ async def run(args) -> dict:
         env.configure({name: f"openai/{name}" for name in MODELS}, stub, concurrency=64)
         app = env.app()
         async with app.run_test(size=(120, 36)) as pilot:
-            for round_index, persona in enumerate(PERSONAS[:args.personas]):
+            for round_index, persona in enumerate(PERSONAS[: args.personas]):
                 stepper = await open_stepper(pilot, persona, models=MODELS, untick_baseline=True)
                 assert [column.model for column in stepper.session.columns] == list(MODELS)
                 await press_each(pilot, ["up"])  # the last dimension: later keys keep the cursor there
@@ -170,21 +177,28 @@ def section_text(result: dict, personas: int) -> str:
     p50_loaded, p50_idle = percentile(loaded_ms, 50), percentile(idle_ms, 50)
     verdict = "met" if p95_loaded <= TARGET_MS else "missed"
     loads = result["loads"]
-    lines = [SECTION, "", f"`python -m benchmarks.tui_latency`, {time.strftime('%Y-%m-%d')}, {machine()}.", "",
-             f"- score key to repainted ScorePanel with ≥ {IN_FLIGHT_WANTED} LLM calls in flight, p95: "
-             f"**{p95_loaded:.1f} ms** (target ≤ {TARGET_MS:.0f} ms {verdict}); p50 {p50_loaded:.1f} ms; "
-             f"max {max(loaded_ms):.1f} ms; {len(loaded_ms)} keys over {personas} personas",
-             f"- loaded / idle: p95 **{p95_loaded / p95_idle:.2f}×**, p50 {p50_loaded / p50_idle:.2f}× "
-             f"(idle: p95 {p95_idle:.1f} ms, p50 {p50_idle:.1f} ms, {len(idle_ms)} keys)",
-             f"- calls in flight while measuring: min {min(loads)}, median {statistics.median(loads):.0f}, max "
-             f"{max(loads)}; {result['requests']} requests to the stub in all (4 stub models × 15 situations × "
-             f"2 steps per persona, each answered after {LATENCY_S:g} s, concurrency 64)",
-             "- headless Pilot app (120×36); each key is posted to the app and timed until Textual paints the "
-             "ScorePanel showing the new score; the save behind each key (fsynced TinyDB shard) is included",
-             "", "| load | keys | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|",
-             f"| idle | {len(idle_ms)} | {p50_idle:.1f} | {p95_idle:.1f} | {max(idle_ms):.1f} |",
-             f"| ≥ {IN_FLIGHT_WANTED} calls in flight | {len(loaded_ms)} | {p50_loaded:.1f} | {p95_loaded:.1f} | "
-             f"{max(loaded_ms):.1f} |"]
+    lines = [
+        SECTION,
+        "",
+        f"`python -m benchmarks.tui_latency`, {time.strftime('%Y-%m-%d')}, {machine()}.",
+        "",
+        f"- score key to repainted ScorePanel with ≥ {IN_FLIGHT_WANTED} LLM calls in flight, p95: "
+        f"**{p95_loaded:.1f} ms** (target ≤ {TARGET_MS:.0f} ms {verdict}); p50 {p50_loaded:.1f} ms; "
+        f"max {max(loaded_ms):.1f} ms; {len(loaded_ms)} keys over {personas} personas",
+        f"- loaded / idle: p95 **{p95_loaded / p95_idle:.2f}×**, p50 {p50_loaded / p50_idle:.2f}× "
+        f"(idle: p95 {p95_idle:.1f} ms, p50 {p50_idle:.1f} ms, {len(idle_ms)} keys)",
+        f"- calls in flight while measuring: min {min(loads)}, median {statistics.median(loads):.0f}, max "
+        f"{max(loads)}; {result['requests']} requests to the stub in all (4 stub models × 15 situations × "
+        f"2 steps per persona, each answered after {LATENCY_S:g} s, concurrency 64)",
+        "- headless Pilot app (120×36); each key is posted to the app and timed until Textual paints the "
+        "ScorePanel showing the new score; the save behind each key (fsynced TinyDB shard) is included",
+        "",
+        "| load | keys | p50 ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|---:|",
+        f"| idle | {len(idle_ms)} | {p50_idle:.1f} | {p95_idle:.1f} | {max(idle_ms):.1f} |",
+        f"| ≥ {IN_FLIGHT_WANTED} calls in flight | {len(loaded_ms)} | {p50_loaded:.1f} | {p95_loaded:.1f} | "
+        f"{max(loaded_ms):.1f} |",
+    ]
     return "\n".join(lines) + "\n"
 
 

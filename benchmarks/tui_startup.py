@@ -57,8 +57,15 @@ def first_frame_seconds(argv: list[str], env: dict[str, str], timeout: float = 6
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=REPO, start_new_session=True,
-                               env={**os.environ, "TERM": "xterm-256color", **env})
+    process = subprocess.Popen(
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=REPO,
+        start_new_session=True,
+        env={**os.environ, "TERM": "xterm-256color", **env},
+    )
     os.close(slave)
     output = ""
     try:
@@ -69,7 +76,9 @@ def first_frame_seconds(argv: list[str], env: dict[str, str], timeout: float = 6
                 try:
                     output += os.read(master, 65536).decode("utf-8", errors="replace")
                 except OSError:  # the process ended without drawing
-                    raise RuntimeError(f"{argv} exited ({process.wait()}) before a frame: {output[-500:]!r}") from None
+                    raise RuntimeError(
+                        f"{argv} exited ({process.wait()}) before a frame: {output[-500:]!r}"
+                    ) from None
         return time.perf_counter() - started
     finally:
         if process.poll() is None:
@@ -89,16 +98,24 @@ def prepare_data_dir(root: Path) -> tuple[dict[str, str], int]:
         raise FileNotFoundError("the shared ComPASS release (../shared/compass-bench) is not present")
     imported = PersonaLibrary(root / "data").import_compass(test_set)
     (root / "compass-tui.toml").write_text("", encoding="utf-8")
-    env = {"COMPASS_TUI_HOME": str(root / "data"), "COMPASS_TUI_CONFIG": str(root / "compass-tui.toml"),
-           "COMPASS_TUI_EXIT_AFTER_FIRST_FRAME": "1", "PYTHONPATH": str(REPO)}
+    env = {
+        "COMPASS_TUI_HOME": str(root / "data"),
+        "COMPASS_TUI_CONFIG": str(root / "compass-tui.toml"),
+        "COMPASS_TUI_EXIT_AFTER_FIRST_FRAME": "1",
+        "PYTHONPATH": str(REPO),
+    }
     return env, len(imported.added)
 
 
-DIRECT_APP = "from compass_tui.cli.context import Context\nfrom compass_tui.app.app import run_app\nrun_app(Context())"
+DIRECT_APP = (
+    "from compass_tui.workspace import Context\nfrom compass_tui.app.app import run_app\nrun_app(Context())"
+)
 VARIANTS = {  # name -> (label, argv tail)
     "bare": ("bare Textual app", ["-c", BARE_APP]),
-    "floor": ("bare app after `import compass_tui.cli.context` (settings, library)",
-              ["-c", "import compass_tui.cli.context\n" + BARE_APP]),
+    "floor": (
+        "bare app after `import compass_tui.workspace` (settings, library)",
+        ["-c", "import compass_tui.workspace\n" + BARE_APP],
+    ),
     "compass": ("compass-tui (`python -m compass_tui`)", ["-m", "compass_tui"]),
     "direct": ("compass-tui without building the CLI parser", ["-c", DIRECT_APP]),
 }
@@ -126,40 +143,53 @@ def import_seconds(statement: str, env: dict[str, str], repeats: int = 5) -> flo
 
 
 def machine() -> str:
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"load average {os.getloadavg()[0]:.1f}")
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
 
-def section_text(samples: dict[str, list[float]], personas: int, imports: dict[str, float], repeats: int) -> str:
+def section_text(
+    samples: dict[str, list[float]], personas: int, imports: dict[str, float], repeats: int
+) -> str:
     median = {name: statistics.median(values) for name, values in samples.items()}
     ratio = median["compass"] / median["bare"]
     verdict = "met" if ratio <= TARGET_RATIO else "missed"
-    lines = [SECTION, "", f"`python -m benchmarks.tui_startup`, {time.strftime('%Y-%m-%d')}, {machine()}.", "",
-             f"- first frame, compass-tui with {personas} imported personas (+10 bundled) / a bare Textual app "
-             f"(Header, Static, Footer): **{ratio:.2f}×** ({median['compass'] * 1000:.0f} ms vs "
-             f"{median['bare'] * 1000:.0f} ms, medians of {repeats}); target ≤ {TARGET_RATIO}× {verdict}",
-             f"- without building the CLI parser (`run_app(Context())` directly): "
-             f"{median['direct'] / median['bare']:.2f}×; the bare app after importing the core that any start "
-             f"needs (`compass_tui.cli.context`: settings via pydantic-settings, the persona model): "
-             f"{median['floor'] / median['bare']:.2f}×",
-             f"- where compass-tui's extra {(median['compass'] - median['bare']) * 1000:.0f} ms go: building the CLI "
-             f"parser (it imports every command module) {(median['compass'] - median['direct']) * 1000:.0f} ms, the "
-             f"core imports (pydantic, pydantic-settings, persona and library modules) "
-             f"{(median['floor'] - median['bare']) * 1000:.0f} ms, the app's own screens and settings "
-             f"{(median['direct'] - median['floor']) * 1000:.0f} ms",
-             f"- a fresh interpreter importing `textual.app`: {imports['textual'] * 1000:.0f} ms; "
-             f"`compass_tui.cli.context`: {imports['context'] * 1000:.0f} ms; `compass_tui.cli` with "
-             f"`build_parser()`: {imports['parser'] * 1000:.0f} ms; `compass_tui.app.app`: "
-             f"{imports['compass'] * 1000:.0f} ms",
-             "- each start is a new process in a 120×36 pseudo-terminal, the variants taking turns after one "
-             "warm-up round; the first frame is the moment the whole first screen (up to the footer) has reached "
-             "the terminal. compass-tui's first screen is the persona library; its list is read in a worker "
-             "thread after that first paint.",
-             "", "| start | first frame p50 ms | min ms | max ms | / bare |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        SECTION,
+        "",
+        f"`python -m benchmarks.tui_startup`, {time.strftime('%Y-%m-%d')}, {machine()}.",
+        "",
+        f"- first frame, compass-tui with {personas} imported personas (+10 bundled) / a bare Textual app "
+        f"(Header, Static, Footer): **{ratio:.2f}×** ({median['compass'] * 1000:.0f} ms vs "
+        f"{median['bare'] * 1000:.0f} ms, medians of {repeats}); target ≤ {TARGET_RATIO}× {verdict}",
+        f"- without building the CLI parser (`run_app(Context())` directly): "
+        f"{median['direct'] / median['bare']:.2f}×; the bare app after importing the core that any start "
+        f"needs (`compass_tui.workspace`: settings via pydantic-settings, the persona model): "
+        f"{median['floor'] / median['bare']:.2f}×",
+        f"- where compass-tui's extra {(median['compass'] - median['bare']) * 1000:.0f} ms go: building the CLI "
+        f"parser (it imports every command module) {(median['compass'] - median['direct']) * 1000:.0f} ms, the "
+        f"core imports (pydantic, pydantic-settings, persona and library modules) "
+        f"{(median['floor'] - median['bare']) * 1000:.0f} ms, the app's own screens and settings "
+        f"{(median['direct'] - median['floor']) * 1000:.0f} ms",
+        f"- a fresh interpreter importing `textual.app`: {imports['textual'] * 1000:.0f} ms; "
+        f"`compass_tui.workspace`: {imports['context'] * 1000:.0f} ms; `compass_tui.cli` with "
+        f"`build_parser()`: {imports['parser'] * 1000:.0f} ms; `compass_tui.app.app`: "
+        f"{imports['compass'] * 1000:.0f} ms",
+        "- each start is a new process in a 120×36 pseudo-terminal, the variants taking turns after one "
+        "warm-up round; the first frame is the moment the whole first screen (up to the footer) has reached "
+        "the terminal. compass-tui's first screen is the persona library; its list is read in a worker "
+        "thread after that first paint.",
+        "",
+        "| start | first frame p50 ms | min ms | max ms | / bare |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, (label, _) in VARIANTS.items():
         values = [value * 1000 for value in samples[name]]
-        lines.append(f"| {label} | {statistics.median(values):.0f} | {min(values):.0f} | {max(values):.0f} | "
-                     f"{median[name] / median['bare']:.2f}× |")
+        lines.append(
+            f"| {label} | {statistics.median(values):.0f} | {min(values):.0f} | {max(values):.0f} | "
+            f"{median[name] / median['bare']:.2f}× |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -179,10 +209,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped: {missing}")
             return 0
         samples = measure(args.repeats, env)
-        imports = {"textual": import_seconds("import textual.app", env),
-                   "context": import_seconds("import compass_tui.cli.context", env),
-                   "parser": import_seconds("import compass_tui.cli\ncompass_tui.cli.build_parser()", env),
-                   "compass": import_seconds("import compass_tui.app.app", env)}
+        imports = {
+            "textual": import_seconds("import textual.app", env),
+            "context": import_seconds("import compass_tui.workspace", env),
+            "parser": import_seconds("import compass_tui.cli\ncompass_tui.cli.build_parser()", env),
+            "compass": import_seconds("import compass_tui.app.app", env),
+        }
     text = section_text(samples, personas, imports, args.repeats)
     print(text)
     if not args.no_write:

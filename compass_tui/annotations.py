@@ -9,7 +9,7 @@ save costs the same however many annotations the store holds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from compass_tui.errors import InputError
@@ -21,7 +21,7 @@ TABLE = "annotations"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def item_id(persona_id: str, situation_index: int) -> str:
@@ -59,7 +59,9 @@ class Annotation:
 
     def set_score(self, dimension: str, value: int | None) -> None:
         if dimension not in DIMENSION_KEYS:
-            raise InputError(None, dimension, f"unknown dimension; dimensions are {', '.join(DIMENSION_KEYS)}")
+            raise InputError(
+                None, dimension, f"unknown dimension; dimensions are {', '.join(DIMENSION_KEYS)}"
+            )
         if value is not None and not valid_score(value):
             raise InputError(None, dimension, f"score {value!r} is outside 1-5")
         self.scores[dimension] = value
@@ -84,13 +86,18 @@ def save_annotation(store: Store, annotation: Annotation) -> Annotation:
             raise InputError(None, f"scores.{dimension}", f"score {value!r} is outside 1-5")
     annotation.revision += 1
     annotation.updated_at = now_iso()
-    store.upsert(shard_path(annotation.scope, annotation.annotator, annotation.persona_id), TABLE,
-                 annotation.key, annotation.as_record())
+    store.upsert(
+        shard_path(annotation.scope, annotation.annotator, annotation.persona_id),
+        TABLE,
+        annotation.key,
+        annotation.as_record(),
+    )
     return annotation
 
 
-def load_annotation(store: Store, scope: str, annotator: str, persona_id: str, situation_index: int,
-                    system: str) -> Annotation | None:
+def load_annotation(
+    store: Store, scope: str, annotator: str, persona_id: str, situation_index: int, system: str
+) -> Annotation | None:
     key = f"{item_id(persona_id, situation_index)}|{system}"
     record = store.get(shard_path(scope, annotator, persona_id), TABLE, key)
     return Annotation.from_record(record) if record else None
@@ -99,4 +106,3 @@ def load_annotation(store: Store, scope: str, annotator: str, persona_id: str, s
 def load_annotations(store: Store, scope: str, annotator: str | None = None) -> list[Annotation]:
     base = f"annotations/{safe_name(scope)}" + (f"/{safe_name(annotator)}" if annotator else "")
     return [Annotation.from_record(record) for record in store.all_in(base, TABLE)]
-

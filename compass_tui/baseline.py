@@ -19,16 +19,29 @@ from compass_tui.vocab import POSITIVE_EMOTIONS, SCENARIO_BY_KEY
 
 BASELINE_LABEL = "baseline (offline, rule-based)"
 
-_STOPWORDS = set("""a about above after again against all am an and any are as at be because been before being below
+_STOPWORDS = set(
+    """a about above after again against all am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having he her here
 hers herself him himself his how i if in into is it its itself just like me more most my myself no nor not now of off on
 once only or other our ours out over own really same she should so some such than that the their them then there these
 they this those through to too under until up very was we were what when where which while who whom why will with would
 you your yours yourself got get getting im i'm it's that's don't can't didn't ive i've ill i'll been just even still also
 much thing things feel felt feeling kind sort today tonight yesterday week day lot know think keep going one way make
-made bit honestly""".split())
+made bit honestly""".split()
+)
 _TOOL_CUES: dict[str, tuple[str, ...]] = {
-    "medical_appointment": ("doctor", "appointment", "pain", "sick", "symptom", "check", "hospital", "clinic", "ache", "injur"),
+    "medical_appointment": (
+        "doctor",
+        "appointment",
+        "pain",
+        "sick",
+        "symptom",
+        "check",
+        "hospital",
+        "clinic",
+        "ache",
+        "injur",
+    ),
     "schedule_manager": ("schedule", "calendar", "remind", "deadline", "meeting", "busy", "time", "organi"),
     "plan_assistant": ("plan", "prepare", "organi", "steps", "goal", "project", "start", "how do i"),
     "psyweb_recommender": ("stress", "anxious", "sleep", "lonely", "worry", "panic", "overwhelm", "cope"),
@@ -42,26 +55,87 @@ _TOOL_CUES: dict[str, tuple[str, ...]] = {
     "role_play": ("talk to", "conversation", "practice", "rehearse", "say to", "confront"),
 }
 _STICKER_TAGS = {
-    "proud": "celebrating", "joyful": "happy", "excited": "excited", "grateful": "grateful", "hopeful": "hopeful",
-    "impressed": "celebrating", "confident": "encouraging", "content": "calm", "anticipating": "excited",
-    "prepared": "encouraging", "caring": "loving", "faithful": "loving", "trusting": "loving", "surprised": "surprised",
-    "lonely": "lonely", "sad": "comforting", "devastated": "comforting", "afraid": "brave", "terrified": "comforting",
-    "anxious": "calm", "apprehensive": "encouraging", "angry": "calm", "furious": "calm", "annoyed": "calm",
-    "ashamed": "comforting", "embarrassed": "silly", "guilty": "comforting", "disappointed": "comforting",
-    "jealous": "comforting", "nostalgic": "nostalgic", "sentimental": "nostalgic",
+    "proud": "celebrating",
+    "joyful": "happy",
+    "excited": "excited",
+    "grateful": "grateful",
+    "hopeful": "hopeful",
+    "impressed": "celebrating",
+    "confident": "encouraging",
+    "content": "calm",
+    "anticipating": "excited",
+    "prepared": "encouraging",
+    "caring": "loving",
+    "faithful": "loving",
+    "trusting": "loving",
+    "surprised": "surprised",
+    "lonely": "lonely",
+    "sad": "comforting",
+    "devastated": "comforting",
+    "afraid": "brave",
+    "terrified": "comforting",
+    "anxious": "calm",
+    "apprehensive": "encouraging",
+    "angry": "calm",
+    "furious": "calm",
+    "annoyed": "calm",
+    "ashamed": "comforting",
+    "embarrassed": "silly",
+    "guilty": "comforting",
+    "disappointed": "comforting",
+    "jealous": "comforting",
+    "nostalgic": "nostalgic",
+    "sentimental": "nostalgic",
 }
 _FILM_TONES = {True: "uplifting", False: "heartwarming"}
-_STORY_THEMES = {"work_study": "Career and Development", "health": "Adversity and Resilience",
-                 "family": "Interpersonal Relationships", "social": "Interpersonal Relationships",
-                 "leisure": "Daily Emotions and Mood"}
-_JOKE_CATEGORIES = {"work_study": "At Work", "health": "Medical", "family": "Children", "social": "One Liners",
-                    "leisure": "Puns"}
-_PSY_PROBLEMS = (("sleep", "Sleep"), ("lonel", "Loneliness"), ("friend", "Friendship"), ("debt", "Debt"),
-                 ("money", "Debt"), ("work", "Work-life balance"), ("exercise", "Physical activity"),
-                 ("pain", "Physical health"), ("sick", "Physical health"), ("smok", "Smoking"), ("pet", "Pets"),
-                 ("dog", "Pets"), ("cat", "Pets"), ("body", "Body image"), ("menopause", "Menopause"))
-_GENRES = ("pop", "rock", "classical", "jazz", "electronic", "hiphop", "country", "blues", "rnb", "folk", "metal",
-           "reggae", "punk", "soul", "disco")
+_STORY_THEMES = {
+    "work_study": "Career and Development",
+    "health": "Adversity and Resilience",
+    "family": "Interpersonal Relationships",
+    "social": "Interpersonal Relationships",
+    "leisure": "Daily Emotions and Mood",
+}
+_JOKE_CATEGORIES = {
+    "work_study": "At Work",
+    "health": "Medical",
+    "family": "Children",
+    "social": "One Liners",
+    "leisure": "Puns",
+}
+_PSY_PROBLEMS = (
+    ("sleep", "Sleep"),
+    ("lonel", "Loneliness"),
+    ("friend", "Friendship"),
+    ("debt", "Debt"),
+    ("money", "Debt"),
+    ("work", "Work-life balance"),
+    ("exercise", "Physical activity"),
+    ("pain", "Physical health"),
+    ("sick", "Physical health"),
+    ("smok", "Smoking"),
+    ("pet", "Pets"),
+    ("dog", "Pets"),
+    ("cat", "Pets"),
+    ("body", "Body image"),
+    ("menopause", "Menopause"),
+)
+_GENRES = (
+    "pop",
+    "rock",
+    "classical",
+    "jazz",
+    "electronic",
+    "hiphop",
+    "country",
+    "blues",
+    "rnb",
+    "folk",
+    "metal",
+    "reggae",
+    "punk",
+    "soul",
+    "disco",
+)
 
 
 def keywords(text: str, limit: int = 5) -> list[str]:
@@ -74,7 +148,9 @@ def keywords(text: str, limit: int = 5) -> list[str]:
     return sorted(seen, key=lambda w: (-len(w), seen.index(w)))[:limit]
 
 
-def choose_tool(utterance: str, scenario_type: str, persona: Persona | None, liked_history: dict[str, list[str]]) -> str:
+def choose_tool(
+    utterance: str, scenario_type: str, persona: Persona | None, liked_history: dict[str, list[str]]
+) -> str:
     """A liked tool for this scenario type, the one whose cues best fit the utterance."""
     if persona is not None:
         preference = persona.tool_preferences.for_scenario(scenario_type)
@@ -84,63 +160,107 @@ def choose_tool(utterance: str, scenario_type: str, persona: Persona | None, lik
     if not candidates:
         candidates = [tool for tool in _TOOL_CUES if tool not in avoid]
     text = utterance.lower()
-    return max(candidates, key=lambda tool: (sum(cue in text for cue in _TOOL_CUES.get(tool, ())),
-                                             -candidates.index(tool)))
+    return max(
+        candidates,
+        key=lambda tool: (sum(cue in text for cue in _TOOL_CUES.get(tool, ())), -candidates.index(tool)),
+    )
 
 
-def tool_params(tool: str, utterance: str, emotion: str, scenario_type: str, persona: Persona | None,
-                today: date) -> dict[str, Any]:
+def tool_params(
+    tool: str, utterance: str, emotion: str, scenario_type: str, persona: Persona | None, today: date
+) -> dict[str, Any]:
     words = keywords(utterance)
     topic = " ".join(words[:3]) or "everyday life"
     positive = emotion in POSITIVE_EMOTIONS
     snippet = _first_sentence(utterance)
     if tool == "music_recommendation":
-        params: dict[str, Any] = {"keywords": [*( ["uplifting", "celebration"] if positive else ["calm", "comforting"]), *words[:2]]}
+        params: dict[str, Any] = {
+            "keywords": [*(["uplifting", "celebration"] if positive else ["calm", "comforting"]), *words[:2]]
+        }
         genre = _preferred_genre(persona, scenario_type)
         return params | ({"genre": genre} if genre else {})
     if tool == "film_recommendation":
         return {"keyword": words[:3] or ["friendship"], "emotion": _FILM_TONES[positive], "min_rating": 6.5}
     if tool == "joke_recommendation":
-        return {"description": f"gentle, kind jokes about {topic}", "category": _JOKE_CATEGORIES[scenario_type]}
+        return {
+            "description": f"gentle, kind jokes about {topic}",
+            "category": _JOKE_CATEGORIES[scenario_type],
+        }
     if tool == "story_recommender":
-        return {"user_prompt": snippet, "theme": _STORY_THEMES[scenario_type],
-                "style": "Passionate and Inspiring" if positive else "Warm and Comforting"}
+        return {
+            "user_prompt": snippet,
+            "theme": _STORY_THEMES[scenario_type],
+            "style": "Passionate and Inspiring" if positive else "Warm and Comforting",
+        }
     if tool == "psyweb_recommender":
-        return {"situation": snippet, "problem_type": _psy_problem(utterance), "user_group": _user_group(persona)}
+        return {
+            "situation": snippet,
+            "problem_type": _psy_problem(utterance),
+            "user_group": _user_group(persona),
+        }
     if tool == "strength_card":
         return {"situation": snippet}
     if tool == "sticker_respond":
         return {"tag": _STICKER_TAGS.get(emotion, "comforting"), "topk": 1}
     if tool == "schedule_manager":
         when = (today + timedelta(days=1)).strftime("%Y-%m-%d 18:00")
-        return {"operation": "add", "time": when, "location": "Home", "event": f"Follow-up: {' '.join(snippet.split()[:8]).rstrip('.,!?')}", "duration": "1 hour"}
+        return {
+            "operation": "add",
+            "time": when,
+            "location": "Home",
+            "event": f"Follow-up: {' '.join(snippet.split()[:8]).rstrip('.,!?')}",
+            "duration": "1 hour",
+        }
     if tool == "medical_appointment":
-        params = {"operation": "book", "desired_date": (today + timedelta(days=3)).isoformat(),
-                  "illness_description": snippet}
+        params = {
+            "operation": "book",
+            "desired_date": (today + timedelta(days=3)).isoformat(),
+            "illness_description": snippet,
+        }
         if persona is not None:
             params |= {"user_name": persona.display_name, "user_phone": persona.demographic.phone}
         return params
     if tool == "online_shopping":
-        return {"item_type": "Home Goods", "item_name": "comfort care package", "item_features": words[:3] or ["cosy"]}
+        return {
+            "item_type": "Home Goods",
+            "item_name": "comfort care package",
+            "item_features": words[:3] or ["cosy"],
+        }
     if tool == "plan_assistant":
-        return {"plan": f"a gentle plan for: {snippet[:120]}", "theme": f"{SCENARIO_BY_KEY[scenario_type].label} plan",
-                "style": "casual"}
-    return {"name": "a trusted old friend", "user_input": utterance[:500], "relationship": "close friend",
-            "style": "gentle", **({"user_name": persona.name} if persona else {})}
+        return {
+            "plan": f"a gentle plan for: {snippet[:120]}",
+            "theme": f"{SCENARIO_BY_KEY[scenario_type].label} plan",
+            "style": "casual",
+        }
+    return {
+        "name": "a trusted old friend",
+        "user_input": utterance[:500],
+        "relationship": "close friend",
+        "style": "gentle",
+        **({"user_name": persona.name} if persona else {}),
+    }
 
 
-def baseline_tool_call(utterance: str, emotion: str, persona: Persona | None, today: date,
-                       liked_history: dict[str, list[str]] | None = None,
-                       scenario_type: str | None = None) -> dict[str, Any]:
+def baseline_tool_call(
+    utterance: str,
+    emotion: str,
+    persona: Persona | None,
+    today: date,
+    liked_history: dict[str, list[str]] | None = None,
+    scenario_type: str | None = None,
+) -> dict[str, Any]:
     """The baseline's tool call. `scenario_type` is the situation's label when it has one (author-given or
     inferred from the scenario text at import); only without it is the type guessed from the utterance alone."""
     scenario_type = scenario_type or classify_scenario("", utterance).scenario_type
     tool = choose_tool(utterance, scenario_type, persona, liked_history or {})
     from compass_tui.vocab import TOOL_BY_FOLDER
 
-    return {"scenario": SCENARIO_BY_KEY[scenario_type].compass_key, "tool_folder_name": tool,
-            "function_name": TOOL_BY_FOLDER[tool].function,
-            "param": tool_params(tool, utterance, emotion, scenario_type, persona, today)}
+    return {
+        "scenario": SCENARIO_BY_KEY[scenario_type].compass_key,
+        "tool_folder_name": tool,
+        "function_name": TOOL_BY_FOLDER[tool].function,
+        "param": tool_params(tool, utterance, emotion, scenario_type, persona, today),
+    }
 
 
 def _first_sentence(text: str) -> str:
@@ -221,7 +341,9 @@ def compose_response(emotion: str, utterance: str, tool_record: dict[str, Any]) 
     if not tool_record.get("ok"):
         return f"{opening(emotion)}\n\nI tried to find something to help, but it didn't work this time. I'm still here to listen."
     body = render_result(tool_record["tool_folder_name"], tool_record["result"])
-    return f"{opening(emotion)}\n\n{body}\n\nWhatever you decide next, I'm here if you want to talk it through."
+    return (
+        f"{opening(emotion)}\n\n{body}\n\nWhatever you decide next, I'm here if you want to talk it through."
+    )
 
 
 def render_result(folder: str, result: Any) -> str:
@@ -229,13 +351,17 @@ def render_result(folder: str, result: Any) -> str:
     if folder == "music_recommendation" and first:
         return f"I used the **music** tool and found *{first['title']}* by {first['artist']} — {first.get('description', '')}"
     if folder == "film_recommendation" and first:
-        return (f"From the **film** tool: *{first['title']}* ({first.get('release_year')}), "
-                f"{', '.join(first.get('genres', []))}. {first.get('overview', '')}")
+        return (
+            f"From the **film** tool: *{first['title']}* ({first.get('release_year')}), "
+            f"{', '.join(first.get('genres', []))}. {first.get('overview', '')}"
+        )
     if folder == "joke_recommendation" and first:
         return f"Here's one from the **joke** tool to lighten things a little:\n\n> {first['body']}"
     if folder == "story_recommender" and first:
-        return (f"The **story** tool brought up *{first['title']}*:\n\n{first['content']}\n\n"
-                f"What it says to me: {first.get('moral', '')}")
+        return (
+            f"The **story** tool brought up *{first['title']}*:\n\n{first['content']}\n\n"
+            f"What it says to me: {first.get('moral', '')}"
+        )
     if folder == "psyweb_recommender" and first:
         return f"The **psychology pages** tool found this page: [{first.get('title') or first['link']}]({first['link']}). {first['summary']}"
     if folder == "strength_card" and first:
@@ -247,8 +373,10 @@ def render_result(folder: str, result: Any) -> str:
     if folder == "medical_appointment" and isinstance(result, dict):
         details = result.get("result", {})
         if isinstance(details, dict) and details.get("appointment_id"):
-            return (f"I booked a **medical appointment**: {details.get('department')} at {details.get('hospital')} "
-                    f"with {details.get('doctor')} on {details.get('appointment_date')} (ref. {details['appointment_id']}).")
+            return (
+                f"I booked a **medical appointment**: {details.get('department')} at {details.get('hospital')} "
+                f"with {details.get('doctor')} on {details.get('appointment_date')} (ref. {details['appointment_id']})."
+            )
         return f"I checked your **appointments**: {details}"
     if folder == "online_shopping" and isinstance(result, list):
         return "I used the **shopping** tool:\n\n" + "\n\n".join(str(part) for part in result)

@@ -15,11 +15,23 @@ from compass_tui.jsonio import load_json
 from compass_tui.persona import Demographic, Persona, persona_from_dict
 from compass_tui.preferences import parse_preference_text
 from compass_tui.scenario import classify_scenario
-from compass_tui.vocab import BACKGROUND_ASPECTS, BIG_FIVE, SCENARIO_BY_COMPASS_KEY, SCENARIO_BY_KEY, SCENARIO_TYPES
+from compass_tui.vocab import (
+    BACKGROUND_ASPECTS,
+    BIG_FIVE,
+    SCENARIO_BY_COMPASS_KEY,
+    SCENARIO_BY_KEY,
+    SCENARIO_TYPES,
+)
 
 COMPASS_USER_KEYS = (
-    "demographic", "Big_Five_personality_traits", "personality_description", "background",
-    "tool_preferences", "scenarios", "name", "utterance",
+    "demographic",
+    "Big_Five_personality_traits",
+    "personality_description",
+    "background",
+    "tool_preferences",
+    "scenarios",
+    "name",
+    "utterance",
 )
 _BIG_FIVE_KEYS = {key.capitalize(): key for key in BIG_FIVE}
 _BACKGROUND_KEYS = {compass: ours for ours, compass in BACKGROUND_ASPECTS.items()}
@@ -39,7 +51,14 @@ def compass_user_to_persona(user_id: str, user: Any, *, source: str | Path | Non
     where = f'["{user_id}"]'
     if not isinstance(user, dict):
         raise InputError(source, where, "a user must be a JSON object")
-    for key in ("demographic", "Big_Five_personality_traits", "background", "tool_preferences", "scenarios", "utterance"):
+    for key in (
+        "demographic",
+        "Big_Five_personality_traits",
+        "background",
+        "tool_preferences",
+        "scenarios",
+        "utterance",
+    ):
         if key not in user:
             raise InputError(source, f"{where}.{key}", "missing field")
     scenarios, utterances = user["scenarios"], user["utterance"]
@@ -48,21 +67,33 @@ def compass_user_to_persona(user_id: str, user: Any, *, source: str | Path | Non
     if not scenarios:
         raise InputError(source, f"{where}.scenarios", "a persona needs at least one situation")
     if len(scenarios) != len(utterances):
-        raise InputError(source, f"{where}.utterance",
-                         f"{len(utterances)} utterances for {len(scenarios)} scenarios")
+        raise InputError(
+            source, f"{where}.utterance", f"{len(utterances)} utterances for {len(scenarios)} scenarios"
+        )
     document = {
         "id": f"{COMPASS_ID_PREFIX}{user_id}",
         "name": user.get("name", _dict_at(user, "demographic", source, where).get("firstname", "")),
         "demographic": _demographic(user, source, where),
-        "big_five": _renamed(_dict_at(user, "Big_Five_personality_traits", source, where), _BIG_FIVE_KEYS,
-                             source, f"{where}.Big_Five_personality_traits"),
+        "big_five": _renamed(
+            _dict_at(user, "Big_Five_personality_traits", source, where),
+            _BIG_FIVE_KEYS,
+            source,
+            f"{where}.Big_Five_personality_traits",
+        ),
         "personality_description": user.get("personality_description", ""),
-        "background": _renamed(_dict_at(user, "background", source, where), _BACKGROUND_KEYS,
-                               source, f"{where}.background"),
+        "background": _renamed(
+            _dict_at(user, "background", source, where), _BACKGROUND_KEYS, source, f"{where}.background"
+        ),
         "tool_preferences": _preferences(_dict_at(user, "tool_preferences", source, where), source, where),
-        "situations": [_situation(s, u, source, f"{where}.scenarios[{i}]") for i, (s, u) in
-                       enumerate(zip(scenarios, utterances))],
-        "origin": {"source": "compass-bench", "user_id": str(user_id), "file": Path(source).name if source else None},
+        "situations": [
+            _situation(s, u, source, f"{where}.scenarios[{i}]")
+            for i, (s, u) in enumerate(zip(scenarios, utterances))
+        ],
+        "origin": {
+            "source": "compass-bench",
+            "user_id": str(user_id),
+            "file": Path(source).name if source else None,
+        },
         "extra": _extras(user),
     }
     try:
@@ -81,8 +112,12 @@ def persona_to_compass_user(persona: Persona) -> dict[str, Any]:
         "demographic": demographic,
         "Big_Five_personality_traits": {key.capitalize(): getattr(persona.big_five, key) for key in BIG_FIVE},
         "personality_description": persona.personality_description,
-        "background": {BACKGROUND_ASPECTS[key]: value for key, value in persona.background.model_dump().items()},
-        "tool_preferences": {s.compass_key: persona.tool_preferences.for_scenario(s.key).text for s in SCENARIO_TYPES},
+        "background": {
+            BACKGROUND_ASPECTS[key]: value for key, value in persona.background.model_dump().items()
+        },
+        "tool_preferences": {
+            s.compass_key: persona.tool_preferences.for_scenario(s.key).text for s in SCENARIO_TYPES
+        },
         "scenarios": [{"scenario": s.scenario, "emotion": s.emotion} for s in persona.situations],
         "name": persona.name,
         "utterance": [s.utterance for s in persona.situations],
@@ -90,7 +125,9 @@ def persona_to_compass_user(persona: Persona) -> dict[str, Any]:
     user.update(extra.get("user_extra", {}))
     order = extra.get("key_order")
     if order:
-        user = {key: user[key] for key in order if key in user} | {k: v for k, v in user.items() if k not in order}
+        user = {key: user[key] for key in order if key in user} | {
+            k: v for k, v in user.items() if k not in order
+        }
     return user
 
 
@@ -152,8 +189,12 @@ def _preferences(preferences: dict, source, where: str) -> dict:
         if not isinstance(text, str):
             raise InputError(source, f"{where}.tool_preferences.{scenario.compass_key}", "missing field")
         reading = parse_preference_text(text)
-        parsed[scenario.key] = {"text": text, "liked": reading.liked, "disliked": reading.disliked,
-                                "ambiguous": reading.ambiguous}
+        parsed[scenario.key] = {
+            "text": text,
+            "liked": reading.liked,
+            "disliked": reading.disliked,
+            "ambiguous": reading.ambiguous,
+        }
     unknown = set(preferences) - set(SCENARIO_BY_COMPASS_KEY)
     if unknown:
         raise InputError(source, f"{where}.tool_preferences.{sorted(unknown)[0]}", "unknown scenario type")
@@ -169,8 +210,13 @@ def _situation(scenario: Any, utterance: Any, source, where: str) -> dict:
     if not isinstance(utterance, str):
         raise InputError(source, where.replace("scenarios", "utterance"), "must be text")
     guess = classify_scenario(scenario["scenario"], utterance)
-    return {"scenario": scenario["scenario"], "utterance": utterance, "emotion": scenario["emotion"],
-            "scenario_type": guess.scenario_type, "scenario_type_source": "inferred"}
+    return {
+        "scenario": scenario["scenario"],
+        "utterance": utterance,
+        "emotion": scenario["emotion"],
+        "scenario_type": guess.scenario_type,
+        "scenario_type_source": "inferred",
+    }
 
 
 def _extras(user: dict) -> dict:

@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from compass_tui import paths
 from compass_tui.errors import InputError, NotFoundError
@@ -47,7 +52,9 @@ class ModelConfig(BaseModel):
     @classmethod
     def _looks_like_a_name(cls, value: str | None) -> str | None:
         if value is not None and not value.replace("_", "").isalnum():
-            raise ValueError("api_key_env is the name of an environment variable (such as OPENAI_API_KEY), not a key")
+            raise ValueError(
+                "api_key_env is the name of an environment variable (such as OPENAI_API_KEY), not a key"
+            )
         return value
 
     def api_key(self) -> str | None:
@@ -66,11 +73,19 @@ class Settings(BaseSettings):
     concurrency: int = Field(default=8, ge=1, le=512)
     max_retries: int = Field(default=4, ge=0, le=20)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
-    keymap: dict[str, str] = Field(default_factory=dict)  # binding id -> keys, e.g. {"stepper.next": "ctrl+n"}
+    keymap: dict[str, str] = Field(
+        default_factory=dict
+    )  # binding id -> keys, e.g. {"stepper.next": "ctrl+n"}
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings,
+        env_settings,
+        dotenv_settings,
+        file_secret_settings,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         config_path = paths.config_file()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config_path is not None:

@@ -102,7 +102,9 @@ def _read_text(path: Path) -> str:
     except OSError as error:
         raise InputError(path, None, f"cannot read: {error.strerror}") from None
     if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(path, None, f"file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_INPUT_BYTES / 1e6:.0f} MB")
+        raise InputError(
+            path, None, f"file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_INPUT_BYTES / 1e6:.0f} MB"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -120,8 +122,9 @@ def _match_header(path: Path, header: list[str], headers: Mapping[str, Sequence[
     kind, columns = min(headers.items(), key=lambda entry: len(found ^ set(entry[1])))
     missing = [name for name in columns if name not in found]
     extra = [name for name in header if name not in set(columns)]
-    parts = ([f"missing columns: {', '.join(missing)}"] if missing else []) + \
-            ([f"unexpected columns: {', '.join(extra)}"] if extra else [])
+    parts = ([f"missing columns: {', '.join(missing)}"] if missing else []) + (
+        [f"unexpected columns: {', '.join(extra)}"] if extra else []
+    )
     raise InputError(path, None, f"not a {kind} file: {'; '.join(parts)}", line=1)
 
 

@@ -10,27 +10,62 @@ from compass_tui.records import load_records, split_system_id
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
 
-SESSION_COLUMNS = ("annotator", "run", "model", "system", "persona_id", "situation_index", "scenario_type", "emotion",
-                   *DIMENSION_KEYS, "comment", "flag", "skipped", "committed", "seconds", "rubric_version", "timestamp")
+SESSION_COLUMNS = (
+    "annotator",
+    "run",
+    "model",
+    "system",
+    "persona_id",
+    "situation_index",
+    "scenario_type",
+    "emotion",
+    *DIMENSION_KEYS,
+    "comment",
+    "flag",
+    "skipped",
+    "committed",
+    "seconds",
+    "rubric_version",
+    "timestamp",
+)
 
 
 def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
     situations: dict[str, dict] = {}
     rows = []
-    for annotation in sorted(annotations, key=lambda a: (a.annotator, a.system, a.persona_id, a.situation_index)):
+    for annotation in sorted(
+        annotations, key=lambda a: (a.annotator, a.system, a.persona_id, a.situation_index)
+    ):
         run_id, model = split_system_id(annotation.system)
         if run_id not in situations:
             try:
-                situations[run_id] = {(r["model"], r["persona_id"], r["situation_index"]): r
-                                      for r in load_records(store, run_id)}
+                situations[run_id] = {
+                    (r["model"], r["persona_id"], r["situation_index"]): r
+                    for r in load_records(store, run_id)
+                }
             except Exception:
                 situations[run_id] = {}
         record = situations[run_id].get((model, annotation.persona_id, annotation.situation_index), {})
-        rows.append([annotation.annotator, run_id, model, annotation.system, annotation.persona_id,
-                     annotation.situation_index, record.get("scenario_type"), record.get("emotion"),
-                     *(annotation.scores.get(key) for key in DIMENSION_KEYS), annotation.comment, annotation.flag,
-                     annotation.skipped, annotation.committed, round(annotation.seconds, 1), annotation.rubric_version,
-                     annotation.updated_at])
+        rows.append(
+            [
+                annotation.annotator,
+                run_id,
+                model,
+                annotation.system,
+                annotation.persona_id,
+                annotation.situation_index,
+                record.get("scenario_type"),
+                record.get("emotion"),
+                *(annotation.scores.get(key) for key in DIMENSION_KEYS),
+                annotation.comment,
+                annotation.flag,
+                annotation.skipped,
+                annotation.committed,
+                round(annotation.seconds, 1),
+                annotation.rubric_version,
+                annotation.updated_at,
+            ]
+        )
     return rows
 
 

@@ -44,7 +44,7 @@ def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
 
 
 def too_large_message(size: int, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """"file is 52,428,801 bytes, over the 50 MiB limit": exact, so a file just over the limit reads as over it."""
+    """ "file is 52,428,801 bytes, over the 50 MiB limit": exact, so a file just over the limit reads as over it."""
     return f"file is {size:,} bytes, over the {max_bytes / 2**20:g} MiB limit"
 
 
@@ -60,10 +60,15 @@ def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:
         may_hold_surrogates = _SURROGATE_ESCAPE_RE.search(raw) is not None or not _encodes(raw)
     suspicious: list[str] = []
     try:
-        data = json.loads(raw, parse_constant=lambda token: suspicious.append(token) or _NonFinite(token),
-                          parse_float=lambda text: _checked_float(text, suspicious))
+        data = json.loads(
+            raw,
+            parse_constant=lambda token: suspicious.append(token) or _NonFinite(token),
+            parse_float=lambda text: _checked_float(text, suspicious),
+        )
     except json.JSONDecodeError as error:
-        raise InputError(source, None, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
+        raise InputError(
+            source, None, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno
+        ) from None
     except RecursionError:
         raise InputError(source, None, "invalid JSON: nested too deeply") from None
     except ValueError as error:  # an integer of more than 4,300 digits
@@ -117,8 +122,11 @@ def _check_text(text: str, source, where: tuple, is_key: bool = False) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
         what = "key" if is_key else "text"
-        raise InputError(source, field_path(where) or None,
-                         f"{what} holds a lone surrogate (\\u{ord(text[error.start]):04x}) at character {error.start}") from None
+        raise InputError(
+            source,
+            field_path(where) or None,
+            f"{what} holds a lone surrogate (\\u{ord(text[error.start]):04x}) at character {error.start}",
+        ) from None
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:

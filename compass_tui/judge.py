@@ -55,16 +55,24 @@ Answer with JSON only, exactly these six keys, each with an integer score and a 
 {{"empathy": {{"score": 1-5, "rationale": "..."}}, "helpfulness": {{...}}, "preference": {{...}},
  "informativeness": {{...}}, "fluency": {{...}}, "safety": {{...}}}}"""
 
-_OFFICIAL_NAMES = (("empath", "empathy"), ("help", "helpfulness"), ("prefer", "preference"),
-                   ("fluen", "fluency"), ("safe", "safety"), ("inform", "informativeness"))
+_OFFICIAL_NAMES = (
+    ("empath", "empathy"),
+    ("help", "helpfulness"),
+    ("prefer", "preference"),
+    ("fluen", "fluency"),
+    ("safe", "safety"),
+    ("inform", "informativeness"),
+)
 MAX_ATTEMPTS = 3
 
 
 def neutralise(text: str) -> str:
     """Defuse anything in untrusted content that looks like our block delimiters."""
-    return re.sub(r"(?i)(<{2,}|>{2,}|\bEND\s+UNTRUSTED\b|\bBEGIN\s+UNTRUSTED\b)",
-                  lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("UNTRUSTED", "UNTRUST\u200bED"),
-                  text)
+    return re.sub(
+        r"(?i)(<{2,}|>{2,}|\bEND\s+UNTRUSTED\b|\bBEGIN\s+UNTRUSTED\b)",
+        lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("UNTRUSTED", "UNTRUST\u200bED"),
+        text,
+    )
 
 
 def untrusted_block(name: str, content: str) -> str:
@@ -79,34 +87,60 @@ class JudgePrompt:
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256((self.kind + "\x1f" + self.template + "\x1f" + RUBRIC_VERSION).encode()).hexdigest()[:16]
+        return hashlib.sha256(
+            (self.kind + "\x1f" + self.template + "\x1f" + RUBRIC_VERSION).encode()
+        ).hexdigest()[:16]
 
     def messages(self, persona: Persona, record: dict[str, Any]) -> list[dict[str, str]]:
         situation = persona.situations[record["situation_index"]]
         if self.kind == "official":
-            return [{"role": "system", "content": "You are an evaluator assessing a tool-using LLM in a social support scenario."},
-                    {"role": "user", "content": self._official_text(persona, record, situation)}]
-        blocks = "\n\n".join([
-            untrusted_block("PERSONA", persona_text(persona)),
-            untrusted_block("SITUATION", f"{situation.scenario}\n(emotion: {situation.emotion})"),
-            untrusted_block("USER UTTERANCE", situation.utterance),
-            untrusted_block("TOOL CALL", json.dumps(record.get("tool_call"), ensure_ascii=False, indent=1)),
-            untrusted_block("TOOL RESULT", _compact(record.get("tool_result"))),
-            untrusted_block("REPLY TO EVALUATE", record.get("response") or ""),
-        ])
-        label = situation.scenario_type.replace("_", "/") if situation.scenario_type else "decide from the situation"
+            return [
+                {
+                    "role": "system",
+                    "content": "You are an evaluator assessing a tool-using LLM in a social support scenario.",
+                },
+                {"role": "user", "content": self._official_text(persona, record, situation)},
+            ]
+        blocks = "\n\n".join(
+            [
+                untrusted_block("PERSONA", persona_text(persona)),
+                untrusted_block("SITUATION", f"{situation.scenario}\n(emotion: {situation.emotion})"),
+                untrusted_block("USER UTTERANCE", situation.utterance),
+                untrusted_block(
+                    "TOOL CALL", json.dumps(record.get("tool_call"), ensure_ascii=False, indent=1)
+                ),
+                untrusted_block("TOOL RESULT", _compact(record.get("tool_result"))),
+                untrusted_block("REPLY TO EVALUATE", record.get("response") or ""),
+            ]
+        )
+        label = (
+            situation.scenario_type.replace("_", "/")
+            if situation.scenario_type
+            else "decide from the situation"
+        )
         user = JUDGE_USER.format(rubric=rubric_as_text(), blocks=blocks, scenario_label=label)
         return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
     def _official_text(self, persona: Persona, record: dict[str, Any], situation) -> str:
         user = persona_to_compass_user(persona)
-        profile = {k: user[k] for k in ("demographic", "Big_Five_personality_traits", "personality_description",
-                                        "background", "tool_preferences")}
+        profile = {
+            k: user[k]
+            for k in (
+                "demographic",
+                "Big_Five_personality_traits",
+                "personality_description",
+                "background",
+                "tool_preferences",
+            )
+        }
         return self.template.format(
             persona=json.dumps(profile, ensure_ascii=False, indent=2),
-            scenario=json.dumps({"scenario": situation.scenario, "emotion": situation.emotion}, ensure_ascii=False, indent=2),
+            scenario=json.dumps(
+                {"scenario": situation.scenario, "emotion": situation.emotion}, ensure_ascii=False, indent=2
+            ),
             utterance=json.dumps(situation.utterance, ensure_ascii=False),
-            tool_call=json.dumps({"1": record.get("response") or ""}, ensure_ascii=False, indent=2))
+            tool_call=json.dumps({"1": record.get("response") or ""}, ensure_ascii=False, indent=2),
+        )
 
     def parse(self, text: str) -> tuple[dict[str, int | None], dict[str, str], list[str]]:
         """Scores, rationales and flags from one output; a flag means the sample is not valid."""
@@ -138,10 +172,14 @@ def official_score_order(template: str, source: Any = None) -> tuple[str, ...]:
     for name in match.group(1).split(","):
         key = next((ours for stem, ours in _OFFICIAL_NAMES if stem in name.lower()), None)
         if key is None:
-            raise InputError(source, "score", f"unknown dimension {name.strip()!r} in the prompt's score order")
+            raise InputError(
+                source, "score", f"unknown dimension {name.strip()!r} in the prompt's score order"
+            )
         order.append(key)
     if sorted(order) != sorted(DIMENSION_KEYS):
-        raise InputError(source, "score", f"the prompt's score order {order} does not name the six dimensions once each")
+        raise InputError(
+            source, "score", f"the prompt's score order {order} does not name the six dimensions once each"
+        )
     return tuple(order)
 
 
@@ -198,7 +236,11 @@ def _checked_score(key: str, value: Any) -> tuple[int | None, str | None]:
 def _compact(tool_result: dict[str, Any] | None) -> str:
     if not tool_result:
         return "(no tool was used)"
-    shown = {"ok": tool_result.get("ok"), "result": tool_result.get("result"), "error": tool_result.get("error")}
+    shown = {
+        "ok": tool_result.get("ok"),
+        "result": tool_result.get("result"),
+        "error": tool_result.get("error"),
+    }
     return json.dumps(shown, ensure_ascii=False, indent=1)[:6000]
 
 
@@ -206,9 +248,17 @@ def judgement_key(record: dict[str, Any], judge_model: str, prompt_hash: str) ->
     return f"{record['model']}|{record['persona_id']}|{record['situation_index']}|{judge_model}|{prompt_hash}"
 
 
-async def judge_record(record: dict[str, Any], persona: Persona, prompt: JudgePrompt, model: ModelConfig,
-                       model_name: str, samples: int, store: Store, cache: dict[str, Any],
-                       max_retries: int = 4) -> dict[str, Any]:
+async def judge_record(
+    record: dict[str, Any],
+    persona: Persona,
+    prompt: JudgePrompt,
+    model: ModelConfig,
+    model_name: str,
+    samples: int,
+    store: Store,
+    cache: dict[str, Any],
+    max_retries: int = 4,
+) -> dict[str, Any]:
     """Judge one record K times (reusing cached samples) and save the judgement.
 
     A call that fails for good (the provider is down, a 5xx that outlasts the retries) is not a
@@ -237,7 +287,9 @@ async def judge_record(record: dict[str, Any], persona: Persona, prompt: JudgePr
     return judgement
 
 
-async def _one_sample(model: ModelConfig, messages: list[dict], prompt: JudgePrompt, max_retries: int) -> dict:
+async def _one_sample(
+    model: ModelConfig, messages: list[dict], prompt: JudgePrompt, max_retries: int
+) -> dict:
     """One judged sample; malformed output is retried with the parse error attached. LLMError propagates."""
     from compass_tui.llm import acomplete
 
@@ -249,19 +301,41 @@ async def _one_sample(model: ModelConfig, messages: list[dict], prompt: JudgePro
         try:
             scores, rationales, flags = prompt.parse(text)
         except ValueError as error:
-            sample = {"raw": text, "scores": {}, "rationales": {}, "valid": False, "flags": [f"not JSON: {error}"],
-                      "attempts": attempt}
-            attempt_messages = messages + [{"role": "assistant", "content": text},
-                                           {"role": "user", "content": f"Your answer could not be read ({error}). "
-                                                                       "Reply with the JSON object only."}]
+            sample = {
+                "raw": text,
+                "scores": {},
+                "rationales": {},
+                "valid": False,
+                "flags": [f"not JSON: {error}"],
+                "attempts": attempt,
+            }
+            attempt_messages = messages + [
+                {"role": "assistant", "content": text},
+                {
+                    "role": "user",
+                    "content": f"Your answer could not be read ({error}). Reply with the JSON object only.",
+                },
+            ]
             continue
-        return {"raw": text, "scores": scores, "rationales": rationales, "valid": not flags, "flags": flags,
-                "attempts": attempt, "cost_usd": result.cost_usd}
+        return {
+            "raw": text,
+            "scores": scores,
+            "rationales": rationales,
+            "valid": not flags,
+            "flags": flags,
+            "attempts": attempt,
+            "cost_usd": result.cost_usd,
+        }
     return sample
 
 
-def summarise(record: dict[str, Any], judge_model: str, prompt: JudgePrompt, samples: list[dict],
-              error: str | None = None) -> dict[str, Any]:
+def summarise(
+    record: dict[str, Any],
+    judge_model: str,
+    prompt: JudgePrompt,
+    samples: list[dict],
+    error: str | None = None,
+) -> dict[str, Any]:
     valid = [sample for sample in samples if sample["valid"]]
     means: dict[str, float | None] = {}
     spread: dict[str, float | None] = {}
@@ -271,11 +345,25 @@ def summarise(record: dict[str, Any], judge_model: str, prompt: JudgePrompt, sam
         spread[key] = round(statistics.stdev(values), 4) if len(values) > 1 else (0.0 if values else None)
     rationales = valid[-1]["rationales"] if valid else {}
     flags = sorted({flag for sample in samples for flag in sample["flags"]})
-    return {"run_id": record["run_id"], "model": record["model"], "persona_id": record["persona_id"],
-            "situation_index": record["situation_index"], "judge_model": judge_model, "prompt_hash": prompt.hash,
-            "prompt_kind": prompt.kind, "rubric_version": RUBRIC_VERSION, "scores": means, "spread": spread,
-            "rationales": rationales, "samples": samples, "valid": bool(valid), "valid_samples": len(valid),
-            "flags": flags, "error": error, "created_at": now_iso()}
+    return {
+        "run_id": record["run_id"],
+        "model": record["model"],
+        "persona_id": record["persona_id"],
+        "situation_index": record["situation_index"],
+        "judge_model": judge_model,
+        "prompt_hash": prompt.hash,
+        "prompt_kind": prompt.kind,
+        "rubric_version": RUBRIC_VERSION,
+        "scores": means,
+        "spread": spread,
+        "rationales": rationales,
+        "samples": samples,
+        "valid": bool(valid),
+        "valid_samples": len(valid),
+        "flags": flags,
+        "error": error,
+        "created_at": now_iso(),
+    }
 
 
 @dataclass
@@ -287,26 +375,48 @@ class JudgeProgress:
     errors: int = 0  # records whose sampling stopped on a provider error; a rerun resumes them
 
 
-def records_to_judge(store: Store, personas: dict[str, Persona], run_id: str, samples: int = 1,
-                     persona_ids: set[str] | None = None) -> list[dict[str, Any]]:
+def records_to_judge(
+    store: Store,
+    personas: dict[str, Persona],
+    run_id: str,
+    samples: int = 1,
+    persona_ids: set[str] | None = None,
+) -> list[dict[str, Any]]:
     """The finished, scored records of a run; InputError (before anything is sent) when there is nothing to judge."""
     from compass_tui.records import load_records
 
     if samples < 1:
         raise InputError(None, "--samples", "must be at least 1")
-    records = [r for r in load_records(store, run_id) if r.get("status") == "done" and r.get("scored", True)
-               and (persona_ids is None or r["persona_id"] in persona_ids)]
+    records = [
+        r
+        for r in load_records(store, run_id)
+        if r.get("status") == "done"
+        and r.get("scored", True)
+        and (persona_ids is None or r["persona_id"] in persona_ids)
+    ]
     if not records:
         raise InputError(None, "RUN", f"run {run_id!r} has no finished responses to judge")
     missing = sorted({r["persona_id"] for r in records} - set(personas))
     if missing:
-        raise InputError(None, "RUN", f"personas of this run are not in the library: {', '.join(missing[:5])}")
+        raise InputError(
+            None, "RUN", f"personas of this run are not in the library: {', '.join(missing[:5])}"
+        )
     return records
 
 
-async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, model: ModelConfig, model_name: str,
-                    prompt: JudgePrompt, samples: int = 1, concurrency: int = 8,
-                    on_progress=None, persona_ids: set[str] | None = None, max_retries: int = 4) -> JudgeProgress:
+async def judge_run(
+    store: Store,
+    personas: dict[str, Persona],
+    run_id: str,
+    model: ModelConfig,
+    model_name: str,
+    prompt: JudgePrompt,
+    samples: int = 1,
+    concurrency: int = 8,
+    on_progress=None,
+    persona_ids: set[str] | None = None,
+    max_retries: int = 4,
+) -> JudgeProgress:
     """Judge every finished, scored record of a run; cached samples are reused, so this resumes."""
     from compass_tui.llm import import_litellm
     from compass_tui.records import load_judgements
@@ -324,8 +434,17 @@ async def judge_run(store: Store, personas: dict[str, Persona], run_id: str, mod
             progress.cached += 1
         else:
             async with semaphore:
-                judgement = await judge_record(record, personas[record["persona_id"]], prompt, model, model_name,
-                                               samples, store, cache, max_retries)
+                judgement = await judge_record(
+                    record,
+                    personas[record["persona_id"]],
+                    prompt,
+                    model,
+                    model_name,
+                    samples,
+                    store,
+                    cache,
+                    max_retries,
+                )
             progress.judged += 1
             if judgement["error"]:
                 progress.errors += 1

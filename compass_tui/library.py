@@ -37,9 +37,15 @@ class PersonaEntry:
         info: dict = {"id": self.id, "kind": self.kind, "path": str(self.path)}
         if self.persona:
             demographic = self.persona.demographic
-            info |= {"name": self.name, "age": demographic.age, "gender": demographic.gender,
-                     "career": demographic.career, "situations": len(self.persona.situations),
-                     "preferences": _preference_sets(self.persona), "warnings": self.persona.warnings()}
+            info |= {
+                "name": self.name,
+                "age": demographic.age,
+                "gender": demographic.gender,
+                "career": demographic.career,
+                "situations": len(self.persona.situations),
+                "preferences": _preference_sets(self.persona),
+                "warnings": self.persona.warnings(),
+            }
         else:
             info["error"] = str(self.error)
         return info
@@ -159,9 +165,14 @@ class PersonaLibrary:
 
 def _preference_sets(persona: Persona) -> dict[str, dict[str, list[str]]]:
     """The liked, disliked and unclear tools per scenario type, as `personas list --json` shows them."""
-    return {key: {"liked": list(preference.liked), "disliked": list(preference.disliked),
-                  "ambiguous": list(preference.ambiguous)}
-            for key, preference in persona.tool_preferences.items()}
+    return {
+        key: {
+            "liked": list(preference.liked),
+            "disliked": list(preference.disliked),
+            "ambiguous": list(preference.ambiguous),
+        }
+        for key, preference in persona.tool_preferences.items()
+    }
 
 
 def _load_entry(path: Path, default_kind: str | None) -> PersonaEntry:
@@ -169,7 +180,9 @@ def _load_entry(path: Path, default_kind: str | None) -> PersonaEntry:
         persona = load_persona_file(path)
     except InputError as error:
         return PersonaEntry(id=path.stem, path=path, kind=default_kind or "authored", error=error)
-    kind = default_kind or ("imported" if persona.origin and persona.origin.source == "compass-bench" else "authored")
+    kind = default_kind or (
+        "imported" if persona.origin and persona.origin.source == "compass-bench" else "authored"
+    )
     return PersonaEntry(id=persona.id, path=path, kind=kind, persona=persona)
 
 

@@ -23,14 +23,25 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from compass_tui.config import ModelConfig
 
-ErrorKind = Literal["auth", "rate_limit", "timeout", "server", "bad_request", "connection", "empty",
-                    "not_found", "other"]
+ErrorKind = Literal[
+    "auth", "rate_limit", "timeout", "server", "bad_request", "connection", "empty", "not_found", "other"
+]
 
 REDACTED = "[REDACTED]"
 NO_KEY_PLACEHOLDER = "sk-none"  # OpenAI-compatible servers that need no key still require the field
 # Providers whose api_base is, in practice, an OpenAI-compatible server (vLLM, LM Studio, llama.cpp, a proxy).
-OPENAI_COMPATIBLE_PROVIDERS = frozenset({"openai", "hosted_vllm", "openai_like", "custom_openai", "lm_studio",
-                                         "llamafile", "litellm_proxy", "ollama_chat"})
+OPENAI_COMPATIBLE_PROVIDERS = frozenset(
+    {
+        "openai",
+        "hosted_vllm",
+        "openai_like",
+        "custom_openai",
+        "lm_studio",
+        "llamafile",
+        "litellm_proxy",
+        "ollama_chat",
+    }
+)
 _TIMEOUT_GRACE_S = 5.0  # slack for our own guard on top of litellm's per-request timeout
 _MIN_SECRET_LENGTH = 6  # shorter env values are too likely to occur in ordinary text
 _MAX_MESSAGE_LENGTH = 400
@@ -40,8 +51,13 @@ _KEY_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
     (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), REDACTED),
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE), rf"\1 {REDACTED}"),
-    (re.compile(r"\b((?:x-)?api[_-]?key|access[_-]?token|auth[_-]?token)([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+",
-                re.IGNORECASE), rf"\1\2{REDACTED}"),
+    (
+        re.compile(
+            r"\b((?:x-)?api[_-]?key|access[_-]?token|auth[_-]?token)([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+",
+            re.IGNORECASE,
+        ),
+        rf"\1\2{REDACTED}",
+    ),
     (re.compile(r"([?&](?:key|token|sig)=)[^&\s\"']+", re.IGNORECASE), rf"\1{REDACTED}"),
 )
 _LITELLM_MESSAGE_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*[:\-]\s*)+")
@@ -57,7 +73,9 @@ class LLMResult:
     """One successful chat completion."""
 
     text: str | None  # the assistant message's content
-    tool_calls: list[dict]  # native calls: {"id", "name", "arguments"}; arguments is a dict, or the str if not JSON
+    tool_calls: list[
+        dict
+    ]  # native calls: {"id", "name", "arguments"}; arguments is a dict, or the str if not JSON
     latency_s: float  # wall time of the successful attempt
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -74,8 +92,17 @@ class LLMResult:
 class LLMError(Exception):
     """A completion that failed for good. `str(error)` is one redacted line naming the model and the kind."""
 
-    def __init__(self, kind: ErrorKind, message: str, *, retryable: bool, status: int | None = None,
-                 attempts: int = 1, model: str | None = None, retry_after_s: float | None = None):
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        attempts: int = 1,
+        model: str | None = None,
+        retry_after_s: float | None = None,
+    ):
         self.kind = kind
         self.message = _one_line(redact(message))
         self.retryable = retryable
@@ -115,8 +142,15 @@ def _quieten(litellm: ModuleType) -> None:
     litellm.set_verbose = False
     litellm.telemetry = False
     litellm.turn_off_message_logging = True
-    for name in ("callbacks", "input_callback", "success_callback", "failure_callback", "service_callback",
-                 "_async_success_callback", "_async_failure_callback"):
+    for name in (
+        "callbacks",
+        "input_callback",
+        "success_callback",
+        "failure_callback",
+        "service_callback",
+        "_async_success_callback",
+        "_async_failure_callback",
+    ):
         setattr(litellm, name, [])
     for name in _LITELLM_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -156,10 +190,18 @@ def _provider(litellm: ModuleType, model: str) -> str | None:
         return None
 
 
-async def acomplete(config: ModelConfig, messages: list[dict], *, tools: list[dict] | None = None,
-                    tool_choice: str | dict | None = None, json_mode: bool = False,
-                    max_retries: int = 4, backoff_base: float = 0.5, backoff_max: float = 20.0,
-                    allow_empty: bool = False) -> LLMResult:
+async def acomplete(
+    config: ModelConfig,
+    messages: list[dict],
+    *,
+    tools: list[dict] | None = None,
+    tool_choice: str | dict | None = None,
+    json_mode: bool = False,
+    max_retries: int = 4,
+    backoff_base: float = 0.5,
+    backoff_max: float = 20.0,
+    allow_empty: bool = False,
+) -> LLMResult:
     """Run one chat completion, retrying transient failures; raise LLMError when it fails for good.
 
     Retried, with exponential backoff, full jitter and any Retry-After (each wait capped at
@@ -183,15 +225,25 @@ async def acomplete(config: ModelConfig, messages: list[dict], *, tools: list[di
             result = _to_result(litellm, response, time.perf_counter() - started, attempt)
             if allow_empty or not _is_empty(result):
                 return result
-            failure = LLMError("empty", "the model replied with neither content nor tool calls",
-                               retryable=True, attempts=attempt, model=config.model)
+            failure = LLMError(
+                "empty",
+                "the model replied with neither content nor tool calls",
+                retryable=True,
+                attempts=attempt,
+                model=config.model,
+            )
         if not failure.retryable or attempt > max_retries:
             raise failure from None
         await asyncio.sleep(_backoff_s(attempt - 1, backoff_base, backoff_max, failure.retry_after_s))
 
 
-def _request_kwargs(config: ModelConfig, messages: list[dict], tools: list[dict] | None,
-                    tool_choice: str | dict | None, json_mode: bool) -> dict[str, Any]:
+def _request_kwargs(
+    config: ModelConfig,
+    messages: list[dict],
+    tools: list[dict] | None,
+    tool_choice: str | dict | None,
+    json_mode: bool,
+) -> dict[str, Any]:
     request: dict[str, Any] = {
         "model": config.model,
         "messages": messages,
@@ -201,8 +253,13 @@ def _request_kwargs(config: ModelConfig, messages: list[dict], tools: list[dict]
     api_key = _api_key(config)
     if api_key is not None:
         request["api_key"] = api_key
-    optional = {"api_base": config.api_base, "temperature": config.temperature, "max_tokens": config.max_tokens,
-                "reasoning_effort": config.reasoning_effort, "tool_choice": tool_choice}
+    optional = {
+        "api_base": config.api_base,
+        "temperature": config.temperature,
+        "max_tokens": config.max_tokens,
+        "reasoning_effort": config.reasoning_effort,
+        "tool_choice": tool_choice,
+    }
     request.update({name: value for name, value in optional.items() if value is not None})
     if tools:
         request["tools"] = tools
@@ -220,8 +277,13 @@ def _api_key(config: ModelConfig) -> str | None:
     if config.api_base is not None:
         return NO_KEY_PLACEHOLDER
     if config.api_key_env:
-        raise LLMError("auth", f"environment variable {config.api_key_env} is not set", retryable=False,
-                       attempts=0, model=config.model)
+        raise LLMError(
+            "auth",
+            f"environment variable {config.api_key_env} is not set",
+            retryable=False,
+            attempts=0,
+            model=config.model,
+        )
     return None  # litellm reads the provider's usual variable, e.g. OPENAI_API_KEY
 
 
@@ -278,7 +340,7 @@ def _is_empty(result: LLMResult) -> bool:
 
 def _backoff_s(retry_index: int, base: float, cap: float, retry_after_s: float | None) -> float:
     """Full jitter (AWS style), raised to the server's Retry-After; every wait is capped at `cap`."""
-    jittered = random.uniform(0, min(cap, base * 2 ** retry_index))
+    jittered = random.uniform(0, min(cap, base * 2**retry_index))
     if retry_after_s is None:
         return jittered
     return max(jittered, min(retry_after_s, cap))
@@ -286,14 +348,22 @@ def _backoff_s(retry_index: int, base: float, cap: float, retry_after_s: float |
 
 # --- classifying failures -------------------------------------------------------------------------
 
+
 def _classify(litellm: ModuleType, exc: Exception, model: str, attempt: int) -> LLMError:
     kind, retryable, status = _kind_of(litellm, exc)
     message = _clean_message(exc)
     if kind == "server" and _is_unparseable_body(exc):
         # litellm reports a 200 with a broken body as a made-up HTTP 500.
         status, message = None, f"the response body is not valid JSON ({message})"
-    return LLMError(kind, message, retryable=retryable, status=status, attempts=attempt, model=model,
-                    retry_after_s=_retry_after_s(exc) if retryable else None)
+    return LLMError(
+        kind,
+        message,
+        retryable=retryable,
+        status=status,
+        attempts=attempt,
+        model=model,
+        retry_after_s=_retry_after_s(exc) if retryable else None,
+    )
 
 
 def _is_unparseable_body(exc: Exception) -> bool:
@@ -316,8 +386,9 @@ def _kind_of(litellm: ModuleType, exc: Exception) -> tuple[ErrorKind, bool, int 
         return "connection", True, None
     if status == 408:
         return "timeout", True, status
-    if isinstance(exc, (errors.InternalServerError, errors.ServiceUnavailableError, errors.BadGatewayError)) \
-            or (status is not None and status >= 500):
+    if isinstance(
+        exc, (errors.InternalServerError, errors.ServiceUnavailableError, errors.BadGatewayError)
+    ) or (status is not None and status >= 500):
         return "server", True, status
     if isinstance(exc, errors.BadRequestError) or (status is not None and 400 <= status < 500):
         return "bad_request", False, status
@@ -340,8 +411,10 @@ def _is_transport_failure(chain: list[BaseException]) -> bool:
     import openai
 
     transport_errors = (openai.APIConnectionError, httpx.TransportError, ConnectionError)
-    return any(isinstance(link, transport_errors) and not type(link).__module__.startswith("litellm")
-               for link in chain)
+    return any(
+        isinstance(link, transport_errors) and not type(link).__module__.startswith("litellm")
+        for link in chain
+    )
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
@@ -369,9 +442,11 @@ def _retry_after_s(exc: Exception) -> float | None:
 def _response_headers(exc: Exception) -> list[Any]:
     import httpx
 
-    candidates = [getattr(exc, "litellm_response_headers", None),
-                  getattr(getattr(exc, "response", None), "headers", None),
-                  getattr(exc, "headers", None)]
+    candidates = [
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "headers", None),
+    ]
     return [httpx.Headers(headers) for headers in candidates if headers]
 
 
@@ -391,10 +466,11 @@ def _clean_message(exc: Exception) -> str:
 
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE_LENGTH else text[:_MAX_MESSAGE_LENGTH - 1] + "…"
+    return text if len(text) <= _MAX_MESSAGE_LENGTH else text[: _MAX_MESSAGE_LENGTH - 1] + "…"
 
 
 # --- redaction ------------------------------------------------------------------------------------
+
 
 def redact(text: str) -> str:
     """Remove API keys: the values of configured key variables and secret-looking environment

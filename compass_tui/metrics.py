@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import string
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def distinct_standard(texts: Iterable[str], n: int) -> float | None:
     grams: list[tuple[str, ...]] = []
     for text in texts:
         words = tokens(text)
-        grams.extend(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+        grams.extend(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
     return len(set(grams)) / len(grams) if grams else None
 
 
@@ -59,13 +60,20 @@ def strict_schema_rate(records: list[dict[str, Any]]) -> float | None:
     with_tools = [r for r in records if r.get("status") == "done" and r.get("setting") != "empathetic"]
     if not with_tools:
         return None
-    strict = sum(1 for r in with_tools if ((r.get("tool_result") or {}).get("validation") or {}).get("strict_valid"))
+    strict = sum(
+        1 for r in with_tools if ((r.get("tool_result") or {}).get("validation") or {}).get("strict_valid")
+    )
     return strict / len(with_tools)
 
 
 def tool_usage(records: list[dict[str, Any]]) -> dict[str, int]:
-    return dict(Counter((r.get("tool_call") or {}).get("tool_folder_name") or "(none)"
-                        for r in records if r.get("status") == "done" and r.get("setting") != "empathetic"))
+    return dict(
+        Counter(
+            (r.get("tool_call") or {}).get("tool_folder_name") or "(none)"
+            for r in records
+            if r.get("status") == "done" and r.get("setting") != "empathetic"
+        )
+    )
 
 
 def preference_rates(records: list[dict[str, Any]], personas: dict[str, Any]) -> dict[str, float | None]:
@@ -76,17 +84,23 @@ def preference_rates(records: list[dict[str, Any]], personas: dict[str, Any]) ->
         tool = (record.get("tool_call") or {}).get("tool_folder_name")
         if persona is None or record.get("status") != "done" or record.get("setting") == "empathetic":
             continue
-        scenario_type = record.get("scenario_type") or persona.situations[record["situation_index"]].scenario_type
+        scenario_type = (
+            record.get("scenario_type") or persona.situations[record["situation_index"]].scenario_type
+        )
         preference = persona.tool_preferences.for_scenario(scenario_type or "leisure")
         judged.append((tool is not None and tool not in preference.disliked, tool in preference.liked))
     if not judged:
         return {"acceptable": None, "optimal": None, "n": 0}
-    return {"acceptable": sum(a for a, _ in judged) / len(judged), "optimal": sum(o for _, o in judged) / len(judged),
-            "n": len(judged)}
+    return {
+        "acceptable": sum(a for a, _ in judged) / len(judged),
+        "optimal": sum(o for _, o in judged) / len(judged),
+        "n": len(judged),
+    }
 
 
-def bootstrap_mean_ci(values: list[float], *, resamples: int = 2000, seed: int = 0,
-                      confidence: float = 0.95) -> tuple[float | None, float | None, float | None]:
+def bootstrap_mean_ci(
+    values: list[float], *, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
     """Mean and percentile-bootstrap confidence interval (scipy.stats.bootstrap)."""
     if not values:
         return None, None, None
@@ -95,6 +109,12 @@ def bootstrap_mean_ci(values: list[float], *, resamples: int = 2000, seed: int =
         return mean, mean, mean
     from scipy.stats import bootstrap
 
-    result = bootstrap((np.asarray(values, dtype=float),), np.mean, n_resamples=resamples, confidence_level=confidence,
-                       method="percentile", random_state=np.random.default_rng(seed))
+    result = bootstrap(
+        (np.asarray(values, dtype=float),),
+        np.mean,
+        n_resamples=resamples,
+        confidence_level=confidence,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)

@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from compass_tui.errors import InputError, field_path
 from compass_tui.jsonio import load_json
 from compass_tui.vocab import (
-    EMOTION_ALIASES, EMOTIONS, SCENARIO_BY_KEY, SCENARIO_KEYS, TOOL_FOLDERS,
+    EMOTION_ALIASES,
+    EMOTIONS,
+    SCENARIO_BY_KEY,
+    SCENARIO_KEYS,
+    TOOL_FOLDERS,
 )
 
 PERSONA_FORMAT = "compass-tui/persona@1"
@@ -158,7 +162,9 @@ class Persona(_Model):
     @classmethod
     def _valid_id(cls, persona_id: str) -> str:
         if not _ID_RE.match(persona_id):
-            raise ValueError("id must be 1-80 letters, digits, '-', '_' or '.', starting with a letter or digit")
+            raise ValueError(
+                "id must be 1-80 letters, digits, '-', '_' or '.', starting with a letter or digit"
+            )
         return persona_id
 
     @property
@@ -177,7 +183,9 @@ class Persona(_Model):
             notes.append(f"{len(inferred)} situation(s) have an inferred scenario type")
         for index, situation in enumerate(self.situations):
             if situation.emotion in EMOTION_ALIASES:
-                notes.append(f"situation {index + 1}: emotion {situation.emotion!r} read as {situation.emotion_label!r}")
+                notes.append(
+                    f"situation {index + 1}: emotion {situation.emotion!r} read as {situation.emotion_label!r}"
+                )
         return notes
 
 

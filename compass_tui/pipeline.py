@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
@@ -102,7 +103,7 @@ class ModelCalls:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -152,8 +153,9 @@ async def run_interaction(item: Interaction, record: dict[str, Any], save: Save)
         if record["status"] == "error":
             return record
     if record["status"] == "selected":
-        record["tool_result"] = await item.env.call(record["tool_call"] or {"malformed": True},
-                                                    ToolContext(item.persona, scope=item.tool_scope))
+        record["tool_result"] = await item.env.call(
+            record["tool_call"] or {"malformed": True}, ToolContext(item.persona, scope=item.tool_scope)
+        )
         record["status"] = "executed"
         await save(record)
     await _respond(item, record, save)
@@ -164,8 +166,14 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
     situation = item.situation
     if item.system.is_baseline:
         persona = None if item.setting == "history" else item.persona
-        call = baseline_tool_call(situation.utterance, situation.emotion_label, persona, item.today, item.liked_history,
-                                  situation.scenario_type)
+        call = baseline_tool_call(
+            situation.utterance,
+            situation.emotion_label,
+            persona,
+            item.today,
+            item.liked_history,
+            situation.scenario_type,
+        )
         record["stage1"] = {"by": "baseline", "parsed": call, "declared_scenario": call["scenario"]}
         record["tool_call"] = {k: call[k] for k in ("tool_folder_name", "function_name", "param")}
         record["status"] = "selected"
@@ -176,16 +184,27 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
     model = item.system.tool_model
     native = item.calls.native_tools(model) and not item.prompts.official
     tools = item.env.openai_tools()
-    tool_defs = "" if native else json.dumps([tool["function"] for tool in tools], ensure_ascii=False, indent=1)
-    messages = item.prompts.tool_selection(item.shown_persona, situation.utterance, item.history_text, tool_defs, native)
+    tool_defs = (
+        "" if native else json.dumps([tool["function"] for tool in tools], ensure_ascii=False, indent=1)
+    )
+    messages = item.prompts.tool_selection(
+        item.shown_persona, situation.utterance, item.history_text, tool_defs, native
+    )
     stage: dict[str, Any] = {"by": model.model, "messages": messages, "native_tools": native}
     try:
-        result = await item.calls.complete(model, messages, tools=tools if native else None, json_mode=not native)
+        result = await item.calls.complete(
+            model, messages, tools=tools if native else None, json_mode=not native
+        )
         call, declared, raw, problem = _read_tool_choice(result)
         if problem and not native:
             stage["retried_after"] = problem
-            retry = messages + [{"role": "assistant", "content": result.text or ""},
-                                {"role": "user", "content": f"That was not valid: {problem}. Answer with the JSON object only."}]
+            retry = messages + [
+                {"role": "assistant", "content": result.text or ""},
+                {
+                    "role": "user",
+                    "content": f"That was not valid: {problem}. Answer with the JSON object only.",
+                },
+            ]
             first_usage = _usage(result)
             result = await item.calls.complete(model, retry, json_mode=True)
             stage["first_attempt"] = {**first_usage, "raw": raw}
@@ -227,8 +246,9 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
         await _finish(record, save)
         return
     shown_result = tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
-    messages = item.prompts.response(item.shown_persona, situation.utterance, as_json(record.get("tool_call")),
-                                     as_json(shown_result))
+    messages = item.prompts.response(
+        item.shown_persona, situation.utterance, as_json(record.get("tool_call")), as_json(shown_result)
+    )
     await _llm_reply(item, record, save, messages, item.prompts.official)
 
 
@@ -245,8 +265,9 @@ async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> 
     return record
 
 
-async def _llm_reply(item: Interaction, record: dict[str, Any], save: Save, messages: list[dict[str, str]],
-                     official: bool) -> None:
+async def _llm_reply(
+    item: Interaction, record: dict[str, Any], save: Save, messages: list[dict[str, str]], official: bool
+) -> None:
     """Stage 2 by the response model; ComPASS's official template answers in JSON ({"feedback": ...})."""
     from compass_tui.llm import LLMError
 
@@ -269,8 +290,9 @@ async def _finish(record: dict[str, Any], save: Save) -> None:
     await save(record)
 
 
-async def _record_failure(record: dict[str, Any], stage_name: str, stage: dict[str, Any], step: str, error,
-                          save: Save) -> None:
+async def _record_failure(
+    record: dict[str, Any], stage_name: str, stage: dict[str, Any], step: str, error, save: Save
+) -> None:
     """Save the failed step; an error that will hit every call of this model stops its other items."""
     _fail(record, stage, step, error)
     record[stage_name] = stage
@@ -291,8 +313,13 @@ def _response_text(text: str, official: bool) -> str:
 
 
 def _usage(result) -> dict[str, Any]:
-    return {"latency_s": round(result.latency_s, 4), "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens, "cost_usd": result.cost_usd, "attempts": result.attempts}
+    return {
+        "latency_s": round(result.latency_s, 4),
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "cost_usd": result.cost_usd,
+        "attempts": result.attempts,
+    }
 
 
 def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> None:
@@ -302,8 +329,9 @@ def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> No
     record["finished_at"] = now_iso()
 
 
-async def simulate_feedback(item: Interaction, record: dict[str, Any], simulator: ModelConfig | None,
-                            simulator_name: str) -> dict[str, Any]:
+async def simulate_feedback(
+    item: Interaction, record: dict[str, Any], simulator: ModelConfig | None, simulator_name: str
+) -> dict[str, Any]:
     """The history setting's like/dislike from the hidden preferences: by rule, or by an LLM."""
     situation = item.situation
     scenario_type = situation.scenario_type or "leisure"
@@ -314,20 +342,34 @@ async def simulate_feedback(item: Interaction, record: dict[str, Any], simulator
         return {"label": label, "by": "rule", "tool": tool, "scenario_type": scenario_type}
     from compass_tui.llm import LLMError, acomplete
 
-    messages = item.prompts.simulator(preference.text, SCENARIO_BY_KEY[scenario_type].compass_key,
-                                      situation.utterance, as_json(record.get("tool_call")))
+    messages = item.prompts.simulator(
+        preference.text,
+        SCENARIO_BY_KEY[scenario_type].compass_key,
+        situation.utterance,
+        as_json(record.get("tool_call")),
+    )
     try:
         result = await acomplete(simulator, messages, json_mode=True, max_retries=item.calls.max_retries)
         document = extract_json(result.text or "")
         output = str(document.get("output", "")).strip().lower() if isinstance(document, dict) else ""
         if output not in ("like", "dislike"):
             raise ValueError(f"unexpected simulator output {output!r}")
-        return {"label": output, "by": simulator_name, "tool": tool, "scenario_type": scenario_type,
-                "raw": result.text}
+        return {
+            "label": output,
+            "by": simulator_name,
+            "tool": tool,
+            "scenario_type": scenario_type,
+            "raw": result.text,
+        }
     except (LLMError, ValueError) as error:
         label = "like" if tool in preference.liked else "dislike"
-        return {"label": label, "by": "rule (simulator failed)", "tool": tool, "scenario_type": scenario_type,
-                "simulator_error": str(error)}
+        return {
+            "label": label,
+            "by": "rule (simulator failed)",
+            "tool": tool,
+            "scenario_type": scenario_type,
+            "simulator_error": str(error),
+        }
 
 
 def history_line(record: dict[str, Any]) -> str:
@@ -335,4 +377,3 @@ def history_line(record: dict[str, Any]) -> str:
     feedback = (record.get("feedback") or {}).get("label", "none")
     tool = f"{call.get('tool_folder_name')}.{call.get('function_name')}({json.dumps(call.get('param', {}), ensure_ascii=False)})"
     return f"- The user said: {record.get('utterance')}\n  You used: {tool}\n  Their feedback: {feedback.capitalize()}"
-

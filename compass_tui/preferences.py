@@ -18,14 +18,26 @@ from compass_tui.vocab import TOOL_FOLDERS
 LIKE, DISLIKE, WEIGH = "like", "dislike", "weigh"
 
 _CUES: tuple[tuple[str, str], ...] = (
-    (r"(?:does not|doesn't|do not|don't|did not|didn't|never|rarely|seldom)\s+(?:really\s+)?(?:like|enjoy|appreciate|use|want|care for|value|need)", DISLIKE),
+    (
+        r"(?:does not|doesn't|do not|don't|did not|didn't|never|rarely|seldom)\s+(?:really\s+)?(?:like|enjoy|appreciate|use|want|care for|value|need)",
+        DISLIKE,
+    ),
     (r"(?:is|are)\s+not\s+(?:fond of|interested in|keen on|a fan of)", DISLIKE),
     (r"(?:isn't|aren't|not)\s+(?:fond of|interested in|keen on|a fan of)", DISLIKE),
     (r"has\s+(?:little|no)\s+(?:interest in|use for|patience for)", DISLIKE),
-    (r"(?:(?:not|never|rarely)\s+(?:inclined|keen|eager|willing)|reluctant|hesitant|unwilling|disinclined)\s+to(?:\s+use)?", DISLIKE),
+    (
+        r"(?:(?:not|never|rarely)\s+(?:inclined|keen|eager|willing)|reluctant|hesitant|unwilling|disinclined)\s+to(?:\s+use)?",
+        DISLIKE,
+    ),
     (r"prefers?\s+not\s+to(?:\s+use)?", DISLIKE),
-    (r"(?:dislikes?|disliked|avoids?|avoided|hates?|hated|rejects?|resents?|skips?|ignores?|steers clear of|shies away from|is wary of|detests?|loathes?|refuses)", DISLIKE),
-    (r"(?:likes?|liked|enjoys?|enjoyed|loves?|loved|prefers?|preferred|appreciates?|appreciated|favou?rs?|favou?red|values?|valued|relies on|turns to|benefits from|welcomes?|utilizes?|utilises?|uses?|is fond of|is drawn to|embraces?|gravitates toward|gravitates towards|treasures?|cherishes?|is keen on)", LIKE),
+    (
+        r"(?:dislikes?|disliked|avoids?|avoided|hates?|hated|rejects?|resents?|skips?|ignores?|steers clear of|shies away from|is wary of|detests?|loathes?|refuses)",
+        DISLIKE,
+    ),
+    (
+        r"(?:likes?|liked|enjoys?|enjoyed|loves?|loved|prefers?|preferred|appreciates?|appreciated|favou?rs?|favou?red|values?|valued|relies on|turns to|benefits from|welcomes?|utilizes?|utilises?|uses?|is fond of|is drawn to|embraces?|gravitates toward|gravitates towards|treasures?|cherishes?|is keen on)",
+        LIKE,
+    ),
     (r"(?:disliked|unwanted|avoided)\s+tools?\s+(?:include|includes|are|is)", DISLIKE),
     (r"(?:liked|preferred|favou?rite)\s+tools?\s+(?:include|includes|are|is)", LIKE),
     (r"finds?", WEIGH),
@@ -36,7 +48,9 @@ _QUOTE = r"['\"‘’“”]?"
 _ANCHORED_CUE_RE = re.compile(
     r"\b(" + "|".join(f"(?:{pattern})" for pattern, _ in _CUES) + r")\s+"
     r"(?:also\s+|especially\s+|particularly\s+|really\s+|mostly\s+|only\s+)?"
-    r"(?:using\s+|to\s+use\s+|the\s+use\s+of\s+|the\s+idea\s+of\s+)?(?:the\s+|a\s+|her\s+|his\s+|their\s+)?" + _QUOTE + r"\s*$",
+    r"(?:using\s+|to\s+use\s+|the\s+use\s+of\s+|the\s+idea\s+of\s+)?(?:the\s+|a\s+|her\s+|his\s+|their\s+)?"
+    + _QUOTE
+    + r"\s*$",
     re.IGNORECASE,
 )
 _AFTER_COPULA_RE = re.compile(
@@ -52,21 +66,54 @@ _AFTER_VERB_RE = re.compile(
     r"|helps|assists|supports|serves|appeals|works\s+well|brings)\b",
     re.IGNORECASE,
 )
-_POSITIVE_JUDGEMENTS = frozenset({
-    "liked", "loved", "enjoyed", "preferred", "appreciated", "favored", "favoured", "valued", "welcomed", "welcome",
-    "favorite", "favourite", "go-to", "helpful", "useful", "appealing", "interesting", "used", "welcome",
-})
-_NEGATIVE_JUDGEMENTS = frozenset({
-    "disliked", "avoided", "unappealing", "unwelcome", "rejected", "disruptive", "unhelpful", "irrelevant",
-    "unnecessary", "off-putting", "unwanted", "ignored", "dislike",
-})
+_POSITIVE_JUDGEMENTS = frozenset(
+    {
+        "liked",
+        "loved",
+        "enjoyed",
+        "preferred",
+        "appreciated",
+        "favored",
+        "favoured",
+        "valued",
+        "welcomed",
+        "welcome",
+        "favorite",
+        "favourite",
+        "go-to",
+        "helpful",
+        "useful",
+        "appealing",
+        "interesting",
+        "used",
+    }
+)
+_NEGATIVE_JUDGEMENTS = frozenset(
+    {
+        "disliked",
+        "avoided",
+        "unappealing",
+        "unwelcome",
+        "rejected",
+        "disruptive",
+        "unhelpful",
+        "irrelevant",
+        "unnecessary",
+        "off-putting",
+        "unwanted",
+        "ignored",
+        "dislike",
+    }
+)
 _AFTER_RELATIVE_RE = re.compile(
     _QUOTE + r"\s*(?:tool\s+)?(?:is|are)\s+(?:also\s+)?(?:another|a|an)\s+(?:tool|option)\s+(?:that\s+)?"
     r"(?:he|she|they|\w+)\s+(?:also\s+)?(?P<cue>\w+)",
     re.IGNORECASE,
 )
 _LIST_CONTINUATION_RE = re.compile(
-    r"(?:,|;|\band\b|\bor\b|\bnor\b|\bas well as\b|\bplus\b)\s*(?:also\s+|even\s+)?(?:the\s+)?" + _QUOTE + r"\s*$",
+    r"(?:,|;|\band\b|\bor\b|\bnor\b|\bas well as\b|\bplus\b)\s*(?:also\s+|even\s+)?(?:the\s+)?"
+    + _QUOTE
+    + r"\s*$",
     re.IGNORECASE,
 )
 _HEDGE_RE = re.compile(r"\b(?:less|not|too|hardly|rarely|never)\b", re.IGNORECASE)
@@ -75,12 +122,16 @@ _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _PAREN_RE = re.compile(r"\([^()]*\)")
 _POSITIVE_WORDS = re.compile(
     r"\b(helpful|useful|valuable|comforting|soothing|fun|engaging|relaxing|practical|convenient|calming|"
-    r"uplifting|encouraging|motivating|reassuring|enjoyable|inspiring|handy|supportive|effective|delightful|appealing)\b", re.IGNORECASE)
+    r"uplifting|encouraging|motivating|reassuring|enjoyable|inspiring|handy|supportive|effective|delightful|appealing)\b",
+    re.IGNORECASE,
+)
 _NEGATIVE_WORDS = re.compile(
     r"\b(intrusive|annoying|impersonal|unnecessary|overwhelming|distracting|irrelevant|pointless|awkward|"
     r"stressful|rigid|restrictive|childish|trivial|tedious|forced|patronizing|patronising|cold|artificial|"
     r"superficial|inappropriate|boring|unhelpful|irritating|frustrating|draining|silly|gimmicky|unproductive|"
-    r"unprofessional|impractical|clinical|invasive|meaningless|excessive|dull|heavy|unappealing|inauthentic)\b", re.IGNORECASE)
+    r"unprofessional|impractical|clinical|invasive|meaningless|excessive|dull|heavy|unappealing|inauthentic)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -107,7 +158,11 @@ def parse_preference_text(text: str) -> ParsedPreference:
             parsed.disliked.append(tool)
         else:
             parsed.ambiguous.append(tool)
-            reason = "read as both liked and disliked" if {LIKE, DISLIKE} <= polarities else "no like/dislike cue found"
+            reason = (
+                "read as both liked and disliked"
+                if {LIKE, DISLIKE} <= polarities
+                else "no like/dislike cue found"
+            )
             parsed.notes.append(f"{tool}: {reason}")
     return parsed
 
@@ -127,17 +182,17 @@ class _Reading:
 
 
 def _polarity(sentence: str, match: re.Match, previous: _Reading | None) -> _Reading:
-    after_text = sentence[match.end():match.end() + 90]
+    after_text = sentence[match.end() : match.end() + 90]
     after = _after_polarity(after_text[:80])
     if after:
         return _Reading(match.end(), after)
-    anchored = _ANCHORED_CUE_RE.search(sentence[:match.start()])
+    anchored = _ANCHORED_CUE_RE.search(sentence[: match.start()])
     if anchored:
         kind = _cue_kind(anchored.group(1))
         if kind == WEIGH:
             return _Reading(match.end(), _weigh_judgement(after_text), weighed=True)
         return _Reading(match.end(), kind)
-    if previous is not None and _LIST_CONTINUATION_RE.search(sentence[previous.end:match.start()]):
+    if previous is not None and _LIST_CONTINUATION_RE.search(sentence[previous.end : match.start()]):
         # "finds X intrusive and Y helpful": each tool in a weighed list carries its own judgement.
         own = _weigh_judgement(after_text) if previous.weighed else None
         return _Reading(match.end(), own or previous.polarity, weighed=previous.weighed)

@@ -52,7 +52,9 @@ JSON_FORMAT_INSTRUCTIONS = """Answer with JSON only, no other text:
 {tool_defs}"""
 NATIVE_FORMAT_INSTRUCTIONS = "Call exactly one of the functions you have been given."
 
-RESPONSE_SYSTEM = "You are a warm, perceptive companion. You speak to the person directly, like a friend who listens well."
+RESPONSE_SYSTEM = (
+    "You are a warm, perceptive companion. You speak to the person directly, like a friend who listens well."
+)
 RESPONSE_USER = """You chose a tool for the person below and it has run. Write your reply to them.
 
 Build the reply around what the tool returned: they cannot see it, so bring across the useful content itself
@@ -114,42 +116,76 @@ class PromptSet:
 
     @property
     def hash(self) -> str:
-        text = "\x1f".join([self.tool_system, self.tool_user, self.response_system, self.response_user,
-                            self.simulator_system, self.simulator_user])
+        text = "\x1f".join(
+            [
+                self.tool_system,
+                self.tool_user,
+                self.response_system,
+                self.response_user,
+                self.simulator_system,
+                self.simulator_user,
+            ]
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def tool_selection(self, persona_text: str, utterance: str, history: str, tool_defs: str,
-                       native: bool) -> list[dict[str, str]]:
+    def tool_selection(
+        self, persona_text: str, utterance: str, history: str, tool_defs: str, native: bool
+    ) -> list[dict[str, str]]:
         if self.official:
-            user = _fill_angle(self.tool_user, tool_defs=tool_defs, persona=persona_text, utterance=utterance,
-                               history=history)
+            user = _fill_angle(
+                self.tool_user,
+                tool_defs=tool_defs,
+                persona=persona_text,
+                utterance=utterance,
+                history=history,
+            )
         else:
-            instructions = NATIVE_FORMAT_INSTRUCTIONS if native else JSON_FORMAT_INSTRUCTIONS.replace("{tool_defs}", tool_defs)
-            user = self.tool_user.format(persona=persona_text, utterance=utterance, history=history,
-                                         format_instructions=instructions)
+            instructions = (
+                NATIVE_FORMAT_INSTRUCTIONS
+                if native
+                else JSON_FORMAT_INSTRUCTIONS.replace("{tool_defs}", tool_defs)
+            )
+            user = self.tool_user.format(
+                persona=persona_text, utterance=utterance, history=history, format_instructions=instructions
+            )
         return [{"role": "system", "content": self.tool_system}, {"role": "user", "content": user}]
 
-    def response(self, persona_text: str, utterance: str, tool_call: str, tool_result: str) -> list[dict[str, str]]:
+    def response(
+        self, persona_text: str, utterance: str, tool_call: str, tool_result: str
+    ) -> list[dict[str, str]]:
         if self.official:
-            user = _fill_angle(self.response_user, persona=persona_text, user_utterance=utterance,
-                               tool_call=tool_call, tool_results=tool_result)
+            user = _fill_angle(
+                self.response_user,
+                persona=persona_text,
+                user_utterance=utterance,
+                tool_call=tool_call,
+                tool_results=tool_result,
+            )
         else:
-            user = self.response_user.format(persona=persona_text, utterance=utterance, tool_call=tool_call,
-                                             tool_result=tool_result)
+            user = self.response_user.format(
+                persona=persona_text, utterance=utterance, tool_call=tool_call, tool_result=tool_result
+            )
         return [{"role": "system", "content": self.response_system}, {"role": "user", "content": user}]
 
     def simulator(self, preference: str, scenario: str, utterance: str, tool: str) -> list[dict[str, str]]:
         if self.official:
-            user = _fill_angle(self.simulator_user, perfer=preference, scenario=scenario, utterance=utterance,
-                               tool_result=tool)
+            user = _fill_angle(
+                self.simulator_user,
+                perfer=preference,
+                scenario=scenario,
+                utterance=utterance,
+                tool_result=tool,
+            )
         else:
             user = self.simulator_user.format(preference=preference, utterance=utterance, tool=tool)
         return [{"role": "system", "content": self.simulator_system}, {"role": "user", "content": user}]
 
 
 def empathetic_messages(persona_text: str, utterance: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": EMPATHETIC_SYSTEM},
-            {"role": "user", "content": EMPATHETIC_USER.format(persona=persona_text, utterance=utterance)}]
+    return [
+        {"role": "system", "content": EMPATHETIC_SYSTEM},
+        {"role": "user", "content": EMPATHETIC_USER.format(persona=persona_text, utterance=utterance)},
+    ]
 
 
 def our_prompts() -> PromptSet:
@@ -157,8 +193,10 @@ def our_prompts() -> PromptSet:
 
 
 _OFFICIAL_FILES = {
-    "tool_system": "system_tool_selection.txt", "tool_user": "user_tool_selection.txt",
-    "response_system": "system_feedback_generation.txt", "response_user": "user_feedback.txt",
+    "tool_system": "system_tool_selection.txt",
+    "tool_user": "user_tool_selection.txt",
+    "response_system": "system_feedback_generation.txt",
+    "response_user": "user_feedback.txt",
 }
 
 
@@ -175,7 +213,9 @@ def load_prompt_dir(directory: Path) -> PromptSet:
     if (simulator_dir / "user_prompt_perfer.txt").is_file():
         texts["simulator_user"] = (simulator_dir / "user_prompt_perfer.txt").read_text(encoding="utf-8")
         system = simulator_dir / "system_prompt_perfer.txt"
-        texts["simulator_system"] = system.read_text(encoding="utf-8") if system.is_file() else SIMULATOR_SYSTEM
+        texts["simulator_system"] = (
+            system.read_text(encoding="utf-8") if system.is_file() else SIMULATOR_SYSTEM
+        )
     return PromptSet(source=str(directory), official=True, **texts)
 
 

@@ -53,19 +53,27 @@ def interaction_key(model: str, persona_id: str, situation_index: int) -> str:
     return f"{model}|{persona_id}|{situation_index}"
 
 
-def merged_run_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any],
-                    must_match: tuple[str, ...]) -> dict[str, Any]:
+def merged_run_meta(
+    run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any], must_match: tuple[str, ...]
+) -> dict[str, Any]:
     """The metadata of a run that more is added to: the `must_match` fields must agree with the run's
     (else a one-line error on --name); models and personas are merged in order; created_at stays."""
     if existing is None:
         return meta
     for name in must_match:
         if existing.get(name) != meta[name]:
-            raise InputError(None, "--name", f"run {run_id!r} exists with {name} {existing.get(name)!r}, "
-                                             f"not {meta[name]!r}; use another --name")
-    return {**meta, "created_at": existing.get("created_at", meta["created_at"]),
-            "models": list(dict.fromkeys([*existing.get("models", []), *meta["models"]])),
-            "personas": list(dict.fromkeys([*existing.get("personas", []), *meta["personas"]]))}
+            raise InputError(
+                None,
+                "--name",
+                f"run {run_id!r} exists with {name} {existing.get(name)!r}, "
+                f"not {meta[name]!r}; use another --name",
+            )
+    return {
+        **meta,
+        "created_at": existing.get("created_at", meta["created_at"]),
+        "models": list(dict.fromkeys([*existing.get("models", []), *meta["models"]])),
+        "personas": list(dict.fromkeys([*existing.get("personas", []), *meta["personas"]])),
+    }
 
 
 def list_run_ids(store: Store) -> list[str]:

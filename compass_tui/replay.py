@@ -19,15 +19,22 @@ from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
 from compass_tui.pipeline import now_iso
-from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, merged_run_meta, run_meta_path,
-                                 run_records_path)
+from compass_tui.records import (
+    INTERACTIONS_TABLE,
+    META_TABLE,
+    interaction_key,
+    merged_run_meta,
+    run_meta_path,
+    run_records_path,
+)
 from compass_tui.store import Store
 from compass_tui.tools.calls import parse_call, validate_params
 from compass_tui.tools.definitions import load_definitions
 
 
-def import_results(store: Store, library: PersonaLibrary, path: Path, run_id: str, model: str,
-                   setting: str | None = None) -> dict[str, Any]:
+def import_results(
+    store: Store, library: PersonaLibrary, path: Path, run_id: str, model: str, setting: str | None = None
+) -> dict[str, Any]:
     document = load_json(path)
     users = document.get("user_interactions") if isinstance(document, dict) else None
     if not isinstance(users, dict):
@@ -39,8 +46,11 @@ def import_results(store: Store, library: PersonaLibrary, path: Path, run_id: st
     for user_id, interactions in users.items():
         persona = personas.get(str(user_id))
         if persona is None:
-            raise InputError(path, f"user_interactions.{user_id}",
-                             "no imported persona with this user id (run `compass-tui personas import` on the test set first)")
+            raise InputError(
+                path,
+                f"user_interactions.{user_id}",
+                "no imported persona with this user id (run `compass-tui personas import` on the test set first)",
+            )
         if not isinstance(interactions, list):
             raise InputError(path, f"user_interactions.{user_id}", "expected a list of interactions")
         for position, interaction in enumerate(interactions):
@@ -48,10 +58,20 @@ def import_results(store: Store, library: PersonaLibrary, path: Path, run_id: st
             if not isinstance(interaction, dict):
                 raise InputError(path, where, "expected an object")
             records.append(_record(interaction, persona, position, run_id, model, detected, definitions))
-    meta = {"run_id": run_id, "name": run_id, "setting": detected, "models": [model],
-            "personas": sorted({r["persona_id"] for r in records}), "history": True if detected == "history" else None,
-            "prompt_source": "imported", "prompt_hash": None, "source": f"import:{Path(path).name}",
-            "created_at": now_iso(), "updated_at": now_iso(), "status": "finished"}
+    meta = {
+        "run_id": run_id,
+        "name": run_id,
+        "setting": detected,
+        "models": [model],
+        "personas": sorted({r["persona_id"] for r in records}),
+        "history": True if detected == "history" else None,
+        "prompt_source": "imported",
+        "prompt_hash": None,
+        "source": f"import:{Path(path).name}",
+        "created_at": now_iso(),
+        "updated_at": now_iso(),
+        "status": "finished",
+    }
     store.upsert(run_meta_path(run_id), META_TABLE, "meta", _merged_meta(store, run_id, meta))
     for record in records:
         key = interaction_key(model, record["persona_id"], record["situation_index"])
@@ -72,7 +92,9 @@ def _merged_meta(store: Store, run_id: str, meta: dict[str, Any]) -> dict[str, A
 def _detect_setting(users: dict) -> str:
     for interactions in users.values():
         for interaction in interactions if isinstance(interactions, list) else []:
-            if isinstance(interaction, dict) and ("user_feedback" in interaction or "user_utterance" in interaction):
+            if isinstance(interaction, dict) and (
+                "user_feedback" in interaction or "user_utterance" in interaction
+            ):
                 return "history"
     return "profile"
 
@@ -85,8 +107,15 @@ def _situation_index(persona: Persona, utterance: str, position: int) -> int:
     return min(position, len(persona.situations) - 1)
 
 
-def _record(interaction: dict, persona: Persona, position: int, run_id: str, model: str, setting: str,
-            definitions: dict) -> dict[str, Any]:
+def _record(
+    interaction: dict,
+    persona: Persona,
+    position: int,
+    run_id: str,
+    model: str,
+    setting: str,
+    definitions: dict,
+) -> dict[str, Any]:
     nested = _nested_step(interaction)
     call_document = nested.get("tool_call") if nested else interaction.get("tool_call")
     raw_result = nested.get("tool_raw_result") if nested else interaction.get("tool_result")
@@ -99,15 +128,25 @@ def _record(interaction: dict, persona: Persona, position: int, run_id: str, mod
     tool_result = _tool_result(call, raw_result, executed, definitions)
     feedback = interaction.get("user_feedback")
     return {
-        "run_id": run_id, "model": model, "persona_id": persona.id, "situation_index": index, "setting": setting,
-        "status": "done" if response else "error", "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label, "utterance": situation.utterance,
+        "run_id": run_id,
+        "model": model,
+        "persona_id": persona.id,
+        "situation_index": index,
+        "setting": setting,
+        "status": "done" if response else "error",
+        "scenario_type": situation.scenario_type,
+        "emotion": situation.emotion_label,
+        "utterance": situation.utterance,
         "scored": index >= len(persona.situations) - 3 if setting == "history" else True,
         "stage1": {"by": "imported", "declared_scenario": interaction.get("scenario")},
-        "tool_call": call.as_dict() if call else None, "tool_result": tool_result,
-        "stage2": {"by": "imported"}, "response": response,
+        "tool_call": call.as_dict() if call else None,
+        "tool_result": tool_result,
+        "stage2": {"by": "imported"},
+        "response": response,
         "feedback": {"label": str(feedback).strip().lower(), "by": "imported"} if feedback else None,
-        "error": None if response else {"stage": "response", "kind": "missing", "message": "no response in the file"},
+        "error": None
+        if response
+        else {"stage": "response", "kind": "missing", "message": "no response in the file"},
     }
 
 
@@ -122,8 +161,12 @@ def _response(interaction: dict) -> str | None:
     """Where the official judge script finds the response, in its order."""
     if isinstance(interaction.get("tool_call_all"), str):
         return interaction["tool_call_all"]
-    for holder in (interaction.get("1"), (interaction.get("tool_call") or {}).get("1")
-                   if isinstance(interaction.get("tool_call"), dict) else None):
+    for holder in (
+        interaction.get("1"),
+        (interaction.get("tool_call") or {}).get("1")
+        if isinstance(interaction.get("tool_call"), dict)
+        else None,
+    ):
         if isinstance(holder, dict) and isinstance(holder.get("generated_feedback"), str):
             return holder["generated_feedback"]
     return None
@@ -132,9 +175,18 @@ def _response(interaction: dict) -> str | None:
 def _tool_result(call, raw_result: Any, executed: Any, definitions: dict) -> dict[str, Any] | None:
     if call is None:
         return None
-    record: dict[str, Any] = {"tool_folder_name": call.folder, "function_name": call.function, "params": call.params,
-                              "form": call.form, "result": raw_result, "mode": "imported", "changes": [],
-                              "notes": [], "error": None, "validation": None}
+    record: dict[str, Any] = {
+        "tool_folder_name": call.folder,
+        "function_name": call.function,
+        "params": call.params,
+        "form": call.form,
+        "result": raw_result,
+        "mode": "imported",
+        "changes": [],
+        "notes": [],
+        "error": None,
+        "validation": None,
+    }
     if call.problem is not None:
         record["error"] = call.problem.as_dict()
     else:

@@ -15,8 +15,15 @@ from typing import Any
 
 from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
-from compass_tui.metrics import (bootstrap_mean_ci, distinct_standard, mean_distinct_compass, pass_rate,
-                                 preference_rates, strict_schema_rate, tool_usage)
+from compass_tui.metrics import (
+    bootstrap_mean_ci,
+    distinct_standard,
+    mean_distinct_compass,
+    pass_rate,
+    preference_rates,
+    strict_schema_rate,
+    tool_usage,
+)
 from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSIONS
@@ -51,8 +58,13 @@ class SystemRow:
         return data
 
 
-def system_rows(store: Store, run_ids: list[str], personas: dict[str, Any], source: str = "judge",
-                judge_model: str | None = None) -> list[SystemRow]:
+def system_rows(
+    store: Store,
+    run_ids: list[str],
+    personas: dict[str, Any],
+    source: str = "judge",
+    judge_model: str | None = None,
+) -> list[SystemRow]:
     if source not in ("judge", "human"):
         raise InputError(None, "--source", "choose judge or human")
     rows = []
@@ -61,9 +73,13 @@ def system_rows(store: Store, run_ids: list[str], personas: dict[str, Any], sour
         records = [r for r in load_records(store, run_id) if r.get("scored", True)]
         if not records:
             raise InputError(None, "RUN", f"run {run_id!r} is empty")
-        scores = _judge_scores(store, run_id, judge_model) if source == "judge" else _human_scores(store, run_id)
+        scores = (
+            _judge_scores(store, run_id, judge_model) if source == "judge" else _human_scores(store, run_id)
+        )
         for model in meta["models"]:
-            rows.append(_row(run_id, model, meta, [r for r in records if r["model"] == model], personas, scores))
+            rows.append(
+                _row(run_id, model, meta, [r for r in records if r["model"] == model], personas, scores)
+            )
     return rows
 
 
@@ -79,25 +95,42 @@ def _row(run_id: str, model: str, meta: dict, records: list[dict], personas: dic
             if value is not None and key in per_dimension:
                 per_dimension[key].append(value)
     return SystemRow(
-        run_id=run_id, model=model, setting=meta["setting"], history=meta.get("history"), n=len(done),
-        pass_rate=pass_rate(done), strict_rate=strict_schema_rate(done), d1=d1, d2=d2,
-        distinct1=distinct_standard(responses, 1), distinct2=distinct_standard(responses, 2),
-        acceptable=rates["acceptable"], optimal=rates["optimal"],
+        run_id=run_id,
+        model=model,
+        setting=meta["setting"],
+        history=meta.get("history"),
+        n=len(done),
+        pass_rate=pass_rate(done),
+        strict_rate=strict_schema_rate(done),
+        d1=d1,
+        d2=d2,
+        distinct1=distinct_standard(responses, 1),
+        distinct2=distinct_standard(responses, 2),
+        acceptable=rates["acceptable"],
+        optimal=rates["optimal"],
         scores={key: bootstrap_mean_ci(values) for key, values in per_dimension.items()},
-        scored_items=max((len(v) for v in per_dimension.values()), default=0), tools=tool_usage(done))
+        scored_items=max((len(v) for v in per_dimension.values()), default=0),
+        tools=tool_usage(done),
+    )
 
 
 def _judge_scores(store: Store, run_id: str, judge_model: str | None) -> dict[tuple, dict]:
     judgements = [j for j in load_judgements(store, run_id) if j.get("valid")]
     models = sorted({j["judge_model"] for j in judgements})
     if judge_model is None and len(models) > 1:
-        raise InputError(None, "--judge-model", f"run {run_id!r} was judged by {', '.join(models)}; choose one")
+        raise InputError(
+            None, "--judge-model", f"run {run_id!r} was judged by {', '.join(models)}; choose one"
+        )
     chosen = judge_model or (models[0] if models else None)
     judged = [j for j in judgements if j["judge_model"] == chosen]
     prompts = sorted({j.get("prompt_hash") for j in judged})
     if len(prompts) > 1:
-        raise InputError(None, "RUN", f"run {run_id!r} was judged by {chosen} with {len(prompts)} different prompts "
-                                      f"({', '.join(map(str, prompts))}); scores from different prompts are not mixed")
+        raise InputError(
+            None,
+            "RUN",
+            f"run {run_id!r} was judged by {chosen} with {len(prompts)} different prompts "
+            f"({', '.join(map(str, prompts))}); scores from different prompts are not mixed",
+        )
     return {(j["model"], j["persona_id"], j["situation_index"]): j["scores"] for j in judged}
 
 
@@ -106,11 +139,20 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
     collected: dict[tuple, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
-        if annotated_run != run_id or not annotation.committed or not annotation.complete or annotation.skipped:
+        if (
+            annotated_run != run_id
+            or not annotation.committed
+            or not annotation.complete
+            or annotation.skipped
+        ):
             continue
-        collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(annotation.scores)
-    return {key: {d.key: sum(s[d.key] for s in score_sets) / len(score_sets) for d in DIMENSIONS}
-            for key, score_sets in collected.items()}
+        collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(
+            annotation.scores
+        )
+    return {
+        key: {d.key: sum(s[d.key] for s in score_sets) / len(score_sets) for d in DIMENSIONS}
+        for key, score_sets in collected.items()
+    }
 
 
 def history_deltas(rows: list[SystemRow]) -> list[dict[str, Any]]:
@@ -143,13 +185,21 @@ def hybrid_comparisons(rows: list[SystemRow]) -> list[dict[str, Any]]:
 def empathetic_comparisons(rows: list[SystemRow]) -> list[dict[str, Any]]:
     """Table 5: a model replying with empathy alone against the same model using tools."""
     with_tools = {row.model: row for row in rows if row.setting == "profile"}
-    return [_delta(row.model, row, with_tools[row.model], "empathetic only", "with tools")
-            for row in rows if row.setting == "empathetic" and row.model in with_tools]
+    return [
+        _delta(row.model, row, with_tools[row.model], "empathetic only", "with tools")
+        for row in rows
+        if row.setting == "empathetic" and row.model in with_tools
+    ]
 
 
-def _delta(model: str, before: SystemRow, after: SystemRow, before_label: str, after_label: str) -> dict[str, Any]:
-    delta: dict[str, Any] = {"model": model, "from": f"{before.run_id} ({before_label})",
-                             "to": f"{after.run_id} ({after_label})"}
+def _delta(
+    model: str, before: SystemRow, after: SystemRow, before_label: str, after_label: str
+) -> dict[str, Any]:
+    delta: dict[str, Any] = {
+        "model": model,
+        "from": f"{before.run_id} ({before_label})",
+        "to": f"{after.run_id} ({after_label})",
+    }
     for d in DIMENSIONS:
         low, high = before.scores[d.key][0], after.scores[d.key][0]
         delta[d.short] = None if low is None or high is None else round(high - low, 3)
@@ -157,22 +207,38 @@ def _delta(model: str, before: SystemRow, after: SystemRow, before_label: str, a
 
 
 def render(rows: list[SystemRow], fmt: str, source: str) -> str:
-    tables = {"Table 2": [table2_row(row) for row in rows], "Table 3 (history)": history_deltas(rows),
-              "Table 4 (hybrid)": hybrid_comparisons(rows), "Table 5 (empathetic)": empathetic_comparisons(rows)}
+    tables = {
+        "Table 2": [table2_row(row) for row in rows],
+        "Table 3 (history)": history_deltas(rows),
+        "Table 4 (hybrid)": hybrid_comparisons(rows),
+        "Table 5 (empathetic)": empathetic_comparisons(rows),
+    }
     tables = {name: table for name, table in tables.items() if table}
     if fmt == "json":
-        return json.dumps({"source": source, "systems": [row.as_dict() for row in rows],
-                           "tables": tables}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {"source": source, "systems": [row.as_dict() for row in rows], "tables": tables},
+            indent=2,
+            ensure_ascii=False,
+        )
     if fmt == "csv":
         return _csv([_numeric_row(row) for row in rows])
     if fmt == "md":
-        return "\n\n".join(f"### {name} — scores from {source}\n\n{_markdown(table)}" for name, table in tables.items())
+        return "\n\n".join(
+            f"### {name} — scores from {source}\n\n{_markdown(table)}" for name, table in tables.items()
+        )
     raise InputError(None, "--format", f"unknown format {fmt!r}")
 
 
 def table2_row(row: SystemRow) -> dict[str, Any]:
-    line: dict[str, Any] = {"model": row.model, "setting": _setting_label(row), "run": row.run_id, "n": row.n,
-                            "Pass": _pct(row.pass_rate), "D-1": _num(row.d1), "D-2": _num(row.d2)}
+    line: dict[str, Any] = {
+        "model": row.model,
+        "setting": _setting_label(row),
+        "run": row.run_id,
+        "n": row.n,
+        "Pass": _pct(row.pass_rate),
+        "D-1": _num(row.d1),
+        "D-2": _num(row.d2),
+    }
     for d in DIMENSIONS:
         mean, low, high = row.scores[d.key]
         line[d.short] = None if mean is None else f"{mean:.2f} [{low:.2f}, {high:.2f}]"
@@ -183,8 +249,15 @@ def table2_row(row: SystemRow) -> dict[str, Any]:
 
 def _numeric_row(row: SystemRow) -> dict[str, Any]:
     """Table 2 for spreadsheets: plain numbers, rates as fractions, each CI in two columns."""
-    line: dict[str, Any] = {"model": row.model, "setting": _setting_label(row), "run": row.run_id, "n": row.n,
-                            "pass_rate": _round(row.pass_rate), "d1": _round(row.d1), "d2": _round(row.d2)}
+    line: dict[str, Any] = {
+        "model": row.model,
+        "setting": _setting_label(row),
+        "run": row.run_id,
+        "n": row.n,
+        "pass_rate": _round(row.pass_rate),
+        "d1": _round(row.d1),
+        "d2": _round(row.d2),
+    }
     for d in DIMENSIONS:
         mean, low, high = row.scores[d.key]
         line |= {d.key: _round(mean), f"{d.key}_ci_low": _round(low), f"{d.key}_ci_high": _round(high)}
@@ -233,4 +306,3 @@ def _csv(table: list[dict[str, Any]]) -> str:
     for row in table:
         writer.writerow([cell(value) for value in row.values()])
     return buffer.getvalue()
-

@@ -80,6 +80,6 @@ def rubric_as_text() -> str:
 
 
 def valid_score(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and SCORE_RANGE[0] <= value <= SCORE_RANGE[1]
-
-
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and SCORE_RANGE[0] <= value <= SCORE_RANGE[1]
+    )

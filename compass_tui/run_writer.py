@@ -113,8 +113,11 @@ class RunWriter:
                     failures[path] = error
             with self._wake:
                 done, self._writing = self._writing, {}
-                unreported = [error for path, error in failures.items()
-                              if not any(entry.waiters for entry in done[path].values())]
+                unreported = [
+                    error
+                    for path, error in failures.items()
+                    if not any(entry.waiters for entry in done[path].values())
+                ]
                 if unreported and self._failure is None:
                     self._failure = unreported[0]
             settled: dict[asyncio.AbstractEventLoop, list] = {}
@@ -168,8 +171,11 @@ class _ShardText:
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> _ShardText:
-        shard = cls(other_tables={name: orjson.dumps(table) for name, table in data.items()
-                                  if name != INTERACTIONS_TABLE})
+        shard = cls(
+            other_tables={
+                name: orjson.dumps(table) for name, table in data.items() if name != INTERACTIONS_TABLE
+            }
+        )
         for doc_id, document in data.get(INTERACTIONS_TABLE, {}).items():
             shard.texts[doc_id] = orjson.dumps(document)
             shard.ids[document.get("key")] = doc_id
@@ -210,12 +216,15 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 
 def _location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
-    return (run_records_path(run_id, record["persona_id"]),
-            interaction_key(record["model"], record["persona_id"], record["situation_index"]))
+    return (
+        run_records_path(run_id, record["persona_id"]),
+        interaction_key(record["model"], record["persona_id"], record["situation_index"]),
+    )
 
 
 def _settle(loop: asyncio.AbstractEventLoop, outcomes: list[tuple[asyncio.Future, Exception | None]]) -> None:
     """Resolve a group's waiters on their loop, with one wake-up for the lot."""
+
     def resolve() -> None:
         for written, failure in outcomes:
             if written.done():  # its waiter was cancelled (Ctrl-C); the record is written all the same

@@ -14,19 +14,35 @@ import asyncio
 import gc
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
 from compass_tui.persona import Persona
-from compass_tui.pipeline import (FatalModelError, Interaction, ModelCalls, System, history_line, now_iso,
-                                  persona_as_shown, run_interaction, simulate_feedback)
+from compass_tui.pipeline import (
+    FatalModelError,
+    Interaction,
+    ModelCalls,
+    System,
+    history_line,
+    now_iso,
+    persona_as_shown,
+    run_interaction,
+    simulate_feedback,
+)
 from compass_tui.prompts import PromptSet
-from compass_tui.records import (INTERACTIONS_TABLE, META_TABLE, interaction_key, merged_run_meta, run_meta_path,
-                                 run_records_path)
+from compass_tui.records import (
+    INTERACTIONS_TABLE,
+    META_TABLE,
+    interaction_key,
+    merged_run_meta,
+    run_meta_path,
+    run_records_path,
+)
 from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
 from compass_tui.tools.environment import ToolEnvironment
@@ -51,12 +67,19 @@ class RunPlan:
     max_retries: int = 4
 
     def meta(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "name": self.run_id, "setting": self.setting,
-                "models": [s.name for s in self.systems], "personas": [p.id for p in self.personas],
-                "history": self.history_enabled if self.setting == "history" else None,
-                "prompt_source": self.prompts.source, "prompt_hash": self.prompts.hash,
-                "simulator": self.simulator_name if self.setting == "history" else None,
-                "today": self.today.isoformat(), "source": "compass-tui"}
+        return {
+            "run_id": self.run_id,
+            "name": self.run_id,
+            "setting": self.setting,
+            "models": [s.name for s in self.systems],
+            "personas": [p.id for p in self.personas],
+            "history": self.history_enabled if self.setting == "history" else None,
+            "prompt_source": self.prompts.source,
+            "prompt_hash": self.prompts.hash,
+            "simulator": self.simulator_name if self.setting == "history" else None,
+            "today": self.today.isoformat(),
+            "source": "compass-tui",
+        }
 
 
 @dataclass
@@ -118,15 +141,19 @@ def check_keys(systems: list[System]) -> None:
     for system in systems:
         for model in (system.tool_model, system.response_model):
             if model is not None and model.api_key_env and not model.api_key():
-                raise InputError(None, f"models.{system.name}",
-                                 f"environment variable {model.api_key_env} is not set (it holds this model's API key)")
+                raise InputError(
+                    None,
+                    f"models.{system.name}",
+                    f"environment variable {model.api_key_env} is not set (it holds this model's API key)",
+                )
 
 
 def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
     existing = store.get(run_meta_path(plan.run_id), META_TABLE, "meta")
-    meta = merged_run_meta(plan.run_id, existing, {**plan.meta(), "created_at": now_iso()},
-                           ("setting", "history", "prompt_hash"))
+    meta = merged_run_meta(
+        plan.run_id, existing, {**plan.meta(), "created_at": now_iso()}, ("setting", "history", "prompt_hash")
+    )
     meta.update(status="running", updated_at=now_iso())
     store.upsert(run_meta_path(plan.run_id), META_TABLE, "meta", meta)
     saved: dict[str, dict[str, Any]] = {}
@@ -189,30 +216,45 @@ def long_lived_objects_frozen() -> Iterator[None]:
                 gc.unfreeze()
 
 
-async def execute_run(plan: RunPlan, store: Store, env: ToolEnvironment,
-                      on_progress: ProgressCallback | None = None) -> RunProgress:
+async def execute_run(
+    plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback | None = None
+) -> RunProgress:
     saved = prepare_run(store, plan)
     if any(not system.is_baseline for system in plan.systems) or plan.simulator is not None:
         from compass_tui.llm import import_litellm
 
         await asyncio.to_thread(import_litellm)
-    per_persona = (lambda p: len(plan.only_situations)) if plan.only_situations is not None and plan.setting != "history" \
+    per_persona = (
+        (lambda p: len(plan.only_situations))
+        if plan.only_situations is not None and plan.setting != "history"
         else (lambda p: len(p.situations))
+    )
     progress = RunProgress(total=len(plan.systems) * sum(per_persona(p) for p in plan.personas))
-    run = _Run(plan, env, saved, RunWriter(store), asyncio.Semaphore(plan.concurrency), progress,
-               on_progress or (lambda *_: None), ModelCalls(plan.max_retries))
+    run = _Run(
+        plan,
+        env,
+        saved,
+        RunWriter(store),
+        asyncio.Semaphore(plan.concurrency),
+        progress,
+        on_progress or (lambda *_: None),
+        ModelCalls(plan.max_retries),
+    )
     status = "finished"
     try:
         with long_lived_objects_frozen():
-            await asyncio.gather(*(_chain(run, system, persona) for system in plan.systems
-                                   for persona in plan.personas))
+            await asyncio.gather(
+                *(_chain(run, system, persona) for system in plan.systems for persona in plan.personas)
+            )
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
     finally:
         run.writer.close()
         final = "failed" if progress.fatal and progress.finished == 0 else status
-        store.update(run_meta_path(plan.run_id), META_TABLE, "meta", {"status": final, "updated_at": now_iso()})
+        store.update(
+            run_meta_path(plan.run_id), META_TABLE, "meta", {"status": final, "updated_at": now_iso()}
+        )
     return progress
 
 
@@ -233,10 +275,13 @@ async def _chain(run: _Run, system: System, persona: Persona) -> None:
         previous.append(record)
 
 
-async def _one(run: _Run, system: System, persona: Persona, index: int,
-               previous: list[dict[str, Any]]) -> dict[str, Any] | None:
+async def _one(
+    run: _Run, system: System, persona: Persona, index: int, previous: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     plan, progress = run.plan, run.progress
-    record = run.saved.get(interaction_key(system.name, persona.id, index)) or _new_record(plan, system, persona, index)
+    record = run.saved.get(interaction_key(system.name, persona.id, index)) or _new_record(
+        plan, system, persona, index
+    )
     if record.get("status") == "done" and (plan.setting != "history" or record.get("feedback")):
         progress.skipped += 1
         run.report(progress, None)
@@ -244,8 +289,18 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
     if system.name in progress.fatal:
         _stop(run, system)
         return None
-    item = Interaction(system, persona, index, plan.setting, plan.run_id, plan.prompts, run.env, plan.today,
-                       calls=run.calls, shown_persona=run.shown_persona(persona))
+    item = Interaction(
+        system,
+        persona,
+        index,
+        plan.setting,
+        plan.run_id,
+        plan.prompts,
+        run.env,
+        plan.today,
+        calls=run.calls,
+        shown_persona=run.shown_persona(persona),
+    )
     if plan.setting == "history":
         shown = previous if plan.history_enabled else []
         item.history_text = "\n".join(history_line(r) for r in shown) or "None"
@@ -257,7 +312,9 @@ async def _one(run: _Run, system: System, persona: Persona, index: int,
         try:
             record = await run_interaction(item, record, run.save)
             if plan.setting == "history" and record["status"] == "done":
-                record["feedback"] = await simulate_feedback(item, record, plan.simulator, plan.simulator_name)
+                record["feedback"] = await simulate_feedback(
+                    item, record, plan.simulator, plan.simulator_name
+                )
                 await run.save(record)
         except FatalModelError as error:
             progress.fatal.setdefault(system.name, str(error))
@@ -285,10 +342,23 @@ def _stop(run: _Run, system: System) -> None:
 def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> dict[str, Any]:
     situation = persona.situations[index]
     scored = index >= len(persona.situations) - HISTORY_SCORED_TAIL if plan.setting == "history" else True
-    return {"run_id": plan.run_id, "model": system.name, "persona_id": persona.id, "situation_index": index,
-            "setting": plan.setting, "status": "pending", "scenario_type": situation.scenario_type,
-            "emotion": situation.emotion_label, "utterance": situation.utterance, "scored": scored,
-            "tool_call": None, "tool_result": None, "response": None, "feedback": None, "error": None}
+    return {
+        "run_id": plan.run_id,
+        "model": system.name,
+        "persona_id": persona.id,
+        "situation_index": index,
+        "setting": plan.setting,
+        "status": "pending",
+        "scenario_type": situation.scenario_type,
+        "emotion": situation.emotion_label,
+        "utterance": situation.utterance,
+        "scored": scored,
+        "tool_call": None,
+        "tool_result": None,
+        "response": None,
+        "feedback": None,
+        "error": None,
+    }
 
 
 def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -301,16 +371,23 @@ def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:
     return liked
 
 
-async def run_plan(plan: RunPlan, store: Store, env: ToolEnvironment,
-                   on_progress: ProgressCallback | None = None) -> RunProgress:
+async def run_plan(
+    plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback | None = None
+) -> RunProgress:
     return await execute_run(plan, store, env, on_progress)
 
 
 class RunThread(threading.Thread):
     """Runs a plan on its own event loop in a background thread; `cancel()` stops it cleanly."""
 
-    def __init__(self, plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback,
-                 on_finished: Callable[[RunProgress | None, BaseException | None], None]):
+    def __init__(
+        self,
+        plan: RunPlan,
+        store: Store,
+        env: ToolEnvironment,
+        on_progress: ProgressCallback,
+        on_finished: Callable[[RunProgress | None, BaseException | None], None],
+    ):
         super().__init__(daemon=True, name=f"run-{plan.run_id}")
         self.plan, self.store, self.env = plan, store, env
         self.on_progress, self.on_finished = on_progress, on_finished
@@ -322,7 +399,9 @@ class RunThread(threading.Thread):
         with asyncio.Runner() as runner:
             self._loop = runner.get_loop()
             try:
-                self._task = self._loop.create_task(run_plan(self.plan, self.store, self.env, self.on_progress))
+                self._task = self._loop.create_task(
+                    run_plan(self.plan, self.store, self.env, self.on_progress)
+                )
                 progress = self._loop.run_until_complete(self._task)
                 self.on_finished(progress, None)
             except BaseException as error:  # reported to the UI, which stays up

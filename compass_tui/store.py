@@ -135,7 +135,9 @@ class Store:
         base = self.root / directory
         if not base.is_dir():
             return []
-        return sorted(path.relative_to(self.root) for path in base.rglob("*.json") if not path.name.startswith("."))
+        return sorted(
+            path.relative_to(self.root) for path in base.rglob("*.json") if not path.name.startswith(".")
+        )
 
     def all_in(self, directory: str | Path, table: str) -> list[dict[str, Any]]:
         documents: list[dict[str, Any]] = []

@@ -27,7 +27,7 @@ import re
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,17 +52,49 @@ _TOOL_CALL_FIELDS = ("tool_folder_name", "function_name", "param")
 _TOOL_RESULT_FIELDS = ("tool_folder_name", "function_name", "ok", "result")
 
 WIDE_COLUMNS: tuple[str, ...] = (
-    "annotator", "item_id", "persona_id", "situation_index", "scenario_type", "emotion", "system", "blinded_id",
-    "position", *DIMENSION_KEYS, "comment", "flag", "skipped", "seconds", "rubric_version", "seed", "timestamp",
+    "annotator",
+    "item_id",
+    "persona_id",
+    "situation_index",
+    "scenario_type",
+    "emotion",
+    "system",
+    "blinded_id",
+    "position",
+    *DIMENSION_KEYS,
+    "comment",
+    "flag",
+    "skipped",
+    "seconds",
+    "rubric_version",
+    "seed",
+    "timestamp",
 )
 LONG_COLUMNS: tuple[str, ...] = (
-    "annotator", "item_id", "persona_id", "situation_index", "scenario_type", "emotion", "system", "blinded_id",
-    "position", "dimension", "score", "comment", "flag", "skipped", "seconds", "rubric_version", "seed", "timestamp",
+    "annotator",
+    "item_id",
+    "persona_id",
+    "situation_index",
+    "scenario_type",
+    "emotion",
+    "system",
+    "blinded_id",
+    "position",
+    "dimension",
+    "score",
+    "comment",
+    "flag",
+    "skipped",
+    "seconds",
+    "rubric_version",
+    "seed",
+    "timestamp",
 )
 CSV_HEADERS = {"wide": WIDE_COLUMNS, "long": LONG_COLUMNS}
 
 
 # ---------------------------------------------------------------------------------------------- names and files
+
 
 def study_scope(name: str) -> str:
     """The annotation scope that holds a study's scores."""
@@ -107,14 +139,24 @@ def study_fingerprint(design: dict[str, Any]) -> str:
 
 def _check_simple_name(name: Any, what: str) -> str:
     if not isinstance(name, str) or not _SIMPLE_NAME_RE.match(name):
-        raise InputError(None, what, f"{name!r} is not a simple name (letters, digits, '.', '_', '-'; at most 64)")
+        raise InputError(
+            None, what, f"{name!r} is not a simple name (letters, digits, '.', '_', '-'; at most 64)"
+        )
     return name
 
 
 # ---------------------------------------------------------------------------------------------- creating a study
 
-def create_study(store: Store, name: str, runs: list[str], sample: int, annotators: list[str],
-                 stratify: tuple[str, ...] | list[str] = ("scenario",), seed: int = 0) -> dict[str, Any]:
+
+def create_study(
+    store: Store,
+    name: str,
+    runs: list[str],
+    sample: int,
+    annotators: list[str],
+    stratify: tuple[str, ...] | list[str] = ("scenario",),
+    seed: int = 0,
+) -> dict[str, Any]:
     """Draw a stratified sample of shared items, blind the systems, balance positions, and save the design.
 
     Every (run, model) pair of the listed runs is one system. Returns the design; its "warnings"
@@ -135,10 +177,19 @@ def create_study(store: Store, name: str, runs: list[str], sample: int, annotato
     chosen, strata = _stratified_sample(shared, sample, stratify, rng)
     blinded = _blind(list(finished), rng)
     design = {
-        "format": STUDY_FORMAT, "name": name, "created_at": now_iso(), "seed": seed,
-        "nonce": os.urandom(16).hex(), "runs": runs, "stratify": stratify, "sample": sample,
-        "systems": blinded, "blinded_ids": list(blinded), "annotators": annotators,
-        "items": [_item_summary(shared[item]) for item in chosen], "strata": strata,
+        "format": STUDY_FORMAT,
+        "name": name,
+        "created_at": now_iso(),
+        "seed": seed,
+        "nonce": os.urandom(16).hex(),
+        "runs": runs,
+        "stratify": stratify,
+        "sample": sample,
+        "systems": blinded,
+        "blinded_ids": list(blinded),
+        "annotators": annotators,
+        "items": [_item_summary(shared[item]) for item in chosen],
+        "strata": strata,
         "assignments": _assignments(chosen, list(blinded), annotators, rng),
         "rubric_version": RUBRIC_VERSION,
         "warnings": ["only one system: positions and blinding have no effect"] if len(blinded) == 1 else [],
@@ -162,7 +213,9 @@ def _check_stratify(stratify: tuple[str, ...] | list[str]) -> list[str]:
     fields = list(stratify)
     unknown = [name for name in fields if name not in STRATIFY_FIELDS]
     if unknown:
-        raise InputError(None, "--stratify", f"unknown field {unknown[0]!r}; use {', '.join(STRATIFY_FIELDS)}")
+        raise InputError(
+            None, "--stratify", f"unknown field {unknown[0]!r}; use {', '.join(STRATIFY_FIELDS)}"
+        )
     if len(set(fields)) != len(fields):
         raise InputError(None, "--stratify", "a field is listed twice")
     return fields
@@ -179,8 +232,12 @@ def _check_runs(runs: list[str]) -> list[str]:
 
 def _is_finished(record: dict[str, Any]) -> bool:
     response = record.get("response")
-    return (record.get("status") == "done" and isinstance(response, str) and bool(response.strip())
-            and record.get("scored", True) is not False)
+    return (
+        record.get("status") == "done"
+        and isinstance(response, str)
+        and bool(response.strip())
+        and record.get("scored", True) is not False
+    )
 
 
 def _finished_by_system(store: Store, runs: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -192,7 +249,9 @@ def _finished_by_system(store: Store, runs: list[str]) -> dict[str, dict[str, di
         for model in dict.fromkeys([*meta.get("models", []), *(record["model"] for record in records)]):
             finished[system_id(run, model)] = {}
         for record in filter(_is_finished, records):
-            finished[system_id(run, record["model"])][item_id(record["persona_id"], record["situation_index"])] = record
+            finished[system_id(run, record["model"])][
+                item_id(record["persona_id"], record["situation_index"])
+            ] = record
     if not finished:
         raise InputError(None, "--runs", "the runs hold no models")
     return finished
@@ -208,8 +267,12 @@ def _check_sample(sample: int, shared: dict[str, Any], finished: dict[str, dict[
         raise InputError(None, "--sample", f"{sample!r} is not a positive whole number")
     if sample > len(shared):
         counts = ", ".join(f"{system}: {len(items)}" for system, items in finished.items())
-        raise InputError(None, "--sample", f"only {len(shared)} items have a finished response in all "
-                                           f"{len(finished)} systems ({counts}); ask for at most {len(shared)}")
+        raise InputError(
+            None,
+            "--sample",
+            f"only {len(shared)} items have a finished response in all "
+            f"{len(finished)} systems ({counts}); ask for at most {len(shared)}",
+        )
 
 
 def _item_sort_key(record: dict[str, Any]) -> tuple[str, int]:
@@ -231,8 +294,9 @@ def largest_remainder(total: int, sizes: dict[Any, int]) -> dict[Any, int]:
     return quotas
 
 
-def _stratified_sample(shared: dict[str, dict[str, Any]], sample: int, stratify: list[str],
-                       rng) -> tuple[list[str], list[dict[str, Any]]]:
+def _stratified_sample(
+    shared: dict[str, dict[str, Any]], sample: int, stratify: list[str], rng
+) -> tuple[list[str], list[dict[str, Any]]]:
     strata: dict[tuple[str, ...], list[str]] = {}
     for item in sorted(shared, key=lambda item: _item_sort_key(shared[item])):
         strata.setdefault(_stratum(shared[item], stratify), []).append(item)
@@ -254,10 +318,14 @@ def _blind(systems: list[str], rng) -> dict[str, str]:
 
 
 def _item_summary(record: dict[str, Any]) -> dict[str, Any]:
-    return {"item_id": item_id(record["persona_id"], record["situation_index"]),
-            "persona_id": record["persona_id"], "situation_index": record["situation_index"],
-            "scenario_type": record.get("scenario_type"), "emotion": record.get("emotion"),
-            "utterance": record.get("utterance")}
+    return {
+        "item_id": item_id(record["persona_id"], record["situation_index"]),
+        "persona_id": record["persona_id"],
+        "situation_index": record["situation_index"],
+        "scenario_type": record.get("scenario_type"),
+        "emotion": record.get("emotion"),
+        "utterance": record.get("utterance"),
+    }
 
 
 def latin_row(blinded_ids: list[str], row: int) -> list[str]:
@@ -265,7 +333,9 @@ def latin_row(blinded_ids: list[str], row: int) -> list[str]:
     return [blinded_ids[(row + column) % len(blinded_ids)] for column in range(len(blinded_ids))]
 
 
-def _assignments(items: list[str], blinded_ids: list[str], annotators: list[str], rng) -> dict[str, list[dict]]:
+def _assignments(
+    items: list[str], blinded_ids: list[str], annotators: list[str], rng
+) -> dict[str, list[dict]]:
     """Per annotator: every item (fully crossed), in a seeded order, systems in Latin-square display order.
 
     Item i gets row (i + annotator index), so within one annotator the rows cycle through the
@@ -273,27 +343,40 @@ def _assignments(items: list[str], blinded_ids: list[str], annotators: list[str]
     """
     assignments = {}
     for offset, annotator in enumerate(annotators):
-        rows = [{"item_id": item, "systems": latin_row(blinded_ids, index + offset)}
-                for index, item in enumerate(items)]
+        rows = [
+            {"item_id": item, "systems": latin_row(blinded_ids, index + offset)}
+            for index, item in enumerate(items)
+        ]
         assignments[annotator] = [rows[index] for index in rng.permutation(len(rows))]
     return assignments
 
 
 def design_positions(design: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
     """annotator -> item id -> blinded id -> display position (1-based)."""
-    return {annotator: {entry["item_id"]: {blinded: position for position, blinded in enumerate(entry["systems"], 1)}
-                        for entry in entries}
-            for annotator, entries in design["assignments"].items()}
+    return {
+        annotator: {
+            entry["item_id"]: {blinded: position for position, blinded in enumerate(entry["systems"], 1)}
+            for entry in entries
+        }
+        for annotator, entries in design["assignments"].items()
+    }
 
 
-def _check_annotator(design: dict[str, Any], annotator: str, source: str | Path | None = None,
-                     line: int | None = None) -> None:
+def _check_annotator(
+    design: dict[str, Any], annotator: str, source: str | Path | None = None, line: int | None = None
+) -> None:
     if annotator not in design["annotators"]:
-        raise InputError(source, "annotator", f"{annotator!r} is not an annotator of study {design['name']!r} "
-                                              f"(annotators: {', '.join(design['annotators'])})", line=line)
+        raise InputError(
+            source,
+            "annotator",
+            f"{annotator!r} is not an annotator of study {design['name']!r} "
+            f"(annotators: {', '.join(design['annotators'])})",
+            line=line,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- packs
+
 
 def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Path:
     """Write one annotator's self-contained, blinded pack; `dest` is a file or an existing directory.
@@ -308,11 +391,22 @@ def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Pat
     personas = _study_personas(store, design)
     items = {item["item_id"]: item for item in design["items"]}
     pack = {
-        "format": PACK_FORMAT, "study": name, "fingerprint": study_fingerprint(design), "annotator": annotator,
+        "format": PACK_FORMAT,
+        "study": name,
+        "fingerprint": study_fingerprint(design),
+        "annotator": annotator,
         "rubric": _pack_rubric(),
-        "items": [_pack_item(order, items[entry["item_id"]], entry["systems"], design["systems"], responses,
-                             personas[items[entry["item_id"]]["persona_id"]])
-                  for order, entry in enumerate(design["assignments"][annotator], 1)],
+        "items": [
+            _pack_item(
+                order,
+                items[entry["item_id"]],
+                entry["systems"],
+                design["systems"],
+                responses,
+                personas[items[entry["item_id"]]["persona_id"]],
+            )
+            for order, entry in enumerate(design["assignments"][annotator], 1)
+        ],
     }
     path = _pack_destination(Path(dest), name, annotator)
     atomic_write_json(path, pack)
@@ -336,7 +430,9 @@ def _study_responses(store: Store, design: dict[str, Any]) -> dict[tuple[str, st
     for system in wanted_systems:
         lost = sorted(item for item in wanted_items if (system, item) not in responses)
         if lost:
-            raise NotFoundError(None, None, f"the response of a study system to item {lost[0]} is gone from its run")
+            raise NotFoundError(
+                None, None, f"the response of a study system to item {lost[0]} is gone from its run"
+            )
     return responses
 
 
@@ -351,28 +447,57 @@ def _study_personas(store: Store, design: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pack_rubric() -> dict[str, Any]:
-    return {"version": RUBRIC_VERSION, "scale": list(SCORE_RANGE),
-            "dimensions": [{"key": d.key, "short": d.short, "label": d.label, "definition": DEFINITIONS[d.key],
-                            "levels": {str(score): LEVELS[d.key][score] for score in range(5, 0, -1)}}
-                           for d in DIMENSIONS]}
+    return {
+        "version": RUBRIC_VERSION,
+        "scale": list(SCORE_RANGE),
+        "dimensions": [
+            {
+                "key": d.key,
+                "short": d.short,
+                "label": d.label,
+                "definition": DEFINITIONS[d.key],
+                "levels": {str(score): LEVELS[d.key][score] for score in range(5, 0, -1)},
+            }
+            for d in DIMENSIONS
+        ],
+    }
 
 
-def _pack_item(order: int, item: dict[str, Any], display: list[str], systems: dict[str, str],
-               responses: dict[tuple[str, str], dict[str, Any]], persona) -> dict[str, Any]:
+def _pack_item(
+    order: int,
+    item: dict[str, Any],
+    display: list[str],
+    systems: dict[str, str],
+    responses: dict[tuple[str, str], dict[str, Any]],
+    persona,
+) -> dict[str, Any]:
     if not 0 <= item["situation_index"] < len(persona.situations):
         raise InputError(None, item["item_id"], f"persona {persona.id!r} no longer has this situation")
     situation = persona.situations[item["situation_index"]]
     scenario_type = item["scenario_type"]
     preference = persona.tool_preferences.for_scenario(scenario_type).text if scenario_type else ""
     return {
-        "order": order, "item_id": item["item_id"], "persona_id": item["persona_id"],
+        "order": order,
+        "item_id": item["item_id"],
+        "persona_id": item["persona_id"],
         "situation_index": item["situation_index"],
-        "persona": {"name": persona.display_name, "age": persona.demographic.age, "career": persona.demographic.career,
-                    "personality_description": persona.personality_description, "tool_preference": preference},
-        "situation": {"scenario": situation.scenario, "utterance": item["utterance"] or situation.utterance,
-                      "emotion": item["emotion"], "scenario_type": scenario_type},
-        "responses": [_pack_response(position, blinded, responses[(systems[blinded], item["item_id"])])
-                      for position, blinded in enumerate(display, 1)],
+        "persona": {
+            "name": persona.display_name,
+            "age": persona.demographic.age,
+            "career": persona.demographic.career,
+            "personality_description": persona.personality_description,
+            "tool_preference": preference,
+        },
+        "situation": {
+            "scenario": situation.scenario,
+            "utterance": item["utterance"] or situation.utterance,
+            "emotion": item["emotion"],
+            "scenario_type": scenario_type,
+        },
+        "responses": [
+            _pack_response(position, blinded, responses[(systems[blinded], item["item_id"])])
+            for position, blinded in enumerate(display, 1)
+        ],
     }
 
 
@@ -380,9 +505,13 @@ def _pack_response(position: int, blinded: str, record: dict[str, Any]) -> dict[
     tool_result = _pick(record.get("tool_result"), _TOOL_RESULT_FIELDS)
     if tool_result is not None:
         tool_result["error"] = _compact_error(record["tool_result"].get("error"))
-    return {"blinded_id": blinded, "position": position,
-            "tool_call": _pick(record.get("tool_call"), _TOOL_CALL_FIELDS), "tool_result": tool_result,
-            "response": record["response"]}
+    return {
+        "blinded_id": blinded,
+        "position": position,
+        "tool_call": _pick(record.get("tool_call"), _TOOL_CALL_FIELDS),
+        "tool_result": tool_result,
+        "response": record["response"],
+    }
 
 
 def _compact_error(error: Any) -> dict[str, Any] | None:
@@ -414,19 +543,31 @@ def load_pack(path: str | Path) -> dict[str, Any]:
 
 def _check_pack_item(path: Path, index: int, item: Any) -> None:
     where = f"items[{index}]"
-    if not isinstance(item, dict) or not isinstance(item.get("item_id"), str) \
-            or not isinstance(item.get("responses"), list):
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("item_id"), str)
+        or not isinstance(item.get("responses"), list)
+    ):
         raise InputError(path, where, "an item needs an item_id and a list of responses")
     for number, response in enumerate(item["responses"]):
-        if not isinstance(response, dict) or not isinstance(response.get("blinded_id"), str) \
-                or not isinstance(response.get("position"), int):
-            raise InputError(path, f"{where}.responses[{number}]", "a response needs a blinded_id and a position")
+        if (
+            not isinstance(response, dict)
+            or not isinstance(response.get("blinded_id"), str)
+            or not isinstance(response.get("position"), int)
+        ):
+            raise InputError(
+                path, f"{where}.responses[{number}]", "a response needs a blinded_id and a position"
+            )
 
 
 def _pack_positions(pack: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
     """Like `design_positions`, for the pack's one annotator."""
-    return {pack["annotator"]: {item["item_id"]: {r["blinded_id"]: r["position"] for r in item["responses"]}
-                                for item in pack["items"]}}
+    return {
+        pack["annotator"]: {
+            item["item_id"]: {r["blinded_id"]: r["position"] for r in item["responses"]}
+            for item in pack["items"]
+        }
+    }
 
 
 @lru_cache(maxsize=8)
@@ -443,6 +584,7 @@ def _pack_for_journal(pack_path: Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- pack journals
 
+
 def append_pack_score(pack_path: str | Path, annotation: Annotation) -> Annotation:
     """Durably append one save to the pack's journal (fsynced); returns the annotation as saved.
 
@@ -458,7 +600,9 @@ def append_pack_score(pack_path: str | Path, annotation: Annotation) -> Annotati
     annotation.position = positions[annotation.annotator][_item_of(annotation)][annotation.system]
     annotation.revision += 1
     annotation.updated_at = now_iso()
-    line = dumps(annotation.as_record() | {"study": pack["study"], "fingerprint": pack["fingerprint"]}, indent=None)
+    line = dumps(
+        annotation.as_record() | {"study": pack["study"], "fingerprint": pack["fingerprint"]}, indent=None
+    )
     _append_line(journal_path(pack_path), line + "\n")
     return annotation
 
@@ -502,8 +646,9 @@ def _item_of(annotation: Annotation) -> str:
     return item_id(annotation.persona_id, annotation.situation_index)
 
 
-def _read_journal(path: Path, fingerprint: str, scope: str,
-                  positions: dict[str, dict[str, dict[str, int]]]) -> list[tuple[int, Annotation]]:
+def _read_journal(
+    path: Path, fingerprint: str, scope: str, positions: dict[str, dict[str, dict[str, int]]]
+) -> list[tuple[int, Annotation]]:
     """Every checked (line number, annotation) of a journal; a torn last line is ignored."""
     try:
         raw = path.read_bytes()
@@ -520,8 +665,12 @@ def _read_journal(path: Path, fingerprint: str, scope: str,
             record = _parse_line(tail, path, len(complete) + 1)
         except InputError:
             return entries  # torn by a crash mid-append: never acknowledged
-        entries.append((len(complete) + 1, _journal_entry(record, path, len(complete) + 1, fingerprint, scope,
-                                                          positions)))
+        entries.append(
+            (
+                len(complete) + 1,
+                _journal_entry(record, path, len(complete) + 1, fingerprint, scope, positions),
+            )
+        )
     return entries
 
 
@@ -532,12 +681,20 @@ def _parse_line(line: bytes, path: Path, number: int) -> Any:
         raise InputError(path, None, f"not a JSON line ({error.message})", line=number) from None
 
 
-def _journal_entry(record: Any, path: Path, line: int, fingerprint: str, scope: str,
-                   positions: dict[str, dict[str, dict[str, int]]]) -> Annotation:
+def _journal_entry(
+    record: Any,
+    path: Path,
+    line: int,
+    fingerprint: str,
+    scope: str,
+    positions: dict[str, dict[str, dict[str, int]]],
+) -> Annotation:
     if not isinstance(record, dict):
         raise InputError(path, None, "a journal line must be a JSON object", line=line)
     if record.get("fingerprint") != fingerprint:
-        raise InputError(path, "fingerprint", "these scores belong to another study (fingerprint differs)", line=line)
+        raise InputError(
+            path, "fingerprint", "these scores belong to another study (fingerprint differs)", line=line
+        )
     annotation = _annotation_from_record(record, path, line)
     _check_scores(annotation.scores, path, line)
     _check_assigned(annotation, scope, positions, path, line)
@@ -546,8 +703,14 @@ def _journal_entry(record: Any, path: Path, line: int, fingerprint: str, scope: 
 
 
 def _annotation_from_record(record: dict[str, Any], path: Path, line: int) -> Annotation:
-    for name, kind in (("scope", str), ("annotator", str), ("persona_id", str), ("situation_index", int),
-                       ("system", str), ("scores", dict)):
+    for name, kind in (
+        ("scope", str),
+        ("annotator", str),
+        ("persona_id", str),
+        ("situation_index", int),
+        ("system", str),
+        ("scores", dict),
+    ):
         if not isinstance(record.get(name), kind):
             raise InputError(path, name, "missing or of the wrong type", line=line)
     return Annotation.from_record(record)
@@ -561,17 +724,33 @@ def _check_scores(scores: Any, source: str | Path | None, line: int | None) -> N
             raise InputError(source, f"scores.{dimension}", f"score {value!r} is outside 1-5", line=line)
 
 
-def _check_assigned(annotation: Annotation, scope: str, positions: dict[str, dict[str, dict[str, int]]],
-                    source: str | Path | None, line: int | None) -> None:
+def _check_assigned(
+    annotation: Annotation,
+    scope: str,
+    positions: dict[str, dict[str, dict[str, int]]],
+    source: str | Path | None,
+    line: int | None,
+) -> None:
     if annotation.scope != scope:
-        raise InputError(source, "scope", f"{annotation.scope!r} is not this study's scope {scope!r}", line=line)
+        raise InputError(
+            source, "scope", f"{annotation.scope!r} is not this study's scope {scope!r}", line=line
+        )
     if annotation.annotator not in positions:
-        raise InputError(source, "annotator", f"{annotation.annotator!r} is not an annotator of this study "
-                                              f"(annotators: {', '.join(positions)})", line=line)
+        raise InputError(
+            source,
+            "annotator",
+            f"{annotation.annotator!r} is not an annotator of this study "
+            f"(annotators: {', '.join(positions)})",
+            line=line,
+        )
     shown = positions[annotation.annotator].get(_item_of(annotation), {})
     if annotation.system not in shown:
-        raise InputError(source, "system", f"{_item_of(annotation)} / {annotation.system} is not assigned to "
-                                           f"{annotation.annotator}", line=line)
+        raise InputError(
+            source,
+            "system",
+            f"{_item_of(annotation)} / {annotation.system} is not assigned to {annotation.annotator}",
+            line=line,
+        )
 
 
 def _check_timestamp(text: Any, source: str | Path | None, line: int | None, what: str) -> None:
@@ -590,6 +769,7 @@ def _last_per_key(entries: list[tuple[int, Annotation]]) -> dict[tuple[str, str]
 
 # ---------------------------------------------------------------------------------------------- merging
 
+
 @dataclass
 class MergeReport:
     """What a merge or CSV import did. Conflicts keep the newer record and show both."""
@@ -604,7 +784,11 @@ class MergeReport:
 
     @property
     def written(self) -> int:
-        return self.added + self.updated + sum(1 for conflict in self.conflicts if conflict["kept"] == "incoming")
+        return (
+            self.added
+            + self.updated
+            + sum(1 for conflict in self.conflicts if conflict["kept"] == "incoming")
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"written": self.written}
@@ -635,15 +819,18 @@ def _journal_of(path: Path, fingerprint: str) -> Path:
         return path
     pack = load_pack(path)
     if pack["fingerprint"] != fingerprint:
-        raise InputError(path, "fingerprint", f"a pack of another study ({pack['study']!r}, different fingerprint)")
+        raise InputError(
+            path, "fingerprint", f"a pack of another study ({pack['study']!r}, different fingerprint)"
+        )
     journal = journal_path(path)
     if not journal.exists():
         raise InputError(path, None, f"no scores beside this pack (expected {journal.name})")
     return journal
 
 
-def _apply(store: Store, design: dict[str, Any], incoming: list[tuple[str, Annotation]],
-           files: list[str]) -> MergeReport:
+def _apply(
+    store: Store, design: dict[str, Any], incoming: list[tuple[str, Annotation]], files: list[str]
+) -> MergeReport:
     report = MergeReport(design["name"], files)
     current = {(a.annotator, a.key): a for a in load_annotations(store, study_scope(design["name"]))}
     to_write: dict[tuple[str, str], Annotation] = {}
@@ -669,8 +856,12 @@ def _resolve(old: Annotation | None, new: Annotation) -> tuple[str, Annotation]:
     if old.as_record() == new.as_record():
         return "unchanged", old
     newer = new if _moment(new.updated_at) > _moment(old.updated_at) else old
-    clash = any(old.scores.get(key) is not None and new.scores.get(key) is not None
-                and old.scores[key] != new.scores[key] for key in DIMENSION_KEYS)
+    clash = any(
+        old.scores.get(key) is not None
+        and new.scores.get(key) is not None
+        and old.scores[key] != new.scores[key]
+        for key in DIMENSION_KEYS
+    )
     if clash:
         return "conflict", newer
     return ("updated", new) if newer is new else ("unchanged", old)
@@ -678,23 +869,38 @@ def _resolve(old: Annotation | None, new: Annotation) -> tuple[str, Annotation]:
 
 def _moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _conflict(old: Annotation, new: Annotation, kept: Annotation, source: str) -> dict[str, Any]:
     def version(annotation: Annotation) -> dict[str, Any]:
-        return {"scores": annotation.scores, "comment": annotation.comment, "updated_at": annotation.updated_at}
+        return {
+            "scores": annotation.scores,
+            "comment": annotation.comment,
+            "updated_at": annotation.updated_at,
+        }
 
-    return {"annotator": new.annotator, "item_id": _item_of(new), "system": new.system, "source": source,
-            "kept": "incoming" if kept is new else "stored", "stored": version(old), "incoming": version(new)}
+    return {
+        "annotator": new.annotator,
+        "item_id": _item_of(new),
+        "system": new.system,
+        "source": source,
+        "kept": "incoming" if kept is new else "stored",
+        "stored": version(old),
+        "incoming": version(new),
+    }
 
 
 def _store_annotation(store: Store, annotation: Annotation) -> None:
     # Not annotations.save_annotation: that stamps the time of this save, and a merge or an
     # import must keep when the annotator scored (conflicts keep the newer; CSV round trips).
     _check_scores(annotation.scores, None, None)
-    store.upsert(shard_path(annotation.scope, annotation.annotator, annotation.persona_id), TABLE,
-                 annotation.key, annotation.as_record())
+    store.upsert(
+        shard_path(annotation.scope, annotation.annotator, annotation.persona_id),
+        TABLE,
+        annotation.key,
+        annotation.as_record(),
+    )
 
 
 def _is_rated(annotation: Annotation) -> bool:
@@ -704,16 +910,24 @@ def _is_rated(annotation: Annotation) -> bool:
 def missing_items(design: dict[str, Any], annotations) -> dict[str, list[str]]:
     """annotator -> items (in their order) with at least one response not yet rated or skipped."""
     rated = {(a.annotator, _item_of(a), a.system) for a in annotations if _is_rated(a)}
-    return {annotator: [entry["item_id"] for entry in entries
-                        if any((annotator, entry["item_id"], s) not in rated for s in entry["systems"])]
-            for annotator, entries in design["assignments"].items()}
+    return {
+        annotator: [
+            entry["item_id"]
+            for entry in entries
+            if any((annotator, entry["item_id"], s) not in rated for s in entry["systems"])
+        ]
+        for annotator, entries in design["assignments"].items()
+    }
 
 
 def study_annotations(store: Store, design: dict[str, Any]) -> list[Annotation]:
     """The study's stored annotations that belong to its design (annotator, item and blinded system)."""
     positions = design_positions(design)
-    return [a for a in load_annotations(store, study_scope(design["name"]))
-            if a.system in positions.get(a.annotator, {}).get(_item_of(a), {})]
+    return [
+        a
+        for a in load_annotations(store, study_scope(design["name"]))
+        if a.system in positions.get(a.annotator, {}).get(_item_of(a), {})
+    ]
 
 
 def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str, dict[str, Any]]:
@@ -727,14 +941,17 @@ def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str,
             seconds_by_item[_item_of(annotation)] += annotation.seconds
         item_seconds = list(seconds_by_item.values())
         result[annotator] = {
-            "rated": sum(1 for a in mine if _is_rated(a)), "assigned": sum(len(e["systems"]) for e in entries),
-            "items_done": len(entries) - len(missing[annotator]), "items_assigned": len(entries),
+            "rated": sum(1 for a in mine if _is_rated(a)),
+            "assigned": sum(len(e["systems"]) for e in entries),
+            "items_done": len(entries) - len(missing[annotator]),
+            "items_assigned": len(entries),
             "mean_seconds_per_item": sum(item_seconds) / len(item_seconds) if item_seconds else None,
         }
     return result
 
 
 # ---------------------------------------------------------------------------------------------- statistics
+
 
 def icc_two_way_random(ratings) -> tuple[float, float]:
     """ICC(2,1) and ICC(2,k) of an n targets x k raters matrix with no missing values.
@@ -787,11 +1004,22 @@ def correlation(x, y, method: str, seed: int, resamples: int = BOOTSTRAP_RESAMPL
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = stats.bootstrap((x, y), statistic, paired=True, vectorized=True, n_resamples=resamples,
-                                 method="percentile", rng=np.random.default_rng(seed))
+        result = stats.bootstrap(
+            (x, y),
+            statistic,
+            paired=True,
+            vectorized=True,
+            n_resamples=resamples,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
         low, high = np.nanpercentile(result.bootstrap_distribution, [2.5, 97.5])
-    return {"r": _number(point.statistic), "p": _number(point.pvalue), "ci": [_number(low), _number(high)],
-            "n": len(x)}
+    return {
+        "r": _number(point.statistic),
+        "p": _number(point.pvalue),
+        "ci": [_number(low), _number(high)],
+        "n": len(x),
+    }
 
 
 def krippendorff_alpha(matrix, level: str) -> float | None:
@@ -819,11 +1047,19 @@ def position_effect(scores_by_block: dict[tuple[str, str], dict[int, int]], posi
     import numpy as np
     from scipy import stats
 
-    by_position = {position: [block[position] for block in scores_by_block.values() if position in block]
-                   for position in range(1, positions + 1)}
-    means = {str(position): (float(np.mean(values)) if values else None) for position, values in by_position.items()}
-    complete = [[block[p] for p in range(1, positions + 1)] for block in scores_by_block.values()
-                if len(block) == positions]
+    by_position = {
+        position: [block[position] for block in scores_by_block.values() if position in block]
+        for position in range(1, positions + 1)
+    }
+    means = {
+        str(position): (float(np.mean(values)) if values else None)
+        for position, values in by_position.items()
+    }
+    complete = [
+        [block[p] for p in range(1, positions + 1)]
+        for block in scores_by_block.values()
+        if len(block) == positions
+    ]
     test, p_value = None, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -852,12 +1088,21 @@ def agreement(store: Store, name: str, judge_model: str | None = None) -> dict[s
     for key in DIMENSION_KEYS:
         matrix = _rating_matrix(design, annotations, units, key)
         dimensions[key] = _dimension_statistics(design, annotations, units, matrix, key, judge_scores)
-    return {"study": name, "judge_model": judge, "judge_available": judge is not None, "judge_note": judge_note,
-            "units": len(units), "annotators": design["annotators"], "dimensions": dimensions,
-            "progress": progress(design, annotations)}
+    return {
+        "study": name,
+        "judge_model": judge,
+        "judge_available": judge is not None,
+        "judge_note": judge_note,
+        "units": len(units),
+        "annotators": design["annotators"],
+        "dimensions": dimensions,
+        "progress": progress(design, annotations),
+    }
 
 
-def _rating_matrix(design: dict[str, Any], annotations: list[Annotation], units: list[tuple[str, str]], key: str):
+def _rating_matrix(
+    design: dict[str, Any], annotations: list[Annotation], units: list[tuple[str, str]], key: str
+):
     import numpy as np
 
     column = {unit: index for index, unit in enumerate(units)}
@@ -877,26 +1122,37 @@ def _dimension_statistics(design, annotations, units, matrix, key, judge_scores)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         human_mean = np.nanmean(matrix, axis=0)
-    paired = [(human_mean[i], judge_scores[unit][key]) for i, unit in enumerate(units)
-              if rated[i] and unit in judge_scores and judge_scores[unit].get(key) is not None]
+    paired = [
+        (human_mean[i], judge_scores[unit][key])
+        for i, unit in enumerate(units)
+        if rated[i] and unit in judge_scores and judge_scores[unit].get(key) is not None
+    ]
     humans, judged = (list(values) for values in zip(*paired)) if paired else ([], [])
     complete = matrix[:, ~np.isnan(matrix).any(axis=0)].T
-    icc_single, icc_average = icc_two_way_random(complete) if complete.shape[0] >= 2 and complete.shape[1] >= 2 \
+    icc_single, icc_average = (
+        icc_two_way_random(complete)
+        if complete.shape[0] >= 2 and complete.shape[1] >= 2
         else (math.nan, math.nan)
+    )
     return {
-        "rated_units": int(rated.sum()), "judged_units": len(paired),
+        "rated_units": int(rated.sum()),
+        "judged_units": len(paired),
         "human_mean": _number(np.nanmean(matrix)) if rated.any() else None,
         "judge_mean": _number(np.mean(judged)) if judged else None,
         "pearson": correlation(humans, judged, "pearson", design["seed"]) if judge_scores else None,
         "spearman": correlation(humans, judged, "spearman", design["seed"]) if judge_scores else None,
         "alpha_ordinal": krippendorff_alpha(matrix, "ordinal"),
         "alpha_interval": krippendorff_alpha(matrix, "interval"),
-        "icc2_1": _number(icc_single), "icc2_k": _number(icc_average), "icc_units": int(complete.shape[0]),
+        "icc2_1": _number(icc_single),
+        "icc2_k": _number(icc_average),
+        "icc_units": int(complete.shape[0]),
         "position": position_effect(_position_blocks(design, annotations, key), len(design["blinded_ids"])),
     }
 
 
-def _position_blocks(design, annotations: list[Annotation], key: str) -> dict[tuple[str, str], dict[int, int]]:
+def _position_blocks(
+    design, annotations: list[Annotation], key: str
+) -> dict[tuple[str, str], dict[int, int]]:
     positions = design_positions(design)
     blocks: dict[tuple[str, str], dict[int, int]] = {}
     for annotation in annotations:
@@ -908,8 +1164,9 @@ def _position_blocks(design, annotations: list[Annotation], key: str) -> dict[tu
     return blocks
 
 
-def _judge_scores(store: Store, design: dict[str, Any],
-                  judge_model: str | None) -> tuple[str | None, dict[tuple[str, str], dict[str, Any]], str | None]:
+def _judge_scores(
+    store: Store, design: dict[str, Any], judge_model: str | None
+) -> tuple[str | None, dict[tuple[str, str], dict[str, Any]], str | None]:
     """(judge model, (item, blinded id) -> judge scores, a note when the judge is unavailable)."""
     blinded_of = {system: blinded for blinded, system in design["systems"].items()}
     items = {item["item_id"] for item in design["items"]}
@@ -922,14 +1179,22 @@ def _judge_scores(store: Store, design: dict[str, Any],
                 relevant.append(((item, blinded), judgement))
     counts = Counter(judgement.get("judge_model") for _, judgement in relevant)
     if judge_model is None and not counts:
-        return None, {}, "no judge scores for this study's systems and items; judge correlation is unavailable"
+        return (
+            None,
+            {},
+            "no judge scores for this study's systems and items; judge correlation is unavailable",
+        )
     if judge_model is not None and judge_model not in counts:
         known = ", ".join(sorted(str(model) for model in counts)) or "none"
-        raise NotFoundError(None, "--judge-model", f"no judgements by {judge_model!r} for this study (judges: {known})")
+        raise NotFoundError(
+            None, "--judge-model", f"no judgements by {judge_model!r} for this study (judges: {known})"
+        )
     chosen = judge_model or sorted(counts, key=lambda model: (-counts[model], str(model)))[0]
     best: dict[tuple[str, str], dict[str, Any]] = {}
     for unit, judgement in relevant:
-        if judgement.get("judge_model") == chosen and _judgement_rank(judgement) > _judgement_rank(best.get(unit)):
+        if judgement.get("judge_model") == chosen and _judgement_rank(judgement) > _judgement_rank(
+            best.get(unit)
+        ):
             best[unit] = judgement
     return chosen, {unit: judgement["scores"] for unit, judgement in best.items()}, None
 
@@ -942,6 +1207,7 @@ def _judgement_rank(judgement: dict[str, Any] | None) -> tuple[bool, str]:
 
 
 # ---------------------------------------------------------------------------------------------- CSV
+
 
 def export(store: Store, name: str, fmt: str, out: str | Path) -> int:
     """Write the study's scores as tidy CSV (`long`: one row per dimension; `wide`: one per response).
@@ -965,25 +1231,41 @@ def _export_records(design: dict[str, Any], annotations: list[Annotation]) -> li
             for position, blinded in enumerate(entry["systems"], 1):
                 annotation = by_slot.get((annotator, entry["item_id"], blinded))
                 if annotation is not None:
-                    records.append(_export_record(design, items[entry["item_id"]], blinded, position, annotation))
+                    records.append(
+                        _export_record(design, items[entry["item_id"]], blinded, position, annotation)
+                    )
     return records
 
 
 def _export_record(design, item, blinded: str, position: int, annotation: Annotation) -> dict[str, Any]:
-    return {"annotator": annotation.annotator, "item_id": item["item_id"], "persona_id": item["persona_id"],
-            "situation_index": item["situation_index"], "scenario_type": item["scenario_type"],
-            "emotion": item["emotion"], "system": design["systems"][blinded], "blinded_id": blinded,
-            "position": position, **{key: annotation.scores.get(key) for key in DIMENSION_KEYS},
-            "comment": annotation.comment, "flag": annotation.flag, "skipped": annotation.skipped,
-            "seconds": annotation.seconds, "rubric_version": annotation.rubric_version, "seed": design["seed"],
-            "timestamp": annotation.updated_at}
+    return {
+        "annotator": annotation.annotator,
+        "item_id": item["item_id"],
+        "persona_id": item["persona_id"],
+        "situation_index": item["situation_index"],
+        "scenario_type": item["scenario_type"],
+        "emotion": item["emotion"],
+        "system": design["systems"][blinded],
+        "blinded_id": blinded,
+        "position": position,
+        **{key: annotation.scores.get(key) for key in DIMENSION_KEYS},
+        "comment": annotation.comment,
+        "flag": annotation.flag,
+        "skipped": annotation.skipped,
+        "seconds": annotation.seconds,
+        "rubric_version": annotation.rubric_version,
+        "seed": design["seed"],
+        "timestamp": annotation.updated_at,
+    }
 
 
 def _long_rows(records: list[dict[str, Any]]):
     for record in records:
         for key in DIMENSION_KEYS:
-            yield [key if column == "dimension" else record[key] if column == "score" else record[column]
-                   for column in LONG_COLUMNS]
+            yield [
+                key if column == "dimension" else record[key] if column == "score" else record[column]
+                for column in LONG_COLUMNS
+            ]
 
 
 def import_csv(store: Store, name: str, path: str | Path) -> MergeReport:
@@ -999,8 +1281,13 @@ def import_csv(store: Store, name: str, path: str | Path) -> MergeReport:
     for line, row in table.rows:
         group = groups.setdefault((row["annotator"], row["item_id"], row["blinded_id"]), [])
         if table.kind == "wide" and group:
-            raise InputError(path, None, f"a second row for {row['annotator']} / {row['item_id']} / "
-                                         f"{row['blinded_id']} (first on line {group[0][0]})", line=line)
+            raise InputError(
+                path,
+                None,
+                f"a second row for {row['annotator']} / {row['item_id']} / "
+                f"{row['blinded_id']} (first on line {group[0][0]})",
+                line=line,
+            )
         group.append((line, row))
     study = _CsvStudy(design, {item["item_id"]: item for item in design["items"]}, design_positions(design))
     incoming = [(str(path), _csv_annotation(study, path, table.kind, rows)) for rows in groups.values()]
@@ -1014,41 +1301,67 @@ class _CsvStudy:
     positions: dict[str, dict[str, dict[str, int]]]
 
 
-def _csv_annotation(study: _CsvStudy, path: Path, kind: str, rows: list[tuple[int, dict[str, str]]]) -> Annotation:
+def _csv_annotation(
+    study: _CsvStudy, path: Path, kind: str, rows: list[tuple[int, dict[str, str]]]
+) -> Annotation:
     design = study.design
     line, first = rows[0]
     item = _csv_item(study, path, line, first)
-    scores = _csv_scores(path, rows) if kind == "long" else \
-        {key: _csv_score(path, line, key, first[key]) for key in DIMENSION_KEYS}
+    scores = (
+        _csv_scores(path, rows)
+        if kind == "long"
+        else {key: _csv_score(path, line, key, first[key]) for key in DIMENSION_KEYS}
+    )
     timestamp = first["timestamp"] or now_iso()
     _check_timestamp(timestamp, path, line, "timestamp")
     return Annotation(
-        scope=study_scope(design["name"]), annotator=first["annotator"], persona_id=item["persona_id"],
-        situation_index=item["situation_index"], system=first["blinded_id"], scores=scores,
-        comment=first["comment"], flag=_csv_bool(path, line, "flag", first["flag"]),
+        scope=study_scope(design["name"]),
+        annotator=first["annotator"],
+        persona_id=item["persona_id"],
+        situation_index=item["situation_index"],
+        system=first["blinded_id"],
+        scores=scores,
+        comment=first["comment"],
+        flag=_csv_bool(path, line, "flag", first["flag"]),
         skipped=_csv_bool(path, line, "skipped", first["skipped"]),
         seconds=_csv_seconds(path, line, first["seconds"]),
-        position=_csv_int(path, line, "position", first["position"]), blinded_id=first["blinded_id"],
-        rubric_version=first["rubric_version"] or RUBRIC_VERSION, created_at=timestamp, updated_at=timestamp)
+        position=_csv_int(path, line, "position", first["position"]),
+        blinded_id=first["blinded_id"],
+        rubric_version=first["rubric_version"] or RUBRIC_VERSION,
+        created_at=timestamp,
+        updated_at=timestamp,
+    )
 
 
 def _csv_item(study: _CsvStudy, path: Path, line: int, row: dict[str, str]) -> dict[str, Any]:
     """The design item of a row, after checking that the row is this study's."""
     design = study.design
     if _csv_int(path, line, "seed", row["seed"]) != design["seed"]:
-        raise InputError(path, "seed", f"{row['seed']} is not study {design['name']!r}'s seed {design['seed']}",
-                         line=line)
+        raise InputError(
+            path, "seed", f"{row['seed']} is not study {design['name']!r}'s seed {design['seed']}", line=line
+        )
     _check_annotator(design, row["annotator"], path, line)
     item = study.items.get(row["item_id"])
-    if item is None or row["persona_id"] != item["persona_id"] \
-            or _csv_int(path, line, "situation_index", row["situation_index"]) != item["situation_index"]:
-        raise InputError(path, "item_id", f"{row['item_id']!r} is not an item of study {design['name']!r}", line=line)
+    if (
+        item is None
+        or row["persona_id"] != item["persona_id"]
+        or _csv_int(path, line, "situation_index", row["situation_index"]) != item["situation_index"]
+    ):
+        raise InputError(
+            path, "item_id", f"{row['item_id']!r} is not an item of study {design['name']!r}", line=line
+        )
     if design["systems"].get(row["blinded_id"]) != row["system"]:
-        raise InputError(path, "system", f"{row['system']!r} is not blinded as {row['blinded_id']!r} in this study",
-                         line=line)
+        raise InputError(
+            path,
+            "system",
+            f"{row['system']!r} is not blinded as {row['blinded_id']!r} in this study",
+            line=line,
+        )
     expected = study.positions[row["annotator"]][row["item_id"]][row["blinded_id"]]
     if _csv_int(path, line, "position", row["position"]) != expected:
-        raise InputError(path, "position", f"{row['position']} is not the design's position {expected}", line=line)
+        raise InputError(
+            path, "position", f"{row['position']} is not the design's position {expected}", line=line
+        )
     return item
 
 
@@ -1058,7 +1371,9 @@ def _csv_scores(path: Path, rows: list[tuple[int, dict[str, str]]]) -> dict[str,
     for line, row in rows:
         dimension = row["dimension"]
         if dimension not in DIMENSION_KEYS or dimension in seen:
-            raise InputError(path, "dimension", f"{dimension!r} is unknown or repeated for this response", line=line)
+            raise InputError(
+                path, "dimension", f"{dimension!r} is unknown or repeated for this response", line=line
+            )
         seen.add(dimension)
         scores[dimension] = _csv_score(path, line, "score", row["score"])
     return scores
@@ -1096,6 +1411,7 @@ def _csv_seconds(path: Path, line: int, text: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- summaries
+
 
 def public_design(design: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
     """The design without what would unblind it (the system map and the nonce), unless `reveal`."""

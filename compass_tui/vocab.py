@@ -61,8 +61,12 @@ def scenario_key(name: str) -> str | None:
     """Our key for a scenario type given as key, ComPASS key or label (case-insensitive)."""
     wanted = name.strip().lower()
     for scenario in SCENARIO_TYPES:
-        names = (scenario.key, scenario.compass_key.lower(), scenario.label.lower(),
-                 scenario.compass_key.removesuffix("_scenario").lower())
+        names = (
+            scenario.key,
+            scenario.compass_key.lower(),
+            scenario.label.lower(),
+            scenario.compass_key.removesuffix("_scenario").lower(),
+        )
         if wanted in names:
             return scenario.key
     return None
@@ -70,19 +74,59 @@ def scenario_key(name: str) -> str | None:
 
 # EmpatheticDialogues' 32 labels without "disgusted": the 31 that ComPASS uses.
 EMOTIONS: tuple[str, ...] = (
-    "afraid", "angry", "annoyed", "anticipating", "anxious", "apprehensive", "ashamed",
-    "caring", "confident", "content", "devastated", "disappointed", "embarrassed",
-    "excited", "faithful", "furious", "grateful", "guilty", "hopeful", "impressed",
-    "jealous", "joyful", "lonely", "nostalgic", "prepared", "proud", "sad",
-    "sentimental", "surprised", "terrified", "trusting",
+    "afraid",
+    "angry",
+    "annoyed",
+    "anticipating",
+    "anxious",
+    "apprehensive",
+    "ashamed",
+    "caring",
+    "confident",
+    "content",
+    "devastated",
+    "disappointed",
+    "embarrassed",
+    "excited",
+    "faithful",
+    "furious",
+    "grateful",
+    "guilty",
+    "hopeful",
+    "impressed",
+    "jealous",
+    "joyful",
+    "lonely",
+    "nostalgic",
+    "prepared",
+    "proud",
+    "sad",
+    "sentimental",
+    "surprised",
+    "terrified",
+    "trusting",
 )
 # Labels found in the published test set that are not among the 31, and the label they stand for.
 EMOTION_ALIASES: dict[str, str] = {"envious": "jealous"}
 
-POSITIVE_EMOTIONS = frozenset({
-    "anticipating", "caring", "confident", "content", "excited", "faithful", "grateful",
-    "hopeful", "impressed", "joyful", "prepared", "proud", "trusting", "surprised",
-})
+POSITIVE_EMOTIONS = frozenset(
+    {
+        "anticipating",
+        "caring",
+        "confident",
+        "content",
+        "excited",
+        "faithful",
+        "grateful",
+        "hopeful",
+        "impressed",
+        "joyful",
+        "prepared",
+        "proud",
+        "trusting",
+        "surprised",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -115,5 +159,13 @@ BACKGROUND_ASPECTS: dict[str, str] = {
     "growth_experience": "Growth Experience",
 }
 DEMOGRAPHIC_FIELDS: tuple[str, ...] = (
-    "age", "gender", "firstname", "lastname", "address", "phone", "education", "career", "income",
+    "age",
+    "gender",
+    "firstname",
+    "lastname",
+    "address",
+    "phone",
+    "education",
+    "career",
+    "income",
 )

@@ -14,7 +14,7 @@ from textual.command import Hit, Hits, Provider
 from textual.worker import Worker, WorkerState
 
 from compass_tui.app.messages import WorkFailed
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 
 # Set to 1 to exit as soon as the first screen has been written to the terminal (benchmarks/tui_startup.py).
 EXIT_AFTER_FIRST_FRAME_ENV = "COMPASS_TUI_EXIT_AFTER_FIRST_FRAME"
@@ -36,8 +36,12 @@ class ActionsProvider(Provider):
             label = f"{binding.description}  ({binding.key_display or self.app.get_key_display(binding)})"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), self._runner(active.node, binding.action),
-                          help=binding.tooltip or None)
+                yield Hit(
+                    score,
+                    matcher.highlight(label),
+                    self._runner(active.node, binding.action),
+                    help=binding.tooltip or None,
+                )
 
     def _runner(self, node, action: str):
         async def run() -> None:
@@ -59,8 +63,7 @@ class CompassApp(App):
     ]
     CURSOR_BLINK = True  # tests turn this off so that screenshots do not depend on the blink phase
 
-    def __init__(self, ctx: Context, *, pack: Path | None = None,
-                 today: date | None = None):
+    def __init__(self, ctx: Context, *, pack: Path | None = None, today: date | None = None):
         """`today` fixes the date the baseline and the tools treat as today (None: the real date)."""
         super().__init__()
         self.ctx = ctx
@@ -95,8 +98,12 @@ class CompassApp(App):
         (Textual's public post_display_hook also fires for frames held back in a batch update or empty.)
         """
         super()._display(screen, renderable)
-        if self._exit_after_first_frame and renderable is not None and not self._batch_count \
-                and len(self.screen_stack) > 1:
+        if (
+            self._exit_after_first_frame
+            and renderable is not None
+            and not self._batch_count
+            and len(self.screen_stack) > 1
+        ):
             self._exit_after_first_frame = False
             self.exit()
 
@@ -147,12 +154,16 @@ class CompassApp(App):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        self.notify(f"{message.what}: {message.error}", title="Something went wrong", severity="error", timeout=10)
+        self.notify(
+            f"{message.what}: {message.error}", title="Something went wrong", severity="error", timeout=10
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.post_message(WorkFailed(event.worker.description or event.worker.name, f"{type(error).__name__}: {error}"))
+            self.post_message(
+                WorkFailed(event.worker.description or event.worker.name, f"{type(error).__name__}: {error}")
+            )
 
 
 def run_app(ctx: Context, pack: Path | None = None) -> int:

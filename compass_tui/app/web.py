@@ -41,11 +41,15 @@ def token_middleware(token: str, secure: bool = False):
     @web.middleware
     async def require_token(request, handler):
         if not hmac.compare_digest(offered(request).encode("utf-8"), expected):
-            raise web.HTTPUnauthorized(text="compass-tui: this server needs a token (?token=...)\n",
-                                       headers={"WWW-Authenticate": 'Bearer realm="compass-tui"'})
+            raise web.HTTPUnauthorized(
+                text="compass-tui: this server needs a token (?token=...)\n",
+                headers={"WWW-Authenticate": 'Bearer realm="compass-tui"'},
+            )
         response = await handler(request)
         if TOKEN_PARAMETER in request.query and not response.prepared:
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
+            response.set_cookie(
+                TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/"
+            )
         return response
 
     return require_token

@@ -8,7 +8,7 @@ import traceback
 from pathlib import Path
 
 from compass_tui import __version__
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.errors import InputError
 
 EXIT_BAD_INPUT = 2
@@ -26,14 +26,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _global_parser(add_help: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="compass-tui", add_help=add_help,
+        prog="compass-tui",
+        add_help=add_help,
         description="A terminal workbench for evaluating LLM companion agents on ComPASS. "
-                    "Run without a command to open the TUI.",
+        "Run without a command to open the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"compass-tui {__version__}")
-    parser.add_argument("--data-dir", type=Path, help="where runs and scores live (default: $COMPASS_TUI_HOME or the user data dir)")
-    parser.add_argument("--tool-data", type=Path, help="tool data folder, ours or a ComPASS checkout's toolenv/")
-    parser.add_argument("--embedding-model", help="path of a local sentence-transformers model for semantic search")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where runs and scores live (default: $COMPASS_TUI_HOME or the user data dir)",
+    )
+    parser.add_argument(
+        "--tool-data", type=Path, help="tool data folder, ours or a ComPASS checkout's toolenv/"
+    )
+    parser.add_argument(
+        "--embedding-model", help="path of a local sentence-transformers model for semantic search"
+    )
     return parser
 
 
@@ -60,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as error:  # a bug: one line for the user, the traceback in a log file
         log = _write_crash_log(ctx)
-        print(f"compass-tui: internal error: {type(error).__name__}: {error} (details in {log})", file=sys.stderr)
+        print(
+            f"compass-tui: internal error: {type(error).__name__}: {error} (details in {log})",
+            file=sys.stderr,
+        )
         return 1
 
 

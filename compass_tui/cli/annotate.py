@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_table
 from compass_tui.compass_format import load_compass_file
 from compass_tui.errors import InputError
@@ -27,17 +27,25 @@ def add_parser(commands) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=show_persona)
 
-    importing = sub.add_parser("import", help="import a ComPASS-Bench persona file (test_set_correct_form.json)")
+    importing = sub.add_parser(
+        "import", help="import a ComPASS-Bench persona file (test_set_correct_form.json)"
+    )
     importing.add_argument("file", type=Path)
     importing.add_argument("--json", action="store_true", help="print JSON")
     importing.set_defaults(handler=import_personas)
 
     export = sub.add_parser("export", help="write personas in the ComPASS-Bench format")
-    export.add_argument("dest", type=Path, help="a .json file, or a directory (gets test_set_correct_form.json)")
-    export.add_argument("--personas", default="all", help="selector: ids, globs, all|bundled|imported|authored")
+    export.add_argument(
+        "dest", type=Path, help="a .json file, or a directory (gets test_set_correct_form.json)"
+    )
+    export.add_argument(
+        "--personas", default="all", help="selector: ids, globs, all|bundled|imported|authored"
+    )
     export.set_defaults(handler=export_personas)
 
-    validate = sub.add_parser("validate", help="check a persona file (ours or ComPASS's) without importing it")
+    validate = sub.add_parser(
+        "validate", help="check a persona file (ours or ComPASS's) without importing it"
+    )
     validate.add_argument("file", type=Path)
     validate.add_argument("--json", action="store_true", help="print JSON")
     validate.set_defaults(handler=validate_file)
@@ -45,14 +53,27 @@ def add_parser(commands) -> None:
 
 def list_personas(args, ctx: Context) -> int:
     wanted = args.filter.lower()
-    entries = [entry for entry in ctx.library.entries()
-               if wanted in entry.id.lower() or wanted in entry.name.lower()]
+    entries = [
+        entry for entry in ctx.library.entries() if wanted in entry.id.lower() or wanted in entry.name.lower()
+    ]
     summaries = [entry.summary() for entry in entries]
 
     def render(rows):
-        print_table(f"{len(rows)} personas", ["id", "kind", "name", "age", "career", "notes"],
-                    [(r["id"], r["kind"], r.get("name", ""), r.get("age", ""), r.get("career", ""),
-                      r.get("error") or "; ".join(r.get("warnings", []))) for r in rows])
+        print_table(
+            f"{len(rows)} personas",
+            ["id", "kind", "name", "age", "career", "notes"],
+            [
+                (
+                    r["id"],
+                    r["kind"],
+                    r.get("name", ""),
+                    r.get("age", ""),
+                    r.get("career", ""),
+                    r.get("error") or "; ".join(r.get("warnings", [])),
+                )
+                for r in rows
+            ],
+        )
 
     emit(args, summaries, render)
     return 0
@@ -63,7 +84,11 @@ def show_persona(args, ctx: Context) -> int:
     if entry.persona is None:
         raise entry.error
     persona = entry.persona
-    data = persona_to_dict(persona) | {"kind": entry.kind, "path": str(entry.path), "warnings": persona.warnings()}
+    data = persona_to_dict(persona) | {
+        "kind": entry.kind,
+        "path": str(entry.path),
+        "warnings": persona.warnings(),
+    }
     emit(args, data, lambda _: _render_persona(persona))
     return 0
 
@@ -74,12 +99,28 @@ def _render_persona(persona: Persona) -> None:
     console.print(persona.personality_description)
     rows = []
     for key, preference in persona.tool_preferences.items():
-        rows.append((SCENARIO_BY_KEY[key].label, ", ".join(preference.liked), ", ".join(preference.disliked),
-                     ", ".join(preference.ambiguous)))
+        rows.append(
+            (
+                SCENARIO_BY_KEY[key].label,
+                ", ".join(preference.liked),
+                ", ".join(preference.disliked),
+                ", ".join(preference.ambiguous),
+            )
+        )
     print_table("Tool preferences", ["scenario", "liked", "disliked", "unclear"], rows)
-    print_table("Situations", ["#", "type", "emotion", "utterance"],
-                [(i + 1, SCENARIO_BY_KEY[s.scenario_type].label if s.scenario_type else "?", s.emotion, s.utterance)
-                 for i, s in enumerate(persona.situations)])
+    print_table(
+        "Situations",
+        ["#", "type", "emotion", "utterance"],
+        [
+            (
+                i + 1,
+                SCENARIO_BY_KEY[s.scenario_type].label if s.scenario_type else "?",
+                s.emotion,
+                s.utterance,
+            )
+            for i, s in enumerate(persona.situations)
+        ],
+    )
     for warning in persona.warnings():
         console.print(f"[yellow]note:[/] {warning}")
 
@@ -89,8 +130,10 @@ def import_personas(args, ctx: Context) -> int:
     data = {"added": result.added, "unchanged": result.unchanged, "kept_edited": result.kept_edited}
 
     def render(_):
-        console.print(f"Imported {args.file}: {len(result.added)} added, {len(result.unchanged)} unchanged, "
-                      f"{len(result.kept_edited)} kept (edited here; delete them to re-import).")
+        console.print(
+            f"Imported {args.file}: {len(result.added)} added, {len(result.unchanged)} unchanged, "
+            f"{len(result.kept_edited)} kept (edited here; delete them to re-import)."
+        )
 
     emit(args, data, render)
     return 0
@@ -109,10 +152,16 @@ def validate_file(args, ctx: Context) -> int:
     elif isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
         personas = load_compass_file(args.file)
     else:
-        raise InputError(args.file, None, "expected a compass-tui persona, or a ComPASS persona file "
-                                          "(a JSON object of users keyed by id)")
-    report = {"file": str(args.file), "personas": len(personas),
-              "warnings": {p.id: p.warnings() for p in personas if p.warnings()}}
+        raise InputError(
+            args.file,
+            None,
+            "expected a compass-tui persona, or a ComPASS persona file (a JSON object of users keyed by id)",
+        )
+    report = {
+        "file": str(args.file),
+        "personas": len(personas),
+        "warnings": {p.id: p.warnings() for p in personas if p.warnings()},
+    }
 
     def render(_):
         console.print(f"{args.file}: valid, {len(personas)} persona(s)")

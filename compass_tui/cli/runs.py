@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, error_console, print_json, print_table
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
@@ -23,14 +23,26 @@ from compass_tui.vocab import SETTINGS
 
 def add_parser(commands) -> None:
     run = commands.add_parser("run", help="run systems over personas' situations (resumable)")
-    run.add_argument("--personas", default="bundled", help="selector: ids, globs, all|bundled|imported|authored")
-    run.add_argument("--models", default=BASELINE_MODEL, help="comma-separated model names; hybrid: TOOL+RESPONSE")
+    run.add_argument(
+        "--personas", default="bundled", help="selector: ids, globs, all|bundled|imported|authored"
+    )
+    run.add_argument(
+        "--models", default=BASELINE_MODEL, help="comma-separated model names; hybrid: TOOL+RESPONSE"
+    )
     run.add_argument("--setting", default="profile", choices=SETTINGS)
-    run.add_argument("--concurrency", type=int, help="calls in flight at once (default: settings.concurrency)")
+    run.add_argument(
+        "--concurrency", type=int, help="calls in flight at once (default: settings.concurrency)"
+    )
     run.add_argument("--name", help="run id; rerunning with the same name resumes it")
-    run.add_argument("--prompt-dir", type=Path, help="ComPASS's official prompt folder (prompts/history-based)")
-    run.add_argument("--simulator", default="rule", help="history setting's user simulator: rule, or a model name")
-    run.add_argument("--no-history", action="store_true", help="history setting without feeding back past turns")
+    run.add_argument(
+        "--prompt-dir", type=Path, help="ComPASS's official prompt folder (prompts/history-based)"
+    )
+    run.add_argument(
+        "--simulator", default="rule", help="history setting's user simulator: rule, or a model name"
+    )
+    run.add_argument(
+        "--no-history", action="store_true", help="history setting without feeding back past turns"
+    )
     run.add_argument("--search", choices=("auto", "embedding", "lexical"), default="auto")
     run.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     run.set_defaults(handler=run_command)
@@ -44,11 +56,13 @@ def add_parser(commands) -> None:
     show.add_argument("run")
     show.add_argument("--json", action="store_true", help="print the full records")
     show.set_defaults(handler=show_run)
-    importing = sub.add_parser("import", help="import a ComPASS result file ({\"user_interactions\": ...})")
+    importing = sub.add_parser("import", help='import a ComPASS result file ({"user_interactions": ...})')
     importing.add_argument("file", type=Path)
     importing.add_argument("--model", help="name for the system that produced it (default: the file name)")
     importing.add_argument("--name", help="run id (default: import-<file>)")
-    importing.add_argument("--setting", choices=("profile", "history"), help="default: detected from the file")
+    importing.add_argument(
+        "--setting", choices=("profile", "history"), help="default: detected from the file"
+    )
     importing.add_argument("--json", action="store_true")
     importing.set_defaults(handler=import_run)
 
@@ -66,10 +80,18 @@ def build_plan(args, ctx: Context) -> RunPlan:
     personas = ctx.library.select(args.personas)
     prompts = load_prompt_dir(args.prompt_dir) if args.prompt_dir else our_prompts()
     simulator = None if args.simulator == "rule" else settings.model(args.simulator)
-    return RunPlan(run_id=args.name or default_run_name(args.setting, model_names), setting=args.setting,
-                   systems=systems, personas=personas, prompts=prompts,
-                   concurrency=args.concurrency or settings.concurrency, history_enabled=not args.no_history,
-                   simulator=simulator, simulator_name=args.simulator, max_retries=settings.max_retries)
+    return RunPlan(
+        run_id=args.name or default_run_name(args.setting, model_names),
+        setting=args.setting,
+        systems=systems,
+        personas=personas,
+        prompts=prompts,
+        concurrency=args.concurrency or settings.concurrency,
+        history_enabled=not args.no_history,
+        simulator=simulator,
+        simulator_name=args.simulator,
+        max_retries=settings.max_retries,
+    )
 
 
 def run_command(args, ctx: Context) -> int:
@@ -78,30 +100,55 @@ def run_command(args, ctx: Context) -> int:
     plan = build_plan(args, ctx)
     env = ctx.tool_environment(search_mode=args.search)
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
-    chatter.print(f"Run [bold]{plan.run_id}[/]: {plan.setting}, {len(plan.systems)} system(s) × "
-                  f"{len(plan.personas)} persona(s); resume with --name {plan.run_id}")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]:.1f}/s · {task.fields[errors]} errors"), TimeRemainingColumn(),
-                  console=chatter, transient=False) as bar:
+    chatter.print(
+        f"Run [bold]{plan.run_id}[/]: {plan.setting}, {len(plan.systems)} system(s) × "
+        f"{len(plan.personas)} persona(s); resume with --name {plan.run_id}"
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:.1f}/s · {task.fields[errors]} errors"),
+        TimeRemainingColumn(),
+        console=chatter,
+        transient=False,
+    ) as bar:
         task = bar.add_task(plan.run_id, total=None, rate=0.0, errors=0)
 
         def on_progress(progress: RunProgress, _record) -> None:
-            bar.update(task, total=progress.total, completed=progress.done, rate=progress.rate(),
-                       errors=progress.errors)
+            bar.update(
+                task,
+                total=progress.total,
+                completed=progress.done,
+                rate=progress.rate(),
+                errors=progress.errors,
+            )
 
         progress = asyncio.run(run_plan(plan, ctx.store, env, on_progress))
-    for system, message in progress.fatal.items():  # one plain line each: rich would wrap it and read [..] as markup
+    for (
+        system,
+        message,
+    ) in progress.fatal.items():  # one plain line each: rich would wrap it and read [..] as markup
         print(f"compass-tui: {system}: stopped — {message}", file=sys.stderr)
-    summary = {"run_id": plan.run_id, "finished": progress.finished, "skipped": progress.skipped,
-               "errors": progress.errors, "stopped": progress.stopped, "total": progress.total,
-               "fatal": progress.fatal}
+    summary = {
+        "run_id": plan.run_id,
+        "finished": progress.finished,
+        "skipped": progress.skipped,
+        "errors": progress.errors,
+        "stopped": progress.stopped,
+        "total": progress.total,
+        "fatal": progress.fatal,
+    }
     if args.json:
         print_json(summary)
     else:
         stopped = f", {progress.stopped} not attempted" if progress.stopped else ""
-        console.print(f"{progress.finished} finished, {progress.skipped} already done, {progress.errors} errors{stopped}."
-                      + (f" Last error: {progress.last_error}" if progress.last_error else ""),
-                      markup=False, soft_wrap=True)
+        console.print(
+            f"{progress.finished} finished, {progress.skipped} already done, {progress.errors} errors{stopped}."
+            + (f" Last error: {progress.last_error}" if progress.last_error else ""),
+            markup=False,
+            soft_wrap=True,
+        )
     return 1 if progress.fatal else 0
 
 
@@ -109,13 +156,27 @@ def list_runs(args, ctx: Context) -> int:
     rows = []
     for run_id in list_run_ids(ctx.store):
         meta = load_run_meta(ctx.store, run_id)
-        rows.append({key: meta.get(key) for key in ("run_id", "setting", "models", "status", "created_at", "source")}
-                    | {"personas": len(meta.get("personas", []))})
+        rows.append(
+            {key: meta.get(key) for key in ("run_id", "setting", "models", "status", "created_at", "source")}
+            | {"personas": len(meta.get("personas", []))}
+        )
 
     def render(data):
-        print_table(f"{len(data)} runs", ["run", "setting", "models", "personas", "status", "created"],
-                    [(r["run_id"], r["setting"], ", ".join(r["models"] or []), r["personas"], r["status"],
-                      (r["created_at"] or "")[:19]) for r in data])
+        print_table(
+            f"{len(data)} runs",
+            ["run", "setting", "models", "personas", "status", "created"],
+            [
+                (
+                    r["run_id"],
+                    r["setting"],
+                    ", ".join(r["models"] or []),
+                    r["personas"],
+                    r["status"],
+                    (r["created_at"] or "")[:19],
+                )
+                for r in data
+            ],
+        )
 
     emit(args, rows, render)
     return 0
@@ -127,12 +188,25 @@ def show_run(args, ctx: Context) -> int:
     if args.json:
         print_json({"meta": meta, "records": records})
         return 0
-    console.print(f"[bold]{meta['run_id']}[/] · {meta['setting']} · {', '.join(meta['models'])} · {meta['status']}")
-    print_table(None, ["model", "persona", "#", "status", "tool", "ok", "response"],
-                [(r["model"], r["persona_id"], r["situation_index"] + 1, r["status"],
-                  (r.get("tool_call") or {}).get("tool_folder_name", "—"),
-                  "—" if r.get("tool_result") is None else "yes" if r["tool_result"].get("ok") else "no",
-                  (r.get("response") or (r.get("error") or {}).get("message", ""))[:60]) for r in records])
+    console.print(
+        f"[bold]{meta['run_id']}[/] · {meta['setting']} · {', '.join(meta['models'])} · {meta['status']}"
+    )
+    print_table(
+        None,
+        ["model", "persona", "#", "status", "tool", "ok", "response"],
+        [
+            (
+                r["model"],
+                r["persona_id"],
+                r["situation_index"] + 1,
+                r["status"],
+                (r.get("tool_call") or {}).get("tool_folder_name", "—"),
+                "—" if r.get("tool_result") is None else "yes" if r["tool_result"].get("ok") else "no",
+                (r.get("response") or (r.get("error") or {}).get("message", ""))[:60],
+            )
+            for r in records
+        ],
+    )
     return 0
 
 
@@ -140,6 +214,11 @@ def import_run(args, ctx: Context) -> int:
     model = args.model or args.file.stem
     run_id = args.name or f"import-{re.sub(r'[^A-Za-z0-9_.-]+', '-', args.file.stem)}"
     summary = import_results(ctx.store, ctx.library, args.file, run_id, model, args.setting)
-    emit(args, summary, lambda s: console.print(
-        f"Imported {s['records']} interactions of {s['users']} users as run {s['run_id']} ({s['setting']})"))
+    emit(
+        args,
+        summary,
+        lambda s: console.print(
+            f"Imported {s['records']} interactions of {s['users']} users as run {s['run_id']} ({s['setting']})"
+        ),
+    )
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import judge_run, load_judge_prompt, records_to_judge
@@ -21,14 +21,18 @@ from compass_tui.vocab import DIMENSION_KEYS
 def add_parser(commands) -> None:
     judge = commands.add_parser("judge", help="score a run's responses with an LLM judge (resumable)")
     judge.add_argument("run")
-    judge.add_argument("--judge-model", help="model name from compass-tui.toml (default: settings.judge_model)")
+    judge.add_argument(
+        "--judge-model", help="model name from compass-tui.toml (default: settings.judge_model)"
+    )
     judge.add_argument("--judge-prompt", type=Path, help="ComPASS's eval_prompt.txt instead of our prompt")
     judge.add_argument("--samples", type=int, default=1, help="judge each item K times; keep mean and spread")
     judge.add_argument("--concurrency", type=int, help="judge calls in flight")
     judge.add_argument("--json", action="store_true")
     judge.set_defaults(handler=judge_command)
 
-    report = commands.add_parser("report", help="Table-2-style comparison of runs (and Tables 3-5 where they apply)")
+    report = commands.add_parser(
+        "report", help="Table-2-style comparison of runs (and Tables 3-5 where they apply)"
+    )
     report.add_argument("runs", nargs="+", metavar="RUN")
     report.add_argument("--format", choices=("table", "md", "csv", "json"), default="table")
     report.add_argument("--source", choices=("judge", "human"), default="judge", help="whose scores")
@@ -67,23 +71,55 @@ def judge_command(args, ctx: Context) -> int:
     personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
     records_to_judge(ctx.store, personas, args.run, args.samples)  # bad input fails here, before any output
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
-    with Progress(TextColumn(f"judging {args.run} with {name}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[invalid]} invalid"), console=chatter) as bar:
+    with Progress(
+        TextColumn(f"judging {args.run} with {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[invalid]} invalid"),
+        console=chatter,
+    ) as bar:
         task = bar.add_task("judge", total=None, invalid=0)
 
         def on_progress(progress) -> None:
-            bar.update(task, total=progress.total, completed=progress.judged + progress.cached,
-                       invalid=progress.invalid)
+            bar.update(
+                task,
+                total=progress.total,
+                completed=progress.judged + progress.cached,
+                invalid=progress.invalid,
+            )
 
-        progress = asyncio.run(judge_run(ctx.store, personas, args.run, model, name, prompt, args.samples,
-                                         args.concurrency or ctx.settings.concurrency, on_progress,
-                                         max_retries=ctx.settings.max_retries))
-    summary = {"run": args.run, "judge_model": name, "prompt_hash": prompt.hash, "judged": progress.judged,
-               "cached": progress.cached, "invalid": progress.invalid, "errors": progress.errors,
-               "total": progress.total}
-    emit(args, summary, lambda s: console.print(
-        f"{s['judged']} judged, {s['cached']} from cache, {s['invalid']} flagged invalid (see `runs show`)"
-        + (f", {s['errors']} stopped by provider errors (rerun to resume)." if s["errors"] else ".")))
+        progress = asyncio.run(
+            judge_run(
+                ctx.store,
+                personas,
+                args.run,
+                model,
+                name,
+                prompt,
+                args.samples,
+                args.concurrency or ctx.settings.concurrency,
+                on_progress,
+                max_retries=ctx.settings.max_retries,
+            )
+        )
+    summary = {
+        "run": args.run,
+        "judge_model": name,
+        "prompt_hash": prompt.hash,
+        "judged": progress.judged,
+        "cached": progress.cached,
+        "invalid": progress.invalid,
+        "errors": progress.errors,
+        "total": progress.total,
+    }
+    emit(
+        args,
+        summary,
+        lambda s: console.print(
+            f"{s['judged']} judged, {s['cached']} from cache, {s['invalid']} flagged invalid (see `runs show`)"
+            + (f", {s['errors']} stopped by provider errors (rerun to resume)." if s["errors"] else ".")
+        ),
+    )
     return 0
 
 
@@ -109,8 +145,14 @@ def _print_rich(document_json: str) -> None:
         rows = [[_mean_only(row[h]) for h in headers] for row in table]
         print_table(f"{name} — scores from {document['source']} (95% CIs: --format md)", headers, rows)
         if "Accept" in table[0]:
-            print_table("Preference rates (tool not disliked / tool liked)", ["model", "setting", "acceptable", "optimal"],
-                        [[row["model"], row["setting"], row["Accept"] or "—", row["Optimal"] or "—"] for row in table])
+            print_table(
+                "Preference rates (tool not disliked / tool liked)",
+                ["model", "setting", "acceptable", "optimal"],
+                [
+                    [row["model"], row["setting"], row["Accept"] or "—", row["Optimal"] or "—"]
+                    for row in table
+                ],
+            )
 
 
 def _mean_only(value) -> str:
@@ -120,14 +162,20 @@ def _mean_only(value) -> str:
 
 
 def score_command(args, ctx: Context) -> int:
-    records = {(r["model"], r["persona_id"], r["situation_index"]): r for r in load_records(ctx.store, args.run)}
+    records = {
+        (r["model"], r["persona_id"], r["situation_index"]): r for r in load_records(ctx.store, args.run)
+    }
     index = args.situation - 1
     if (args.model, args.persona, index) not in records:
-        raise InputError(None, "--situation", f"run {args.run!r} has no response of {args.model} for "
-                                              f"{args.persona} situation {args.situation}")
+        raise InputError(
+            None,
+            "--situation",
+            f"run {args.run!r} has no response of {args.model} for {args.persona} situation {args.situation}",
+        )
     system = system_id(args.run, args.model)
-    annotation = load_annotation(ctx.store, SESSION_SCOPE, args.annotator, args.persona, index, system) or \
-        Annotation(SESSION_SCOPE, args.annotator, args.persona, index, system)
+    annotation = load_annotation(
+        ctx.store, SESSION_SCOPE, args.annotator, args.persona, index, system
+    ) or Annotation(SESSION_SCOPE, args.annotator, args.persona, index, system)
     for key in DIMENSION_KEYS:
         value = getattr(args, key)
         if value is not None:
@@ -138,8 +186,13 @@ def score_command(args, ctx: Context) -> int:
     annotation.skipped = args.skip or annotation.skipped
     annotation.committed = annotation.committed or args.commit
     saved = save_annotation(ctx.store, annotation)
-    emit(args, saved.as_record(), lambda a: console.print(
-        f"saved (revision {a['revision']}): " + ", ".join(f"{k} {v}" for k, v in a["scores"].items() if v)))
+    emit(
+        args,
+        saved.as_record(),
+        lambda a: console.print(
+            f"saved (revision {a['revision']}): " + ", ".join(f"{k} {v}" for k, v in a["scores"].items() if v)
+        ),
+    )
     return 0
 
 
@@ -153,4 +206,3 @@ def export_command(args, ctx: Context) -> int:
     written = write_session_csv(ctx.store, annotations, args.out)
     console.print(f"Wrote {written} rows to {args.out}")
     return 0
-

@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.cli.output import console
 from compass_tui.errors import InputError
 
@@ -22,12 +22,18 @@ MIN_TOKEN_CHARS = 16
 
 def add_parser(commands) -> None:
     serve = commands.add_parser("serve", help="serve the TUI to a web browser")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback)"
+    )
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--token", help=f"required of every request; needed for a non-loopback --host "
-                                       f"(default: ${TOKEN_ENV})")
-    serve.add_argument("--public-url", help="the URL browsers reach the server at, if not http://HOST:PORT "
-                                            "(e.g. behind a proxy, or when listening on 0.0.0.0)")
+    serve.add_argument(
+        "--token", help=f"required of every request; needed for a non-loopback --host (default: ${TOKEN_ENV})"
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the URL browsers reach the server at, if not http://HOST:PORT "
+        "(e.g. behind a proxy, or when listening on 0.0.0.0)",
+    )
     serve.set_defaults(handler=serve_tui)
 
 
@@ -46,18 +52,29 @@ def check_serve_options(host: str, port: int, token: str | None) -> None:
     if not 1 <= port <= 65535:
         raise InputError(None, "--port", f"{port} is not a TCP port (1-65535)")
     if token is not None and len(token) < MIN_TOKEN_CHARS:
-        raise InputError(None, "--token", f"use at least {MIN_TOKEN_CHARS} characters "
-                                          f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe())')")
+        raise InputError(
+            None,
+            "--token",
+            f"use at least {MIN_TOKEN_CHARS} characters "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe())')",
+        )
     if token is None and not is_loopback(host):
-        raise InputError(None, "--host", f"{host} is reachable from other machines; pass --token "
-                                         f"(or set ${TOKEN_ENV}) so only people with it can use the TUI")
+        raise InputError(
+            None,
+            "--host",
+            f"{host} is reachable from other machines; pass --token "
+            f"(or set ${TOKEN_ENV}) so only people with it can use the TUI",
+        )
 
 
 def tui_command(args) -> str:
     """The shell command the web server runs per connection: this Python, this package, the same data options."""
     parts = [sys.executable, "-m", "compass_tui"]
-    for option, value in (("--data-dir", args.data_dir), ("--tool-data", args.tool_data),
-                          ("--embedding-model", args.embedding_model)):
+    for option, value in (
+        ("--data-dir", args.data_dir),
+        ("--tool-data", args.tool_data),
+        ("--embedding-model", args.embedding_model),
+    ):
         if value:
             parts += [option, str(value)]
     return shlex.join(parts)

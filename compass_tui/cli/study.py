@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compass_tui import study
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_table
 from compass_tui.vocab import DIMENSIONS
 
@@ -16,11 +16,16 @@ def add_parser(commands) -> None:
 
     create = sub.add_parser("create", help="draw items, blind the systems and balance positions")
     create.add_argument("name")
-    create.add_argument("--runs", required=True, help="comma-separated run ids; every (run, model) is one system")
+    create.add_argument(
+        "--runs", required=True, help="comma-separated run ids; every (run, model) is one system"
+    )
     create.add_argument("--sample", required=True, type=int, help="how many items to draw")
     create.add_argument("--annotators", required=True, help="comma-separated annotator names")
-    create.add_argument("--stratify", default="scenario", help="comma-separated: scenario, emotion, persona "
-                                                               "(default scenario; '' for none)")
+    create.add_argument(
+        "--stratify",
+        default="scenario",
+        help="comma-separated: scenario, emotion, persona (default scenario; '' for none)",
+    )
     create.add_argument("--seed", type=int, default=0)
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(handler=create_study)
@@ -31,13 +36,17 @@ def add_parser(commands) -> None:
     pack.add_argument("--out", type=Path, help="a file or directory (default: the study's packs/ folder)")
     pack.set_defaults(handler=write_pack)
 
-    merge = sub.add_parser("merge", help="bring annotators' pack scores (*.scores.jsonl or packs) into the store")
+    merge = sub.add_parser(
+        "merge", help="bring annotators' pack scores (*.scores.jsonl or packs) into the store"
+    )
     merge.add_argument("name")
     merge.add_argument("files", nargs="+", type=Path)
     merge.add_argument("--json", action="store_true", help="print JSON")
     merge.set_defaults(handler=merge_scores)
 
-    agreement = sub.add_parser("agreement", help="human vs judge correlation, inter-annotator agreement, progress")
+    agreement = sub.add_parser(
+        "agreement", help="human vs judge correlation, inter-annotator agreement, progress"
+    )
     agreement.add_argument("name")
     agreement.add_argument("--judge-model", help="the judge to compare with (default: the most common)")
     agreement.add_argument("--json", action="store_true", help="print JSON")
@@ -71,15 +80,30 @@ def _names(text: str) -> list[str]:
 
 
 def create_study(args, ctx: Context) -> int:
-    design = study.create_study(ctx.store, args.name, _names(args.runs), args.sample, _names(args.annotators),
-                                stratify=_names(args.stratify), seed=args.seed)
-    summary = {"name": design["name"], "path": str(study.study_path(ctx.store, args.name)),
-               "items": len(design["items"]), "systems": len(design["blinded_ids"]),
-               "annotators": design["annotators"], "strata": design["strata"], "warnings": design["warnings"]}
+    design = study.create_study(
+        ctx.store,
+        args.name,
+        _names(args.runs),
+        args.sample,
+        _names(args.annotators),
+        stratify=_names(args.stratify),
+        seed=args.seed,
+    )
+    summary = {
+        "name": design["name"],
+        "path": str(study.study_path(ctx.store, args.name)),
+        "items": len(design["items"]),
+        "systems": len(design["blinded_ids"]),
+        "annotators": design["annotators"],
+        "strata": design["strata"],
+        "warnings": design["warnings"],
+    }
 
     def render(data):
-        console.print(f"Created study [bold]{data['name']}[/]: {data['items']} items x {data['systems']} systems, "
-                      f"annotators {', '.join(data['annotators'])} ({data['path']})")
+        console.print(
+            f"Created study [bold]{data['name']}[/]: {data['items']} items x {data['systems']} systems, "
+            f"annotators {', '.join(data['annotators'])} ({data['path']})"
+        )
         _print_strata(data["strata"])
         for warning in data["warnings"]:
             console.print(f"[yellow]note:[/] {warning}")
@@ -91,14 +115,21 @@ def create_study(args, ctx: Context) -> int:
 def _print_strata(strata: list[dict]) -> None:
     if strata and strata[0]["values"]:
         columns = list(strata[0]["values"])
-        print_table("Strata", [*columns, "available", "drawn"],
-                    [(*s["values"].values(), s["available"], s["drawn"]) for s in strata])
+        print_table(
+            "Strata",
+            [*columns, "available", "drawn"],
+            [(*s["values"].values(), s["available"], s["drawn"]) for s in strata],
+        )
 
 
 def write_pack(args, ctx: Context) -> int:
-    dest = args.out or ctx.store.path("studies", args.name, "packs", f"{args.name}-{args.annotator}.pack.json")
+    dest = args.out or ctx.store.path(
+        "studies", args.name, "packs", f"{args.name}-{args.annotator}.pack.json"
+    )
     path = study.write_pack(ctx.store, args.name, args.annotator, dest)
-    console.print(f"Wrote {path}; the annotator's scores will be saved beside it in {study.journal_path(path).name}")
+    console.print(
+        f"Wrote {path}; the annotator's scores will be saved beside it in {study.journal_path(path).name}"
+    )
     return 0
 
 
@@ -109,21 +140,35 @@ def merge_scores(args, ctx: Context) -> int:
 
 
 def _render_report(report: study.MergeReport) -> None:
-    console.print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-                  f"{len(report.conflicts)} conflicts")
+    console.print(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.conflicts)} conflicts"
+    )
     if report.conflicts:
-        print_table("Conflicts (the newer record is kept)",
-                    ["annotator", "item", "system", "kept", "stored", "incoming"],
-                    [(c["annotator"], c["item_id"], c["system"], c["kept"], _scores_text(c["stored"]),
-                      _scores_text(c["incoming"])) for c in report.conflicts])
+        print_table(
+            "Conflicts (the newer record is kept)",
+            ["annotator", "item", "system", "kept", "stored", "incoming"],
+            [
+                (
+                    c["annotator"],
+                    c["item_id"],
+                    c["system"],
+                    c["kept"],
+                    _scores_text(c["stored"]),
+                    _scores_text(c["incoming"]),
+                )
+                for c in report.conflicts
+            ],
+        )
     waiting = {annotator: items for annotator, items in report.missing.items() if items}
     for annotator, items in waiting.items():
         console.print(f"{annotator}: {len(items)} items not finished")
 
 
 def _scores_text(version: dict) -> str:
-    scores = " ".join("-" if version["scores"].get(d.key) is None else str(version["scores"][d.key])
-                      for d in DIMENSIONS)
+    scores = " ".join(
+        "-" if version["scores"].get(d.key) is None else str(version["scores"][d.key]) for d in DIMENSIONS
+    )
     return f"{scores} @ {version['updated_at']}"
 
 
@@ -146,24 +191,58 @@ def _fmt_correlation(value: dict | None) -> str:
 
 def _render_agreement(result: dict) -> None:
     judge = result["judge_model"] or "none"
-    console.print(f"Study [bold]{result['study']}[/]: {result['units']} units (item x system), judge: {judge}")
+    console.print(
+        f"Study [bold]{result['study']}[/]: {result['units']} units (item x system), judge: {judge}"
+    )
     if result["judge_note"]:
         console.print(f"[yellow]note:[/] {result['judge_note']}")
     judged, among = [], []
     for dimension in DIMENSIONS:
         stats = result["dimensions"][dimension.key]
-        judged.append((dimension.short, stats["judged_units"], _fmt(stats["human_mean"]), _fmt(stats["judge_mean"]),
-                       _fmt_correlation(stats["pearson"]), _fmt_correlation(stats["spearman"])))
-        among.append((dimension.short, stats["rated_units"], _fmt(stats["alpha_ordinal"]),
-                      _fmt(stats["alpha_interval"]), _fmt(stats["icc2_k"]), stats["icc_units"],
-                      *_position_cells(stats["position"])))
-    print_table("Human mean vs judge (95% bootstrap CIs)",
-                ["dim", "units", "human", "judge", "Pearson r", "Spearman rho"], judged)
-    print_table("Among annotators", ["dim", "units", "alpha ord", "alpha int", "ICC(2,k)", "ICC units",
-                                     "mean by position", "position p"], among)
-    print_table("Progress", ["annotator", "rated", "items done", "mean s/item"],
-                [(name, f"{p['rated']}/{p['assigned']}", f"{p['items_done']}/{p['items_assigned']}",
-                  _fmt(p["mean_seconds_per_item"], 1)) for name, p in result["progress"].items()])
+        judged.append(
+            (
+                dimension.short,
+                stats["judged_units"],
+                _fmt(stats["human_mean"]),
+                _fmt(stats["judge_mean"]),
+                _fmt_correlation(stats["pearson"]),
+                _fmt_correlation(stats["spearman"]),
+            )
+        )
+        among.append(
+            (
+                dimension.short,
+                stats["rated_units"],
+                _fmt(stats["alpha_ordinal"]),
+                _fmt(stats["alpha_interval"]),
+                _fmt(stats["icc2_k"]),
+                stats["icc_units"],
+                *_position_cells(stats["position"]),
+            )
+        )
+    print_table(
+        "Human mean vs judge (95% bootstrap CIs)",
+        ["dim", "units", "human", "judge", "Pearson r", "Spearman rho"],
+        judged,
+    )
+    print_table(
+        "Among annotators",
+        ["dim", "units", "alpha ord", "alpha int", "ICC(2,k)", "ICC units", "mean by position", "position p"],
+        among,
+    )
+    print_table(
+        "Progress",
+        ["annotator", "rated", "items done", "mean s/item"],
+        [
+            (
+                name,
+                f"{p['rated']}/{p['assigned']}",
+                f"{p['items_done']}/{p['items_assigned']}",
+                _fmt(p["mean_seconds_per_item"], 1),
+            )
+            for name, p in result["progress"].items()
+        ],
+    )
 
 
 def _position_cells(position: dict) -> tuple[str, str]:
@@ -188,9 +267,21 @@ def list_studies(args, ctx: Context) -> int:
     summaries = [_summary(ctx, name) for name in study.list_studies(ctx.store)]
 
     def render(rows):
-        print_table(f"{len(rows)} studies", ["name", "created", "items", "systems", "annotators", "rated"],
-                    [(r["name"], r["created_at"], r["items"], r["systems"], ", ".join(r["annotators"]),
-                      f"{r['rated']}/{r['assigned']}") for r in rows])
+        print_table(
+            f"{len(rows)} studies",
+            ["name", "created", "items", "systems", "annotators", "rated"],
+            [
+                (
+                    r["name"],
+                    r["created_at"],
+                    r["items"],
+                    r["systems"],
+                    ", ".join(r["annotators"]),
+                    f"{r['rated']}/{r['assigned']}",
+                )
+                for r in rows
+            ],
+        )
 
     emit(args, summaries, render)
     return 0
@@ -199,10 +290,15 @@ def list_studies(args, ctx: Context) -> int:
 def _summary(ctx: Context, name: str) -> dict:
     design = study.load_study(ctx.store, name)
     progress = study.progress(design, study.study_annotations(ctx.store, design))
-    return {"name": name, "created_at": design["created_at"], "items": len(design["items"]),
-            "systems": len(design["blinded_ids"]), "annotators": design["annotators"],
-            "rated": sum(p["rated"] for p in progress.values()),
-            "assigned": sum(p["assigned"] for p in progress.values())}
+    return {
+        "name": name,
+        "created_at": design["created_at"],
+        "items": len(design["items"]),
+        "systems": len(design["blinded_ids"]),
+        "annotators": design["annotators"],
+        "rated": sum(p["rated"] for p in progress.values()),
+        "assigned": sum(p["assigned"] for p in progress.values()),
+    }
 
 
 def show_study(args, ctx: Context) -> int:
@@ -214,17 +310,28 @@ def show_study(args, ctx: Context) -> int:
 
 
 def _render_study(data: dict) -> None:
-    console.print(f"Study [bold]{data['name']}[/] created {data['created_at']}, seed {data['seed']}, "
-                  f"rubric {data['rubric_version']}")
-    console.print(f"Runs: {', '.join(data['runs'])}; stratified by {', '.join(data['stratify']) or 'nothing'}; "
-                  f"{len(data['items'])} items x {len(data['blinded_ids'])} systems ({', '.join(data['blinded_ids'])})")
+    console.print(
+        f"Study [bold]{data['name']}[/] created {data['created_at']}, seed {data['seed']}, "
+        f"rubric {data['rubric_version']}"
+    )
+    console.print(
+        f"Runs: {', '.join(data['runs'])}; stratified by {', '.join(data['stratify']) or 'nothing'}; "
+        f"{len(data['items'])} items x {len(data['blinded_ids'])} systems ({', '.join(data['blinded_ids'])})"
+    )
     if "systems" in data:
-        print_table("Blinding (revealed)", ["blinded id", "system"],
-                    [(blinded, data["systems"][blinded]) for blinded in data["blinded_ids"]])
+        print_table(
+            "Blinding (revealed)",
+            ["blinded id", "system"],
+            [(blinded, data["systems"][blinded]) for blinded in data["blinded_ids"]],
+        )
     _print_strata(data["strata"])
-    print_table("Progress", ["annotator", "rated", "items done"],
-                [(name, f"{p['rated']}/{p['assigned']}", f"{p['items_done']}/{p['items_assigned']}")
-                 for name, p in data["progress"].items()])
+    print_table(
+        "Progress",
+        ["annotator", "rated", "items done"],
+        [
+            (name, f"{p['rated']}/{p['assigned']}", f"{p['items_done']}/{p['items_assigned']}")
+            for name, p in data["progress"].items()
+        ],
+    )
     for warning in data.get("warnings", []):
         console.print(f"[yellow]note:[/] {warning}")
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from compass_tui.cli.context import Context
+from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_json, print_table
 from compass_tui.errors import NotFoundError
 from compass_tui.jsonio import loads_strict
@@ -31,8 +31,12 @@ def add_parser(commands) -> None:
     call.add_argument("--params", required=True, help='parameters as JSON, e.g. \'{"keywords": ["calm"]}\'')
     call.add_argument("--persona", help="persona id, for stateful tools and patient details")
     call.add_argument("--scope", default="cli", help="whose tool state to use (a run id; default: cli)")
-    call.add_argument("--search", choices=("auto", "embedding", "lexical"), default="auto",
-                      help="retrieval: embeddings when the model loads (auto), or TF-IDF")
+    call.add_argument(
+        "--search",
+        choices=("auto", "embedding", "lexical"),
+        default="auto",
+        help="retrieval: embeddings when the model loads (auto), or TF-IDF",
+    )
     call.add_argument("--json", action="store_true", help="print the full result record as JSON")
     call.set_defaults(handler=call_tool)
 
@@ -52,21 +56,51 @@ def _folder(name: str) -> str:
 def list_tools(args, ctx: Context) -> int:
     env = ctx.tool_environment(search_mode="lexical")
     sources = env.data.sources()
-    data_of = {"music_recommendation": "music", "film_recommendation": "movies", "joke_recommendation": "jokes",
-               "story_recommender": "stories", "psyweb_recommender": "psychology_pages",
-               "strength_card": "strengths", "sticker_respond": "stickers", "medical_appointment": "hospitals"}
+    data_of = {
+        "music_recommendation": "music",
+        "film_recommendation": "movies",
+        "joke_recommendation": "jokes",
+        "story_recommender": "stories",
+        "psyweb_recommender": "psychology_pages",
+        "strength_card": "strengths",
+        "sticker_respond": "stickers",
+        "medical_appointment": "hospitals",
+    }
     rows = []
     for tool in TOOLS:
         catalogue = data_of.get(tool.folder)
-        kind = ("retrieval" if catalogue and tool.folder != "medical_appointment" else
-                "stateful" if tool.folder in ("schedule_manager", "medical_appointment") else "generation")
-        source = sources[catalogue] if catalogue else ("tool model" if ctx.settings.tool_model else "offline template")
+        kind = (
+            "retrieval"
+            if catalogue and tool.folder != "medical_appointment"
+            else "stateful"
+            if tool.folder in ("schedule_manager", "medical_appointment")
+            else "generation"
+        )
+        source = (
+            sources[catalogue]
+            if catalogue
+            else ("tool model" if ctx.settings.tool_model else "offline template")
+        )
         if catalogue and tool.folder != "medical_appointment":
             source = f"{len(getattr(env.data, catalogue).items)} items · {source}"
-        rows.append({"folder": tool.folder, "function": tool.function, "label": tool.label, "kind": kind,
-                     "data": source})
-    emit(args, rows, lambda r: print_table("The 12 ComPASS tools", ["tool folder", "function", "kind", "data"],
-                                           [(x["folder"], x["function"], x["kind"], x["data"]) for x in r]))
+        rows.append(
+            {
+                "folder": tool.folder,
+                "function": tool.function,
+                "label": tool.label,
+                "kind": kind,
+                "data": source,
+            }
+        )
+    emit(
+        args,
+        rows,
+        lambda r: print_table(
+            "The 12 ComPASS tools",
+            ["tool folder", "function", "kind", "data"],
+            [(x["folder"], x["function"], x["kind"], x["data"]) for x in r],
+        ),
+    )
     return 0
 
 
@@ -81,7 +115,9 @@ def show_tool(args, ctx: Context) -> int:
         console.print(f"[bold]{folder}[/].{definition['name']}  {definition['description']}")
         console.print_json(json.dumps(definition["parameters"]))
         if examples:
-            console.print(f"{len(examples)} official example call(s) (from ../shared/compass-bench); --json shows them")
+            console.print(
+                f"{len(examples)} official example call(s) (from ../shared/compass-bench); --json shows them"
+            )
 
     emit(args, data, render)
     return 0
@@ -103,8 +139,10 @@ def call_tool(args, ctx: Context) -> int:
     persona = ctx.library.get(args.persona) if args.persona else None
     env = ctx.tool_environment(search_mode=args.search)
     function = env.definitions[folder]["name"]
-    record = env.call_blocking({"tool_folder_name": folder, "function_name": function, "param": params},
-                               ToolContext(persona, scope=args.scope))
+    record = env.call_blocking(
+        {"tool_folder_name": folder, "function_name": function, "param": params},
+        ToolContext(persona, scope=args.scope),
+    )
     if args.json:
         print_json(record)
     else:

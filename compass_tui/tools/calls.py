@@ -26,7 +26,9 @@ from jsonschema import Draft202012Validator
 from compass_tui.vocab import FOLDER_BY_FUNCTION, TOOL_BY_FOLDER
 
 MAX_STRING_CHARS = 10_000
-_TEXT_CALL_RE = re.compile(r"^\s*`*\s*([A-Za-z_][\w]*)\s*\.\s*([A-Za-z_][\w]*)\s*\((.*)\)\s*`*\s*$", re.DOTALL)
+_TEXT_CALL_RE = re.compile(
+    r"^\s*`*\s*([A-Za-z_][\w]*)\s*\.\s*([A-Za-z_][\w]*)\s*\((.*)\)\s*`*\s*$", re.DOTALL
+)
 _DATE_FORMATS = {
     ("medical_appointment", "desired_date"): ("%Y-%m-%d", "YYYY-MM-DD"),
     ("schedule_manager", "time"): ("%Y-%m-%d %H:%M", "YYYY-MM-DD HH:MM"),
@@ -64,8 +66,12 @@ class Validation:
     errors: list[CallProblem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "strict_valid": self.strict_valid, "normalisations": self.normalisations,
-                "errors": [error.as_dict() for error in self.errors]}
+        return {
+            "valid": self.valid,
+            "strict_valid": self.strict_valid,
+            "normalisations": self.normalisations,
+            "errors": [error.as_dict() for error in self.errors],
+        }
 
 
 def parse_call(raw: Any) -> ToolCall:
@@ -77,7 +83,9 @@ def parse_call(raw: Any) -> ToolCall:
     if isinstance(raw.get("1"), dict) and "tool_folder_name" not in raw:
         raw = raw["1"]
     if "tool_folder_name" in raw or "function_name" in raw:
-        return _resolve(raw.get("tool_folder_name"), raw.get("function_name"), raw.get("param", {}), "compass")
+        return _resolve(
+            raw.get("tool_folder_name"), raw.get("function_name"), raw.get("param", {}), "compass"
+        )
     if isinstance(raw.get("function"), dict):
         raw = raw["function"]
     if "name" in raw:
@@ -132,12 +140,16 @@ def _resolve(folder: Any, function: Any, params: Any, form: str) -> ToolCall:
         known_folder = folder in TOOL_BY_FOLDER
     if not known_folder:
         named = folder or function or "?"
-        return ToolCall(folder, function, params, form, CallProblem("unknown_tool", f"unknown tool {named!r}"))
+        return ToolCall(
+            folder, function, params, form, CallProblem("unknown_tool", f"unknown tool {named!r}")
+        )
     expected = TOOL_BY_FOLDER[folder].function
     if function is None:
         function = expected
     elif function != expected:
-        problem = CallProblem("unknown_tool", f"tool {folder!r} has no function {function!r} (it has {expected!r})")
+        problem = CallProblem(
+            "unknown_tool", f"tool {folder!r} has no function {function!r} (it has {expected!r})"
+        )
         return ToolCall(folder, function, params, form, problem)
     return ToolCall(folder, function, params, form)
 
@@ -153,8 +165,11 @@ def validate_params(folder: str, params: Any, definition: dict[str, Any]) -> Val
         return Validation(False, False, {}, errors=[problem])
     validator = _validator(folder, schema)
     normalised, notes = _normalise(params, schema)
-    errors = [problem for error in sorted(validator.iter_errors(normalised), key=lambda e: e.path)
-              for problem in _problems(error)]
+    errors = [
+        problem
+        for error in sorted(validator.iter_errors(normalised), key=lambda e: e.path)
+        for problem in _problems(error)
+    ]
     if not errors:
         errors = _semantic_errors(folder, normalised)
     if not notes:  # nothing was normalised: the call as written is what was checked
@@ -188,7 +203,9 @@ def _normalise(params: dict[str, Any], schema: dict[str, Any]) -> tuple[dict[str
             notes.append(f"{name}: {value!r} read as [{value!r}]")
             value = [value]
         if "enum" in spec and isinstance(value, str) and value not in spec["enum"]:
-            canonical = next((option for option in spec["enum"] if option.lower() == value.strip().lower()), None)
+            canonical = next(
+                (option for option in spec["enum"] if option.lower() == value.strip().lower()), None
+            )
             if canonical is not None:
                 notes.append(f"{name}: {value!r} read as {canonical!r}")
                 value = canonical
@@ -212,7 +229,9 @@ def _problem(error) -> CallProblem:
         parameter = message.split("'")[1] if "'" in message else parameter
         message = f"missing required parameter {parameter!r}"
     elif error.validator == "enum":
-        message = f"{error.instance!r} is not allowed; choose one of: {', '.join(map(str, error.validator_value))}"
+        message = (
+            f"{error.instance!r} is not allowed; choose one of: {', '.join(map(str, error.validator_value))}"
+        )
     elif parameter:
         message = f"{parameter}: {message}"
     return CallProblem("invalid_params", message, parameter)
@@ -222,11 +241,18 @@ def _semantic_errors(folder: str, params: dict[str, Any]) -> list[CallProblem]:
     errors: list[CallProblem] = []
     for name, value in params.items():
         if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
-            errors.append(CallProblem("invalid_params",
-                                      f"{name} is {len(value):,} characters; the limit is {MAX_STRING_CHARS:,}", name))
+            errors.append(
+                CallProblem(
+                    "invalid_params",
+                    f"{name} is {len(value):,} characters; the limit is {MAX_STRING_CHARS:,}",
+                    name,
+                )
+            )
         date_format = _DATE_FORMATS.get((folder, name))
         if date_format and isinstance(value, str) and not _parses(value, date_format[0]):
-            errors.append(CallProblem("invalid_params", f"{name} {value!r} is not a date as {date_format[1]}", name))
+            errors.append(
+                CallProblem("invalid_params", f"{name} {value!r} is not a date as {date_format[1]}", name)
+            )
     return errors
 
 

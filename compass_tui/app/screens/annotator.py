@@ -39,7 +39,9 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         self.pack_path = Path(pack_path)
         self.pack = load_pack(self.pack_path)
         self.scope = study_scope(self.pack["study"])
-        self.scores = {(a.persona_id, a.situation_index, a.system): a for a in read_pack_scores(self.pack_path)}
+        self.scores = {
+            (a.persona_id, a.situation_index, a.system): a for a in read_pack_scores(self.pack_path)
+        }
         self.columns = max(len(item["responses"]) for item in self.pack["items"])
 
     def compose(self) -> ComposeResult:
@@ -68,8 +70,10 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
 
     def item_done(self, index: int) -> bool:
         item = self.pack["items"][index]
-        return all(self._annotation(item, response).committed or self._annotation(item, response).skipped
-                   for response in item["responses"])
+        return all(
+            self._annotation(item, response).committed or self._annotation(item, response).skipped
+            for response in item["responses"]
+        )
 
     def first_unfinished(self) -> int:
         return next((i for i in range(self.item_count) if not self.item_done(i)), 0)
@@ -77,9 +81,15 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
     def _annotation(self, item: dict[str, Any], response: dict[str, Any]) -> Annotation:
         key = (item["persona_id"], item["situation_index"], response["blinded_id"])
         if key not in self.scores:
-            self.scores[key] = Annotation(self.scope, self.pack["annotator"], item["persona_id"],
-                                          item["situation_index"], response["blinded_id"],
-                                          position=response["position"], blinded_id=response["blinded_id"])
+            self.scores[key] = Annotation(
+                self.scope,
+                self.pack["annotator"],
+                item["persona_id"],
+                item["situation_index"],
+                response["blinded_id"],
+                position=response["position"],
+                blinded_id=response["blinded_id"],
+            )
         return self.scores[key]
 
     def annotation_at(self, position: int) -> Annotation:
@@ -91,14 +101,25 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
     def render_item(self) -> None:
         item = self.item
         done = sum(1 for i in range(self.item_count) if self.item_done(i))
-        self.query_one("#annotator-progress", Static).update(Text.assemble(
-            (f"item {self.index + 1}/{self.item_count}", "bold"), f" · {done} done",
-            (f" · {self.seconds_on_item():.0f} s on this item", "dim")))
+        self.query_one("#annotator-progress", Static).update(
+            Text.assemble(
+                (f"item {self.index + 1}/{self.item_count}", "bold"),
+                f" · {done} done",
+                (f" · {self.seconds_on_item():.0f} s on this item", "dim"),
+            )
+        )
         persona, situation = item["persona"], item["situation"]
-        scenario = SCENARIO_BY_KEY[situation["scenario_type"]].label if situation.get("scenario_type") else "?"
-        self.query_one("#stepper-header", Static).update(Text.assemble(
-            (persona["name"], "bold"), f" · {persona['age']} · {persona['career']} · {scenario} · {situation['emotion']}\n",
-            (f"Preferences here: {persona.get('tool_preference', '')}\n", "dim"), (situation["utterance"], "italic")))
+        scenario = (
+            SCENARIO_BY_KEY[situation["scenario_type"]].label if situation.get("scenario_type") else "?"
+        )
+        self.query_one("#stepper-header", Static).update(
+            Text.assemble(
+                (persona["name"], "bold"),
+                f" · {persona['age']} · {persona['career']} · {scenario} · {situation['emotion']}\n",
+                (f"Preferences here: {persona.get('tool_preference', '')}\n", "dim"),
+                (situation["utterance"], "italic"),
+            )
+        )
         for position in range(self.columns):
             self.render_position(position)
         self.render_rubric()
@@ -111,9 +132,13 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
             return
         response = responses[position]
         widget.set_title(f"System {response['blinded_id']}")
-        record = {"setting": "profile" if response.get("tool_call") else "empathetic", "status": "done",
-                  "tool_call": response.get("tool_call"), "tool_result": response.get("tool_result"),
-                  "response": response.get("response")}
+        record = {
+            "setting": "profile" if response.get("tool_call") else "empathetic",
+            "status": "done",
+            "tool_call": response.get("tool_call"),
+            "tool_result": response.get("tool_result"),
+            "response": response.get("response"),
+        }
         widget.show_record(record, None, generating=False)
         self.render_scores(position)
 

@@ -24,12 +24,17 @@ from compass_tui.preferences import parse_preference_text
 from compass_tui.vocab import BACKGROUND_ASPECTS, BIG_FIVE, DEMOGRAPHIC_FIELDS, LEVELS, SCENARIO_TYPES, TOOLS
 
 NEW_PERSONA: dict[str, Any] = {
-    "format": PERSONA_FORMAT, "id": "new-persona", "name": "",
+    "format": PERSONA_FORMAT,
+    "id": "new-persona",
+    "name": "",
     "demographic": {"age": 30, "gender": "", "firstname": "", "lastname": ""},
-    "big_five": {trait: "medium" for trait in BIG_FIVE}, "personality_description": "", "background": {},
+    "big_five": {trait: "medium" for trait in BIG_FIVE},
+    "personality_description": "",
+    "background": {},
     "tool_preferences": {s.key: {"text": "", "liked": [], "disliked": []} for s in SCENARIO_TYPES},
     "situations": [{"scenario_type": "work_study", "emotion": "anxious", "scenario": "", "utterance": ""}],
 }
+
 
 def widget_id(path: tuple) -> str:
     """The form widget for a model location, e.g. ('situations', 2, 'emotion') -> 'situations-2-emotion'."""
@@ -81,16 +86,21 @@ and a second `esc` closes without saving."""
         with VerticalScroll(id="editor-form"):
             if self.raw_error is not None:
                 yield Label(f"The file is not valid JSON ({self.raw_error}); fix it here and save.")
-                yield TextArea(self.entry.path.read_text(encoding="utf-8", errors="replace"), id="raw-json",
-                               language="json")
+                yield TextArea(
+                    self.entry.path.read_text(encoding="utf-8", errors="replace"),
+                    id="raw-json",
+                    language="json",
+                )
             else:
                 yield from self._profile_fields()
                 yield from self._preference_fields()
                 yield Label("Situations", classes="pane-title")
                 opened = {0} | self._situations_with_problems()
                 situations = self.document["situations"]
-                yield Vertical(*[SituationFold(i, s, expanded=i in opened) for i, s in enumerate(situations)],
-                               id="situations")
+                yield Vertical(
+                    *[SituationFold(i, s, expanded=i in opened) for i, s in enumerate(situations)],
+                    id="situations",
+                )
                 yield Button("Add situation", id="add-situation")
         yield Footer()
 
@@ -103,11 +113,19 @@ and a second `esc` closes without saving."""
         yield self._row("id", Input(d.get("id", ""), id="id"))
         for name in DEMOGRAPHIC_FIELDS:
             value = d["demographic"].get(name, "")
-            yield self._row(name, Input(str(value), id=f"demographic-{name}",
-                                        type="integer" if name == "age" else "text"))
+            yield self._row(
+                name, Input(str(value), id=f"demographic-{name}", type="integer" if name == "age" else "text")
+            )
         for trait in BIG_FIVE:
-            yield self._row(trait, Select([(level, level) for level in LEVELS], value=d["big_five"].get(trait, "medium"),
-                                          allow_blank=False, id=f"big_five-{trait}"))
+            yield self._row(
+                trait,
+                Select(
+                    [(level, level) for level in LEVELS],
+                    value=d["big_five"].get(trait, "medium"),
+                    allow_blank=False,
+                    id=f"big_five-{trait}",
+                ),
+            )
         yield Label("Personality description")
         yield TextArea(d.get("personality_description", ""), id="personality_description")
         for key, label in BACKGROUND_ASPECTS.items():
@@ -122,20 +140,34 @@ and a second `esc` closes without saving."""
             yield Label(f"{scenario.label}: what they say")
             yield TextArea(preference.get("text", ""), id=f"tool_preferences-{scenario.key}-text")
             with Horizontal(classes="field-row"):
-                yield SelectionList[str](*[(t, v, v in preference.get("liked", [])) for t, v in tools],
-                                         id=f"tool_preferences-{scenario.key}-liked")
-                yield SelectionList[str](*[(t, v, v in preference.get("disliked", [])) for t, v in tools],
-                                         id=f"tool_preferences-{scenario.key}-disliked")
+                yield SelectionList[str](
+                    *[(t, v, v in preference.get("liked", [])) for t, v in tools],
+                    id=f"tool_preferences-{scenario.key}-liked",
+                )
+                yield SelectionList[str](
+                    *[(t, v, v in preference.get("disliked", [])) for t, v in tools],
+                    id=f"tool_preferences-{scenario.key}-disliked",
+                )
             ambiguous = preference.get("ambiguous") or []
-            note = f"unclear in the text: {', '.join(ambiguous)}" if ambiguous else "left: liked · right: disliked"
-            yield Horizontal(Static(note, classes="muted"), Button("Read from text", id=f"parse-{scenario.key}"),
-                             classes="field-row")
+            note = (
+                f"unclear in the text: {', '.join(ambiguous)}"
+                if ambiguous
+                else "left: liked · right: disliked"
+            )
+            yield Horizontal(
+                Static(note, classes="muted"),
+                Button("Read from text", id=f"parse-{scenario.key}"),
+                classes="field-row",
+            )
 
     def _situations_with_problems(self) -> set[int]:
         if self.entry is None or self.entry.persona is not None:
             return set()
-        return {index for location, _ in _validated(self.document)[1]
-                if (index := _situation_index(location)) is not None}
+        return {
+            index
+            for location, _ in _validated(self.document)[1]
+            if (index := _situation_index(location)) is not None
+        }
 
     # ----- reading the form back ---------------------------------------------------------------
 
@@ -146,11 +178,15 @@ and a second `esc` closes without saving."""
         d["id"] = self.query_one("#id", Input).value.strip()
         for name in DEMOGRAPHIC_FIELDS:
             value = self.query_one(f"#demographic-{name}", Input).value
-            d["demographic"][name] = int(value) if name == "age" and value.strip().lstrip("-").isdigit() else value
+            d["demographic"][name] = (
+                int(value) if name == "age" and value.strip().lstrip("-").isdigit() else value
+            )
         d["name"] = d["demographic"].get("firstname", "")
         d["big_five"] = {trait: self.query_one(f"#big_five-{trait}", Select).value for trait in BIG_FIVE}
         d["personality_description"] = self.query_one("#personality_description", TextArea).text
-        d["background"] = {key: self.query_one(f"#background-{key}", TextArea).text for key in BACKGROUND_ASPECTS}
+        d["background"] = {
+            key: self.query_one(f"#background-{key}", TextArea).text for key in BACKGROUND_ASPECTS
+        }
         for scenario in SCENARIO_TYPES:
             prefix = f"#tool_preferences-{scenario.key}"
             preference = d["tool_preferences"].setdefault(scenario.key, {})
@@ -158,8 +194,12 @@ and a second `esc` closes without saving."""
             disliked = list(self.query_one(f"{prefix}-disliked", SelectionList).selected)
             if (liked, disliked) != (preference.get("liked", []), preference.get("disliked", [])):
                 preference["confirmed"] = True
-                preference["ambiguous"] = [t for t in preference.get("ambiguous", []) if t not in liked + disliked]
-            preference.update(text=self.query_one(f"{prefix}-text", TextArea).text, liked=liked, disliked=disliked)
+                preference["ambiguous"] = [
+                    t for t in preference.get("ambiguous", []) if t not in liked + disliked
+                ]
+            preference.update(
+                text=self.query_one(f"{prefix}-text", TextArea).text, liked=liked, disliked=disliked
+            )
         d["situations"] = [fold.read() for fold in self.query(SituationFold)]
         return d
 
@@ -217,7 +257,9 @@ and a second `esc` closes without saving."""
             self.dismiss(None)
             return
         self._warned_state = state
-        self.notify("Unsaved changes: ctrl+s saves them, esc again closes without saving.", severity="warning")
+        self.notify(
+            "Unsaved changes: ctrl+s saves them, esc again closes without saving.", severity="warning"
+        )
 
     # ----- situations and preference parsing -----------------------------------------------------
 
@@ -249,8 +291,9 @@ and a second `esc` closes without saving."""
         # Textual 8.2 crashes if it paints a removed TextArea, which a repaint mid-removal does; a batch holds repaints.
         async with container.batch():
             await container.remove_children()
-            await container.mount_all([SituationFold(i, situation, open_)
-                                       for i, (situation, open_) in enumerate(pairs)])
+            await container.mount_all(
+                [SituationFold(i, situation, open_) for i, (situation, open_) in enumerate(pairs)]
+            )
 
     def _parse_preference(self, scenario_key: str) -> None:
         prefix = f"#tool_preferences-{scenario_key}"

@@ -39,8 +39,11 @@ class ExportDialog(ModalScreen[None]):
     def _export(self) -> None:
         path = Path(self.query_one("#export-path", Input).value).expanduser()
         store = self.app.ctx.store
-        annotations = [a for a in load_annotations(store, SESSION_SCOPE)
-                       if not self.runs or a.system.split("::", 1)[0] in self.runs]
+        annotations = [
+            a
+            for a in load_annotations(store, SESSION_SCOPE)
+            if not self.runs or a.system.split("::", 1)[0] in self.runs
+        ]
         result = self.query_one("#export-result", Static)
         try:
             count = write_session_csv(store, annotations, path)

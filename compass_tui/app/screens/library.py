@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +15,6 @@ from textual.widgets.option_list import Option
 
 from compass_tui.app.messages import LibraryLoaded
 from compass_tui.app.widgets.persona_detail import PersonaDetail
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pydantic (via the persona model) loads with the library, after the first frame
     from compass_tui.library import PersonaEntry
@@ -65,10 +66,15 @@ class LibraryScreen(Screen):
     def on_library_loaded(self, message: LibraryLoaded) -> None:
         self.entries = message.entries
         self._fill_list()
-        counts = {kind: sum(1 for e in self.entries if e.kind == kind) for kind in ("bundled", "imported", "authored")}
+        counts = {
+            kind: sum(1 for e in self.entries if e.kind == kind)
+            for kind in ("bundled", "imported", "authored")
+        }
         broken = sum(1 for e in self.entries if e.persona is None)
-        status = f"{len(self.entries)} personas · {counts['bundled']} bundled · {counts['imported']} imported · " \
-                 f"{counts['authored']} authored" + (f" · {broken} need fixing" if broken else "")
+        status = (
+            f"{len(self.entries)} personas · {counts['bundled']} bundled · {counts['imported']} imported · "
+            f"{counts['authored']} authored" + (f" · {broken} need fixing" if broken else "")
+        )
         self.query_one("#library-status", Static).update(status + f" · data: {self.app.ctx.data_dir}")
 
     def _fill_list(self, keep: str | None = None) -> None:
@@ -173,5 +179,9 @@ def _label(entry: PersonaEntry) -> Text:
     persona = entry.persona
     mark = ("⚠ ", "yellow") if persona.warnings() and entry.kind != "imported" else ("  ", "")
     kind = {"bundled": "", "imported": " ·cb", "authored": " ·you"}[entry.kind]
-    return Text.assemble(mark, (persona.display_name, "bold"), f" {persona.demographic.age}",
-                         (f"{kind}\n  {persona.demographic.career[:30]}", "dim"))
+    return Text.assemble(
+        mark,
+        (persona.display_name, "bold"),
+        f" {persona.demographic.age}",
+        (f"{kind}\n  {persona.demographic.career[:30]}", "dim"),
+    )

@@ -41,8 +41,12 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
                 yield SelectionList[str](*[(run, run, i < 4) for i, run in enumerate(runs)], id="report-runs")
             with Vertical():
                 yield Label("Scores from")
-                yield Select([("LLM judge", "judge"), ("human scores", "human")], value="human", allow_blank=False,
-                             id="report-source")
+                yield Select(
+                    [("LLM judge", "judge"), ("human scores", "human")],
+                    value="human",
+                    allow_blank=False,
+                    id="report-source",
+                )
         yield DataTable(id="report-table", zebra_stripes=True, cursor_type="row")
         yield Static("", id="report-status", classes="muted")
         yield Footer()
@@ -50,8 +54,18 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
     def on_mount(self) -> None:
         self._shown: tuple[list[str], str] | None = None
         table = self.query_one(DataTable)
-        table.add_columns("model", "setting", "run", "n", "Pass", "D-1", "D-2", *(d.short for d in DIMENSIONS),
-                          "Accept", "Optimal")
+        table.add_columns(
+            "model",
+            "setting",
+            "run",
+            "n",
+            "Pass",
+            "D-1",
+            "D-2",
+            *(d.short for d in DIMENSIONS),
+            "Accept",
+            "Optimal",
+        )
         self.action_refresh()
 
     @on(SelectionList.SelectedChanged, "#report-runs")
@@ -70,7 +84,9 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
         if runs:
             self.compute(runs, source)
 
-    @work(thread=True, exclusive=True, group="report", description="Computing the report", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="report", description="Computing the report", exit_on_error=False
+    )
     def compute(self, runs: list[str], source: str) -> None:
         from compass_tui.errors import InputError
         from compass_tui.report import system_rows, table2_row

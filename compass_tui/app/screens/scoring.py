@@ -183,12 +183,25 @@ class ScoringScreen(Screen):
         panel = self.focused_panel()
         dimension = DIMENSIONS[panel.cursor if panel else 0]
         value = panel.annotation.scores.get(dimension.key) if panel and panel.annotation else None
-        lines = [Text.assemble((f"{dimension.short:<5}", "bold"), (f"{dimension.label}: ", "bold"),
-                               DEFINITIONS[dimension.key], no_wrap=True, overflow="ellipsis")]
+        lines = [
+            Text.assemble(
+                (f"{dimension.short:<5}", "bold"),
+                (f"{dimension.label}: ", "bold"),
+                DEFINITIONS[dimension.key],
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        ]
         compact = self.app.size.height < 32
         levels = ([value] if value else []) if compact else list(range(5, 0, -1))
         for level in levels:
             style = "bold reverse" if level == value else ""
-            lines.append(Text.assemble((f"  {level}  ", "bold"), (LEVELS[dimension.key][level], style),
-                                       no_wrap=True, overflow="ellipsis"))
+            lines.append(
+                Text.assemble(
+                    (f"  {level}  ", "bold"),
+                    (LEVELS[dimension.key][level], style),
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         self.query_one("#rubric-bar", Static).update(Group(*lines))

@@ -22,8 +22,10 @@ Pick the **setting** (profile, history, empathetic, hybrid) and up to four **sys
 now (the offline `baseline` needs no key) and/or **existing runs** that already hold this persona.
 For hybrid, pick two models: the first chooses the tool, the second writes the reply.
 **Blind mode** hides the names and shuffles the columns per situation with the seed shown."""
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="setup.cancel"),
-                Binding("ctrl+s", "start", "Start", id="setup.start")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="setup.cancel"),
+        Binding("ctrl+s", "start", "Start", id="setup.start"),
+    ]
 
     def __init__(self, persona: Persona):
         super().__init__()
@@ -33,12 +35,17 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         settings = self.app.ctx.settings
         runs = [(f"{run} ({', '.join(meta['models'])})", run) for run, meta in self._runs_with_persona()]
         with Vertical(classes="dialog"):
-            yield Label(f"Step through {self.persona.display_name}'s {len(self.persona.situations)} situations",
-                        classes="pane-title")
-            yield Select([(name, name) for name in SETTINGS], value="profile", allow_blank=False, id="setting")
+            yield Label(
+                f"Step through {self.persona.display_name}'s {len(self.persona.situations)} situations",
+                classes="pane-title",
+            )
+            yield Select(
+                [(name, name) for name in SETTINGS], value="profile", allow_blank=False, id="setting"
+            )
             yield Label("Models to run (up to 4):")
-            yield SelectionList[str](*[(name, name, name == BASELINE_MODEL) for name in settings.model_names()],
-                                     id="models")
+            yield SelectionList[str](
+                *[(name, name, name == BASELINE_MODEL) for name in settings.model_names()], id="models"
+            )
             if runs:
                 yield Label("Existing runs to compare:")
                 yield SelectionList[str](*[(label, run, False) for label, run in runs], id="runs")
@@ -81,8 +88,14 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         if len(columns) > MAX_COLUMNS:
             raise ValueError(f"at most {MAX_COLUMNS} systems side by side (you chose {len(columns)})")
         seed_text = self.query_one("#seed", Input).value or "0"
-        return Session(self.persona, setting, columns, generate_models=models,
-                       blind=self.query_one("#blind", Checkbox).value, seed=int(seed_text))
+        return Session(
+            self.persona,
+            setting,
+            columns,
+            generate_models=models,
+            blind=self.query_one("#blind", Checkbox).value,
+            seed=int(seed_text),
+        )
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:

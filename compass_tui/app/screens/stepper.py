@@ -64,17 +64,26 @@ class StepperScreen(ScoringScreen):
             for record in load_records(store, run_id):
                 if record["persona_id"] == self.session.persona.id:
                     self.records[(run_id, record["model"], record["situation_index"])] = record
-            for judgement in store.all(f"judgements/{run_id}/{self.session.persona.id}.json", JUDGEMENTS_TABLE):
+            for judgement in store.all(
+                f"judgements/{run_id}/{self.session.persona.id}.json", JUDGEMENTS_TABLE
+            ):
                 if judgement.get("valid"):
                     self.judgements[(run_id, judgement["model"], judgement["situation_index"])] = judgement
 
     def annotation(self, column: Column, position: int) -> Annotation:
         key = (column.system, self.index)
         if key not in self.annotations:
-            stored = load_annotation(self.app.ctx.store, SESSION_SCOPE, self.session.annotator,
-                                     self.session.persona.id, self.index, column.system)
-            self.annotations[key] = stored or Annotation(SESSION_SCOPE, self.session.annotator, self.session.persona.id,
-                                                         self.index, column.system)
+            stored = load_annotation(
+                self.app.ctx.store,
+                SESSION_SCOPE,
+                self.session.annotator,
+                self.session.persona.id,
+                self.index,
+                column.system,
+            )
+            self.annotations[key] = stored or Annotation(
+                SESSION_SCOPE, self.session.annotator, self.session.persona.id, self.index, column.system
+            )
         annotation = self.annotations[key]
         annotation.position = position
         if self.session.blind:
@@ -91,10 +100,15 @@ class StepperScreen(ScoringScreen):
     def render_header(self) -> None:
         persona, situation = self.session.persona, self.situation
         scenario = SCENARIO_BY_KEY[situation.scenario_type].label if situation.scenario_type else "?"
-        header = Text.assemble((f"{persona.display_name}", "bold"), f" · {self.session.setting}",
-                               (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
-                               f" · {scenario} · {situation.emotion}",
-                               (f"   {self.progress_text}", "cyan"), "\n", (situation.utterance, "italic"))
+        header = Text.assemble(
+            (f"{persona.display_name}", "bold"),
+            f" · {self.session.setting}",
+            (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
+            f" · {scenario} · {situation.emotion}",
+            (f"   {self.progress_text}", "cyan"),
+            "\n",
+            (situation.utterance, "italic"),
+        )
         self.query_one("#stepper-header", Static).update(header)
 
     def render_item(self) -> None:
@@ -120,8 +134,11 @@ class StepperScreen(ScoringScreen):
         column = self.column_at(position)
         widget = self.query_one(f"#column-{position}", ModelColumn)
         record = self.records.get((column.run_id, column.model, self.index))
-        generating = self.run_thread is not None and column.run_id == self.session.own_run_id and \
-            (record is None or record.get("status") not in ("done", "error"))
+        generating = (
+            self.run_thread is not None
+            and column.run_id == self.session.own_run_id
+            and (record is None or record.get("status") not in ("done", "error"))
+        )
         widget.set_title(self.session.label(column, self.index))
         widget.show_record(record, self.stance(record), generating)
         self.render_scores(position)
@@ -156,10 +173,9 @@ class StepperScreen(ScoringScreen):
     # ----- generation (off the UI loop) -------------------------------------------------------
 
     def action_generate(self, everything: bool) -> None:
+        from compass_tui.errors import InputError
         from compass_tui.prompts import our_prompts
         from compass_tui.runner import RunPlan, RunThread, check_keys, resolve_systems
-
-        from compass_tui.errors import InputError
 
         settings = self.app.ctx.settings
         try:
@@ -170,22 +186,40 @@ class StepperScreen(ScoringScreen):
             return
         only = None if everything or self.session.setting == "history" else {self.index}
         dated = {"today": self.app.today} if self.app.today else {}
-        plan = RunPlan(run_id=self.session.own_run_id, setting=self.session.setting, systems=systems,
-                       personas=[self.session.persona], prompts=our_prompts(), concurrency=settings.concurrency,
-                       only_situations=only, max_retries=settings.max_retries, **dated)
+        plan = RunPlan(
+            run_id=self.session.own_run_id,
+            setting=self.session.setting,
+            systems=systems,
+            personas=[self.session.persona],
+            prompts=our_prompts(),
+            concurrency=settings.concurrency,
+            only_situations=only,
+            max_retries=settings.max_retries,
+            **dated,
+        )
         self.generation += 1
         generation = self.generation
 
         def on_progress(progress, record) -> None:
             if record is not None:
                 self.post_message(RecordUpdated(dict(record), generation))
-            self.post_message(RunProgressed(plan.run_id, progress.done, progress.total, progress.errors, generation))
+            self.post_message(
+                RunProgressed(plan.run_id, progress.done, progress.total, progress.errors, generation)
+            )
 
         def on_finished(progress, error) -> None:
-            self.post_message(RunFinished(plan.run_id, generation, f"{type(error).__name__}: {error}" if error else None,
-                                          progress.fatal if progress else None))
+            self.post_message(
+                RunFinished(
+                    plan.run_id,
+                    generation,
+                    f"{type(error).__name__}: {error}" if error else None,
+                    progress.fatal if progress else None,
+                )
+            )
 
-        self.run_thread = RunThread(plan, self.app.ctx.store, self.app.ctx.tool_environment(), on_progress, on_finished)
+        self.run_thread = RunThread(
+            plan, self.app.ctx.store, self.app.ctx.tool_environment(), on_progress, on_finished
+        )
         self.run_thread.start()
         self.render_item()
         self.refresh_bindings()
@@ -215,8 +249,9 @@ class StepperScreen(ScoringScreen):
 
     def on_run_progressed(self, message: RunProgressed) -> None:
         if message.generation == self.generation:
-            self.progress_text = f"generating {message.done}/{message.total}" + \
-                                 (f" · {message.errors} errors" if message.errors else "")
+            self.progress_text = f"generating {message.done}/{message.total}" + (
+                f" · {message.errors} errors" if message.errors else ""
+            )
             self.render_header()
 
     def on_run_finished(self, message: RunFinished) -> None:
@@ -249,13 +284,25 @@ class StepperScreen(ScoringScreen):
         for run_id in sorted({column.run_id for column in self.session.columns}):
             if ctx.store.get(run_meta_path(run_id), "meta", "meta") is None:
                 continue
-            progress = asyncio.run(judge_run(ctx.store, personas, run_id, ctx.settings.model(name), name,
-                                             load_judge_prompt(None), 1, ctx.settings.concurrency,
-                                             persona_ids={self.session.persona.id}))
+            progress = asyncio.run(
+                judge_run(
+                    ctx.store,
+                    personas,
+                    run_id,
+                    ctx.settings.model(name),
+                    name,
+                    load_judge_prompt(None),
+                    1,
+                    ctx.settings.concurrency,
+                    persona_ids={self.session.persona.id},
+                )
+            )
             self.post_message(JudgeFinished(run_id, progress.judged, progress.invalid))
 
     def on_judge_finished(self, message: JudgeFinished) -> None:
         self.reload_records()
         self.render_item()
-        self.notify(f"Judged {message.judged} responses of {message.run_id}"
-                    + (f" ({message.invalid} flagged invalid)" if message.invalid else ""))
+        self.notify(
+            f"Judged {message.judged} responses of {message.run_id}"
+            + (f" ({message.invalid} flagged invalid)" if message.invalid else "")
+        )

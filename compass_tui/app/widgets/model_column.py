@@ -120,7 +120,9 @@ persona in this kind of situation. `g` generates missing responses for this situ
 
     def show_record(self, record: dict[str, Any] | None, stance: str | None, generating: bool) -> None:
         self.query_one(LoadingIndicator).display = generating
-        call, result, response = (self.query_one(f"#{name}", Static) for name in ("call", "result", "response"))
+        call, result, response = (
+            self.query_one(f"#{name}", Static) for name in ("call", "result", "response")
+        )
         status = self.query_one("#column-status", Static)
         if record is None:
             call.update(Text("No response yet. Press g to generate." if not generating else "", style="dim"))
@@ -128,10 +130,16 @@ persona in this kind of situation. `g` generates missing responses for this situ
             response.update("")
             status.update("generating…" if generating else "")
             return
-        call.update(Group(Rule("tool call", style="dim"), tool_call_view(record.get("tool_call")))
-                    if record.get("setting") != "empathetic" else Text("empathetic reply, no tool", style="dim"))
-        result.update(Group(Rule("tool result", style="dim"), result_view(record.get("tool_result")))
-                      if record.get("tool_result") else "")
+        call.update(
+            Group(Rule("tool call", style="dim"), tool_call_view(record.get("tool_call")))
+            if record.get("setting") != "empathetic"
+            else Text("empathetic reply, no tool", style="dim")
+        )
+        result.update(
+            Group(Rule("tool result", style="dim"), result_view(record.get("tool_result")))
+            if record.get("tool_result")
+            else ""
+        )
         response.update(self._response(record))
         badge = stance_badge(stance) if stance else Text("")
         status.update(badge + Text(f"  {record.get('status')}", style="dim"))
@@ -143,11 +151,15 @@ persona in this kind of situation. `g` generates missing responses for this situ
             parts.append(Markdown(record["response"]))
         elif record.get("error"):
             error = record["error"]
-            parts.append(Text(f"✗ {error.get('stage')}: {error.get('kind')}: {error.get('message')}", style="bold red"))
+            parts.append(
+                Text(f"✗ {error.get('stage')}: {error.get('kind')}: {error.get('message')}", style="bold red")
+            )
         else:
             parts.append(Text("…", style="dim"))
         feedback = record.get("feedback")
         if feedback:
             style = "green" if feedback.get("label") == "like" else "red"
-            parts.append(Text(f"user feedback: {feedback.get('label')} ({feedback.get('by')})", style=f"bold {style}"))
+            parts.append(
+                Text(f"user feedback: {feedback.get('label')} ({feedback.get('by')})", style=f"bold {style}")
+            )
         return Group(*parts)

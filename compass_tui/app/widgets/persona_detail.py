@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-
-from typing import TYPE_CHECKING
 
 from compass_tui.vocab import BACKGROUND_ASPECTS, SCENARIO_BY_KEY, TOOL_BY_FOLDER
 
@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from compass_tui.library import PersonaEntry
     from compass_tui.persona import Persona
 
-BADGE_STYLES = {"liked": ("♥", "bold green"), "disliked": ("✗", "bold red"), "ambiguous": ("?", "bold yellow")}
+BADGE_STYLES = {
+    "liked": ("♥", "bold green"),
+    "disliked": ("✗", "bold red"),
+    "ambiguous": ("?", "bold yellow"),
+}
 
 
 def tool_badges(liked: list[str], disliked: list[str], ambiguous: list[str]) -> Text:
@@ -36,11 +40,15 @@ def stance_badge(stance: str) -> Text:
 
 def render_persona(persona: Persona, kind: str) -> RenderableType:
     d = persona.demographic
-    header = Text.assemble((persona.display_name, "bold"), f"  ·  {d.age}  ·  {d.gender}  ·  {d.career}",
-                           ("  ·  " + kind, "dim"))
+    header = Text.assemble(
+        (persona.display_name, "bold"), f"  ·  {d.age}  ·  {d.gender}  ·  {d.career}", ("  ·  " + kind, "dim")
+    )
     facts = Text(f"{d.education} · {d.income} · {d.address}", style="dim")
-    big_five = Text("Big Five: " + "  ".join(f"{k[:1].upper()}{k[1:4]} {v}" for k, v in persona.big_five.model_dump().items()),
-                    style="italic")
+    big_five = Text(
+        "Big Five: "
+        + "  ".join(f"{k[:1].upper()}{k[1:4]} {v}" for k, v in persona.big_five.model_dump().items()),
+        style="italic",
+    )
     parts: list[RenderableType] = [header, facts, Text(persona.personality_description), big_five]
     for warning in persona.warnings():
         parts.append(Text(f"⚠ {warning}", style="yellow"))
@@ -54,7 +62,10 @@ def render_persona(persona: Persona, kind: str) -> RenderableType:
     preferences.add_column(style="bold", width=11)
     preferences.add_column()
     for key, preference in persona.tool_preferences.items():
-        preferences.add_row(SCENARIO_BY_KEY[key].label, tool_badges(preference.liked, preference.disliked, preference.ambiguous))
+        preferences.add_row(
+            SCENARIO_BY_KEY[key].label,
+            tool_badges(preference.liked, preference.disliked, preference.ambiguous),
+        )
     parts.append(preferences)
     parts.append(_section(f"Situations ({len(persona.situations)})"))
     situations = Table(box=None, show_header=True, header_style="bold", expand=True, padding=(0, 1))
@@ -96,9 +107,13 @@ A `*` after a scenario type means it was inferred from the text.
         if entry is None:
             body.update(Text("No persona selected.", style="dim"))
         elif entry.persona is None:
-            body.update(Group(Text(f"{entry.path.name} cannot be loaded", style="bold red"),
-                              Text(str(entry.error), style="red"),
-                              Text("\nPress e to open it in the editor and fix it.", style="dim")))
+            body.update(
+                Group(
+                    Text(f"{entry.path.name} cannot be loaded", style="bold red"),
+                    Text(str(entry.error), style="red"),
+                    Text("\nPress e to open it in the editor and fix it.", style="dim"),
+                )
+            )
         else:
             body.update(render_persona(entry.persona, entry.kind))
         self.scroll_home(animate=False)

@@ -48,8 +48,14 @@ def _first(result: Any) -> list[dict]:
 def _songs(result: Any) -> RenderableType:
     rows = []
     for song in _first(result)[:3]:
-        rows.append(Text.assemble(("♪ ", "magenta"), (song["title"], "bold"), f" — {song['artist']}",
-                                  (f"  {song.get('genre', '')} {song.get('year') or ''}", "dim")))
+        rows.append(
+            Text.assemble(
+                ("♪ ", "magenta"),
+                (song["title"], "bold"),
+                f" — {song['artist']}",
+                (f"  {song.get('genre', '')} {song.get('year') or ''}", "dim"),
+            )
+        )
         if song.get("moods"):
             rows.append(Text("   " + ", ".join(song["moods"]), style="italic dim"))
     return Group(*rows)
@@ -58,44 +64,74 @@ def _songs(result: Any) -> RenderableType:
 def _films(result: Any) -> RenderableType:
     cards = []
     for film in _first(result)[:2]:
-        title = Text.assemble(("🎬 ", ""), (film["title"], "bold"), f" ({film.get('release_year', '')})",
-                              (f"  ★ {film.get('vote_average', '?')}", "yellow"))
-        meta = Text(f"{', '.join(film.get('genres', []))} · dir. {', '.join(film.get('director', []))} · "
-                    f"{', '.join(film.get('cast', [])[:3])}", style="dim")
+        title = Text.assemble(
+            ("🎬 ", ""),
+            (film["title"], "bold"),
+            f" ({film.get('release_year', '')})",
+            (f"  ★ {film.get('vote_average', '?')}", "yellow"),
+        )
+        meta = Text(
+            f"{', '.join(film.get('genres', []))} · dir. {', '.join(film.get('director', []))} · "
+            f"{', '.join(film.get('cast', [])[:3])}",
+            style="dim",
+        )
         cards.append(Group(title, meta, Text(film.get("overview") or "")))
     return Group(*cards)
 
 
 def _jokes(result: Any) -> RenderableType:
     jokes = _first(result)
-    return Panel(Text(jokes[0]["body"]), title=jokes[0].get("category"), border_style="green") if jokes else Text("")
+    return (
+        Panel(Text(jokes[0]["body"]), title=jokes[0].get("category"), border_style="green")
+        if jokes
+        else Text("")
+    )
 
 
 def _story(result: Any) -> RenderableType:
     story = _first(result)[0]
-    return Group(Text.assemble(("📖 ", ""), (story["title"], "bold"), (f" · {story.get('source', '')}", "dim")),
-                 Text(story.get("content", "")), Text(f"Moral: {story.get('moral', '')}", style="italic"))
+    return Group(
+        Text.assemble(("📖 ", ""), (story["title"], "bold"), (f" · {story.get('source', '')}", "dim")),
+        Text(story.get("content", "")),
+        Text(f"Moral: {story.get('moral', '')}", style="italic"),
+    )
 
 
 def _pages(result: Any) -> RenderableType:
     rows = []
     for page in _first(result):
-        rows.append(Text.assemble(("🔗 ", ""), (page.get("title") or page.get("problem_type", ""), "bold"),
-                                  (f" · {page.get('publisher', '')}", "dim")))
+        rows.append(
+            Text.assemble(
+                ("🔗 ", ""),
+                (page.get("title") or page.get("problem_type", ""), "bold"),
+                (f" · {page.get('publisher', '')}", "dim"),
+            )
+        )
         rows.append(Text(page.get("link", ""), style="underline cyan"))
         rows.append(Text(page.get("summary", "")))
     return Group(*rows)
 
 
 def _strengths(result: Any) -> RenderableType:
-    cards = [Panel(Group(Text(card["description"], style="italic"), Text(card["encouragement"])),
-                   title=f"{card['name']} · {card.get('virtue', '')}", border_style="cyan") for card in _first(result)[:3]]
+    cards = [
+        Panel(
+            Group(Text(card["description"], style="italic"), Text(card["encouragement"])),
+            title=f"{card['name']} · {card.get('virtue', '')}",
+            border_style="cyan",
+        )
+        for card in _first(result)[:3]
+    ]
     return Group(*cards)
 
 
 def _stickers(result: Any) -> RenderableType:
     stickers = _first(result)
-    return Group(*(Panel(Text(s["art"]), title=s.get("name"), border_style="magenta", expand=False) for s in stickers[:2]))
+    return Group(
+        *(
+            Panel(Text(s["art"]), title=s.get("name"), border_style="magenta", expand=False)
+            for s in stickers[:2]
+        )
+    )
 
 
 def _schedule(result: Any) -> RenderableType:
@@ -110,12 +146,27 @@ def _schedule(result: Any) -> RenderableType:
 def _appointment(result: Any) -> RenderableType:
     details = result.get("result") if isinstance(result, dict) else None
     if isinstance(details, list):
-        return Group(*(_appointment({"result": item}) for item in details[:3])) if details else Text("no appointments")
+        return (
+            Group(*(_appointment({"result": item}) for item in details[:3]))
+            if details
+            else Text("no appointments")
+        )
     if not isinstance(details, dict):
         return _generic(result)
-    lines = [f"{key.replace('_', ' ')}: {details[key]}" for key in
-             ("message", "hospital", "department", "doctor", "appointment_date", "appointment_id", "id", "status")
-             if details.get(key)]
+    lines = [
+        f"{key.replace('_', ' ')}: {details[key]}"
+        for key in (
+            "message",
+            "hospital",
+            "department",
+            "doctor",
+            "appointment_date",
+            "appointment_id",
+            "id",
+            "status",
+        )
+        if details.get(key)
+    ]
     return Panel(Text("\n".join(lines)), title="🏥 appointment", border_style="blue")
 
 
@@ -133,13 +184,25 @@ def _roleplay(result: Any) -> RenderableType:
 
 
 def _generic(result: Any) -> RenderableType:
-    return Syntax(json.dumps(result, ensure_ascii=False, indent=1)[:3000], "json", word_wrap=True,
-                  background_color="default")
+    return Syntax(
+        json.dumps(result, ensure_ascii=False, indent=1)[:3000],
+        "json",
+        word_wrap=True,
+        background_color="default",
+    )
 
 
 _RENDERERS = {
-    "music_recommendation": _songs, "film_recommendation": _films, "joke_recommendation": _jokes,
-    "story_recommender": _story, "psyweb_recommender": _pages, "strength_card": _strengths,
-    "sticker_respond": _stickers, "schedule_manager": _schedule, "medical_appointment": _appointment,
-    "online_shopping": _shopping, "plan_assistant": _plan, "role_play": _roleplay,
+    "music_recommendation": _songs,
+    "film_recommendation": _films,
+    "joke_recommendation": _jokes,
+    "story_recommender": _story,
+    "psyweb_recommender": _pages,
+    "strength_card": _strengths,
+    "sticker_respond": _stickers,
+    "schedule_manager": _schedule,
+    "medical_appointment": _appointment,
+    "online_shopping": _shopping,
+    "plan_assistant": _plan,
+    "role_play": _roleplay,
 }

@@ -31,8 +31,13 @@ class SituationFold(Collapsible):
         self.situation = situation
         self.has_fields = expanded
         self._retitle_timer: Timer | None = None
-        super().__init__(*(self._fields() if expanded else ()), title=summary(index, situation),
-                         collapsed=not expanded, id=f"situation-{index}", classes="situation")
+        super().__init__(
+            *(self._fields() if expanded else ()),
+            title=summary(index, situation),
+            collapsed=not expanded,
+            id=f"situation-{index}",
+            classes="situation",
+        )
 
     def watch_collapsed(self, collapsed: bool) -> None:
         if not collapsed and self.is_mounted:
@@ -67,23 +72,37 @@ class SituationFold(Collapsible):
         source = self.situation.get("scenario_type_source", "author")
         if scenario_type != self.situation.get("scenario_type"):
             source = "user"
-        return {"scenario_type": None if scenario_type == Select.BLANK else scenario_type,
-                "scenario_type_source": source, "emotion": "" if emotion == Select.BLANK else emotion,
-                "scenario": self.query_one(f"{prefix}-scenario", TextArea).text,
-                "utterance": self.query_one(f"{prefix}-utterance", TextArea).text}
+        return {
+            "scenario_type": None if scenario_type == Select.BLANK else scenario_type,
+            "scenario_type_source": source,
+            "emotion": "" if emotion == Select.BLANK else emotion,
+            "scenario": self.query_one(f"{prefix}-scenario", TextArea).text,
+            "utterance": self.query_one(f"{prefix}-utterance", TextArea).text,
+        }
 
     def _fields(self) -> list[Widget]:
         index, situation = self.index, self.situation
         scenario_options = [(s.label, s.key) for s in SCENARIO_TYPES]
         emotion = situation.get("emotion") if situation.get("emotion") in EMOTIONS else Select.BLANK
         return [
-            Horizontal(Select(scenario_options, value=situation.get("scenario_type") or Select.BLANK,
-                              id=f"situations-{index}-scenario_type", prompt="scenario type"),
-                       Select([(e, e) for e in EMOTIONS], value=emotion, id=f"situations-{index}-emotion",
-                              prompt="emotion"),
-                       Button("↑", id=f"up-{index}"), Button("↓", id=f"down-{index}"),
-                       Button("✕", id=f"remove-{index}"),
-                       classes="field-row"),
+            Horizontal(
+                Select(
+                    scenario_options,
+                    value=situation.get("scenario_type") or Select.BLANK,
+                    id=f"situations-{index}-scenario_type",
+                    prompt="scenario type",
+                ),
+                Select(
+                    [(e, e) for e in EMOTIONS],
+                    value=emotion,
+                    id=f"situations-{index}-emotion",
+                    prompt="emotion",
+                ),
+                Button("↑", id=f"up-{index}"),
+                Button("↓", id=f"down-{index}"),
+                Button("✕", id=f"remove-{index}"),
+                classes="field-row",
+            ),
             TextArea(situation.get("scenario", ""), id=f"situations-{index}-scenario"),
             TextArea(situation.get("utterance", ""), id=f"situations-{index}-utterance"),
         ]

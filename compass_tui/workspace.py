@@ -1,0 +1,74 @@
+"""The services object that the CLI and the TUI share: the data dir, the settings and the persona library, made on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from compass_tui import paths
+
+if TYPE_CHECKING:  # the real imports happen on first use: pydantic alone would delay the TUI's first frame
+    from compass_tui.config import Settings
+    from compass_tui.library import PersonaLibrary
+    from compass_tui.store import Store
+
+
+class Context:
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        tool_data: str | Path | None = None,
+        embedding_model: str | Path | None = None,
+    ):
+        self._data_dir_override = data_dir
+        self._tool_data_override = tool_data
+        self._embedding_override = embedding_model
+
+    @cached_property
+    def settings(self) -> Settings:
+        from compass_tui.config import load_settings
+
+        return load_settings()
+
+    @cached_property
+    def data_dir(self) -> Path:
+        return paths.data_dir(self._data_dir_override or self.settings.data_dir)
+
+    @cached_property
+    def store(self) -> Store:
+        from compass_tui.store import Store
+
+        return Store(self.data_dir)
+
+    @cached_property
+    def library(self) -> PersonaLibrary:
+        from compass_tui.library import PersonaLibrary
+
+        return PersonaLibrary(self.data_dir)
+
+    @property
+    def tool_data_dir(self) -> Path | None:
+        chosen = self._tool_data_override or self.settings.tool_data
+        return Path(chosen).expanduser() if chosen else None
+
+    @property
+    def embedding_model(self) -> str | None:
+        chosen = self._embedding_override or self.settings.embedding_model
+        return str(chosen) if chosen else None
+
+    def tool_environment(self, search_mode: str = "auto"):
+        from compass_tui.tools.environment import ToolEnvironment
+
+        tool_model = None
+        if self.settings.tool_model:
+            tool_model = self.settings.model(self.settings.tool_model)
+        return ToolEnvironment.create(
+            self.store,
+            tool_data=self.tool_data_dir,
+            embedding_model=self.embedding_model,
+            search_mode=search_mode,
+            cache_dir=paths.cache_dir(),
+            tool_model=tool_model,
+            tool_model_name=self.settings.tool_model,
+        )

@@ -1,0 +1,383 @@
+"""`compass-tui report`: Tables 2-5 against golden files, and which scores each --source may use.
+
+The fixed runs are written straight into the store in the shapes of compass_tui.records (records and
+judgements with fixed values), so the output is deterministic; the bootstrap CIs are seeded. To refresh
+the golden files after a deliberate change, run with COMPASS_TUI_UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.library import PersonaLibrary
+from compass_tui.records import (
+    INTERACTIONS_TABLE,
+    JUDGEMENTS_TABLE,
+    META_TABLE,
+    interaction_key,
+    judgement_path,
+    run_meta_path,
+    run_records_path,
+    system_id,
+)
+from compass_tui.report import SESSION_SCOPE
+from compass_tui.store import Store
+from compass_tui.vocab import DIMENSION_KEYS
+
+GOLDEN = Path(__file__).parent / "golden"
+PERSONA = "adam-kerr"  # situations 0-4: health, family, work/study, social, leisure
+JUDGE, OTHER_JUDGE = "judge-x", "judge-y"
+ITEMS = range(4)
+# Tool per item; adam-kerr likes medical_appointment (health), film_recommendation (family),
+# plan_assistant (health) and schedule_manager (work/study); dislikes role_play (social) and
+# psyweb_recommender (family); music_recommendation is neutral for work/study.
+TOOLS = {
+    "alpha": ["medical_appointment", "film_recommendation", "music_recommendation", "role_play"],
+    "beta": ["plan_assistant", "psyweb_recommender", "schedule_manager", None],
+}
+RESPONSES = {
+    "alpha": [
+        "I booked you a calm appointment, rest that leg.",
+        "What a lovely film night for the family.",
+        "Some quiet music might help you think.",
+        "Let us role play the talk together.",
+    ],
+    "beta": [
+        "Here is a gentle plan for the week.",
+        "This page on family stress may help.",
+        "I put the meeting in your schedule.",
+        "That sounds lonely. I am here.",
+    ],
+    "empathetic": [
+        "That sounds so hard, I am sorry.",
+        "How wonderful, you must be proud.",
+        "Your anger makes sense here.",
+        "Feeling alone hurts, I hear you.",
+    ],
+}
+RUNS = {  # run: (setting, history, models, tools of, items, scored from)
+    "profile-ab": ("profile", None, ["alpha", "beta"]),
+    "hybrid-ab": ("hybrid", None, ["alpha+beta"]),
+    "history-on": ("history", True, ["alpha"]),
+    "history-off": ("history", False, ["alpha"]),
+    "empathetic-a": ("empathetic", None, ["alpha"]),
+}
+HISTORY_UNSCORED = 1  # in the history runs, item 0 is the cold start and is not scored
+INVALID_ITEM = ("profile-ab", "beta", 3)  # judged, but flagged invalid: never counted
+
+
+def _tools_of(run: str, model: str) -> list[str | None]:
+    if run.startswith("empathetic"):
+        return [None] * len(ITEMS)
+    return TOOLS["beta" if model == "alpha+beta" else model]
+
+
+def _response(run: str, model: str, index: int) -> str:
+    if run.startswith("empathetic"):
+        return RESPONSES["empathetic"][index]
+    return RESPONSES["beta" if model == "alpha+beta" else model][index] + (
+        "" if run == "profile-ab" else " Again."
+    )
+
+
+def _tool_result(tool: str | None, index: int) -> dict | None:
+    if tool is None:
+        return None
+    ok, strict = index != 2, index == 0  # item 0 exact, item 1 normalised, item 2 rejected
+    return {
+        "tool_folder_name": tool,
+        "function_name": "f",
+        "ok": ok,
+        "result": {"n": index} if ok else None,
+        "error": None if ok else {"code": "invalid_params", "message": "bad"},
+        "validation": {"valid": ok, "strict_valid": strict, "normalisations": [], "errors": []},
+    }
+
+
+def judge_score(run: str, model: str, index: int, dimension: str, judge: str = JUDGE) -> int:
+    offset = 2 if judge == OTHER_JUDGE else 0
+    return 1 + (len(run) + 3 * len(model) + 2 * index + DIMENSION_KEYS.index(dimension) + offset) % 5
+
+
+def _record(run: str, setting: str, model: str, index: int, persona) -> dict:
+    situation = persona.situations[index]
+    tool = _tools_of(run, model)[index]
+    return {
+        "key": interaction_key(model, PERSONA, index),
+        "run_id": run,
+        "model": model,
+        "persona_id": PERSONA,
+        "situation_index": index,
+        "setting": setting,
+        "status": "done",
+        "scenario_type": situation.scenario_type,
+        "emotion": situation.emotion_label,
+        "utterance": situation.utterance,
+        "scored": setting != "history" or index >= HISTORY_UNSCORED,
+        "tool_call": None if tool is None else {"tool_folder_name": tool, "function_name": "f", "param": {}},
+        "tool_result": _tool_result(tool, index),
+        "response": _response(run, model, index),
+        "error": None,
+    }
+
+
+def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
+    valid = (run, model, index) != INVALID_ITEM
+    scores = {d: float(judge_score(run, model, index, d, judge)) if valid else None for d in DIMENSION_KEYS}
+    return {
+        "key": f"{model}|{PERSONA}|{index}|{judge}|h1",
+        "run_id": run,
+        "model": model,
+        "persona_id": PERSONA,
+        "situation_index": index,
+        "judge_model": judge,
+        "prompt_hash": "h1",
+        "prompt_kind": "ours",
+        "scores": scores,
+        "spread": {d: 0.0 if valid else None for d in DIMENSION_KEYS},
+        "valid": valid,
+        "flags": [] if valid else ["empathy: 0 is outside 1-5"],
+        "samples": [{"raw": "{}", "valid": valid, "flags": []}],
+        "created_at": "2025-01-01T00:00:00.000+00:00",
+    }
+
+
+def write_fixed_runs(store: Store) -> None:
+    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
+    for run, (setting, history, models) in RUNS.items():
+        store.upsert(
+            run_meta_path(run),
+            META_TABLE,
+            "meta",
+            {
+                "run_id": run,
+                "name": run,
+                "setting": setting,
+                "history": history,
+                "models": models,
+                "personas": [PERSONA],
+                "status": "finished",
+                "source": "compass-tui",
+            },
+        )
+        with store.transaction(run_records_path(run, PERSONA)) as database:
+            database.table(INTERACTIONS_TABLE).insert_multiple(
+                [_record(run, setting, model, index, persona) for model in models for index in ITEMS]
+            )
+        with store.transaction(judgement_path(run, PERSONA)) as database:
+            database.table(JUDGEMENTS_TABLE).insert_multiple(
+                [_judgement(run, model, index) for model in models for index in ITEMS]
+            )
+
+
+@pytest.fixture
+def fixed(data_dir) -> Path:
+    write_fixed_runs(Store(data_dir))
+    return data_dir
+
+
+def report(cli, *args: str) -> str:
+    code, out, err = cli("report", *args)
+    assert code == 0, err
+    return out
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("COMPASS_TUI_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    assert text == path.read_bytes().decode("utf-8"), f"{name} differs from the golden file"
+
+
+# --- golden output ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "json"])
+def test_report_matches_the_golden_output(cli, fixed, fmt):
+    check_golden(f"report.{fmt}", report(cli, *RUNS, "--format", fmt))
+
+
+def test_the_golden_tables_hold_the_hand_checked_values(cli, fixed):
+    document = json.loads(report(cli, *RUNS, "--format", "json"))
+    assert list(document["tables"]) == [
+        "Table 2",
+        "Table 3 (history)",
+        "Table 4 (hybrid)",
+        "Table 5 (empathetic)",
+    ]
+    rows = {(row["run_id"], row["model"]): row for row in document["systems"]}
+    alpha = rows[("profile-ab", "alpha")]
+    # Tools: liked, liked, neutral, disliked -> acceptable 3/4, optimal 2/4. Results: exact, normalised,
+    # rejected, normalised -> pass 3/4, strict 1/4.
+    assert (alpha["acceptable"], alpha["optimal"], alpha["pass_rate"], alpha["strict_rate"]) == (
+        0.75,
+        0.5,
+        0.75,
+        0.25,
+    )
+    for key in DIMENSION_KEYS:
+        expected = [judge_score("profile-ab", "alpha", index, key) for index in ITEMS]
+        assert alpha[key] == pytest.approx(sum(expected) / 4)
+        assert alpha[f"{key}_ci"][0] <= alpha[key] <= alpha[f"{key}_ci"][1]
+    beta = rows[("profile-ab", "beta")]
+    assert (beta["n"], beta["scored_items"]) == (4, 3)  # the invalid judgement is left out
+    assert beta["empathy"] == pytest.approx(
+        sum(judge_score("profile-ab", "beta", i, "empathy") for i in range(3)) / 3
+    )
+    # Tools: liked, disliked, liked, none -> acceptable 2/4, optimal 2/4.
+    assert (beta["acceptable"], beta["optimal"]) == (0.5, 0.5)
+    history_on = rows[("history-on", "alpha")]
+    assert history_on["n"] == 3 and history_on["history"] is True  # the cold-start item is not scored
+    empathetic = rows[("empathetic-a", "alpha")]
+    assert (empathetic["pass_rate"], empathetic["acceptable"], empathetic["tools"]) == (None, None, {})
+
+    (history,) = document["tables"]["Table 3 (history)"]
+    assert (history["from"], history["to"]) == ("history-off (without history)", "history-on (with history)")
+    assert history["Emp"] == pytest.approx(
+        history_on["empathy"] - rows[("history-off", "alpha")]["empathy"], abs=1e-3
+    )
+    hybrid = document["tables"]["Table 4 (hybrid)"]
+    assert [(row["model"], row["from"]) for row in hybrid] == [
+        ("alpha+beta", "profile-ab (alpha)"),
+        ("alpha+beta", "profile-ab (beta)"),
+    ]
+    assert hybrid[1]["Safe"] == pytest.approx(
+        rows[("hybrid-ab", "alpha+beta")]["safety"] - beta["safety"], abs=1e-3
+    )
+    (empathy_only,) = document["tables"]["Table 5 (empathetic)"]
+    assert empathy_only["Help"] == pytest.approx(alpha["helpfulness"] - empathetic["helpfulness"], abs=1e-3)
+
+
+def test_csv_is_table_2_only_with_plain_numbers(cli, fixed):
+    rows = list(csv.reader(io.StringIO(report(cli, *RUNS, "--format", "csv"))))
+    dimension_columns = [name for key in DIMENSION_KEYS for name in (key, f"{key}_ci_low", f"{key}_ci_high")]
+    assert rows[0] == [
+        "model",
+        "setting",
+        "run",
+        "n",
+        "pass_rate",
+        "d1",
+        "d2",
+        *dimension_columns,
+        "acceptable_rate",
+        "optimal_rate",
+    ]
+    assert float(rows[1][rows[0].index("empathy")]) == pytest.approx(2.75)
+    assert float(rows[1][rows[0].index("pass_rate")]) == pytest.approx(0.75)
+    assert [(row[0], row[1]) for row in rows[1:]] == [
+        ("alpha", "profile"),
+        ("beta", "profile"),
+        ("alpha+beta", "hybrid"),
+        ("alpha", "history"),
+        ("alpha", "history (without history)"),
+        ("alpha", "empathetic"),
+    ]
+
+
+# --- whose scores -----------------------------------------------------------------------------------
+
+
+def _annotate(
+    store: Store,
+    annotator: str,
+    run: str,
+    model: str,
+    index: int,
+    score: int | None,
+    *,
+    committed: bool = True,
+    skipped: bool = False,
+    scope: str = SESSION_SCOPE,
+    missing: str | None = None,
+):
+    scores = {key: (None if key == missing else score) for key in DIMENSION_KEYS}
+    save_annotation(
+        store,
+        Annotation(
+            scope,
+            annotator,
+            PERSONA,
+            index,
+            system_id(run, model),
+            scores=scores,
+            committed=committed,
+            skipped=skipped,
+        ),
+    )
+
+
+def test_human_source_uses_only_committed_complete_session_annotations(cli, fixed):
+    store = Store(fixed)
+    _annotate(store, "ann1", "profile-ab", "alpha", 0, 5)
+    _annotate(store, "ann2", "profile-ab", "alpha", 0, 3)  # item 0: mean of 5 and 3 = 4
+    _annotate(store, "ann1", "profile-ab", "alpha", 1, 2)  # item 1: 2
+    _annotate(store, "ann2", "profile-ab", "alpha", 1, 5, committed=False)  # not committed: ignored
+    _annotate(store, "ann1", "profile-ab", "alpha", 2, 1, missing="safety")  # incomplete: ignored
+    _annotate(store, "ann1", "profile-ab", "alpha", 3, 1, skipped=True)  # skipped: ignored
+    _annotate(store, "ann1", "profile-ab", "alpha", 3, 1, scope="study:s1")  # a study's scores: ignored
+    document = json.loads(report(cli, "profile-ab", "--source", "human", "--format", "json"))
+    assert document["source"] == "human"
+    alpha, beta = document["systems"]
+    for key in DIMENSION_KEYS:
+        assert alpha[key] == pytest.approx(3.0)  # items 0 and 1: (4 + 2) / 2
+        assert beta[key] is None  # beta has judge scores but no human ones
+    assert (alpha["scored_items"], beta["scored_items"]) == (2, 0)
+    assert "— scores from human" in report(cli, "profile-ab", "--source", "human", "--format", "md")
+
+
+def test_judge_source_never_uses_human_scores(cli, fixed):
+    store = Store(fixed)
+    store.drop(judgement_path("empathetic-a", PERSONA), JUDGEMENTS_TABLE)
+    for index in ITEMS:
+        _annotate(store, "ann1", "empathetic-a", "alpha", index, 5)
+        _annotate(store, "ann1", "profile-ab", "alpha", index, 5)
+    document = json.loads(report(cli, "empathetic-a", "profile-ab", "--format", "json"))
+    empathetic, alpha, _ = document["systems"]
+    assert all(empathetic[key] is None for key in DIMENSION_KEYS) and empathetic["scored_items"] == 0
+    assert alpha["empathy"] == pytest.approx(
+        sum(judge_score("profile-ab", "alpha", i, "empathy") for i in ITEMS) / 4
+    )
+
+
+def test_a_run_judged_twice_needs_the_judge_named(cli, fixed):
+    store = Store(fixed)
+    store.upsert(
+        judgement_path("profile-ab", PERSONA),
+        JUDGEMENTS_TABLE,
+        "other",
+        _judgement("profile-ab", "alpha", 0, OTHER_JUDGE),
+    )
+    code, out, err = cli("report", "profile-ab", "--format", "json")
+    assert code == 2 and out == ""
+    assert err == (
+        f"compass-tui: <input>: --judge-model: run 'profile-ab' was judged by {JUDGE}, {OTHER_JUDGE}; "
+        "choose one\n"
+    )
+    alpha = json.loads(report(cli, "profile-ab", "--judge-model", OTHER_JUDGE, "--format", "json"))[
+        "systems"
+    ][0]
+    assert alpha["empathy"] == judge_score("profile-ab", "alpha", 0, "empathy", OTHER_JUDGE)
+    assert alpha["scored_items"] == 1
+
+
+@pytest.mark.parametrize(
+    ("runs", "message"), [(["nope"], "no run 'nope'"), (["bare"], "run 'bare' is empty")]
+)
+def test_a_missing_or_empty_run_is_one_line_and_exit_2(cli, fixed, runs, message):
+    Store(fixed).upsert(
+        run_meta_path("bare"),
+        META_TABLE,
+        "meta",
+        {"run_id": "bare", "setting": "profile", "models": ["alpha"]},
+    )
+    code, out, err = cli("report", *runs)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err

@@ -1,0 +1,172 @@
+"""SVG snapshots of the main screens (pytest-textual-snapshot); `--snapshot-update` rewrites them.
+
+Everything that could differ between runs is pinned: the data dir is the relative path `data` (the library's
+status line shows it), the baseline's "today" is fixed, the clock of the scoring screens is frozen (their
+"saved ✓ HH:MM:SS" and seconds counters), tool searches are lexical, and cursor blink is off.
+Snapshot tests are synchronous: snap_compare runs the app on its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from tui_harness import (
+    PERSONA,
+    TuiEnv,
+    baseline_run,
+    generate,
+    make_env,
+    open_stepper,
+    wait_for_library,
+    wait_until,
+)
+
+from compass_tui import paths
+from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.records import system_id
+from compass_tui.report import SESSION_SCOPE
+from compass_tui.vocab import DIMENSION_KEYS
+
+pytestmark = pytest.mark.slow
+WIDE, SMALL = (120, 36), (80, 24)
+FROZEN_NOW = datetime(2025, 3, 14, 9, 30, 0)
+
+
+class _FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return FROZEN_NOW if tz is None else FROZEN_NOW.replace(tzinfo=tz)
+
+
+@pytest.fixture
+def snap_env(tmp_path: Path, monkeypatch) -> TuiEnv:
+    """A data dir shown as `data` (relative to a tmp cwd), a tmp config, and a frozen scoring clock."""
+    from compass_tui.app.screens import scoring
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv(paths.HOME_ENV, "data")
+    monkeypatch.setenv(paths.CONFIG_ENV, str(tmp_path / "compass-tui.toml"))
+    monkeypatch.setattr(scoring, "datetime", _FrozenDatetime)
+    monkeypatch.setattr(scoring, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))
+    return make_env(tmp_path / "data")
+
+
+async def _library_ready(pilot) -> None:
+    await wait_for_library(pilot, 10)
+    await pilot.pause()
+
+
+def test_library(snap_compare, snap_env):
+    assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=_library_ready)
+
+
+def test_library_small(snap_compare, snap_env):
+    assert snap_compare(snap_env.app(), terminal_size=SMALL, run_before=_library_ready)
+
+
+def test_help(snap_compare, snap_env):
+    async def open_help(pilot) -> None:
+        await _library_ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_help)
+
+
+def test_session_setup(snap_compare, snap_env):
+    asyncio.run(baseline_run("empathetic-pilot-run", "empathetic", situations={0, 1}))
+
+    async def open_setup(pilot) -> None:
+        await _library_ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_setup)
+
+
+def _stepper_scored(pilot_keys: list[str]):
+    async def run(pilot) -> None:
+        await open_stepper(pilot, PERSONA)
+        await generate(pilot, "g")
+        for key in pilot_keys:
+            await pilot.press(key)
+        await pilot.pause(0.2)
+
+    return run
+
+
+def test_stepper_after_generation_with_scores(snap_compare, snap_env):
+    assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=_stepper_scored(["4", "4", "5", "3"]))
+
+
+def test_stepper_small(snap_compare, snap_env):
+    assert snap_compare(snap_env.app(), terminal_size=SMALL, run_before=_stepper_scored(["4", "5"]))
+
+
+def test_editor(snap_compare, snap_env):
+    async def open_editor(pilot) -> None:
+        from compass_tui.app.screens.editor import EditorScreen
+
+        await _library_ready(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, EditorScreen), "the editor")
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_editor)
+
+
+def test_report(snap_compare, snap_env):
+    from textual.widgets import DataTable
+
+    asyncio.run(baseline_run("profile-pilot-run", situations={0, 1, 2}))
+    system = system_id("profile-pilot-run", "baseline")
+    for situation, score in enumerate((4, 3, 5)):
+        save_annotation(
+            snap_env.store,
+            Annotation(
+                SESSION_SCOPE,
+                "me",
+                PERSONA,
+                situation,
+                system,
+                scores=dict.fromkeys(DIMENSION_KEYS, score),
+                committed=True,
+            ),
+        )
+
+    async def open_report(pilot) -> None:
+        await _library_ready(pilot)
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: (
+                pilot.app.screen.query(DataTable) and pilot.app.screen.query_one(DataTable).row_count == 1
+            ),
+            "the report row",
+        )
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_report)
+
+
+def test_annotator(snap_compare, snap_env, tmp_path):
+    from compass_tui.study import create_study, write_pack
+
+    for run_id, setting in (("profile-pilot-run", "profile"), ("empathetic-pilot-run", "empathetic")):
+        asyncio.run(baseline_run(run_id, setting, situations={0, 1, 2, 3}))
+    create_study(
+        snap_env.store, "pilot", ["profile-pilot-run", "empathetic-pilot-run"], 4, ["a", "b"], seed=3
+    )
+    pack = write_pack(snap_env.store, "pilot", "a", tmp_path)
+
+    async def score_some(pilot) -> None:
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "AnnotatorScreen", "the annotator")
+        await pilot.press("4", "5", "4")
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_env.app(pack=pack), terminal_size=WIDE, run_before=score_some)

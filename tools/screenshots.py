@@ -1,0 +1,104 @@
+"""`make screenshots`: SVG screenshots of every main screen, made from the bundled data in a scratch data dir.
+
+It runs the offline baseline twice (with tools, and empathetic-only) so the stepper compares two
+systems, builds a two-annotator study for the annotator screen, and drives the app with Pilot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+SIZE = (120, 36)
+PERSONAS = ("adam-kerr", "haruko-okumura")
+TODAY = date(2026, 11, 23)
+
+
+async def _prepare(ctx) -> Path:
+    from compass_tui.prompts import our_prompts
+    from compass_tui.runner import RunPlan, resolve_systems, run_plan
+    from compass_tui.study import create_study, write_pack
+
+    personas = [ctx.library.get(persona_id) for persona_id in PERSONAS]
+    env = ctx.tool_environment(search_mode="lexical")
+    for setting in ("profile", "empathetic"):
+        plan = RunPlan(
+            run_id=f"{setting}-baseline",
+            setting=setting,
+            systems=resolve_systems(["baseline"], setting, ctx.settings),
+            personas=personas,
+            prompts=our_prompts(),
+            today=TODAY,
+        )
+        await run_plan(plan, ctx.store, env)
+    create_study(ctx.store, "pilot", ["profile-baseline", "empathetic-baseline"], 6, ["ana", "ben"], seed=7)
+    return write_pack(ctx.store, "pilot", "ana", ctx.data_dir)
+
+
+async def _shoot(out: Path) -> list[Path]:
+    from compass_tui.app.app import CompassApp
+    from compass_tui.workspace import Context
+
+    ctx = Context()
+    pack = await _prepare(ctx)
+    written: list[Path] = []
+
+    async def save(app, pilot, name: str) -> None:
+        await pilot.pause(0.3)
+        app.save_screenshot(filename=f"{name}.svg", path=str(out))
+        written.append(out / f"{name}.svg")
+
+    app = CompassApp(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        await save(app, pilot, "01-library")
+        await pilot.press("f1")
+        await save(app, pilot, "02-help")
+        await pilot.press("escape", "enter")
+        await pilot.pause(0.3)
+        app.screen.query_one("#runs").select("empathetic-baseline")
+        await save(app, pilot, "03-session-setup")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        await pilot.press("g")
+        for _ in range(100):
+            await pilot.pause(0.2)
+            if getattr(app.screen, "run_thread", None) is None:
+                break
+        await pilot.press("4", "4", "5", "3", "4", "5", "enter", "right", "3", "2")
+        await save(app, pilot, "04-stepper-scoring")
+        await pilot.press("escape", "e")
+        await pilot.pause(0.3)
+        await save(app, pilot, "05-editor")
+        await pilot.press("escape", "r")
+        await pilot.pause(1.0)
+        await save(app, pilot, "06-report")
+
+    annotator = CompassApp(ctx, pack=pack)
+    async with annotator.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("4", "5", "4", "4", "5", "5")
+        await save(annotator, pilot, "07-annotator")
+    return written
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "screenshots").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["COMPASS_TUI_HOME"] = home
+        config = Path(home) / "compass-tui.toml"
+        config.write_text("", encoding="utf-8")
+        os.environ["COMPASS_TUI_CONFIG"] = str(config)
+        written = asyncio.run(_shoot(out))
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
