@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install screenshots bench clean-venv
+.PHONY: run test lint typecheck contracts install screenshots bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/compass-tui
 
-test: $(STAMP)
+LINTED := compass_tui tests benchmarks tools
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+test: lint typecheck contracts
 	$(BIN)/python -m pytest -q
 
 screenshots: $(STAMP)

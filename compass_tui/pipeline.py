@@ -375,5 +375,6 @@ async def simulate_feedback(
 def history_line(record: dict[str, Any]) -> str:
     call = record.get("tool_call") or {}
     feedback = (record.get("feedback") or {}).get("label", "none")
-    tool = f"{call.get('tool_folder_name')}.{call.get('function_name')}({json.dumps(call.get('param', {}), ensure_ascii=False)})"
+    params = json.dumps(call.get("param", {}), ensure_ascii=False)
+    tool = f"{call.get('tool_folder_name')}.{call.get('function_name')}({params})"
     return f"- The user said: {record.get('utterance')}\n  You used: {tool}\n  Their feedback: {feedback.capitalize()}"

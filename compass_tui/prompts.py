@@ -229,7 +229,8 @@ def persona_text(persona: Persona) -> str:
     """The persona as the agent sees it in the profile setting."""
     d = persona.demographic
     lines = [
-        f"Name: {persona.display_name}; age {d.age}; {d.gender}; {d.career}; education: {d.education}; income: {d.income}.",
+        f"Name: {persona.display_name}; age {d.age}; {d.gender}; {d.career}; "
+        f"education: {d.education}; income: {d.income}.",
         f"Personality: {persona.personality_description}",
         "Big Five: " + ", ".join(f"{k} {v}" for k, v in persona.big_five.model_dump().items()) + ".",
     ]

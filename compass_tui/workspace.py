@@ -1,4 +1,7 @@
-"""The services object that the CLI and the TUI share: the data dir, the settings and the persona library, made on first use."""
+"""The services object that the CLI and the TUI share.
+
+The data dir, the settings and the persona library, each made on first use.
+"""
 
 from __future__ import annotations
 

@@ -111,5 +111,3 @@ def write_models(server: StubLLM, models: dict[str, dict], *, max_retries: int =
         fields = {"api_base": server.base_url, "timeout": 2, **fields}
         lines += [f"{key} = {json.dumps(value)}" for key, value in fields.items()]
     Path(paths.config_file()).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-

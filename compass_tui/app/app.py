@@ -28,7 +28,7 @@ class ActionsProvider(Provider):
         matcher = self.matcher(query)
         seen: set[str] = set()
         # self.screen is the screen the palette was opened from; self.app.screen is the palette itself
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if not binding.description or binding.action in seen or not active.enabled:
                 continue

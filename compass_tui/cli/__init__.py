@@ -8,8 +8,8 @@ import traceback
 from pathlib import Path
 
 from compass_tui import __version__
-from compass_tui.workspace import Context
 from compass_tui.errors import InputError
+from compass_tui.workspace import Context
 
 EXIT_BAD_INPUT = 2
 _COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "annotate", "serve")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from compass_tui.baseline import BASELINE_LABEL
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_table
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.paths import config_file
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

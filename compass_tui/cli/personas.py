@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_table
 from compass_tui.compass_format import load_compass_file
 from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
 from compass_tui.persona import Persona, persona_from_dict, persona_to_dict
 from compass_tui.vocab import SCENARIO_BY_KEY
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, error_console, print_json, print_table
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
@@ -19,6 +18,7 @@ from compass_tui.records import list_run_ids, load_records, load_run_meta
 from compass_tui.replay import import_results
 from compass_tui.runner import RunPlan, RunProgress, check_keys, resolve_systems, run_plan
 from compass_tui.vocab import SETTINGS
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import judge_run, load_judge_prompt, records_to_judge
 from compass_tui.records import load_records, system_id
 from compass_tui.report import SESSION_SCOPE, render, system_rows
 from compass_tui.vocab import DIMENSION_KEYS
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

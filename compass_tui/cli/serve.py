@@ -12,9 +12,9 @@ import os
 import shlex
 import sys
 
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console
 from compass_tui.errors import InputError
+from compass_tui.workspace import Context
 
 TOKEN_ENV = "COMPASS_TUI_SERVE_TOKEN"
 MIN_TOKEN_CHARS = 16

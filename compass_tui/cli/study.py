@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from compass_tui import study
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_table
 from compass_tui.vocab import DIMENSIONS
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from compass_tui.workspace import Context
 from compass_tui.cli.output import console, emit, print_json, print_table
 from compass_tui.errors import NotFoundError
 from compass_tui.jsonio import loads_strict
 from compass_tui.paths import shared_compass_bench
 from compass_tui.tools.environment import ToolContext
 from compass_tui.vocab import TOOLS, tool_folder
+from compass_tui.workspace import Context
 
 
 def add_parser(commands) -> None:

@@ -142,7 +142,8 @@ OUR_DEFINITIONS: dict[str, dict[str, Any]] = {
     "music_recommendation": _tool(
         "query_music",
         "Find songs that fit a mood or request. Matches keywords by meaning, optionally narrowed to an artist "
-        "(fuzzy) and a genre (exact). Returns songs with title, artist, genre, year, duration, a short note and a link.",
+        "(fuzzy) and a genre (exact). Returns songs with title, artist, genre, year, duration, "
+        "a short note and a link.",
         {
             "artist": _string("Artist to narrow to; fuzzy and case-insensitive, e.g. 'Nina Simone'."),
             "genre": _string("One of the fixed genres, case-insensitive.", enum=MUSIC_GENRES),

@@ -19,7 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "compass_tui"
 HEAVY = ("litellm", "sentence_transformers", "torch")
-WATCHED = ("textual", *HEAVY)
+LAYERS = ("compass_tui.cli", "compass_tui.app")
+WATCHED = ("textual", *HEAVY, *LAYERS)
 NOT_IMPORTABLE_SAFELY = {"compass_tui.__main__"}
 
 
@@ -83,11 +84,23 @@ def test_no_core_module_imports_heavy_libraries_at_import_time(imports_by_module
     assert {module: names for module, names in offenders.items() if names} == {}
 
 
+@pytest.mark.slow
+def test_no_core_module_loads_the_cli_or_the_tui(imports_by_module):
+    core = {module: loaded for module, loaded in imports_by_module.items() if not module.startswith(LAYERS)}
+    offenders = {module: [name for name in LAYERS if loaded[name]] for module, loaded in core.items()}
+    assert {module: names for module, names in offenders.items() if names} == {}
+    assert "compass_tui.workspace" in core
+
+
+def test_the_probe_sees_a_layer_import():
+    assert imported_after("import compass_tui.cli")["compass_tui.cli"] is True
+
+
 def test_the_cli_entry_and_its_parser_stay_light():
     loaded = imported_after("import compass_tui.cli")
     assert not any(loaded[name] for name in HEAVY), loaded
     with_parser = imported_after("import compass_tui.cli\ncompass_tui.cli.build_parser()")
-    assert not any(with_parser[name] for name in WATCHED), with_parser
+    assert not any(with_parser[name] for name in ("textual", *HEAVY, "compass_tui.app")), with_parser
 
 
 def test_the_probe_sees_an_import():

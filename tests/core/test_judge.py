@@ -196,7 +196,7 @@ def test_the_official_prompts_score_list_is_mapped_in_its_own_order(
     assert (summary["judged"], summary["invalid"], summary["errors"]) == (3, 0, 0)
     prompt = load_judge_prompt(official_prompt)
     assert prompt.order == OFFICIAL_ORDER
-    for index, judgement in judgements(configured).items():
+    for judgement in judgements(configured).values():
         assert judgement["scores"] == {
             "empathy": 1,
             "helpfulness": 2,

@@ -39,6 +39,8 @@ from tools.stub_llm import Reply, StubLLM, empty, error, hang, malformed, text, 
 PERSONA = "adam-kerr"
 OTHER_PERSONA = "haruko-okumura"
 SITUATIONS = 15
+
+
 @pytest.fixture
 def companion() -> Companion:
     return Companion()

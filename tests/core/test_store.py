@@ -96,7 +96,7 @@ def read_acks(process: subprocess.Popen, wanted: int) -> list[str]:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_acknowledged_save(tmp_path):
-    """Requirement 6: kill -9 a writer after a random number of acks; every acknowledged key is present with its scores."""
+    """kill -9 a writer after a random number of acks; every acknowledged key is present with its scores."""
     seed = int(os.environ.get("COMPASS_TUI_KILL_SEED", random.randrange(2**31)))
     chooser = random.Random(seed)
     for round_number in range(KILL_ROUNDS):

@@ -285,7 +285,7 @@ def test_a_broken_compass_file_is_one_input_error(tmp_path):
     (toolenv / "music_recommendation" / "music_data.json").write_text('{"not": "a list"}')
     data = ToolData(toolenv)
     with pytest.raises(InputError) as caught:
-        data.music
+        _ = data.music
     assert (
         str(caught.value) == f"{toolenv / 'music_recommendation' / 'music_data.json'}: expected a JSON array"
     )

@@ -17,7 +17,10 @@ from compass_tui.report import SESSION_SCOPE
 
 
 class ExportDialog(ModalScreen[None]):
-    HELP = "### Export\nThe human scores of the chosen runs, one row per annotator × item × system, as UTF-8 CSV with a BOM."
+    HELP = (
+        "### Export\nThe human scores of the chosen runs, one row per annotator × item × system, "
+        "as UTF-8 CSV with a BOM."
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
 
     def __init__(self, runs: list[str]):
