@@ -6,6 +6,7 @@ from pathlib import Path
 
 from compass_tui.annotations import Annotation
 from compass_tui.csvio import write_csv
+from compass_tui.errors import NotFoundError
 from compass_tui.records import load_records, split_system_id
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -43,7 +44,7 @@ def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
                     (r["model"], r["persona_id"], r["situation_index"]): r
                     for r in load_records(store, run_id)
                 }
-            except Exception:
+            except NotFoundError:  # a deleted run; its annotations still export, without the situation
                 situations[run_id] = {}
         record = situations[run_id].get((model, annotation.persona_id, annotation.situation_index), {})
         rows.append(

@@ -66,10 +66,6 @@ LEVELS: dict[str, dict[int, str]] = {
 }
 
 
-def level_text(dimension: str, score: int) -> str:
-    return LEVELS[dimension][score]
-
-
 def rubric_as_text() -> str:
     """The rubric as plain text, for judge prompts and the help screen."""
     parts = []

@@ -90,6 +90,12 @@ class CompassApp(App):
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         if settings.keymap:
+            from compass_tui.app.keymap import unknown_binding_ids
+
+            for binding_id in unknown_binding_ids(settings.keymap, type(self)):
+                self.notify(
+                    f"keymap: no binding has the id {binding_id!r} (F1 lists the ids)", severity="warning"
+                )
             self.set_keymap(settings.keymap)
 
     def _display(self, screen, renderable) -> None:

@@ -41,7 +41,6 @@ RETRIEVAL_FUNCTIONS = {
     "strength_card": "strengthcard",
     "sticker_respond": "retrieve_stickers",
 }
-GENERATIVE_TOOLS = ("plan_assistant", "online_shopping", "role_play")
 
 
 @dataclass

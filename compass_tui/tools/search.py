@@ -17,8 +17,6 @@ import numpy as np
 
 from compass_tui.tools.embeddings import Embedder, EmbeddingUnavailable
 
-SEARCH_MODES = ("auto", "embedding", "lexical")
-
 
 @dataclass
 class SearchStatus:

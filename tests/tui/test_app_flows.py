@@ -1009,3 +1009,20 @@ def test_the_first_frame_hook_exits_after_drawing_the_library(tui):
     assert (
         "Loading personas…" in drawn and "/ Filter" in drawn and "palette" in drawn
     )  # the library and its footer
+
+
+async def test_a_remapped_key_moves_the_stepper_and_an_unknown_binding_id_is_named(tui):
+    tui.config_path.write_text(
+        "\n".join([*tui.lines, "[keymap]", '"scoring.next" = "ctrl+n"', '"scoring.nosuch" = "x"']) + "\n",
+        encoding="utf-8",
+    )
+    async with tui.app().run_test(size=SIZE) as pilot:
+        await wait_for_library(pilot)
+        warnings = [message for message in notices(pilot.app) if message.startswith("keymap:")]
+        assert warnings == ["keymap: no binding has the id 'scoring.nosuch' (F1 lists the ids)"]
+        stepper = await open_stepper(pilot)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: stepper.index == 1, "ctrl+n to move to situation 2")
+        await pilot.press("n")  # the default key of scoring.next is replaced, not kept beside the new one
+        await pilot.pause()
+        assert stepper.index == 1
