@@ -29,6 +29,11 @@ class PersonaEntry:
     persona: Persona | None = None
     error: InputError | None = None
 
+    def failure(self) -> InputError:
+        """Why this entry has no persona (an entry without one always carries its error)."""
+        assert self.error is not None
+        return self.error
+
     @property
     def name(self) -> str:
         return self.persona.display_name if self.persona else self.path.stem
@@ -91,7 +96,7 @@ class PersonaLibrary:
     def get(self, persona_id: str) -> Persona:
         entry = self.get_entry(persona_id)
         if entry.persona is None:
-            raise entry.error
+            raise entry.failure()
         return entry.persona
 
     def select(self, selector: str) -> list[Persona]:
@@ -110,11 +115,12 @@ class PersonaLibrary:
             else:
                 matched = [self.get_entry(term)]
                 if matched[0].persona is None:
-                    raise matched[0].error
+                    raise matched[0].failure()
             if not matched:
                 raise NotFoundError(None, "--personas", f"{term!r} matches no persona")
             for entry in matched:
-                chosen.setdefault(entry.id, entry.persona)
+                if entry.persona is not None:
+                    chosen.setdefault(entry.id, entry.persona)
         if not chosen:
             raise NotFoundError(None, "--personas", "the selector is empty")
         return list(chosen.values())

@@ -137,7 +137,7 @@ def import_litellm() -> ModuleType:
     return _litellm
 
 
-def _quieten(litellm: ModuleType) -> None:
+def _quieten(litellm: Any) -> None:
     litellm.suppress_debug_info = True
     litellm.set_verbose = False
     litellm.telemetry = False
@@ -210,7 +210,7 @@ async def acomplete(
     Safe to run from many tasks at once and from event loops in other threads.
     """
     _remember_key_env(config.api_key_env)
-    litellm = _litellm or await asyncio.to_thread(import_litellm)
+    litellm = _litellm if _litellm is not None else await asyncio.to_thread(import_litellm)
     request = _request_kwargs(config, messages, tools, tool_choice, json_mode)
     attempt = 0
     while True:
@@ -313,7 +313,7 @@ def _parse_arguments(arguments: str | dict | None) -> dict | str:
         parsed = json.loads(arguments or "{}")
     except ValueError:
         return arguments or ""
-    return parsed if isinstance(parsed, dict) else arguments
+    return parsed if isinstance(parsed, dict) else (arguments or "")
 
 
 _UNPRICED_MODELS: set[str] = set()

@@ -146,7 +146,7 @@ class Origin(_Model):
 
 
 class Persona(_Model):
-    format: Literal["compass-tui/persona@1"] = PERSONA_FORMAT
+    format: Literal["compass-tui/persona@1"] = "compass-tui/persona@1"
     id: str
     name: str
     demographic: Demographic

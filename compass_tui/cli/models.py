@@ -24,7 +24,9 @@ def add_parser(commands) -> None:
 
 
 def list_models(args, ctx: Context) -> int:
-    rows = [{"name": BASELINE_MODEL, "model": BASELINE_LABEL, "api_base": None, "key": "not needed"}]
+    rows: list[dict[str, object]] = [
+        {"name": BASELINE_MODEL, "model": BASELINE_LABEL, "api_base": None, "key": "not needed"}
+    ]
     for name, model in ctx.settings.models.items():
         key_state = (
             "not needed"

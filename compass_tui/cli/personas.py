@@ -82,7 +82,7 @@ def list_personas(args, ctx: Context) -> int:
 def show_persona(args, ctx: Context) -> int:
     entry = ctx.library.get_entry(args.id)
     if entry.persona is None:
-        raise entry.error
+        raise entry.failure()
     persona = entry.persona
     data = persona_to_dict(persona) | {
         "kind": entry.kind,

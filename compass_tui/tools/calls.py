@@ -120,6 +120,7 @@ def _parse_text(text: str) -> ToolCall:
     folder, function, argument_text = match.groups()
     try:
         node = ast.parse(f"f({argument_text})", mode="eval").body
+        assert isinstance(node, ast.Call)
         params = {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords if keyword.arg}
     except (SyntaxError, ValueError) as error:
         return _broken(f"cannot read the arguments of {folder}.{function}: {error}")

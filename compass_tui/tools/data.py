@@ -232,7 +232,7 @@ def _adapt_psy(items: Any, path: Path) -> list[dict]:
 
 def _adapt_jokes(items: Any, path: Path, start: int) -> list[dict]:
     """Jokes with a body (stupidstuff.json has 573 empty ones), categories mapped onto the tool's enum."""
-    adapted = []
+    adapted: list[dict] = []
     for offset, item in enumerate(_list_of_dicts(items, path)):
         body = str(item.get("body") or item.get("joke") or "").strip()
         if not body:

@@ -114,6 +114,7 @@ class ToolEnvironment:
             "notes": [],
         }
         if call.problem is None:
+            assert call.folder is not None  # a call without a problem names its tool
             validation = validate_params(call.folder, call.params, self.definitions[call.folder])
             record["validation"] = validation.as_dict()
             record["params"] = validation.params

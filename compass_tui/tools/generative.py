@@ -135,10 +135,10 @@ async def llm_result(folder: str, params: dict[str, Any], model: ModelConfig) ->
 
     prompt = _PROMPTS[folder].format(params=json.dumps(params, ensure_ascii=False, indent=2))
     result = await acomplete(model, [{"role": "user", "content": prompt}], max_retries=2)
-    text = (result.text or "").strip()
+    text: str | list[str] = (result.text or "").strip()
     if folder == "online_shopping":
         try:
-            parsed = json.loads(text)
+            parsed = json.loads(str(text))
             if isinstance(parsed, list) and all(isinstance(part, str) for part in parsed):
                 text = parsed
         except json.JSONDecodeError:

@@ -85,9 +85,8 @@ class SearchEngine:
             return SearchStatus("lexical", f"lexical search (TF-IDF): {reason}")
         if self.embedder is not None and self.embedder.loaded:
             return SearchStatus("embedding", f"semantic search with {self.embedder.model_id}")
-        return SearchStatus(
-            "not loaded", f"semantic search with {self.embedder.model_id} (loads on first search)"
-        )
+        model_id = self.embedder.model_id if self.embedder is not None else "no model"
+        return SearchStatus("not loaded", f"semantic search with {model_id} (loads on first search)")
 
     def index(self, name: str, texts: list[str]) -> CatalogueIndex:
         return CatalogueIndex(self, name, texts)
@@ -105,6 +104,10 @@ class SearchEngine:
             return False
         return True
 
+    def _embedder(self) -> Embedder:
+        assert self.embedder is not None, "semantic search runs only with an embedder"
+        return self.embedder
+
     def encode_query(self, query: str) -> np.ndarray:
         query = " ".join(
             query.split()
@@ -114,7 +117,7 @@ class SearchEngine:
             if cached is not None:
                 self._query_cache.move_to_end(query)
                 return cached
-        vector = self.embedder.encode([query])[0]
+        vector = self._embedder().encode([query])[0]
         with self._lock:
             self._query_cache[query] = vector
             if len(self._query_cache) > 2048:
@@ -123,7 +126,7 @@ class SearchEngine:
 
     def corpus_vectors(self, name: str, texts: list[str]) -> np.ndarray:
         key = hashlib.sha256(
-            ("\x1f".join(texts) + "\x1e" + self.embedder.fingerprint()).encode()
+            ("\x1f".join(texts) + "\x1e" + self._embedder().fingerprint()).encode()
         ).hexdigest()[:24]
         path = self.cache_dir / "embeddings" / f"{name}-{key}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
@@ -133,7 +136,7 @@ class SearchEngine:
                     return vectors
             except (OSError, ValueError):
                 pass
-        vectors = self.embedder.encode(texts)
+        vectors = self._embedder().encode(texts)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             temp = path.with_suffix(".tmp.npy")
@@ -170,6 +173,7 @@ class CatalogueIndex:
             return np.zeros(len(self.texts), dtype=np.float32), mode
         if mode == "embedding":
             return self._vectors @ self.engine.encode_query(query), mode
+        assert self._lexical is not None  # build() made one for lexical mode
         return self._lexical.scores(query), mode
 
     def top(
