@@ -62,7 +62,7 @@ def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:
     try:
         data = json.loads(
             raw,
-            parse_constant=lambda token: suspicious.append(token) or _NonFinite(token),
+            parse_constant=lambda token: _non_finite(token, suspicious),
             parse_float=lambda text: _checked_float(text, suspicious),
         )
     except json.JSONDecodeError as error:
@@ -89,6 +89,11 @@ def _encodes(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _non_finite(token: str, suspicious: list[str]) -> _NonFinite:
+    suspicious.append(token)
+    return _NonFinite(token)
 
 
 def _checked_float(text: str, suspicious: list[str]) -> float:

@@ -203,6 +203,7 @@ def _parse_ours(document: Any) -> tuple[dict, dict, list[str]]:
     flags: list[str] = []
     scores: dict[str, int | None] = {}
     rationales: dict[str, str] = {}
+    flag: str | None
     if not isinstance(document, dict):
         return {key: None for key in DIMENSION_KEYS}, {}, ["output is not a JSON object"]
     extra = set(document) - set(DIMENSION_KEYS)

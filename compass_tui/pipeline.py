@@ -37,6 +37,13 @@ class System:
     def is_baseline(self) -> bool:
         return self.tool_model is None
 
+    def llm(self, stage: str) -> ModelConfig:
+        """The model of an LLM system's stage ("tool" or "response"); the baseline has none."""
+        model = self.tool_model if stage == "tool" else self.response_model
+        if model is None:
+            raise ValueError(f"system {self.name!r} is the offline baseline and has no {stage} model")
+        return model
+
 
 class FatalModelError(Exception):
     """An error that will hit every call of this system (bad key, unknown model): stop its items."""
@@ -119,7 +126,7 @@ class Interaction:
     history_text: str = "None"
     liked_history: dict[str, list[str]] | None = None
     calls: ModelCalls = field(default_factory=ModelCalls)
-    shown_persona: str | None = None  # the persona as the agent sees it; worked out if not given
+    shown_persona: str = ""  # the persona as the agent sees it; worked out if not given
 
     @property
     def situation(self):
@@ -133,7 +140,7 @@ class Interaction:
         return self.run_id if self.setting == "history" else f"{self.run_id}@situation-{self.index + 1}"
 
     def __post_init__(self) -> None:
-        if self.shown_persona is None:
+        if not self.shown_persona:
             self.shown_persona = persona_as_shown(self.persona, self.setting)
 
 
@@ -166,7 +173,7 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
     situation = item.situation
     if item.system.is_baseline:
         persona = None if item.setting == "history" else item.persona
-        call = baseline_tool_call(
+        baseline_call = baseline_tool_call(
             situation.utterance,
             situation.emotion_label,
             persona,
@@ -174,14 +181,18 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
             item.liked_history,
             situation.scenario_type,
         )
-        record["stage1"] = {"by": "baseline", "parsed": call, "declared_scenario": call["scenario"]}
-        record["tool_call"] = {k: call[k] for k in ("tool_folder_name", "function_name", "param")}
+        record["stage1"] = {
+            "by": "baseline",
+            "parsed": baseline_call,
+            "declared_scenario": baseline_call["scenario"],
+        }
+        record["tool_call"] = {k: baseline_call[k] for k in ("tool_folder_name", "function_name", "param")}
         record["status"] = "selected"
         await save(record)
         return
     from compass_tui.llm import LLMError
 
-    model = item.system.tool_model
+    model = item.system.llm("tool")
     native = item.calls.native_tools(model) and not item.prompts.official
     tools = item.env.openai_tools()
     tool_defs = (
@@ -271,7 +282,7 @@ async def _llm_reply(
     """Stage 2 by the response model; ComPASS's official template answers in JSON ({"feedback": ...})."""
     from compass_tui.llm import LLMError
 
-    model = item.system.response_model
+    model = item.system.llm("response")
     stage: dict[str, Any] = {"by": model.model, "messages": messages}
     try:
         result = await item.calls.complete(model, messages, json_mode=official)

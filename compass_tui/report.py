@@ -123,7 +123,7 @@ def _judge_scores(store: Store, run_id: str, judge_model: str | None) -> dict[tu
         )
     chosen = judge_model or (models[0] if models else None)
     judged = [j for j in judgements if j["judge_model"] == chosen]
-    prompts = sorted({j.get("prompt_hash") for j in judged})
+    prompts = sorted({j.get("prompt_hash") or "" for j in judged})
     if len(prompts) > 1:
         raise InputError(
             None,

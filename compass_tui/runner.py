@@ -224,11 +224,11 @@ async def execute_run(
         from compass_tui.llm import import_litellm
 
         await asyncio.to_thread(import_litellm)
-    per_persona = (
-        (lambda p: len(plan.only_situations))
-        if plan.only_situations is not None and plan.setting != "history"
-        else (lambda p: len(p.situations))
-    )
+    only = plan.only_situations
+
+    def per_persona(persona: Persona) -> int:
+        return len(only) if only is not None and plan.setting != "history" else len(persona.situations)
+
     progress = RunProgress(total=len(plan.systems) * sum(per_persona(p) for p in plan.personas))
     run = _Run(
         plan,
@@ -260,7 +260,7 @@ async def execute_run(
 
 async def _chain(run: _Run, system: System, persona: Persona) -> None:
     """One system on one persona. In the history setting the situations run in order; otherwise in parallel."""
-    indexes = range(len(persona.situations))
+    indexes = list(range(len(persona.situations)))
     if run.plan.setting != "history":
         if run.plan.only_situations is not None:
             indexes = [index for index in indexes if index in run.plan.only_situations]

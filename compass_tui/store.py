@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import fcntl
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -163,6 +163,6 @@ def _upsert(records: Table, key: str, document: dict[str, Any]) -> None:
         records.update(lambda stored: _replace(stored, document), doc_ids=[existing.doc_id])
 
 
-def _replace(stored: dict, document: dict) -> None:
+def _replace(stored: MutableMapping[str, Any], document: dict[str, Any]) -> None:
     stored.clear()
     stored.update(document)

@@ -25,12 +25,12 @@ import math
 import os
 import re
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from compass_tui import csvio
 from compass_tui.annotations import TABLE, Annotation, item_id, load_annotations, now_iso, shard_path
@@ -936,7 +936,7 @@ def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str,
     result = {}
     for annotator, entries in design["assignments"].items():
         mine = [a for a in annotations if a.annotator == annotator]
-        seconds_by_item: Counter[str] = Counter()
+        seconds_by_item: defaultdict[str, float] = defaultdict(float)
         for annotation in mine:
             seconds_by_item[_item_of(annotation)] += annotation.seconds
         item_seconds = list(seconds_by_item.values())
@@ -1022,7 +1022,7 @@ def correlation(x, y, method: str, seed: int, resamples: int = BOOTSTRAP_RESAMPL
     }
 
 
-def krippendorff_alpha(matrix, level: str) -> float | None:
+def krippendorff_alpha(matrix, level: Literal["nominal", "ordinal", "interval", "ratio"]) -> float | None:
     """Krippendorff's alpha of a coders x units matrix (NaN = not rated), or None when undefined."""
     import krippendorff
     import numpy as np
