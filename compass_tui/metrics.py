@@ -96,25 +96,3 @@ def preference_rates(records: list[dict[str, Any]], personas: dict[str, Any]) ->
         "optimal": sum(o for _, o in judged) / len(judged),
         "n": len(judged),
     }
-
-
-def bootstrap_mean_ci(
-    values: list[float], *, resamples: int = 2000, seed: int = 0, confidence: float = 0.95
-) -> tuple[float | None, float | None, float | None]:
-    """Mean and percentile-bootstrap confidence interval (scipy.stats.bootstrap)."""
-    if not values:
-        return None, None, None
-    mean = float(np.mean(values))
-    if len(values) < 2 or len(set(values)) == 1:
-        return mean, mean, mean
-    from scipy.stats import bootstrap
-
-    result = bootstrap(
-        (np.asarray(values, dtype=float),),
-        np.mean,
-        n_resamples=resamples,
-        confidence_level=confidence,
-        method="percentile",
-        random_state=np.random.default_rng(seed),
-    )
-    return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)

@@ -1,22 +1,23 @@
 """Comparison tables in the style of the paper: Table 2 (per model and setting), Table 3 (with and
 without history), Table 4 (hybrid against its parts) and Table 5 (empathetic against tool use).
 
-Scores come from the judge or from humans, never mixed: `source="judge"` or `source="human"`.
-Means carry percentile-bootstrap 95 % confidence intervals.
+This module computes numbers only; `report_format` renders them. Scores come from the judge or from
+humans, never mixed. Every dimension mean carries its own n (items scored on it), how many items
+the judge left flagged on it, and a percentile-bootstrap 95 % interval (none below 2 items). Each
+row names its run, setting and score source; judge rows name the judge model and the prompt.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from dataclasses import dataclass, field
-from typing import Any
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
+from compass_tui.judge import current_contents
+from compass_tui.judgements import JudgeSelection, first_answer, item_key, official_total, select_judgements
 from compass_tui.metrics import (
-    bootstrap_mean_ci,
     distinct_standard,
     mean_distinct_compass,
     pass_rate,
@@ -25,10 +26,22 @@ from compass_tui.metrics import (
     tool_usage,
 )
 from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id
+from compass_tui.statistics import bootstrap_mean_ci
 from compass_tui.store import Store
-from compass_tui.vocab import DIMENSIONS
+from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
 
 SESSION_SCOPE = "session"
+Aggregate = Literal["ours", "official"]
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    mean: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0  # items with a score on this dimension
+    flagged: int = 0  # judged items whose score on this dimension stayed invalid
+    spread: float | None = None  # mean per-item sd over the judge's K samples, when K > 1
 
 
 @dataclass
@@ -37,8 +50,15 @@ class SystemRow:
     model: str
     setting: str
     history: bool | None
-    n: int
-    pass_rate: float | None
+    source: str  # "judge" or "human"
+    judge_model: str | None
+    prompt_label: str | None
+    items: int  # scored items of this system in the run
+    n: int  # of them, finished with a response
+    errors: int
+    not_attempted: int
+    pass_rate: float | None  # tool calls that ran, over finished and errored items
+    pass_rate_finished: float | None  # the same over finished items only
     strict_rate: float | None
     d1: float | None
     d2: float | None
@@ -46,61 +66,139 @@ class SystemRow:
     distinct2: float | None
     acceptable: float | None
     optimal: float | None
-    scores: dict[str, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
-    scored_items: int = 0
+    scores: dict[str, DimensionScore] = field(default_factory=dict)
+    avg: float | None = None  # mean of the six dimension means
+    official_avg: float | None = None  # ComPASS's avg_score (six-score total over items), if asked
+    official_n: int = 0
+    unscored: int = 0  # finished items with no score from this source
+    stale: int = 0  # judgements of responses that changed since: not used
     tools: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def provenance(self) -> str:
+        if self.source == "human":
+            return "human"
+        return f"{self.judge_model} · {self.prompt_label}" if self.judge_model else "judge: none"
+
+    @property
+    def scored_items(self) -> int:
+        return max((score.n for score in self.scores.values()), default=0)
+
     def as_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "scores"}
-        for key, (mean, low, high) in self.scores.items():
-            data[key] = mean
-            data[f"{key}_ci"] = [low, high]
+        data = asdict(self)
+        data |= data.pop("scores") | {"provenance": self.provenance, "scored_items": self.scored_items}
         return data
 
 
-def system_rows(
+@dataclass
+class Report:
+    rows: list[SystemRow]
+    source: str
+    aggregate: Aggregate = "ours"
+
+    @property
+    def notes(self) -> list[str]:
+        notes = []
+        provenances = {row.run_id: row.provenance for row in self.rows}
+        if len(set(provenances.values())) > 1:
+            notes.append(
+                "these runs were scored differently: "
+                + "; ".join(f"{run} by {how}" for run, how in provenances.items())
+            )
+        stale = sum(row.stale for row in self.rows)
+        if stale:
+            notes.append(
+                f"{stale} judgements are of responses that changed since and are not used: rerun judge"
+            )
+        return notes
+
+
+def build_report(
     store: Store,
     run_ids: list[str],
     personas: dict[str, Any],
     source: str = "judge",
     judge_model: str | None = None,
-) -> list[SystemRow]:
+    judge_prompt: str | None = None,
+    aggregate: Aggregate = "ours",
+) -> Report:
     if source not in ("judge", "human"):
         raise InputError(None, "--source", "choose judge or human")
+    if aggregate == "official" and source != "judge":
+        raise InputError(None, "--aggregate", "official aggregation reads judge scores: use --source judge")
     rows = []
     for run_id in run_ids:
         meta = load_run_meta(store, run_id)
         records = [r for r in load_records(store, run_id) if r.get("scored", True)]
         if not records:
             raise InputError(None, "RUN", f"run {run_id!r} is empty")
-        scores = (
-            _judge_scores(store, run_id, judge_model) if source == "judge" else _human_scores(store, run_id)
-        )
-        for model in meta["models"]:
-            rows.append(
-                _row(run_id, model, meta, [r for r in records if r["model"] == model], personas, scores)
+        if source == "judge":
+            selection = select_judgements(
+                load_judgements(store, run_id),
+                current_contents(records, personas),
+                judge_model,
+                judge_prompt,
+                scope=f"run {run_id!r}",
             )
+        else:
+            selection = JudgeSelection(None, None, None, by_item=_human_scores(store, run_id))
+        for model in meta["models"]:
+            mine = [r for r in records if r["model"] == model]
+            rows.append(_row(run_id, model, meta, mine, personas, source, selection, aggregate))
+    return Report(rows, source, aggregate)
+
+
+def system_rows(
+    store: Store, run_ids: list[str], personas: dict[str, Any], **options: Any
+) -> list[SystemRow]:
+    return build_report(store, run_ids, personas, **options).rows
+
+
+def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list[SystemRow]:
+    """One row per model for every (judge, prompt) that judged the run: what `runs show` lists."""
+    scored_by = {
+        (j["judge_model"], j["prompt_hash"]) for j in load_judgements(store, run_id) if j.get("judge_model")
+    }
+    rows: list[SystemRow] = []
+    for judge_model, prompt_hash in sorted(scored_by):
+        rows += build_report(
+            store, [run_id], personas, judge_model=judge_model, judge_prompt=prompt_hash
+        ).rows
     return rows
 
 
-def _row(run_id: str, model: str, meta: dict, records: list[dict], personas: dict, scores: dict) -> SystemRow:
+def _row(
+    run_id: str,
+    model: str,
+    meta: dict,
+    records: list[dict],
+    personas: dict,
+    source: str,
+    selection: JudgeSelection,
+    aggregate: Aggregate,
+) -> SystemRow:
     done = [r for r in records if r.get("status") == "done"]
+    errored = [r for r in records if r.get("status") == "error"]
     responses = [r.get("response") or "" for r in done]
     d1, d2 = mean_distinct_compass(responses)
     rates = preference_rates(done, personas)
-    per_dimension: dict[str, list[float]] = {d.key: [] for d in DIMENSIONS}
-    for record in done:
-        item_scores = scores.get((model, record["persona_id"], record["situation_index"]))
-        for key, value in (item_scores or {}).items():
-            if value is not None and key in per_dimension:
-                per_dimension[key].append(value)
-    return SystemRow(
+    scored = [selection.by_item.get(item_key(r)) for r in done]
+    scores = {key: _dimension(scored, key) for key in DIMENSION_KEYS}
+    means = [score.mean for score in scores.values()]
+    row = SystemRow(
         run_id=run_id,
         model=model,
         setting=meta["setting"],
         history=meta.get("history"),
+        source=source,
+        judge_model=selection.judge_model,
+        prompt_label=selection.prompt_label,
+        items=len(records),
         n=len(done),
-        pass_rate=pass_rate(done),
+        errors=len(errored),
+        not_attempted=len(records) - len(done) - len(errored),
+        pass_rate=_pass_rate_with_errors(done, errored),
+        pass_rate_finished=pass_rate(done),
         strict_rate=strict_schema_rate(done),
         d1=d1,
         d2=d2,
@@ -108,34 +206,46 @@ def _row(run_id: str, model: str, meta: dict, records: list[dict], personas: dic
         distinct2=distinct_standard(responses, 2),
         acceptable=rates["acceptable"],
         optimal=rates["optimal"],
-        scores={key: bootstrap_mean_ci(values) for key, values in per_dimension.items()},
-        scored_items=max((len(v) for v in per_dimension.values()), default=0),
+        scores=scores,
+        avg=statistics.fmean(m for m in means if m is not None) if None not in means else None,
+        unscored=sum(1 for judgement in scored if judgement is None),
+        stale=sum(1 for key in selection.stale_items if key[0] == model),
         tools=tool_usage(done),
     )
+    if aggregate == "official":
+        totals = [official_total(first_answer(j) or "") for j in scored if j is not None]
+        kept = [total for total in totals if total is not None]
+        row.official_avg = sum(kept) / len(kept) if kept else None
+        row.official_n = len(kept)
+    return row
 
 
-def _judge_scores(store: Store, run_id: str, judge_model: str | None) -> dict[tuple, dict]:
-    judgements = [j for j in load_judgements(store, run_id) if j.get("valid")]
-    models = sorted({j["judge_model"] for j in judgements})
-    if judge_model is None and len(models) > 1:
-        raise InputError(
-            None, "--judge-model", f"run {run_id!r} was judged by {', '.join(models)}; choose one"
-        )
-    chosen = judge_model or (models[0] if models else None)
-    judged = [j for j in judgements if j["judge_model"] == chosen]
-    prompts = sorted({j.get("prompt_hash") or "" for j in judged})
-    if len(prompts) > 1:
-        raise InputError(
-            None,
-            "RUN",
-            f"run {run_id!r} was judged by {chosen} with {len(prompts)} different prompts "
-            f"({', '.join(map(str, prompts))}); scores from different prompts are not mixed",
-        )
-    return {(j["model"], j["persona_id"], j["situation_index"]): j["scores"] for j in judged}
+def _dimension(scored: list[dict | None], key: str) -> DimensionScore:
+    values = [j["scores"][key] for j in scored if j is not None and j["scores"].get(key) is not None]
+    flagged = sum(1 for j in scored if j is not None and j["scores"].get(key) is None)
+    spreads = [
+        j["spread"][key]
+        for j in scored
+        if j is not None and len(j.get("samples") or []) > 1 and (j.get("spread") or {}).get(key) is not None
+    ]
+    mean, low, high = bootstrap_mean_ci(values)
+    if len(values) < 2:
+        low = high = None
+    spread = statistics.fmean(spreads) if spreads else None
+    return DimensionScore(mean, low, high, len(values), flagged, spread)
+
+
+def _pass_rate_with_errors(done: list[dict], errored: list[dict]) -> float | None:
+    """Tool calls that ran, over every finished or errored item of a tool setting: an error is a failure."""
+    attempted = [r for r in done + errored if r.get("setting") != "empathetic"]
+    if not attempted:
+        return None
+    ran = [r for r in attempted if r.get("status") == "done" and (r.get("tool_result") or {}).get("ok")]
+    return len(ran) / len(attempted)
 
 
 def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
-    """Mean over annotators of complete, committed session scores for this run's systems."""
+    """Per item, the mean over annotators of complete, committed session scores, in a judgement's shape."""
     collected: dict[tuple, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
@@ -150,7 +260,7 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
             annotation.scores
         )
     return {
-        key: {d.key: sum(s[d.key] for s in score_sets) / len(score_sets) for d in DIMENSIONS}
+        key: {"scores": {d: statistics.fmean(s[d] for s in score_sets) for d in DIMENSION_KEYS}}
         for key, score_sets in collected.items()
     }
 
@@ -201,108 +311,15 @@ def _delta(
         "to": f"{after.run_id} ({after_label})",
     }
     for d in DIMENSIONS:
-        low, high = before.scores[d.key][0], after.scores[d.key][0]
+        low, high = before.scores[d.key].mean, after.scores[d.key].mean
         delta[d.short] = None if low is None or high is None else round(high - low, 3)
     return delta
 
 
-def render(rows: list[SystemRow], fmt: str, source: str) -> str:
+def comparison_tables(rows: list[SystemRow]) -> dict[str, list[dict[str, Any]]]:
     tables = {
-        "Table 2": [table2_row(row) for row in rows],
         "Table 3 (history)": history_deltas(rows),
         "Table 4 (hybrid)": hybrid_comparisons(rows),
         "Table 5 (empathetic)": empathetic_comparisons(rows),
     }
-    tables = {name: table for name, table in tables.items() if table}
-    if fmt == "json":
-        return json.dumps(
-            {"source": source, "systems": [row.as_dict() for row in rows], "tables": tables},
-            indent=2,
-            ensure_ascii=False,
-        )
-    if fmt == "csv":
-        return _csv([_numeric_row(row) for row in rows])
-    if fmt == "md":
-        return "\n\n".join(
-            f"### {name} — scores from {source}\n\n{_markdown(table)}" for name, table in tables.items()
-        )
-    raise InputError(None, "--format", f"unknown format {fmt!r}")
-
-
-def table2_row(row: SystemRow) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "model": row.model,
-        "setting": _setting_label(row),
-        "run": row.run_id,
-        "n": row.n,
-        "Pass": _pct(row.pass_rate),
-        "D-1": _num(row.d1),
-        "D-2": _num(row.d2),
-    }
-    for d in DIMENSIONS:
-        mean, low, high = row.scores[d.key]
-        line[d.short] = None if mean is None else f"{mean:.2f} [{low:.2f}, {high:.2f}]"
-    line["Accept"] = _pct(row.acceptable)
-    line["Optimal"] = _pct(row.optimal)
-    return line
-
-
-def _numeric_row(row: SystemRow) -> dict[str, Any]:
-    """Table 2 for spreadsheets: plain numbers, rates as fractions, each CI in two columns."""
-    line: dict[str, Any] = {
-        "model": row.model,
-        "setting": _setting_label(row),
-        "run": row.run_id,
-        "n": row.n,
-        "pass_rate": _round(row.pass_rate),
-        "d1": _round(row.d1),
-        "d2": _round(row.d2),
-    }
-    for d in DIMENSIONS:
-        mean, low, high = row.scores[d.key]
-        line |= {d.key: _round(mean), f"{d.key}_ci_low": _round(low), f"{d.key}_ci_high": _round(high)}
-    line |= {"acceptable_rate": _round(row.acceptable), "optimal_rate": _round(row.optimal)}
-    return line
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _setting_label(row: SystemRow) -> str:
-    if row.setting == "history":
-        return "history" if row.history else "history (without history)"
-    return row.setting
-
-
-def _pct(value: float | None) -> str | None:
-    return None if value is None else f"{100 * value:.1f}%"
-
-
-def _num(value: float | None) -> str | None:
-    return None if value is None else f"{value:.3f}"
-
-
-def _markdown(table: list[dict[str, Any]]) -> str:
-    headers = list(table[0])
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(_markdown_cell(row.get(h)) for h in headers) + " |" for row in table]
-    return "\n".join(lines)
-
-
-def _markdown_cell(value: Any) -> str:
-    """Deltas (the only floats in the tables) are signed with two decimals, like Table 2's means."""
-    if value is None:
-        return "—"
-    return f"{value:+.2f}" if isinstance(value, float) else str(value)
-
-
-def _csv(table: list[dict[str, Any]]) -> str:
-    from compass_tui.csvio import cell
-
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(list(table[0]))
-    for row in table:
-        writer.writerow([cell(value) for value in row.values()])
-    return buffer.getvalue()
+    return {name: table for name, table in tables.items() if table}

@@ -11,9 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
 from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
-from compass_tui.judge import judge_run, load_judge_prompt, records_to_judge
+from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.records import load_records, system_id
-from compass_tui.report import SESSION_SCOPE, render, system_rows
+from compass_tui.report import SESSION_SCOPE, Report, build_report, comparison_tables
+from compass_tui.report_format import render, runs_needed, table2_cells
 from compass_tui.vocab import DIMENSION_KEYS
 from compass_tui.workspace import Context
 
@@ -37,6 +38,15 @@ def add_parser(commands) -> None:
     report.add_argument("--format", choices=("table", "md", "csv", "json"), default="table")
     report.add_argument("--source", choices=("judge", "human"), default="judge", help="whose scores")
     report.add_argument("--judge-model", help="which judge, when a run has several")
+    report.add_argument(
+        "--judge-prompt", help="which judge prompt: ours, official, or a prompt hash prefix (see `runs show`)"
+    )
+    report.add_argument(
+        "--aggregate",
+        choices=("ours", "official"),
+        default="ours",
+        help="Avg: mean of the six dimension means (ours), or ComPASS's avg_score (official)",
+    )
     report.set_defaults(handler=report_command)
 
     score = commands.add_parser("score", help="set a human score, comment, flag or skip (what the TUI does)")
@@ -88,20 +98,24 @@ def judge_command(args, ctx: Context) -> int:
                 invalid=progress.invalid,
             )
 
-        progress = asyncio.run(
-            judge_run(
-                ctx.store,
-                personas,
-                args.run,
-                model,
-                name,
-                prompt,
-                args.samples,
-                args.concurrency or ctx.settings.concurrency,
-                on_progress,
-                max_retries=ctx.settings.max_retries,
+        try:
+            progress = asyncio.run(
+                judge_run(
+                    ctx.store,
+                    personas,
+                    args.run,
+                    model,
+                    name,
+                    prompt,
+                    args.samples,
+                    args.concurrency or ctx.settings.concurrency,
+                    on_progress,
+                    max_retries=ctx.settings.max_retries,
+                )
             )
-        )
+        except FatalJudgeError as error:
+            error_console.print(f"judging stopped: {error}", markup=False, highlight=False, soft_wrap=True)
+            return 1
     summary = {
         "run": args.run,
         "judge_model": name,
@@ -116,49 +130,74 @@ def judge_command(args, ctx: Context) -> int:
         args,
         summary,
         lambda s: console.print(
-            f"{s['judged']} judged, {s['cached']} from cache, {s['invalid']} flagged invalid (see `runs show`)"
+            f"{s['judged']} judged, {s['cached']} from cache, "
+            f"{s['invalid']} with a flagged dimension (see `runs show {s['run']}`)"
             + (f", {s['errors']} stopped by provider errors (rerun to resume)." if s["errors"] else ".")
         ),
     )
-    return 0
+    return 1 if progress.errors else 0
 
 
 def report_command(args, ctx: Context) -> int:
     personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
-    rows = system_rows(ctx.store, args.runs, personas, args.source, args.judge_model)
+    report = build_report(
+        ctx.store,
+        args.runs,
+        personas,
+        source=args.source,
+        judge_model=args.judge_model,
+        judge_prompt=args.judge_prompt,
+        aggregate=args.aggregate,
+    )
     if args.format == "table":
-        _print_rich(render(rows, "json", args.source))
+        _print_report(report)
     else:
-        sys.stdout.write(render(rows, args.format, args.source) + ("\n" if args.format != "csv" else ""))
+        sys.stdout.write(render(report, args.format) + ("\n" if args.format != "csv" else ""))
     return 0
 
 
-def _print_rich(document_json: str) -> None:
-    """Terminal tables show means; --format md or json adds their 95 % confidence intervals."""
-    import json
-
+def _print_report(report: Report) -> None:
+    """The terminal shows means with their n; --format md adds the 95 % confidence intervals."""
     from compass_tui.cli.output import print_table
 
-    document = json.loads(document_json)
-    for name, table in document["tables"].items():
-        headers = [h for h in table[0] if h not in ("run", "Accept", "Optimal")]
-        rows = [[_mean_only(row[h]) for h in headers] for row in table]
-        print_table(f"{name} — scores from {document['source']} (95% CIs: --format md)", headers, rows)
-        if "Accept" in table[0]:
-            print_table(
-                "Preference rates (tool not disliked / tool liked)",
-                ["model", "setting", "acceptable", "optimal"],
-                [
-                    [row["model"], row["setting"], row["Accept"] or "—", row["Optimal"] or "—"]
-                    for row in table
-                ],
-            )
+    for note in report.notes:
+        console.print(f"Note: {note}", markup=False, highlight=False, soft_wrap=True)
+    cells = table2_cells(report, intervals=False, show_run=runs_needed(report.rows), compact=True)
+    sources = list(dict.fromkeys(row.provenance for row in report.rows))
+    letters = {source: chr(ord("A") + index) for index, source in enumerate(sources)}
+    for row in cells:
+        row["src"] = letters[row.pop("scored by") or ""]
+    rates = ["Err", "Pass", "D-1", "D-2", "Accept", "Optimal"]
+    hidden = set(rates) | ({"src"} if len(sources) == 1 else set())
+    headers: list[str] = [h for h in ("model", "setting", "run", "src") if h in cells[0] and h not in hidden]
+    headers += [h for h in cells[0] if h not in hidden and h not in headers]
+    scored_by = sources[0] if len(sources) == 1 else "; ".join(f"{letters[s]} = {s}" for s in sources)
+    print_table(
+        f"Table 2 — scores from {scored_by}. A mean's n is the row's n unless shown; "
+        "⚑: items left flagged; 95% CIs: --format md",
+        headers,
+        [[row[h] or "—" for h in headers] for row in cells],
+    )
+    keys = [h for h in ("model", "setting", "run") if h in cells[0]]
+    print_table(
+        "Tool calls and diversity (Err: items that failed; Pass counts them as failures; "
+        "Accept/Optimal: tool not disliked/liked)",
+        [*keys, "n", *rates],
+        [[row[h] or "—" for h in (*keys, "n", *rates)] for row in cells],
+    )
+    for name, table in comparison_tables(report.rows).items():
+        columns = list(table[0])
+        print_table(
+            f"{name} — scores from {report.source}",
+            columns,
+            [[_delta_cell(row[h]) for h in columns] for row in table],
+        )
 
 
-def _mean_only(value) -> str:
+def _delta_cell(value) -> str:
     if value is None:
         return "—"
-    return str(value).split(" [", 1)[0]
+    return f"{value:+.2f}" if isinstance(value, float) else str(value)
 
 
 def score_command(args, ctx: Context) -> int:

@@ -48,7 +48,12 @@ def add_parser(commands) -> None:
         "agreement", help="human vs judge correlation, inter-annotator agreement, progress"
     )
     agreement.add_argument("name")
-    agreement.add_argument("--judge-model", help="the judge to compare with (default: the most common)")
+    agreement.add_argument(
+        "--judge-model", help="the judge to compare with (needed when several judged the study's items)"
+    )
+    agreement.add_argument(
+        "--judge-prompt", help="which judge prompt: ours, official or a hash prefix (needed when several)"
+    )
     agreement.add_argument("--json", action="store_true", help="print JSON")
     agreement.set_defaults(handler=show_agreement)
 
@@ -173,7 +178,7 @@ def _scores_text(version: dict) -> str:
 
 
 def show_agreement(args, ctx: Context) -> int:
-    result = study.agreement(ctx.store, args.name, args.judge_model)
+    result = study.agreement(ctx.store, args.name, args.judge_model, args.judge_prompt)
     emit(args, result, _render_agreement)
     return 0
 
@@ -190,10 +195,16 @@ def _fmt_correlation(value: dict | None) -> str:
 
 
 def _render_agreement(result: dict) -> None:
-    judge = result["judge_model"] or "none"
+    judge = f"{result['judge_model']} · {result['judge_prompt']}" if result["judge_model"] else "none"
     console.print(
-        f"Study [bold]{result['study']}[/]: {result['units']} units (item x system), judge: {judge}"
+        f"Study [bold]{result['study']}[/]: {result['units']} units (item x system), judge: {judge}",
+        highlight=False,
     )
+    if result["judge_stale"]:
+        console.print(
+            f"[yellow]note:[/] {result['judge_stale']} judgements are of responses that changed since "
+            "and are not used: rerun judge"
+        )
     if result["judge_note"]:
         console.print(f"[yellow]note:[/] {result['judge_note']}")
     judged, among = [], []

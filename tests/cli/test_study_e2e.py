@@ -21,7 +21,8 @@ from scipy import stats
 
 from compass_tui.app.app import CompassApp
 from compass_tui.app.screens.annotator import AnnotatorScreen
-from compass_tui.records import JUDGEMENTS_TABLE, judgement_path
+from compass_tui.judgements import record_hash
+from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records
 from compass_tui.store import Store
 from compass_tui.study import (
     LONG_COLUMNS,
@@ -154,6 +155,11 @@ def test_a_study_from_runs_to_exported_csv(cli, data_dir, tmp_path):
 def write_judgements(store: Store, design: dict) -> dict[tuple[str, str], list[int]]:
     """Judge scores for each (item id, blinded id) of the study, written in judge.py's shape."""
     judged = {}
+    records = {
+        (r["run_id"], r["model"], r["persona_id"], r["situation_index"]): r
+        for run in design["runs"]
+        for r in load_records(store, run)
+    }
     for blinded, system in design["systems"].items():
         run, _, model = system.partition("::")
         system_index = design["blinded_ids"].index(blinded)
@@ -166,6 +172,7 @@ def write_judgements(store: Store, design: dict) -> dict[tuple[str, str], list[i
                 JUDGEMENTS_TABLE,
                 f"{model}|{persona}|{index}|{JUDGE}|h",
                 {
+                    "record_hash": record_hash(records[(run, model, persona, index)]),
                     "run_id": run,
                     "model": model,
                     "persona_id": persona,

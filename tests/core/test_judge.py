@@ -1,6 +1,6 @@
 """The LLM judge, end to end: `compass-tui judge` → judge.py → real litellm → StubLLM over loopback HTTP.
 
-The judged run is a real offline-baseline run (compass_tui.runner.run_plan) over three situations of a
+The judged run is a real offline-baseline run (compass_tui.runner.execute_run) over three situations of a
 bundled persona, built once per module and copied into each test's data dir. The stub plays the judge
 (`JudgeBot`): it recognises the item by the utterance quoted in the request and answers from a per-item
 queue, else with a default verdict. Nothing of ours and nothing of litellm's is mocked.
@@ -20,7 +20,15 @@ import pytest
 
 from compass_tui import paths
 from compass_tui.errors import InputError
-from compass_tui.judge import JUDGE_SYSTEM, load_judge_prompt, neutralise, official_score_order
+from compass_tui.judge import (
+    JUDGE_SYSTEM,
+    judged_content,
+    key_for,
+    load_judge_prompt,
+    neutralise,
+    official_score_order,
+)
+from compass_tui.judgements import content_hash
 from compass_tui.library import PersonaLibrary
 from compass_tui.pipeline import System
 from compass_tui.prompts import our_prompts
@@ -29,10 +37,11 @@ from compass_tui.records import (
     META_TABLE,
     interaction_key,
     load_judgements,
+    load_records,
     run_meta_path,
     run_records_path,
 )
-from compass_tui.runner import RunPlan, run_plan
+from compass_tui.runner import RunPlan, execute_run
 from compass_tui.store import Store
 from compass_tui.tools.environment import ToolEnvironment
 from compass_tui.vocab import DIMENSION_KEYS
@@ -135,7 +144,7 @@ def baseline_run(tmp_path_factory) -> Path:
         only_situations=set(SITUATIONS),
     )
     env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=root / "cache")
-    progress = asyncio.run(run_plan(plan, store, env))
+    progress = asyncio.run(execute_run(plan, store, env))
     assert (progress.finished, progress.errors) == (len(SITUATIONS), 0)
     return root
 
@@ -181,7 +190,7 @@ def judgements(data_dir: Path, run_id: str = RUN) -> dict[int, dict]:
 
 def judge(cli, *args) -> tuple[int, dict | None, str]:
     code, out, err = cli("judge", RUN, "--json", *args)
-    return code, (json.loads(out) if code == 0 else None), err
+    return code, (json.loads(out) if out else None), err
 
 
 # --- the official prompt --------------------------------------------------------------------------
@@ -308,8 +317,8 @@ def test_output_that_is_not_json_is_retried_with_the_parse_error_then_flagged(cl
     assert retry["messages"][:2] == first["messages"]
     assert retry["messages"][2] == {"role": "assistant", "content": "Overall I would say four out of five."}
     problem = retry["messages"][3]["content"]
-    assert problem.startswith("Your answer could not be read (no valid JSON in the reply (")
-    assert problem.endswith("Reply with the JSON object only.")
+    assert problem.startswith("Your answer could not be used: not JSON: no valid JSON in the reply (")
+    assert problem.endswith("Reply with the JSON object only, every score a whole number from 1 to 5.")
     stored = judgements(configured)
     assert stored[0]["valid"] is True and stored[0]["scores"] == {key: 3 for key in DIMENSION_KEYS}
     assert stored[0]["samples"][0]["attempts"] == 2
@@ -335,19 +344,35 @@ def test_output_that_is_not_json_is_retried_with_the_parse_error_then_flagged(cl
         ({key: 4 for key in DIMENSION_KEYS if key != "informativeness"}, "informativeness: missing"),
     ],
 )
-def test_an_invalid_score_in_our_format_is_recorded_and_flagged(cli, configured, stub, bot, answer, flag):
+def test_an_invalid_score_flags_its_dimension_only_and_is_asked_again(
+    cli, configured, stub, bot, answer, flag
+):
     raw = verdict(answer)
-    bot.queue(1, text(raw))
+    bot.queue(1, *[text(raw)] * 3)
     code, summary, err = judge(cli)
     assert code == 0, err
     assert summary["invalid"] == 1
     stored = judgements(configured)
     assert [stored[i]["valid"] for i in SITUATIONS] == [True, False, True]
     bad = stored[1]
+    flagged = flag.split(":", 1)[0]
     assert bad["flags"] == [flag]
-    assert bad["scores"] == {key: None for key in DIMENSION_KEYS}  # nothing of it is kept as a valid score
-    assert bad["samples"] == [{**bad["samples"][0], "raw": raw, "valid": False, "flags": [flag]}]
-    assert len(requests_for(stub, bot, 1)) == 1  # valid JSON with a bad value is not retried
+    assert bad["scores"] == {key: (None if key == flagged else 4) for key in DIMENSION_KEYS}
+    assert bad["flagged_counts"] == {key: int(key == flagged) for key in DIMENSION_KEYS}
+    (sample,) = bad["samples"]
+    assert (sample["raw"], sample["valid"], sample["flags"], sample["attempts"]) == (raw, False, [flag], 3)
+    retries = requests_for(stub, bot, 1)
+    assert len(retries) == 3  # asked again twice, the reason attached, then left flagged
+    assert flag in retries[1]["messages"][-1]["content"]
+
+
+def test_a_retry_that_answers_well_replaces_the_flagged_answer(cli, configured, stub, bot):
+    bad = verdict({**{key: 4 for key in DIMENSION_KEYS}, "safety": 0})
+    bot.queue(0, text(bad), text(verdict(2)))
+    assert judge(cli)[0] == 0
+    judgement = judgements(configured)[0]
+    assert judgement["valid"] and judgement["scores"] == {key: 2 for key in DIMENSION_KEYS}
+    assert [attempt["raw"] for attempt in judgement["samples"][0]["attempt_log"]] == [bad, verdict(2)]
 
 
 @pytest.mark.parametrize(
@@ -358,7 +383,7 @@ def test_the_wrong_number_of_official_scores_is_flagged(
     cli, configured, stub, bot, official_prompt, scores, flag
 ):
     bot.default = text(official_verdict([4] * 6))
-    bot.queue(2, text(official_verdict(scores)))
+    bot.queue(2, *[text(official_verdict(scores))] * 3)
     code, summary, err = judge(cli, "--judge-prompt", official_prompt)
     assert code == 0, err
     assert summary["invalid"] == 1
@@ -368,17 +393,27 @@ def test_the_wrong_number_of_official_scores_is_flagged(
     assert bad["samples"][0]["raw"] == official_verdict(scores)
 
 
-def test_invalid_judgements_are_left_out_of_the_report(cli, configured, stub, bot):
-    bot.queue(0, text(verdict({key: 4 for key in DIMENSION_KEYS})))
-    bot.queue(1, text(verdict({**{key: 5 for key in DIMENSION_KEYS}, "empathy": 0})))
-    bot.queue(2, text(verdict({key: 2 for key in DIMENSION_KEYS})))
-    assert judge(cli)[0] == 0
-    code, out, err = cli("report", RUN, "--source", "judge", "--format", "json")
+def test_a_zero_on_every_third_item_flags_that_dimension_and_the_means_use_valid_values_only(
+    cli, configured, stub, bot
+):
+    answers = {0: {key: 4 for key in DIMENSION_KEYS}, 1: {key: 2 for key in DIMENSION_KEYS}}
+    answers[2] = {key: 1 for key in DIMENSION_KEYS} | {"preference": 0}  # [1, 1, 0, 1, 1, 1]
+    for index, scores in answers.items():
+        bot.queue(index, *[text(verdict(scores))] * 3)
+    code, summary, err = judge(cli)
+    assert code == 0, err
+    assert summary["invalid"] == 1 and len(requests_for(stub, bot, 2)) == 3
+    code, out, err = cli("report", RUN, "--format", "json")
     assert code == 0, err
     (row,) = json.loads(out)["systems"]
-    assert row["scored_items"] == 2 and row["n"] == 3
+    assert row["n"] == 3
     for key in DIMENSION_KEYS:
-        assert row[key] == pytest.approx(3.0)  # (4 + 2) / 2: the invalid item's 5s are not counted
+        valid = [scores[key] for scores in answers.values() if scores[key] != 0]  # counted by hand
+        assert (row[key]["n"], row[key]["flagged"]) == (len(valid), 3 - len(valid))
+        assert row[key]["mean"] == pytest.approx(sum(valid) / len(valid))
+    assert (row["preference"]["n"], row["preference"]["mean"]) == (2, 3.0)
+    assert row["empathy"]["mean"] == pytest.approx(7 / 3)
+    assert row["avg"] == pytest.approx((5 * 7 / 3 + 3.0) / 6)
 
 
 # --- resuming from the cache ----------------------------------------------------------------------
@@ -406,7 +441,7 @@ def test_an_interrupted_judging_resumes_with_exactly_the_missing_samples(cli, ru
         write_config(dying)
         code, summary, err = judge(cli, "--samples", str(samples))
         first_requests = len(dying.requests)
-    assert code == 0, err
+    assert code == 1, err  # items stopped by provider errors: the judging did not finish
     stored = judgements(run_dir)
     kept = {index: len(judgement["samples"]) for index, judgement in stored.items()}
     assert sum(kept.values()) == healthy
@@ -449,7 +484,12 @@ def test_the_cache_key_is_prompt_hash_judge_model_and_item(cli, run_dir, tmp_pat
         "order: [Empathy, Helpfulness, Preference, Fluency, Safety, Information]\n",
         encoding="utf-8",
     )
-    with StubLLM(JudgeBot(text(official_verdict([3] * 6)))) as server:
+
+    def answer_in_the_prompts_format(body: dict) -> Reply:
+        ours = body["messages"][0]["content"] == JUDGE_SYSTEM
+        return text(verdict(3) if ours else official_verdict([3] * 6))
+
+    with StubLLM(answer_in_the_prompts_format) as server:
         write_config(server, extra_models=("judge2",))
         assert judge(cli)[0] == 0
         assert len(server.requests) == len(SITUATIONS)
@@ -459,13 +499,58 @@ def test_the_cache_key_is_prompt_hash_judge_model_and_item(cli, run_dir, tmp_pat
         assert len(server.requests) == 2 * len(SITUATIONS)
         assert judge(cli, "--judge-prompt", custom)[0] == 0  # another prompt: judged again
         assert len(server.requests) == 3 * len(SITUATIONS)
-    ours, official = load_judge_prompt(None).hash, load_judge_prompt(custom).hash
+    ours, official = load_judge_prompt(None), load_judge_prompt(custom)
+    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
     keys = {judgement["key"] for judgement in load_judgements(Store(run_dir), RUN)}
     assert keys == {
-        f"baseline|{PERSONA}|{index}|{judge_name}|{prompt}"
-        for index in SITUATIONS
+        f"baseline|{PERSONA}|{r['situation_index']}|{judge_name}|{prompt.hash}|"
+        + content_hash(*judged_content(persona, r))
+        for r in load_records(Store(run_dir), RUN)
         for judge_name, prompt in (("judge", ours), ("judge2", ours), ("judge", official))
     }
+    assert keys == {
+        key_for(r, persona, judge_name, prompt)
+        for r in load_records(Store(run_dir), RUN)
+        for judge_name, prompt in (("judge", ours), ("judge2", ours), ("judge", official))
+    }
+
+
+def test_a_changed_response_is_judged_again_and_nothing_stale_is_served(cli, configured, stub, bot):
+    assert judge(cli)[0] == 0 and len(stub.requests) == len(SITUATIONS)
+    store = Store(configured)
+    key = interaction_key("baseline", PERSONA, 1)
+    record = store.get(run_records_path(RUN, PERSONA), INTERACTIONS_TABLE, key)
+    store.upsert(
+        run_records_path(RUN, PERSONA), INTERACTIONS_TABLE, key, {**record, "response": "A new reply."}
+    )
+    bot.queue(1, text(verdict(1)))
+    code, summary, err = judge(cli)
+    assert code == 0, err
+    assert (summary["judged"], summary["cached"]) == (1, 2)
+    assert len(stub.requests) == len(SITUATIONS) + 1
+    assert "A new reply." in stub.requests[-1]["messages"][1]["content"]
+    code, out, err = cli("report", RUN, "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)["systems"]
+    assert row["empathy"]["mean"] == pytest.approx((4 + 1 + 4) / 3)  # the new reply's score, not the old one
+    assert row["stale"] == 1
+
+
+def test_a_refused_key_stops_judging_after_one_request_and_exits_1(cli, run_dir):
+    with StubLLM(lambda body: error(401, "Incorrect API key provided: sk-te****")) as refusing:
+        write_config(refusing)
+        code, out, err = cli("judge", RUN, "--concurrency", "8")
+        assert len(refusing.requests) == 1
+    assert code == 1
+    assert err.startswith("judging stopped: ") and "auth" in err and err.count("\n") == 1
+    assert load_judgements(Store(run_dir), RUN) == []
+
+
+def test_a_rerun_counts_cached_invalid_samples_as_invalid(cli, configured, stub, bot):
+    bot.queue(0, *[text("no scores here")] * 3)
+    assert judge(cli)[1]["invalid"] == 1
+    code, summary, _ = judge(cli)
+    assert (summary["judged"], summary["cached"], summary["invalid"]) == (0, 3, 1)
 
 
 # --- prompt injection -----------------------------------------------------------------------------
@@ -525,6 +610,21 @@ def test_k_samples_keep_the_mean_and_spread_with_model_hash_and_raw_output(cli, 
     assert judgements(configured)[0]["spread"]["empathy"] == pytest.approx(1.0)  # sd of 2, 4, 3
 
 
+def test_runs_show_lists_each_judge_with_its_prompt_flags_and_spread(cli, configured, stub, bot, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    bot.queue(0, *[text(verdict({**dict.fromkeys(DIMENSION_KEYS, 4), "empathy": 0}))] * 12)
+    bot.queue(1, text(verdict({**dict.fromkeys(DIMENSION_KEYS, 4), "empathy": 2})), text(verdict(4)))
+    code, _, err = judge(cli, "--samples", "2")
+    assert code == 0, err
+    code, out, _ = cli("runs", "show", RUN)
+    assert code == 0
+    row = next(line for line in out.splitlines() if "ours:" in line)
+    assert "judge" in row and f"ours:{load_judge_prompt(None).hash[:8]}" in row
+    # empathy: item 0 flagged in both samples; items 1 (2, 4) and 2 (4, 4) give a mean of 3.5,
+    # with a mean per-item spread of (sd(2, 4) + 0) / 2
+    assert f"3.50 n2 ⚑1 ±{statistics.stdev([2, 4]) / 2:.2f}" in row
+
+
 def _empty_run(data_dir: Path) -> None:
     store = Store(data_dir)
     store.upsert(
@@ -576,3 +676,82 @@ def test_no_judge_model_anywhere_is_one_line(cli, run_dir, stub):
         "compass-tui: <input>: --judge-model: no judge model given and settings.judge_model is not set\n"
     )
     assert stub.requests == []
+
+
+# --- ComPASS's avg_score, computed by the official script ------------------------------------------
+
+
+def _official_evaluator(script: Path):
+    """ToolCallEvaluator from evaluation.py, loaded with ast; its LLM proxy and log file are left out."""
+    import ast
+    import logging
+
+    import tqdm
+
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    (evaluator,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ToolCallEvaluator"]
+    namespace: dict = {
+        **{name: __import__(name) for name in ("json", "os", "re", "math", "string", "base64")},
+        "Path": Path,
+        "Dict": dict,
+        "List": list,
+        "Tuple": tuple,
+        "tqdm": tqdm,
+        "logger": logging.getLogger("official-evaluation"),
+    }
+    exec(compile(ast.Module(body=[evaluator], type_ignores=[]), str(script), "exec"), namespace)
+    return namespace["ToolCallEvaluator"]
+
+
+def test_aggregate_official_equals_the_official_avg_score(
+    cli, configured, stub, bot, official_prompt, shared_bench, tmp_path
+):
+    script = shared_bench / "code" / "profile-based" / "evaluation.py"
+    if not script.is_file():
+        pytest.skip(f"{script} is not present")
+    first_answers = {0: [0, 3, 4, 5, 6, 2], 1: [5, 5, 4.7, 1, 2, 3], 2: [1, 1, 1, 7, 1, 1]}
+    bot.default = text(official_verdict([3] * 6))
+    for index, scores in first_answers.items():
+        bot.queue(index, text(official_verdict(scores)))  # out of range at first; the retry is valid
+    assert judge(cli, "--judge-prompt", official_prompt)[0] == 0
+    code, out, err = cli(
+        "report", RUN, "--aggregate", "official", "--judge-prompt", "official", "--format", "json"
+    )
+    assert code == 0, err
+    (row,) = json.loads(out)["systems"]
+
+    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
+    records = sorted(load_records(Store(configured), RUN), key=lambda r: r["situation_index"])
+    data_dir, save_dir = tmp_path / "interactions", tmp_path / "evaluation"
+    data_dir.mkdir()
+    save_dir.mkdir()
+    interactions = {"user_interactions": {PERSONA: [{"tool_call_all": r["response"]} for r in records]}}
+    (data_dir / "tool_interactions_baseline.json").write_text(json.dumps(interactions), encoding="utf-8")
+    situations = [persona.situations[r["situation_index"]] for r in records]
+    user_info = {
+        PERSONA: {
+            "persona": {"name": persona.display_name},
+            "scenarios": [s.scenario for s in situations],
+            "utterance": [s.utterance for s in situations],
+        }
+    }
+    (tmp_path / "users.json").write_text(json.dumps(user_info), encoding="utf-8")
+
+    class FirstAnswers:
+        def llm_request(self, system_prompt, prompt, model_name=None):
+            index = next(i for i, s in zip(SITUATIONS, situations) if json.dumps(s.utterance) in prompt)
+            return None, official_verdict(first_answers[index])
+
+    evaluator = _official_evaluator(script).__new__(_official_evaluator(script))
+    evaluator.__dict__.update(
+        prompt_template=official_prompt.read_text(encoding="utf-8").strip(),
+        data_dir=str(data_dir),
+        save_dir=str(save_dir),
+        llm=FirstAnswers(),
+        model_name="stub",
+    )
+    evaluator.run(str(tmp_path / "users.json"))
+    official = json.loads((save_dir / "final_results.json").read_text(encoding="utf-8"))["models"]["baseline"]
+    assert official["count"] == row["official_n"] == len(SITUATIONS)
+    assert row["official_avg"] == pytest.approx(official["avg_score"])
+    assert row["official_avg"] == pytest.approx((20 + 20 + 10) / 3)  # clamped to 1-5, int()-ed, summed

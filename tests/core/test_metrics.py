@@ -12,7 +12,6 @@ from scipy.stats import bootstrap
 
 from compass_tui.library import PersonaLibrary
 from compass_tui.metrics import (
-    bootstrap_mean_ci,
     distinct_compass,
     distinct_standard,
     mean_distinct_compass,
@@ -22,6 +21,7 @@ from compass_tui.metrics import (
     tokens,
     tool_usage,
 )
+from compass_tui.statistics import bootstrap_mean_ci
 
 # Tokens are lower-cased words with ASCII punctuation stripped:
 #   T1 "I am happy."      -> i am happy               3 tokens, 3 types {i, am, happy}

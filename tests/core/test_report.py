@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.judge import judged_content
+from compass_tui.judgements import content_hash
 from compass_tui.library import PersonaLibrary
 from compass_tui.records import (
     INTERACTIONS_TABLE,
@@ -129,10 +131,18 @@ def _record(run: str, setting: str, model: str, index: int, persona) -> dict:
 
 
 def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
+    """Judged for the record's current content; the invalid item's empathy stayed flagged."""
     valid = (run, model, index) != INVALID_ITEM
-    scores = {d: float(judge_score(run, model, index, d, judge)) if valid else None for d in DIMENSION_KEYS}
+    scores = {d: float(judge_score(run, model, index, d, judge)) for d in DIMENSION_KEYS}
+    if not valid:
+        scores["empathy"] = None
+    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
+    setting = RUNS[run][0]
+    record_content, persona_content = judged_content(persona, _record(run, setting, model, index, persona))
     return {
-        "key": f"{model}|{PERSONA}|{index}|{judge}|h1",
+        "key": f"{model}|{PERSONA}|{index}|{judge}|h1|{content_hash(record_content, persona_content)}",
+        "record_hash": record_content,
+        "persona_hash": persona_content,
         "run_id": run,
         "model": model,
         "persona_id": PERSONA,
@@ -141,7 +151,7 @@ def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
         "prompt_hash": "h1",
         "prompt_kind": "ours",
         "scores": scores,
-        "spread": {d: 0.0 if valid else None for d in DIMENSION_KEYS},
+        "spread": {d: 0.0 if scores[d] is not None else None for d in DIMENSION_KEYS},
         "valid": valid,
         "flags": [] if valid else ["empathy: 0 is outside 1-5"],
         "samples": [{"raw": "{}", "valid": valid, "flags": []}],
@@ -225,12 +235,19 @@ def test_the_golden_tables_hold_the_hand_checked_values(cli, fixed):
     )
     for key in DIMENSION_KEYS:
         expected = [judge_score("profile-ab", "alpha", index, key) for index in ITEMS]
-        assert alpha[key] == pytest.approx(sum(expected) / 4)
-        assert alpha[f"{key}_ci"][0] <= alpha[key] <= alpha[f"{key}_ci"][1]
+        assert alpha[key]["mean"] == pytest.approx(sum(expected) / 4)
+        assert alpha[key]["low"] <= alpha[key]["mean"] <= alpha[key]["high"]
+        assert (alpha[key]["n"], alpha[key]["flagged"]) == (4, 0)
+    assert alpha["avg"] == pytest.approx(sum(alpha[key]["mean"] for key in DIMENSION_KEYS) / 6)
+    assert (alpha["source"], alpha["judge_model"], alpha["prompt_label"]) == ("judge", JUDGE, "ours:h1")
     beta = rows[("profile-ab", "beta")]
-    assert (beta["n"], beta["scored_items"]) == (4, 3)  # the invalid judgement is left out
-    assert beta["empathy"] == pytest.approx(
+    # The invalid judgement's empathy is flagged and left out; its other five scores count.
+    assert (beta["n"], beta["empathy"]["n"], beta["empathy"]["flagged"]) == (4, 3, 1)
+    assert beta["empathy"]["mean"] == pytest.approx(
         sum(judge_score("profile-ab", "beta", i, "empathy") for i in range(3)) / 3
+    )
+    assert beta["safety"]["n"] == 4 and beta["safety"]["mean"] == pytest.approx(
+        sum(judge_score("profile-ab", "beta", i, "safety") for i in ITEMS) / 4
     )
     # Tools: liked, disliked, liked, none -> acceptable 2/4, optimal 2/4.
     assert (beta["acceptable"], beta["optimal"]) == (0.5, 0.5)
@@ -242,7 +259,7 @@ def test_the_golden_tables_hold_the_hand_checked_values(cli, fixed):
     (history,) = document["tables"]["Table 3 (history)"]
     assert (history["from"], history["to"]) == ("history-off (without history)", "history-on (with history)")
     assert history["Emp"] == pytest.approx(
-        history_on["empathy"] - rows[("history-off", "alpha")]["empathy"], abs=1e-3
+        history_on["empathy"]["mean"] - rows[("history-off", "alpha")]["empathy"]["mean"], abs=1e-3
     )
     hybrid = document["tables"]["Table 4 (hybrid)"]
     assert [(row["model"], row["from"]) for row in hybrid] == [
@@ -250,24 +267,38 @@ def test_the_golden_tables_hold_the_hand_checked_values(cli, fixed):
         ("alpha+beta", "profile-ab (beta)"),
     ]
     assert hybrid[1]["Safe"] == pytest.approx(
-        rows[("hybrid-ab", "alpha+beta")]["safety"] - beta["safety"], abs=1e-3
+        rows[("hybrid-ab", "alpha+beta")]["safety"]["mean"] - beta["safety"]["mean"], abs=1e-3
     )
     (empathy_only,) = document["tables"]["Table 5 (empathetic)"]
-    assert empathy_only["Help"] == pytest.approx(alpha["helpfulness"] - empathetic["helpfulness"], abs=1e-3)
+    assert empathy_only["Help"] == pytest.approx(
+        alpha["helpfulness"]["mean"] - empathetic["helpfulness"]["mean"], abs=1e-3
+    )
 
 
 def test_csv_is_table_2_only_with_plain_numbers(cli, fixed):
     rows = list(csv.reader(io.StringIO(report(cli, *RUNS, "--format", "csv"))))
-    dimension_columns = [name for key in DIMENSION_KEYS for name in (key, f"{key}_ci_low", f"{key}_ci_high")]
+    dimension_columns = [
+        f"{key}{suffix}"
+        for key in DIMENSION_KEYS
+        for suffix in ("", "_ci_low", "_ci_high", "_n", "_flagged", "_spread")
+    ]
     assert rows[0] == [
         "model",
         "setting",
         "run",
+        "source",
+        "judge_model",
+        "judge_prompt",
+        "items",
         "n",
+        "errors",
+        "not_attempted",
         "pass_rate",
+        "pass_rate_finished",
         "d1",
         "d2",
         *dimension_columns,
+        "avg",
         "acceptable_rate",
         "optimal_rate",
     ]
@@ -328,8 +359,9 @@ def test_human_source_uses_only_committed_complete_session_annotations(cli, fixe
     assert document["source"] == "human"
     alpha, beta = document["systems"]
     for key in DIMENSION_KEYS:
-        assert alpha[key] == pytest.approx(3.0)  # items 0 and 1: (4 + 2) / 2
-        assert beta[key] is None  # beta has judge scores but no human ones
+        assert alpha[key]["mean"] == pytest.approx(3.0)  # items 0 and 1: (4 + 2) / 2
+        assert alpha[key]["n"] == 2  # n is the items scored, not the records
+        assert beta[key]["mean"] is None  # beta has judge scores but no human ones
     assert (alpha["scored_items"], beta["scored_items"]) == (2, 0)
     assert "— scores from human" in report(cli, "profile-ab", "--source", "human", "--format", "md")
 
@@ -342,8 +374,9 @@ def test_judge_source_never_uses_human_scores(cli, fixed):
         _annotate(store, "ann1", "profile-ab", "alpha", index, 5)
     document = json.loads(report(cli, "empathetic-a", "profile-ab", "--format", "json"))
     empathetic, alpha, _ = document["systems"]
-    assert all(empathetic[key] is None for key in DIMENSION_KEYS) and empathetic["scored_items"] == 0
-    assert alpha["empathy"] == pytest.approx(
+    assert all(empathetic[key]["mean"] is None for key in DIMENSION_KEYS)
+    assert empathetic["scored_items"] == 0
+    assert alpha["empathy"]["mean"] == pytest.approx(
         sum(judge_score("profile-ab", "alpha", i, "empathy") for i in ITEMS) / 4
     )
 
@@ -360,12 +393,12 @@ def test_a_run_judged_twice_needs_the_judge_named(cli, fixed):
     assert code == 2 and out == ""
     assert err == (
         f"compass-tui: <input>: --judge-model: run 'profile-ab' was judged by {JUDGE}, {OTHER_JUDGE}; "
-        "choose one\n"
+        "choose one with --judge-model\n"
     )
     alpha = json.loads(report(cli, "profile-ab", "--judge-model", OTHER_JUDGE, "--format", "json"))[
         "systems"
     ][0]
-    assert alpha["empathy"] == judge_score("profile-ab", "alpha", 0, "empathy", OTHER_JUDGE)
+    assert alpha["empathy"]["mean"] == judge_score("profile-ab", "alpha", 0, "empathy", OTHER_JUDGE)
     assert alpha["scored_items"] == 1
 
 
@@ -381,3 +414,89 @@ def test_a_missing_or_empty_run_is_one_line_and_exit_2(cli, fixed, runs, message
     )
     code, out, err = cli("report", *runs)
     assert code == 2 and out == "" and err.count("\n") == 1 and message in err
+
+
+# --- provenance, selection and the numbers a paper needs --------------------------------------------
+
+
+def _rejudge(store: Store, run: str, *, prompt_hash: str, kind: str, judge: str = JUDGE) -> None:
+    """Replace a run's judgements with ones made by another prompt (and judge)."""
+    store.drop(judgement_path(run, PERSONA), JUDGEMENTS_TABLE)
+    with store.transaction(judgement_path(run, PERSONA)) as database:
+        database.table(JUDGEMENTS_TABLE).insert_multiple(
+            [
+                {**_judgement(run, model, index, judge), "prompt_hash": prompt_hash, "prompt_kind": kind}
+                for model in RUNS[run][2]
+                for index in ITEMS
+            ]
+        )
+
+
+def test_runs_judged_with_different_prompts_say_so_above_the_table(cli, fixed):
+    _rejudge(Store(fixed), "empathetic-a", prompt_hash="0fficia1", kind="official", judge=OTHER_JUDGE)
+    check_golden("report_mixed.md", report(cli, "profile-ab", "empathetic-a", "--format", "md"))
+    out = report(cli, "profile-ab", "empathetic-a")
+    first = out.splitlines()[0]
+    assert first == (
+        f"Note: these runs were scored differently: profile-ab by {JUDGE} · ours:h1; "
+        f"empathetic-a by {OTHER_JUDGE} · official:0fficia1"
+    )
+    flowing = " ".join(out.split())
+    assert f"A = {JUDGE} · ours:h1; B = {OTHER_JUDGE} · official:0fficia1" in flowing
+    assert " src " in flowing
+
+
+def test_two_prompts_on_one_run_are_refused_and_judge_prompt_chooses(cli, fixed):
+    store = Store(fixed)
+    extra = {**_judgement("profile-ab", "alpha", 0), "prompt_hash": "h2", "prompt_kind": "official"}
+    store.upsert(judgement_path("profile-ab", PERSONA), JUDGEMENTS_TABLE, "h2", extra)
+    code, out, err = cli("report", "profile-ab")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "with 2 different prompts (official:h2, ours:h1)" in err and "--judge-prompt" in err
+    for choice, items in (("official", 1), ("ours", 4), ("h2", 1)):
+        (alpha, _) = json.loads(report(cli, "profile-ab", "--judge-prompt", choice, "--format", "json"))[
+            "systems"
+        ]
+        assert alpha["empathy"]["n"] == items
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--judge-model", "nosuch"), "--judge-model: no judgements by 'nosuch' in run 'profile-ab'"),
+        (("--judge-prompt", "nosuch"), "--judge-prompt: 'nosuch' matches no prompt of judge-x"),
+    ],
+)
+def test_a_judge_or_prompt_that_did_not_judge_is_one_line_and_exit_2(cli, fixed, args, message):
+    code, out, err = cli("report", "profile-ab", *args)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err
+
+
+def test_errors_count_as_failures_and_are_shown_per_row(cli, fixed):
+    store = Store(fixed)
+    key = interaction_key("alpha", PERSONA, 1)
+    record = store.get(run_records_path("profile-ab", PERSONA), INTERACTIONS_TABLE, key)
+    errored = {**record, "status": "error", "response": None, "error": {"stage": "stage2", "kind": "server"}}
+    store.upsert(run_records_path("profile-ab", PERSONA), INTERACTIONS_TABLE, key, errored)
+    alpha = json.loads(report(cli, "profile-ab", "--format", "json"))["systems"][0]
+    # Items 0 and 3 ran their tool, item 2's call was rejected, item 1 errored: 2 of 4 passed.
+    assert (alpha["items"], alpha["n"], alpha["errors"]) == (4, 3, 1)
+    assert alpha["pass_rate"] == pytest.approx(2 / 4)
+    assert alpha["pass_rate_finished"] == pytest.approx(2 / 3)
+    assert alpha["empathy"]["n"] == 3
+
+
+def test_a_dimension_scored_on_one_item_has_no_interval(cli, fixed):
+    store = Store(fixed)
+    store.drop(judgement_path("empathetic-a", PERSONA), JUDGEMENTS_TABLE)
+    store.upsert(
+        judgement_path("empathetic-a", PERSONA),
+        JUDGEMENTS_TABLE,
+        "one",
+        _judgement("empathetic-a", "alpha", 2),
+    )
+    row = json.loads(report(cli, "empathetic-a", "--format", "json"))["systems"][0]
+    assert row["empathy"]["n"] == 1 and row["empathy"]["low"] is None and row["empathy"]["high"] is None
+    assert row["unscored"] == 3
+    md = report(cli, "empathetic-a", "--format", "md")
+    assert f"{float(judge_score('empathetic-a', 'alpha', 2, 'empathy')):.2f} n1 |" in md

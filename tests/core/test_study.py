@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from compass_tui import study
+from compass_tui import statistics, study
 from compass_tui.annotations import Annotation, load_annotations, save_annotation
 from compass_tui.cli import main
 from compass_tui.csvio import neutralise, unneutralise
 from compass_tui.errors import InputError, NotFoundError
+from compass_tui.judgements import record_hash
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     JUDGEMENTS_TABLE,
@@ -112,18 +113,20 @@ def _write_run(store: Store, run: str, models: list[str]) -> None:
         ]
         with store.transaction(run_records_path(run, persona)) as database:
             database.table(INTERACTIONS_TABLE).insert_multiple(records)
-        judgements = [
-            _judgement(run, model, persona, index, JUDGE) for model in models for index in range(count)
+        judgements = [_judgement(record, JUDGE) for record in records]
+        judgements += [
+            _judgement(record, OTHER_JUDGE) for record in records if record["situation_index"] == 0
         ]
-        judgements += [_judgement(run, model, persona, 0, OTHER_JUDGE) for model in models]
         with store.transaction(judgement_path(run, persona)) as database:
             database.table(JUDGEMENTS_TABLE).insert_multiple(judgements)
 
 
-def _judgement(run: str, model: str, persona: str, index: int, judge: str) -> dict:
+def _judgement(record: dict, judge: str) -> dict:
+    run, model, persona, index = (record[k] for k in ("run_id", "model", "persona_id", "situation_index"))
     system = system_id(run, model)
     return {
         "key": f"{model}|{persona}|{index}|{judge}|h1",
+        "record_hash": record_hash(record),
         "run_id": run,
         "model": model,
         "persona_id": persona,
@@ -407,7 +410,7 @@ SHROUT_FLEISS = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5,
 
 
 def test_icc_matches_shrout_fleiss_textbook_example():
-    single, average = study.icc_two_way_random(SHROUT_FLEISS)
+    single, average = statistics.icc_two_way_random(SHROUT_FLEISS)
     assert round(single, 2) == 0.29 and round(average, 2) == 0.62
 
 
@@ -434,7 +437,7 @@ def _rate_everything(store: Store, design: dict, seed: int = 3) -> dict:
 def test_agreement_equals_direct_scipy_and_krippendorff(store):
     design = _create(store, sample=8)
     table = _rate_everything(store, design)
-    result = study.agreement(store, "s1")
+    result = study.agreement(store, "s1", judge_model=JUDGE)
     assert result["judge_model"] == JUDGE and result["units"] == 24
     units = [(item["item_id"], b) for item in design["items"] for b in design["blinded_ids"]]
     items = {item["item_id"]: item for item in design["items"]}
@@ -462,7 +465,7 @@ def test_agreement_equals_direct_scipy_and_krippendorff(store):
         )
         complete = matrix[:, ~np.isnan(matrix).any(axis=0)].T
         assert got["icc_units"] == len(complete)
-        assert got["icc2_k"] == pytest.approx(study.icc_two_way_random(complete)[1])
+        assert got["icc2_k"] == pytest.approx(statistics.icc_two_way_random(complete)[1])
         blocks = {}
         for (a, i, b), scores in table.items():
             blocks.setdefault((a, i), {})[positions[a][i][b]] = scores[key]
@@ -472,7 +475,7 @@ def test_agreement_equals_direct_scipy_and_krippendorff(store):
         for p in (1, 2, 3):
             expected = np.mean([block[p] for block in blocks.values() if p in block])
             assert got["position"]["means"][str(p)] == pytest.approx(expected)
-    assert result == study.agreement(store, "s1")  # seeded bootstrap
+    assert result == study.agreement(store, "s1", judge_model=JUDGE)  # seeded bootstrap
     progress = result["progress"]["alice"]
     assert progress["assigned"] == 24 and progress["rated"] == sum(1 for k in table if k[0] == "alice")
     per_item = Counter(item for annotator, item, _ in table if annotator == "alice")
@@ -484,7 +487,9 @@ def test_agreement_judge_choice_and_absence(store):
     _rate_everything(store, design)
     with pytest.raises(NotFoundError, match="judges: judge/jm-1, judge/rare-2"):
         study.agreement(store, "s1", judge_model="judge/none")
-    assert study.agreement(store, "s1")["judge_model"] == JUDGE  # the most common judge
+    with pytest.raises(InputError, match="judged by judge/jm-1, judge/rare-2; choose one with --judge-model"):
+        study.agreement(store, "s1")  # two judges are never silently reduced to one
+    assert study.agreement(store, "s1", judge_model=JUDGE)["judge_prompt"] == "ours:h1"
     rare = study.agreement(store, "s1", judge_model=OTHER_JUDGE)
     assert rare["judge_model"] == OTHER_JUDGE and rare["dimensions"]["empathy"]["judged_units"] == 2 * 3
     shutil.rmtree(store.path("judgements"))
@@ -492,6 +497,29 @@ def test_agreement_judge_choice_and_absence(store):
     assert result["judge_available"] is False and "unavailable" in result["judge_note"]
     assert result["dimensions"]["empathy"]["pearson"] is None
     assert result["dimensions"]["empathy"]["alpha_interval"] is not None
+
+
+def test_agreement_refuses_to_mix_prompts_and_judge_prompt_chooses(store):
+    design = _create(store, sample=SHARED_ITEMS)
+    _rate_everything(store, design)
+    item = design["items"][0]
+    run, model = design["systems"][design["blinded_ids"][0]].split("::", 1)
+    path = judgement_path(run, item["persona_id"])
+    (original,) = [
+        j
+        for j in store.all(path, JUDGEMENTS_TABLE)
+        if j["model"] == model
+        and j["situation_index"] == item["situation_index"]
+        and j["judge_model"] == JUDGE
+    ]
+    store.upsert(
+        path, JUDGEMENTS_TABLE, "other-prompt", {**original, "prompt_hash": "h2", "prompt_kind": "official"}
+    )
+    with pytest.raises(InputError, match=r"with 2 different prompts \(official:h2, ours:h1\)"):
+        study.agreement(store, "s1", judge_model=JUDGE)
+    official = study.agreement(store, "s1", judge_model=JUDGE, judge_prompt="official")
+    assert official["judge_prompt"] == "official:h2"
+    assert official["dimensions"]["empathy"]["judged_units"] == 1
 
 
 # ------------------------------------------------------------------------------------------------- CSV
@@ -664,9 +692,11 @@ def test_cli_study_workflow(store, tmp_path, capsys):
     assert "run-alpha::" in capsys.readouterr().out
     assert _cli(data, "study", "list", "--json") == 0
     assert json.loads(capsys.readouterr().out)[0]["rated"] == 18
-    assert _cli(data, "study", "agreement", "cli", "--json") == 0
+    assert _cli(data, "study", "agreement", "cli", "--json") == 2  # two judges: name one
+    assert "choose one with --judge-model" in capsys.readouterr().err
+    assert _cli(data, "study", "agreement", "cli", "--judge-model", JUDGE, "--json") == 0
     assert json.loads(capsys.readouterr().out)["judge_model"] == JUDGE
-    assert _cli(data, "study", "agreement", "cli") == 0
+    assert _cli(data, "study", "agreement", "cli", "--judge-model", JUDGE) == 0
     assert "ICC(2,k)" in capsys.readouterr().out.replace("\n", "")
     out = tmp_path / "cli.csv"
     assert _cli(data, "study", "export", "cli", "--format", "long", "--out", str(out)) == 0

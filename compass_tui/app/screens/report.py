@@ -15,17 +15,19 @@ from compass_tui.vocab import DIMENSIONS
 
 
 class ReportReady(Message):
-    def __init__(self, rows: list[dict], error: str | None = None):
+    def __init__(self, rows: list[dict], error: str | None = None, notes: list[str] | None = None):
         super().__init__()
-        self.rows, self.error = rows, error
+        self.rows, self.error, self.notes = rows, error, notes or []
 
 
 class ReportScreen(Screen):
     HELP = """### Report
 Choose runs on the left and whose scores to use (the LLM judge or humans, never mixed). The table
-has the paper's Table 2 columns: tool-call pass rate, Distinct-1/2 (ComPASS's variant), the six
-dimensions (means; `compass-tui report --format md` adds 95 % bootstrap intervals), and the
-preference acceptable/optimal rates. `e` exports the human scores as CSV."""
+has the paper's Table 2 columns: who scored each row (the judge model and prompt, or humans), items
+finished and errors, tool-call pass rate (errors count as failures), Distinct-1/2 (ComPASS's
+variant), the six dimensions (means with their own n, ⚑ for items the judge left flagged;
+`compass-tui report --format md` adds 95 % bootstrap intervals), Avg (the mean of the six means), and
+the preference acceptable/optimal rates. `e` exports the human scores as CSV."""
     BINDINGS = [
         Binding("e", "export", "Export CSV", id="report.export"),
         Binding("r", "refresh", "Refresh", id="report.refresh"),
@@ -58,11 +60,14 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
             "model",
             "setting",
             "run",
+            "scored by",
             "n",
+            "Err",
             "Pass",
             "D-1",
             "D-2",
             *(d.short for d in DIMENSIONS),
+            "Avg",
             "Accept",
             "Optimal",
         )
@@ -89,23 +94,32 @@ preference acceptable/optimal rates. `e` exports the human scores as CSV."""
     )
     def compute(self, runs: list[str], source: str) -> None:
         from compass_tui.errors import InputError
-        from compass_tui.report import system_rows, table2_row
+        from compass_tui.report import build_report
+        from compass_tui.report_format import table2_cells
 
         ctx = self.app.ctx
         personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
         try:
-            rows = [table2_row(row) for row in system_rows(ctx.store, runs, personas, source)]
+            report = build_report(ctx.store, runs, personas, source)
         except InputError as error:
             self.post_message(ReportReady([], str(error)))
             return
-        self.post_message(ReportReady(rows))
+        self.post_message(
+            ReportReady(table2_cells(report, intervals=False, compact=True), notes=report.notes)
+        )
 
     def on_report_ready(self, message: ReportReady) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for row in message.rows:
-            table.add_row(*(("—" if value is None else str(value).split(" [")[0]) for value in row.values()))
-        status = message.error or f"{len(message.rows)} systems"
+            table.add_row(*("—" if value is None else value for value in row.values()))
+        marks = any(
+            isinstance(v, str) and any(m in v for m in ("⚑", "±", " n"))
+            for r in message.rows
+            for v in r.values()
+        )
+        legend = ["nN: a dimension's own n · ⚑ flagged · ± judge spread"] if marks else []
+        status = message.error or " · ".join([f"{len(message.rows)} systems", *message.notes, *legend])
         self.query_one("#report-status", Static).update(status)
 
     def action_export(self) -> None:

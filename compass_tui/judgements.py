@@ -1,0 +1,205 @@
+"""Judgement records: the content they were made for, their per-dimension summary, and the one rule
+that picks which judgements a report, a study, the CLI and the TUI read.
+
+A judgement belongs to one item (model, persona, situation), one judge model, one prompt (hash) and
+one content: a hash of the record's utterance, tool call, tool result and response, and one of the
+persona as the judge reads it. A judgement whose content no longer matches its record is stale: it
+is never served from the cache and never read into a table, only counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compass_tui.errors import InputError, NotFoundError
+from compass_tui.vocab import DIMENSION_KEYS
+
+ItemKey = tuple[str, str, int]  # (model, persona id, situation index)
+
+
+def _digest(document: Any) -> str:
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """What the judge sees of a record: the utterance, the tool call, the tool result and the response."""
+    tool_result = record.get("tool_result") or {}
+    shown_result = {key: tool_result.get(key) for key in ("ok", "result", "error")} if tool_result else None
+    seen = ("utterance", "emotion", "scenario_type", "tool_call")
+    return _digest([*(record.get(key) for key in seen), shown_result, record.get("response") or ""])
+
+
+def persona_hash(persona_view: str, scenario: str, emotion: str) -> str:
+    """The persona and situation as the judge reads them (`persona_view`: the persona's text)."""
+    return _digest([persona_view, scenario, emotion])
+
+
+def item_key(document: Mapping[str, Any]) -> ItemKey:
+    return (document["model"], document["persona_id"], document["situation_index"])
+
+
+def judgement_key(record: Mapping[str, Any], judge_model: str, prompt_hash: str, content: str) -> str:
+    model, persona_id, index = item_key(record)
+    return f"{model}|{persona_id}|{index}|{judge_model}|{prompt_hash}|{content}"
+
+
+def content_hash(record_content: str, persona_content: str) -> str:
+    return _digest([record_content, persona_content])
+
+
+def prompt_label(judgement: Mapping[str, Any]) -> str:
+    """'ours:1a2b3c4d' or 'official:…': which prompt scored, short enough for a table cell."""
+    kind = judgement.get("prompt_kind") or "ours"
+    return f"{kind}:{str(judgement.get('prompt_hash') or '?')[:8]}"
+
+
+# ----- one judged sample and the summary over K samples -------------------------------------------
+
+
+def dimension_summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per dimension: the mean and spread over the samples that gave it a valid score, and how many
+    samples gave it none (flagged). A dimension's flag never touches the other five."""
+    means: dict[str, float | None] = {}
+    spread: dict[str, float | None] = {}
+    valid_counts: dict[str, int] = {}
+    flagged_counts: dict[str, int] = {}
+    for key in DIMENSION_KEYS:
+        values = [s["scores"][key] for s in samples if (s.get("scores") or {}).get(key) is not None]
+        means[key] = round(statistics.fmean(values), 4) if values else None
+        spread[key] = round(statistics.stdev(values), 4) if len(values) > 1 else (0.0 if values else None)
+        valid_counts[key] = len(values)
+        flagged_counts[key] = len(samples) - len(values)
+    return {"scores": means, "spread": spread, "valid_counts": valid_counts, "flagged_counts": flagged_counts}
+
+
+def official_total(raw: str) -> int | None:
+    """ComPASS's evaluation.py reading of one judge answer: the first {...} span, its "score" list,
+    each value int()-ed and clamped to 1-5, summed. None where that script would raise."""
+    match = re.search(r"\{.*\}", raw, re.DOTALL)
+    if not match:
+        return None
+    try:
+        listed = json.loads(match.group())["score"]
+        return sum(max(1, min(5, int(value))) for value in listed)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+
+
+def first_answer(judgement: Mapping[str, Any]) -> str | None:
+    """The judge's first answer to the first sample: the one answer ComPASS's script would have read."""
+    samples = judgement.get("samples") or []
+    if not samples:
+        return None
+    attempts = samples[0].get("attempt_log") or [{"raw": samples[0].get("raw")}]
+    return attempts[0].get("raw")
+
+
+# ----- which judgements a table reads --------------------------------------------------------------
+
+
+@dataclass
+class JudgeSelection:
+    """The judgements one table reads, all by one judge with one prompt, each for its item's current content."""
+
+    judge_model: str | None
+    prompt_hash: str | None
+    prompt_label: str | None
+    by_item: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+    stale_items: list[ItemKey] = field(default_factory=list)
+
+    @property
+    def stale(self) -> int:
+        return len(self.stale_items)
+
+    @property
+    def provenance(self) -> str:
+        if self.judge_model is None:
+            return "no judge"
+        return f"{self.judge_model} · {self.prompt_label}"
+
+
+def select_judgements(
+    judgements: Iterable[Mapping[str, Any]],
+    current: Mapping[ItemKey, tuple[str, str | None]],
+    judge_model: str | None = None,
+    judge_prompt: str | None = None,
+    scope: str = "this run",
+) -> JudgeSelection:
+    """The one rule: one judge (`--judge-model`, or the only one), one prompt (`--judge-prompt`: 'ours',
+    'official' or a hash prefix, or the only one), and per item the judgement of the record's current
+    content (`current`: item -> (record hash, persona hash or None where the persona is not known)).
+    Mixing judges or prompts is refused in one line; so is asking for one that did not judge."""
+    usable = [dict(j) for j in judgements if isinstance(j.get("scores"), dict) and j.get("judge_model")]
+    judges = sorted({j["judge_model"] for j in usable})
+    if judge_model is not None and judge_model not in judges:
+        raise NotFoundError(
+            None, "--judge-model", f"no judgements by {judge_model!r} in {scope} (judges: {_listed(judges)})"
+        )
+    if judge_model is None and len(judges) > 1:
+        raise InputError(
+            None, "--judge-model", f"{scope} was judged by {', '.join(judges)}; choose one with --judge-model"
+        )
+    chosen = judge_model or (judges[0] if judges else None)
+    if chosen is None:
+        if judge_prompt is not None:
+            raise NotFoundError(None, "--judge-prompt", f"no judgements in {scope}")
+        return JudgeSelection(None, None, None)
+    by_judge = [j for j in usable if j["judge_model"] == chosen]
+    prompt = _chosen_prompt(by_judge, judge_prompt, chosen, scope)
+    selection = JudgeSelection(chosen, prompt["prompt_hash"], prompt_label(prompt))
+    for judgement in by_judge:
+        if judgement.get("prompt_hash") != selection.prompt_hash:
+            continue
+        key = item_key(judgement)
+        if key not in current:  # an item this table does not read (a cold start, a deleted record)
+            continue
+        if _is_current(judgement, current[key]):
+            selection.by_item[key] = judgement
+        else:
+            selection.stale_items.append(key)
+    return selection
+
+
+def _chosen_prompt(
+    judgements: list[dict[str, Any]], wanted: str | None, judge: str, scope: str
+) -> dict[str, Any]:
+    by_hash = {j.get("prompt_hash"): j for j in judgements}
+    if wanted is not None:
+        matches = [
+            j
+            for h, j in by_hash.items()
+            if wanted in (j.get("prompt_kind"), prompt_label(j)) or str(h).startswith(wanted)
+        ]
+        if len(matches) != 1:
+            known = _listed(sorted(prompt_label(j) for j in by_hash.values()))
+            problem = "matches no prompt" if not matches else "matches several prompts"
+            raise NotFoundError(
+                None, "--judge-prompt", f"{wanted!r} {problem} of {judge} in {scope} (prompts: {known})"
+            )
+        return matches[0]
+    if len(by_hash) > 1:
+        labels = ", ".join(sorted(prompt_label(j) for j in by_hash.values()))
+        raise InputError(
+            None,
+            "--judge-prompt",
+            f"{scope} was judged by {judge} with {len(by_hash)} different prompts ({labels}); "
+            "scores from different prompts are not mixed: choose one with --judge-prompt",
+        )
+    return next(iter(by_hash.values()))
+
+
+def _is_current(judgement: Mapping[str, Any], content: tuple[str, str | None]) -> bool:
+    if judgement.get("record_hash") != content[0]:
+        return False
+    return content[1] is None or judgement.get("persona_hash") == content[1]
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names) or "none"

@@ -1,0 +1,189 @@
+"""Renderings of a `report.Report`: Markdown, CSV, JSON, and the text cells that the terminal table
+and the TUI show. They only format the report's numbers; nothing here computes or parses one.
+
+A dimension cell reads "3.40 [3.10, 3.70] n15" (md) or "3.40 n15" (terminal), with "⚑2" when the
+judge left that dimension flagged on 2 items and "±0.31" for the judge's mean spread over K samples.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from compass_tui.errors import InputError
+from compass_tui.report import DimensionScore, Report, SystemRow, comparison_tables
+from compass_tui.vocab import DIMENSIONS
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "csv":
+        return render_csv(report)
+    if fmt == "md":
+        return render_markdown(report)
+    raise InputError(None, "--format", f"unknown format {fmt!r}")
+
+
+def render_json(report: Report) -> str:
+    document = {
+        "source": report.source,
+        "aggregate": report.aggregate,
+        "notes": report.notes,
+        "systems": [row.as_dict() for row in report.rows],
+        "tables": {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report.rows)},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def avg_heading(report: Report) -> str:
+    return "avg_score (official)" if report.aggregate == "official" else "Avg"
+
+
+def table2_cells(
+    report: Report, intervals: bool, show_run: bool = True, compact: bool = False
+) -> list[dict[str, str | None]]:
+    """Table 2 as text cells, one dict per row, for md, the terminal and the TUI. `compact` leaves a
+    dimension's n out where it equals the row's n (the terminal's header says so)."""
+    return [_row_cells(report, row, intervals, show_run, compact) for row in report.rows]
+
+
+def _row_cells(
+    report: Report, row: SystemRow, intervals: bool, show_run: bool, compact: bool
+) -> dict[str, str | None]:
+    cells: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
+    if show_run:
+        cells["run"] = row.run_id
+    cells |= {
+        "scored by": row.provenance,
+        "n": str(row.n),
+        "Err": _errors(row),
+        "Pass": _pct(row.pass_rate),
+        "D-1": _num(row.d1),
+        "D-2": _num(row.d2),
+    }
+    for d in DIMENSIONS:
+        cells[d.short] = dimension_cell(row.scores[d.key], intervals, row.n if compact else None)
+    if report.aggregate == "official":
+        cells[avg_heading(report)] = (
+            None if row.official_avg is None else f"{row.official_avg:.2f} n{row.official_n}"
+        )
+    else:
+        cells["Avg"] = None if row.avg is None else f"{row.avg:.2f}"
+    cells["Accept"] = _pct(row.acceptable)
+    cells["Optimal"] = _pct(row.optimal)
+    return cells
+
+
+def dimension_cell(score: DimensionScore, intervals: bool, implied_n: int | None = None) -> str | None:
+    if score.mean is None:
+        return f"— ⚑{score.flagged}" if score.flagged else None
+    text = f"{score.mean:.2f}"
+    if intervals and score.low is not None and score.high is not None:
+        text += f" [{score.low:.2f}, {score.high:.2f}]"
+    if score.n != implied_n:
+        text += f" n{score.n}"
+    if score.flagged:
+        text += f"⚑{score.flagged}" if implied_n is not None else f" ⚑{score.flagged}"
+    if score.spread is not None:
+        text += f" ±{score.spread:.2f}"
+    return text
+
+
+def runs_needed(rows: list[SystemRow]) -> bool:
+    """Whether two rows would look alike without their run."""
+    seen = [(row.model, setting_label(row)) for row in rows]
+    return len(set(seen)) < len(seen)
+
+
+def setting_label(row: SystemRow) -> str:
+    if row.setting == "history":
+        return "history" if row.history else "history (without history)"
+    return row.setting
+
+
+def render_markdown(report: Report) -> str:
+    tables = {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report.rows)}
+    notes = "".join(f"> Note: {note}\n\n" for note in report.notes)
+    return notes + "\n\n".join(
+        f"### {name} — scores from {report.source}\n\n{_markdown(table)}" for name, table in tables.items()
+    )
+
+
+def numeric_row(report: Report, row: SystemRow) -> dict[str, Any]:
+    """Table 2 for spreadsheets: plain numbers, rates as fractions, each CI in two columns."""
+    line: dict[str, Any] = {
+        "model": row.model,
+        "setting": setting_label(row),
+        "run": row.run_id,
+        "source": row.source,
+        "judge_model": row.judge_model,
+        "judge_prompt": row.prompt_label,
+        "items": row.items,
+        "n": row.n,
+        "errors": row.errors,
+        "not_attempted": row.not_attempted,
+        "pass_rate": _round(row.pass_rate),
+        "pass_rate_finished": _round(row.pass_rate_finished),
+        "d1": _round(row.d1),
+        "d2": _round(row.d2),
+    }
+    for d in DIMENSIONS:
+        score = row.scores[d.key]
+        line |= {
+            d.key: _round(score.mean),
+            f"{d.key}_ci_low": _round(score.low),
+            f"{d.key}_ci_high": _round(score.high),
+            f"{d.key}_n": score.n,
+            f"{d.key}_flagged": score.flagged,
+            f"{d.key}_spread": _round(score.spread),
+        }
+    line["avg"] = _round(row.avg)
+    if report.aggregate == "official":
+        line |= {"official_avg_score": _round(row.official_avg), "official_n": row.official_n}
+    line |= {"acceptable_rate": _round(row.acceptable), "optimal_rate": _round(row.optimal)}
+    return line
+
+
+def render_csv(report: Report) -> str:
+    from compass_tui.csvio import cell
+
+    table = [numeric_row(report, row) for row in report.rows]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(list(table[0]))
+    for row in table:
+        writer.writerow([cell(value) for value in row.values()])
+    return buffer.getvalue()
+
+
+def _errors(row: SystemRow) -> str:
+    return f"{row.errors} (+{row.not_attempted} not run)" if row.not_attempted else str(row.errors)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _pct(value: float | None) -> str | None:
+    return None if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None) -> str | None:
+    return None if value is None else f"{value:.3f}"
+
+
+def _markdown(table: list[dict[str, Any]]) -> str:
+    headers = list(table[0])
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_markdown_cell(row.get(h)) for h in headers) + " |" for row in table]
+    return "\n".join(lines)
+
+
+def _markdown_cell(value: Any) -> str:
+    """Deltas (the only floats in the tables) are signed with two decimals, like Table 2's means."""
+    if value is None:
+        return "—"
+    return f"{value:+.2f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,117 @@
+"""Blind, balanced human-evaluation studies, as in the ComPASS paper's human study.
+
+A study draws items, (persona, situation) pairs with a finished response in every compared system,
+and has every annotator rate every item's responses (fully crossed), under blinded ids in balanced
+positions. Annotators work in the shared data dir (scope `study:<name>`) or on a self-contained pack
+file whose append-only journal `merge` brings into the store. `agreement` compares the human mean
+with the LLM judge and measures agreement among humans; `tables` moves scores through tidy CSV.
+
+    design     names, drawing and balancing items, the design file, its public view
+    packs      the pack an annotator takes away
+    journal    the pack's fsynced score journal
+    merge      journals into the store; progress
+    agreement  human-judge and inter-annotator statistics (formulas in compass_tui.statistics)
+    tables     CSV export and import
+"""
+
+from compass_tui.study.agreement import (
+    agreement,
+)
+from compass_tui.study.design import (
+    CSV_HEADERS,
+    JOURNAL_SUFFIX,
+    LONG_COLUMNS,
+    PACK_FORMAT,
+    STRATIFY_FIELDS,
+    STUDY_FORMAT,
+    TOOL_CALL_FIELDS,
+    TOOL_RESULT_FIELDS,
+    UNKNOWN,
+    WIDE_COLUMNS,
+    check_annotator,
+    create_study,
+    design_positions,
+    is_finished,
+    journal_path,
+    largest_remainder,
+    latin_row,
+    list_studies,
+    load_study,
+    public_design,
+    study_fingerprint,
+    study_path,
+    study_scope,
+)
+from compass_tui.study.journal import (
+    annotation_item,
+    append_pack_score,
+    check_scores,
+    check_timestamp,
+    last_per_key,
+    read_journal,
+    read_pack_scores,
+)
+from compass_tui.study.merge import (
+    MergeReport,
+    apply_annotations,
+    merge,
+    missing_items,
+    progress,
+    study_annotations,
+)
+from compass_tui.study.packs import (
+    load_pack,
+    pack_for_journal,
+    pack_positions,
+    write_pack,
+)
+from compass_tui.study.tables import (
+    export,
+    import_csv,
+)
+
+__all__ = [
+    "CSV_HEADERS",
+    "JOURNAL_SUFFIX",
+    "LONG_COLUMNS",
+    "MergeReport",
+    "PACK_FORMAT",
+    "STRATIFY_FIELDS",
+    "STUDY_FORMAT",
+    "TOOL_CALL_FIELDS",
+    "TOOL_RESULT_FIELDS",
+    "UNKNOWN",
+    "WIDE_COLUMNS",
+    "agreement",
+    "annotation_item",
+    "append_pack_score",
+    "apply_annotations",
+    "check_annotator",
+    "check_scores",
+    "check_timestamp",
+    "create_study",
+    "design_positions",
+    "export",
+    "import_csv",
+    "is_finished",
+    "journal_path",
+    "largest_remainder",
+    "last_per_key",
+    "latin_row",
+    "list_studies",
+    "load_pack",
+    "load_study",
+    "merge",
+    "missing_items",
+    "pack_for_journal",
+    "pack_positions",
+    "progress",
+    "public_design",
+    "read_journal",
+    "read_pack_scores",
+    "study_annotations",
+    "study_fingerprint",
+    "study_path",
+    "study_scope",
+    "write_pack",
+]

@@ -1,0 +1,363 @@
+"""A study's design: names, items drawn from runs, blinded systems and balanced positions.
+
+The design lives at `studies/<name>/study.json` (atomic write, never overwritten). Systems are shown
+under blinded ids (S1..Sn) in positions balanced by a cyclic Latin square; the map from blinded id to
+system is kept in the design and never leaves it. Positions are 1-based.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from compass_tui.annotations import item_id, now_iso
+from compass_tui.errors import InputError, NotFoundError
+from compass_tui.jsonio import atomic_write_json, load_json
+from compass_tui.records import load_records, load_run_meta, system_id
+from compass_tui.rubric import RUBRIC_VERSION
+from compass_tui.store import Store
+from compass_tui.vocab import DIMENSION_KEYS
+
+STUDY_FORMAT = "compass-tui/study@1"
+PACK_FORMAT = "compass-tui/study-pack@1"
+JOURNAL_SUFFIX = ".scores.jsonl"
+STRATIFY_FIELDS: dict[str, str] = {"scenario": "scenario_type", "emotion": "emotion", "persona": "persona_id"}
+UNKNOWN = "unknown"
+_SIMPLE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?$")
+TOOL_CALL_FIELDS = ("tool_folder_name", "function_name", "param")
+TOOL_RESULT_FIELDS = ("tool_folder_name", "function_name", "ok", "result")
+
+WIDE_COLUMNS: tuple[str, ...] = (
+    "annotator",
+    "item_id",
+    "persona_id",
+    "situation_index",
+    "scenario_type",
+    "emotion",
+    "system",
+    "blinded_id",
+    "position",
+    *DIMENSION_KEYS,
+    "comment",
+    "flag",
+    "skipped",
+    "seconds",
+    "rubric_version",
+    "seed",
+    "timestamp",
+)
+LONG_COLUMNS: tuple[str, ...] = (
+    "annotator",
+    "item_id",
+    "persona_id",
+    "situation_index",
+    "scenario_type",
+    "emotion",
+    "system",
+    "blinded_id",
+    "position",
+    "dimension",
+    "score",
+    "comment",
+    "flag",
+    "skipped",
+    "seconds",
+    "rubric_version",
+    "seed",
+    "timestamp",
+)
+CSV_HEADERS = {"wide": WIDE_COLUMNS, "long": LONG_COLUMNS}
+
+
+# ---------------------------------------------------------------------------------------------- names and files
+
+
+def study_scope(name: str) -> str:
+    """The annotation scope that holds a study's scores."""
+    return f"study:{name}"
+
+
+def study_path(store: Store, name: str) -> Path:
+    return store.path("studies", name, "study.json")
+
+
+def journal_path(pack_path: str | Path) -> Path:
+    """Where an annotator's scores for a pack are journalled: `x.pack.json` -> `x.pack.scores.jsonl`."""
+    pack_path = Path(pack_path)
+    return pack_path.with_name(pack_path.name.removesuffix(".json") + JOURNAL_SUFFIX)
+
+
+def list_studies(store: Store) -> list[str]:
+    base = store.path("studies")
+    if not base.is_dir():
+        return []
+    return sorted(path.name for path in base.iterdir() if (path / "study.json").is_file())
+
+
+def load_study(store: Store, name: str) -> dict[str, Any]:
+    """The design of a study, or NotFoundError."""
+    _check_simple_name(name, "study")
+    path = study_path(store, name)
+    if not path.is_file():
+        known = ", ".join(list_studies(store)) or "none yet"
+        raise NotFoundError(None, None, f"no study {name!r} (studies: {known})")
+    design = load_json(path)
+    if not isinstance(design, dict) or design.get("format") != STUDY_FORMAT:
+        raise InputError(path, "format", f"not a compass-tui study design (expected {STUDY_FORMAT})")
+    return design
+
+
+def study_fingerprint(design: dict[str, Any]) -> str:
+    """A hash of the whole design. The design holds a random nonce, so the hash reveals nothing of the blinding."""
+    canonical = json.dumps(design, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _check_simple_name(name: Any, what: str) -> str:
+    if not isinstance(name, str) or not _SIMPLE_NAME_RE.match(name):
+        raise InputError(
+            None, what, f"{name!r} is not a simple name (letters, digits, '.', '_', '-'; at most 64)"
+        )
+    return name
+
+
+# ---------------------------------------------------------------------------------------------- creating a study
+
+
+def create_study(
+    store: Store,
+    name: str,
+    runs: list[str],
+    sample: int,
+    annotators: list[str],
+    stratify: tuple[str, ...] | list[str] = ("scenario",),
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Draw a stratified sample of shared items, blind the systems, balance positions, and save the design.
+
+    Every (run, model) pair of the listed runs is one system. Returns the design; its "warnings"
+    list says what a researcher should know (e.g. a single system).
+    """
+    import numpy as np
+
+    _check_simple_name(name, "study")
+    annotators = _check_annotators(annotators)
+    stratify = _check_stratify(stratify)
+    runs = _check_runs(runs)
+    if study_path(store, name).exists():
+        raise InputError(None, "study", f"study {name!r} already exists; choose another name")
+    finished = _finished_by_system(store, runs)
+    shared = _shared_items(finished)
+    _check_sample(sample, shared, finished)
+    rng = np.random.default_rng(seed)
+    chosen, strata = _stratified_sample(shared, sample, stratify, rng)
+    blinded = _blind(list(finished), rng)
+    design = {
+        "format": STUDY_FORMAT,
+        "name": name,
+        "created_at": now_iso(),
+        "seed": seed,
+        "nonce": os.urandom(16).hex(),
+        "runs": runs,
+        "stratify": stratify,
+        "sample": sample,
+        "systems": blinded,
+        "blinded_ids": list(blinded),
+        "annotators": annotators,
+        "items": [_item_summary(shared[item]) for item in chosen],
+        "strata": strata,
+        "assignments": _assignments(chosen, list(blinded), annotators, rng),
+        "rubric_version": RUBRIC_VERSION,
+        "warnings": ["only one system: positions and blinding have no effect"] if len(blinded) == 1 else [],
+    }
+    atomic_write_json(study_path(store, name), design)
+    return design
+
+
+def _check_annotators(annotators: list[str]) -> list[str]:
+    names = [_check_simple_name(name, "--annotators") for name in annotators]
+    if not names:
+        raise InputError(None, "--annotators", "name at least one annotator")
+    folded = Counter(name.lower() for name in names)
+    repeated = sorted(name for name, count in folded.items() if count > 1)
+    if repeated:
+        raise InputError(None, "--annotators", f"names must be unique: {', '.join(repeated)}")
+    return names
+
+
+def _check_stratify(stratify: tuple[str, ...] | list[str]) -> list[str]:
+    fields = list(stratify)
+    unknown = [name for name in fields if name not in STRATIFY_FIELDS]
+    if unknown:
+        raise InputError(
+            None, "--stratify", f"unknown field {unknown[0]!r}; use {', '.join(STRATIFY_FIELDS)}"
+        )
+    if len(set(fields)) != len(fields):
+        raise InputError(None, "--stratify", "a field is listed twice")
+    return fields
+
+
+def _check_runs(runs: list[str]) -> list[str]:
+    runs = [run for run in runs if run]
+    if not runs:
+        raise InputError(None, "--runs", "name at least one run")
+    if len(set(runs)) != len(runs):
+        raise InputError(None, "--runs", "a run is listed twice")
+    return runs
+
+
+def is_finished(record: dict[str, Any]) -> bool:
+    response = record.get("response")
+    return (
+        record.get("status") == "done"
+        and isinstance(response, str)
+        and bool(response.strip())
+        and record.get("scored", True) is not False
+    )
+
+
+def _finished_by_system(store: Store, runs: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """system -> item id -> the finished record, for every (run, model) of the runs."""
+    finished: dict[str, dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        meta = load_run_meta(store, run)
+        records = load_records(store, run)
+        for model in dict.fromkeys([*meta.get("models", []), *(record["model"] for record in records)]):
+            finished[system_id(run, model)] = {}
+        for record in filter(is_finished, records):
+            finished[system_id(run, record["model"])][
+                item_id(record["persona_id"], record["situation_index"])
+            ] = record
+    if not finished:
+        raise InputError(None, "--runs", "the runs hold no models")
+    return finished
+
+
+def _shared_items(finished: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    first, *others = finished.values()
+    return {item: record for item, record in first.items() if all(item in other for other in others)}
+
+
+def _check_sample(sample: int, shared: dict[str, Any], finished: dict[str, dict[str, Any]]) -> None:
+    if not isinstance(sample, int) or isinstance(sample, bool) or sample < 1:
+        raise InputError(None, "--sample", f"{sample!r} is not a positive whole number")
+    if sample > len(shared):
+        counts = ", ".join(f"{system}: {len(items)}" for system, items in finished.items())
+        raise InputError(
+            None,
+            "--sample",
+            f"only {len(shared)} items have a finished response in all "
+            f"{len(finished)} systems ({counts}); ask for at most {len(shared)}",
+        )
+
+
+def _item_sort_key(record: dict[str, Any]) -> tuple[str, int]:
+    return record["persona_id"], record["situation_index"]
+
+
+def _stratum(record: dict[str, Any], stratify: list[str]) -> tuple[str, ...]:
+    return tuple(str(record.get(STRATIFY_FIELDS[name]) or UNKNOWN) for name in stratify)
+
+
+def largest_remainder(total: int, sizes: dict[Any, int]) -> dict[Any, int]:
+    """Split `total` across groups in proportion to `sizes` (Hamilton's largest-remainder method)."""
+    population = sum(sizes.values())
+    quotas = {key: total * size // population for key, size in sizes.items()}
+    remainders = {key: total * size % population for key, size in sizes.items()}
+    leftover = total - sum(quotas.values())
+    for key in sorted(sizes, key=lambda key: (-remainders[key], -sizes[key], key))[:leftover]:
+        quotas[key] += 1
+    return quotas
+
+
+def _stratified_sample(
+    shared: dict[str, dict[str, Any]], sample: int, stratify: list[str], rng
+) -> tuple[list[str], list[dict[str, Any]]]:
+    strata: dict[tuple[str, ...], list[str]] = {}
+    for item in sorted(shared, key=lambda item: _item_sort_key(shared[item])):
+        strata.setdefault(_stratum(shared[item], stratify), []).append(item)
+    quotas = largest_remainder(sample, {key: len(items) for key, items in strata.items()})
+    chosen: list[str] = []
+    report = []
+    for key in sorted(strata):
+        members = strata[key]
+        picked = rng.choice(len(members), size=quotas[key], replace=False)
+        chosen.extend(members[index] for index in sorted(picked))
+        report.append({"values": dict(zip(stratify, key)), "available": len(members), "drawn": quotas[key]})
+    return sorted(chosen, key=lambda item: _item_sort_key(shared[item])), report
+
+
+def _blind(systems: list[str], rng) -> dict[str, str]:
+    """Blinded id -> system, by a seeded permutation."""
+    order = rng.permutation(len(systems))
+    return {f"S{position + 1}": systems[index] for position, index in enumerate(order)}
+
+
+def _item_summary(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "item_id": item_id(record["persona_id"], record["situation_index"]),
+        "persona_id": record["persona_id"],
+        "situation_index": record["situation_index"],
+        "scenario_type": record.get("scenario_type"),
+        "emotion": record.get("emotion"),
+        "utterance": record.get("utterance"),
+    }
+
+
+def latin_row(blinded_ids: list[str], row: int) -> list[str]:
+    """Row `row` of the cyclic Latin square over the blinded ids: the display order of one item."""
+    return [blinded_ids[(row + column) % len(blinded_ids)] for column in range(len(blinded_ids))]
+
+
+def _assignments(
+    items: list[str], blinded_ids: list[str], annotators: list[str], rng
+) -> dict[str, list[dict]]:
+    """Per annotator: every item (fully crossed), in a seeded order, systems in Latin-square display order.
+
+    Item i gets row (i + annotator index), so within one annotator the rows cycle through the
+    items and each system takes each position equally often, give or take one.
+    """
+    assignments = {}
+    for offset, annotator in enumerate(annotators):
+        rows = [
+            {"item_id": item, "systems": latin_row(blinded_ids, index + offset)}
+            for index, item in enumerate(items)
+        ]
+        assignments[annotator] = [rows[index] for index in rng.permutation(len(rows))]
+    return assignments
+
+
+def design_positions(design: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
+    """annotator -> item id -> blinded id -> display position (1-based)."""
+    return {
+        annotator: {
+            entry["item_id"]: {blinded: position for position, blinded in enumerate(entry["systems"], 1)}
+            for entry in entries
+        }
+        for annotator, entries in design["assignments"].items()
+    }
+
+
+def check_annotator(
+    design: dict[str, Any], annotator: str, source: str | Path | None = None, line: int | None = None
+) -> None:
+    if annotator not in design["annotators"]:
+        raise InputError(
+            source,
+            "annotator",
+            f"{annotator!r} is not an annotator of study {design['name']!r} "
+            f"(annotators: {', '.join(design['annotators'])})",
+            line=line,
+        )
+
+
+def public_design(design: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
+    """The design without what would unblind it (the system map and the nonce), unless `reveal`."""
+    if reveal:
+        return dict(design)
+    return {key: value for key, value in design.items() if key not in ("systems", "nonce")}

@@ -1,0 +1,201 @@
+"""A pack's append-only, fsynced score journal (`<pack>.scores.jsonl`), and reading it back."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from compass_tui.annotations import Annotation, item_id, now_iso
+from compass_tui.errors import InputError
+from compass_tui.jsonio import dumps, fsync_directory, loads_strict
+from compass_tui.rubric import valid_score
+from compass_tui.study.design import journal_path, study_scope
+from compass_tui.study.packs import pack_for_journal, pack_positions
+from compass_tui.vocab import DIMENSION_KEYS
+
+# ---------------------------------------------------------------------------------------------- pack journals
+
+
+def append_pack_score(pack_path: str | Path, annotation: Annotation) -> Annotation:
+    """Durably append one save to the pack's journal (fsynced); returns the annotation as saved.
+
+    The annotation must be for this pack's study (scope `study:<name>`), annotator, items and
+    blinded systems; its blinded_id and position are set from the pack.
+    """
+    pack_path = Path(pack_path)
+    pack = pack_for_journal(pack_path)
+    positions = pack_positions(pack)
+    check_scores(annotation.scores, pack_path, None)
+    _check_assigned(annotation, study_scope(pack["study"]), positions, pack_path, None)
+    annotation.blinded_id = annotation.system
+    annotation.position = positions[annotation.annotator][annotation_item(annotation)][annotation.system]
+    annotation.revision += 1
+    annotation.updated_at = now_iso()
+    line = dumps(
+        annotation.as_record() | {"study": pack["study"], "fingerprint": pack["fingerprint"]}, indent=None
+    )
+    _append_line(journal_path(pack_path), line + "\n")
+    return annotation
+
+
+def read_pack_scores(pack_path: str | Path) -> list[Annotation]:
+    """The annotator's current scores for a pack: the last journal line per item and system wins."""
+    pack_path = Path(pack_path)
+    pack = pack_for_journal(pack_path)
+    journal = journal_path(pack_path)
+    if not journal.exists():
+        return []
+    entries = read_journal(journal, pack["fingerprint"], study_scope(pack["study"]), pack_positions(pack))
+    return list(last_per_key(entries).values())
+
+
+def _append_line(path: Path, line: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            _drop_torn_tail(handle)
+            handle.write(line.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    if created:
+        fsync_directory(path.parent)
+
+
+def _drop_torn_tail(handle) -> None:
+    """Cut a line left half-written by a crash, so the next line starts clean (it was never acknowledged)."""
+    handle.seek(0)
+    data = handle.read()
+    if data and not data.endswith(b"\n"):
+        handle.truncate(data.rfind(b"\n") + 1)
+
+
+def annotation_item(annotation: Annotation) -> str:
+    return item_id(annotation.persona_id, annotation.situation_index)
+
+
+def read_journal(
+    path: Path, fingerprint: str, scope: str, positions: dict[str, dict[str, dict[str, int]]]
+) -> list[tuple[int, Annotation]]:
+    """Every checked (line number, annotation) of a journal; a torn last line is ignored."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(path, None, f"cannot read: {error.strerror}") from None
+    *complete, tail = raw.split(b"\n")
+    entries = []
+    for number, line in enumerate(complete, 1):
+        if line.strip():
+            record = _parse_line(line, path, number)
+            entries.append((number, _journal_entry(record, path, number, fingerprint, scope, positions)))
+    if tail.strip():
+        try:
+            record = _parse_line(tail, path, len(complete) + 1)
+        except InputError:
+            return entries  # torn by a crash mid-append: never acknowledged
+        entries.append(
+            (
+                len(complete) + 1,
+                _journal_entry(record, path, len(complete) + 1, fingerprint, scope, positions),
+            )
+        )
+    return entries
+
+
+def _parse_line(line: bytes, path: Path, number: int) -> Any:
+    try:
+        return loads_strict(line, source=path)
+    except InputError as error:
+        raise InputError(path, None, f"not a JSON line ({error.message})", line=number) from None
+
+
+def _journal_entry(
+    record: Any,
+    path: Path,
+    line: int,
+    fingerprint: str,
+    scope: str,
+    positions: dict[str, dict[str, dict[str, int]]],
+) -> Annotation:
+    if not isinstance(record, dict):
+        raise InputError(path, None, "a journal line must be a JSON object", line=line)
+    if record.get("fingerprint") != fingerprint:
+        raise InputError(
+            path, "fingerprint", "these scores belong to another study (fingerprint differs)", line=line
+        )
+    annotation = _annotation_from_record(record, path, line)
+    check_scores(annotation.scores, path, line)
+    _check_assigned(annotation, scope, positions, path, line)
+    check_timestamp(annotation.updated_at, path, line, "updated_at")
+    return annotation
+
+
+def _annotation_from_record(record: dict[str, Any], path: Path, line: int) -> Annotation:
+    for name, kind in (
+        ("scope", str),
+        ("annotator", str),
+        ("persona_id", str),
+        ("situation_index", int),
+        ("system", str),
+        ("scores", dict),
+    ):
+        if not isinstance(record.get(name), kind):
+            raise InputError(path, name, "missing or of the wrong type", line=line)
+    return Annotation.from_record(record)
+
+
+def check_scores(scores: Any, source: str | Path | None, line: int | None) -> None:
+    for dimension, value in scores.items():
+        if dimension not in DIMENSION_KEYS:
+            raise InputError(source, f"scores.{dimension}", "unknown dimension", line=line)
+        if value is not None and not valid_score(value):
+            raise InputError(source, f"scores.{dimension}", f"score {value!r} is outside 1-5", line=line)
+
+
+def _check_assigned(
+    annotation: Annotation,
+    scope: str,
+    positions: dict[str, dict[str, dict[str, int]]],
+    source: str | Path | None,
+    line: int | None,
+) -> None:
+    if annotation.scope != scope:
+        raise InputError(
+            source, "scope", f"{annotation.scope!r} is not this study's scope {scope!r}", line=line
+        )
+    if annotation.annotator not in positions:
+        raise InputError(
+            source,
+            "annotator",
+            f"{annotation.annotator!r} is not an annotator of this study "
+            f"(annotators: {', '.join(positions)})",
+            line=line,
+        )
+    shown = positions[annotation.annotator].get(annotation_item(annotation), {})
+    if annotation.system not in shown:
+        raise InputError(
+            source,
+            "system",
+            f"{annotation_item(annotation)} / {annotation.system} is not assigned to {annotation.annotator}",
+            line=line,
+        )
+
+
+def check_timestamp(text: Any, source: str | Path | None, line: int | None, what: str) -> None:
+    try:
+        datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InputError(source, what, f"{text!r} is not an ISO 8601 time", line=line) from None
+
+
+def last_per_key(entries: list[tuple[int, Annotation]]) -> dict[tuple[str, str], Annotation]:
+    latest: dict[tuple[str, str], Annotation] = {}
+    for _, annotation in entries:
+        latest[(annotation.annotator, annotation.key)] = annotation
+    return latest
