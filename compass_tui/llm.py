@@ -15,6 +15,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
@@ -201,6 +202,7 @@ async def acomplete(
     backoff_base: float = 0.5,
     backoff_max: float = 20.0,
     allow_empty: bool = False,
+    on_retry: Callable[[LLMError], None] | None = None,
 ) -> LLMResult:
     """Run one chat completion, retrying transient failures; raise LLMError when it fails for good.
 
@@ -234,6 +236,8 @@ async def acomplete(
             )
         if not failure.retryable or attempt > max_retries:
             raise failure from None
+        if on_retry is not None:
+            on_retry(failure)
         await asyncio.sleep(_backoff_s(attempt - 1, backoff_base, backoff_max, failure.retry_after_s))
 
 

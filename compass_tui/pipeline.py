@@ -58,6 +58,12 @@ class _Gate:
     probing: bool = False
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     fatal: str | None = None
+    reached: bool = False  # some call to this model has succeeded
+    unreachable_so_far: bool = False  # the first call is retrying connection errors
+
+
+def unreachable_message(model: ModelConfig) -> str:
+    return f"model {model.model} unreachable at {model.api_base or 'its provider URL'}"
 
 
 class ModelCalls:
@@ -66,7 +72,9 @@ class ModelCalls:
     The first call to each model goes out alone and the others wait for its answer (at most
     GATE_WAIT_S, so a slow first reply costs the run one second, not one reply). If that answer
     says the key is wrong or the model does not exist, the waiting calls raise FatalModelError
-    without sending anything: a bad key costs one request, not one per item in flight.
+    without sending anything: a bad key costs one request, not one per item in flight. While the
+    first call retries connection errors the others keep waiting, and if it fails for good the
+    model counts as unreachable: an endpoint that is down costs one item's retries, not every item's.
     Create one per run, inside its event loop.
     """
 
@@ -91,22 +99,39 @@ class ModelCalls:
         probe = not gate.probing
         if probe:
             gate.probing = True
-        elif not gate.opened.is_set():
-            try:
-                await asyncio.wait_for(gate.opened.wait(), timeout=min(model.timeout, GATE_WAIT_S))
-            except TimeoutError:
-                pass  # a slow first answer must not hold the whole run back
+            options["on_retry"] = lambda failure: self._note_retry(gate, failure)
+        else:
+            await self._wait_for_probe(gate, model)
         if gate.fatal:
             raise FatalModelError(gate.fatal)
         try:
-            return await acomplete(model, messages, max_retries=self.max_retries, **options)
+            result = await acomplete(model, messages, max_retries=self.max_retries, **options)
         except LLMError as error:
             if error.kind in FATAL_KINDS:
                 gate.fatal = gate.fatal or str(error)
+            elif probe and error.kind == "connection" and not gate.reached:
+                gate.fatal = gate.fatal or unreachable_message(model)
             raise
+        else:
+            gate.reached = True
+            return result
         finally:
             if probe:
+                gate.unreachable_so_far = False
                 gate.opened.set()
+
+    @staticmethod
+    def _note_retry(gate: _Gate, failure) -> None:
+        gate.unreachable_so_far = failure.kind == "connection" and not gate.reached
+
+    @staticmethod
+    async def _wait_for_probe(gate: _Gate, model: ModelConfig) -> None:
+        while not gate.opened.is_set():
+            try:
+                await asyncio.wait_for(gate.opened.wait(), timeout=min(model.timeout, GATE_WAIT_S))
+            except TimeoutError:
+                if not gate.unreachable_so_far:
+                    return  # a slow first answer must not hold the whole run back
 
 
 def now_iso() -> str:
@@ -340,18 +365,35 @@ def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> No
     record["finished_at"] = now_iso()
 
 
+class SimulatorError(Exception):
+    """The LLM user simulator failed for good on one turn (and no fallback was asked for)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
 async def simulate_feedback(
-    item: Interaction, record: dict[str, Any], simulator: ModelConfig | None, simulator_name: str
+    item: Interaction,
+    record: dict[str, Any],
+    simulator: ModelConfig | None,
+    simulator_name: str,
+    fallback: bool = False,
 ) -> dict[str, Any]:
-    """The history setting's like/dislike from the hidden preferences: by rule, or by an LLM."""
+    """The history setting's like/dislike from the hidden preferences: by rule, or by an LLM. A failing
+    LLM simulator raises SimulatorError, or, with `fallback`, gives the rule's label marked as such."""
     situation = item.situation
     scenario_type = situation.scenario_type or "leisure"
     preference = item.persona.tool_preferences.for_scenario(scenario_type)
     tool = (record.get("tool_call") or {}).get("tool_folder_name")
+    by_rule = {
+        "label": "like" if tool in preference.liked else "dislike",
+        "tool": tool,
+        "scenario_type": scenario_type,
+    }
     if simulator is None:
-        label = "like" if tool in preference.liked else "dislike"
-        return {"label": label, "by": "rule", "tool": tool, "scenario_type": scenario_type}
-    from compass_tui.llm import LLMError, acomplete
+        return {**by_rule, "by": "rule"}
+    from compass_tui.llm import LLMError
 
     messages = item.prompts.simulator(
         preference.text,
@@ -360,27 +402,17 @@ async def simulate_feedback(
         as_json(record.get("tool_call")),
     )
     try:
-        result = await acomplete(simulator, messages, json_mode=True, max_retries=item.calls.max_retries)
+        result = await item.calls.complete(simulator, messages, json_mode=True)
         document = extract_json(result.text or "")
         output = str(document.get("output", "")).strip().lower() if isinstance(document, dict) else ""
         if output not in ("like", "dislike"):
             raise ValueError(f"unexpected simulator output {output!r}")
-        return {
-            "label": output,
-            "by": simulator_name,
-            "tool": tool,
-            "scenario_type": scenario_type,
-            "raw": result.text,
-        }
-    except (LLMError, ValueError) as error:
-        label = "like" if tool in preference.liked else "dislike"
-        return {
-            "label": label,
-            "by": "rule (simulator failed)",
-            "tool": tool,
-            "scenario_type": scenario_type,
-            "simulator_error": str(error),
-        }
+        return {**by_rule, "label": output, "by": simulator_name, "raw": result.text}
+    except (LLMError, FatalModelError, ValueError) as error:
+        kind = getattr(error, "kind", "fatal" if isinstance(error, FatalModelError) else "bad_output")
+        if not fallback:
+            raise SimulatorError(kind, f"simulator {simulator_name}: {error}") from None
+        return {**by_rule, "by": "rule (simulator failed)", "simulator_error": str(error)}
 
 
 def history_line(record: dict[str, Any]) -> str:

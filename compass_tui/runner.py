@@ -14,6 +14,7 @@ import asyncio
 import gc
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from compass_tui.pipeline import (
     FatalModelError,
     Interaction,
     ModelCalls,
+    SimulatorError,
     System,
     history_line,
     now_iso,
@@ -65,6 +67,7 @@ class RunPlan:
     today: date = field(default_factory=date.today)
     only_situations: set[int] | None = None  # run just these situations (not in the history setting)
     max_retries: int = 4
+    simulator_fallback: bool = False  # a failing LLM simulator falls back to the rule instead of erring
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -77,9 +80,36 @@ class RunPlan:
             "prompt_source": self.prompts.source,
             "prompt_hash": self.prompts.hash,
             "simulator": self.simulator_name if self.setting == "history" else None,
+            "simulator_fallback": self._fallback_label(),
             "today": self.today.isoformat(),
             "source": "compass-tui",
         }
+
+    def _fallback_label(self) -> str | None:
+        if self.setting != "history" or self.simulator is None:
+            return None
+        return "rule" if self.simulator_fallback else "none"
+
+
+@dataclass
+class ModelTally:
+    """One system's failures in a run: errors by kind, the last message, items not attempted."""
+
+    errors: Counter[str] = field(default_factory=Counter)
+    last_message: str | None = None
+    stopped: int = 0
+
+    def summary(self, name: str, fatal: str | None) -> str:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in self.errors.most_common())
+        total = sum(self.errors.values())
+        parts = [f"{total} error{'s' if total != 1 else ''}" + (f" ({kinds})" if total else "")]
+        if self.stopped:
+            parts.append(f"{self.stopped} not attempted")
+        if fatal:
+            parts.append(f"stopped: {fatal}")
+        elif self.last_message:
+            parts.append(f"last: {self.last_message}")
+        return f"{name}: " + "; ".join(parts)
 
 
 @dataclass
@@ -92,18 +122,44 @@ class RunProgress:
     started: float = field(default_factory=time.monotonic)
     fatal: dict[str, str] = field(default_factory=dict)
     last_error: str | None = None
+    by_model: dict[str, ModelTally] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
         return self.finished + self.skipped + self.errors + self.stopped
 
+    @property
+    def failed(self) -> bool:
+        """Some item ended in error or was not attempted: the run exits 1."""
+        return bool(self.errors or self.stopped)
+
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
         return self.finished / elapsed if elapsed > 0 else 0.0
 
-    def eta_seconds(self) -> float | None:
-        rate = self.rate()
-        return (self.total - self.done) / rate if rate > 0 else None
+    def count_error(self, system: str, where: str, error: dict[str, Any]) -> None:
+        self.errors += 1
+        self.last_error = f"{system} · {where}: {error['message']}"
+        tally = self.by_model.setdefault(system, ModelTally())
+        tally.errors[str(error.get("kind") or "other")] += 1
+        tally.last_message = str(error["message"])
+
+    def count_stopped(self, system: str) -> None:
+        self.stopped += 1
+        self.by_model.setdefault(system, ModelTally()).stopped += 1
+
+    def summary_lines(self) -> list[str]:
+        """One line per system that had an error or stopped."""
+        return [tally.summary(name, self.fatal.get(name)) for name, tally in self.by_model.items()]
+
+    def final_status(self) -> str:
+        """finished; finished_with_errors when an item errored or was not attempted; failed when a
+        model's fatal error (bad key, unknown model, unreachable) left nothing finished."""
+        if not self.failed:
+            return "finished"
+        if self.fatal and self.finished + self.skipped == 0:
+            return "failed"
+        return "finished_with_errors"
 
 
 ProgressCallback = Callable[[RunProgress, dict[str, Any] | None], None]
@@ -240,7 +296,7 @@ async def execute_run(
         on_progress or (lambda *_: None),
         ModelCalls(plan.max_retries),
     )
-    status = "finished"
+    status: str | None = None
     try:
         with long_lived_objects_frozen():
             await asyncio.gather(
@@ -251,7 +307,7 @@ async def execute_run(
         raise
     finally:
         run.writer.close()
-        final = "failed" if progress.fatal and progress.finished == 0 else status
+        final = status or progress.final_status()
         store.update(
             run_meta_path(plan.run_id), META_TABLE, "meta", {"status": final, "updated_at": now_iso()}
         )
@@ -270,7 +326,8 @@ async def _chain(run: _Run, system: System, persona: Persona) -> None:
     for index in indexes:
         record = await _one(run, system, persona, index, previous)
         if record is None:  # the model failed for good: the later turns are not attempted
-            run.progress.stopped += len(indexes) - index - 1
+            for _ in indexes[index + 1 :]:
+                run.progress.count_stopped(system.name)
             return
         previous.append(record)
 
@@ -282,7 +339,7 @@ async def _one(
     record = run.saved.get(interaction_key(system.name, persona.id, index)) or _new_record(
         plan, system, persona, index
     )
-    if record.get("status") == "done" and (plan.setting != "history" or record.get("feedback")):
+    if record.get("status") == "done" and not _awaits_feedback(plan, record):
         progress.skipped += 1
         run.report(progress, None)
         return record
@@ -310,32 +367,54 @@ async def _one(
             _stop(run, system)
             return None
         try:
-            record = await run_interaction(item, record, run.save)
+            if _awaits_feedback(plan, record):  # the reply is saved; only the simulator is asked again
+                record.update(status="done", error=None)
+            else:
+                record = await run_interaction(item, record, run.save)
             if plan.setting == "history" and record["status"] == "done":
-                record["feedback"] = await simulate_feedback(
-                    item, record, plan.simulator, plan.simulator_name
-                )
-                await run.save(record)
+                await _add_feedback(run, item, record)
         except FatalModelError as error:
             progress.fatal.setdefault(system.name, str(error))
             if record.get("status") == "error":
-                progress.errors += 1
+                progress.count_error(system.name, f"{persona.id} #{index + 1}", record["error"])
                 run.report(progress, record)
             else:  # stopped at the gate before sending anything
                 _stop(run, system)
             return None
     await run.writer.durable(plan.run_id, record)  # outside the semaphore: the slot goes to the next item
     if record["status"] == "error":
-        progress.errors += 1
-        progress.last_error = f"{system.name} · {persona.id} #{index + 1}: {record['error']['message']}"
+        progress.count_error(system.name, f"{persona.id} #{index + 1}", record["error"])
     else:
         progress.finished += 1
     run.report(progress, record)
     return record
 
 
+def _awaits_feedback(plan: RunPlan, record: dict[str, Any]) -> bool:
+    """A history turn whose reply is saved but whose user feedback is missing or failed."""
+    if plan.setting != "history" or record.get("feedback"):
+        return False
+    failed_stage = (record.get("error") or {}).get("stage")
+    return record.get("status") == "done" or (record.get("status") == "error" and failed_stage == "simulator")
+
+
+async def _add_feedback(run: _Run, item: Interaction, record: dict[str, Any]) -> None:
+    plan = run.plan
+    try:
+        record["feedback"] = await simulate_feedback(
+            item, record, plan.simulator, plan.simulator_name, plan.simulator_fallback
+        )
+    except SimulatorError as error:
+        record.update(
+            status="error",
+            error={"stage": "simulator", "kind": error.kind, "message": str(error)},
+            finished_at=now_iso(),
+        )
+    await run.save(record)
+
+
 def _stop(run: _Run, system: System) -> None:
-    run.progress.stopped += 1
+    run.progress.count_stopped(system.name)
     run.report(run.progress, None)
 
 
@@ -371,12 +450,6 @@ def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:
     return liked
 
 
-async def run_plan(
-    plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback | None = None
-) -> RunProgress:
-    return await execute_run(plan, store, env, on_progress)
-
-
 class RunThread(threading.Thread):
     """Runs a plan on its own event loop in a background thread; `cancel()` stops it cleanly."""
 
@@ -400,7 +473,7 @@ class RunThread(threading.Thread):
             self._loop = runner.get_loop()
             try:
                 self._task = self._loop.create_task(
-                    run_plan(self.plan, self.store, self.env, self.on_progress)
+                    execute_run(self.plan, self.store, self.env, self.on_progress)
                 )
                 progress = self._loop.run_until_complete(self._task)
                 self.on_finished(progress, None)

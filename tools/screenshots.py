@@ -20,7 +20,7 @@ TODAY = date(2026, 11, 23)
 
 async def _prepare(ctx) -> Path:
     from compass_tui.prompts import our_prompts
-    from compass_tui.runner import RunPlan, resolve_systems, run_plan
+    from compass_tui.runner import RunPlan, execute_run, resolve_systems
     from compass_tui.study import create_study, write_pack
 
     personas = [ctx.library.get(persona_id) for persona_id in PERSONAS]
@@ -34,7 +34,7 @@ async def _prepare(ctx) -> Path:
             prompts=our_prompts(),
             today=TODAY,
         )
-        await run_plan(plan, ctx.store, env)
+        await execute_run(plan, ctx.store, env)
     create_study(ctx.store, "pilot", ["profile-baseline", "empathetic-baseline"], 6, ["ana", "ben"], seed=7)
     return write_pack(ctx.store, "pilot", "ana", ctx.data_dir)
 

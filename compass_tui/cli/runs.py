@@ -16,7 +16,7 @@ from compass_tui.errors import InputError
 from compass_tui.prompts import load_prompt_dir, our_prompts
 from compass_tui.records import list_run_ids, load_records, load_run_meta
 from compass_tui.replay import import_results
-from compass_tui.runner import RunPlan, RunProgress, check_keys, resolve_systems, run_plan
+from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
 from compass_tui.vocab import SETTINGS
 from compass_tui.workspace import Context
 
@@ -39,6 +39,12 @@ def add_parser(commands) -> None:
     )
     run.add_argument(
         "--simulator", default="rule", help="history setting's user simulator: rule, or a model name"
+    )
+    run.add_argument(
+        "--simulator-fallback",
+        choices=("none", "rule"),
+        default="none",
+        help="when the LLM simulator fails: none (the turn is an error) or rule (use the rule, recorded)",
     )
     run.add_argument(
         "--no-history", action="store_true", help="history setting without feeding back past turns"
@@ -90,6 +96,7 @@ def build_plan(args, ctx: Context) -> RunPlan:
         history_enabled=not args.no_history,
         simulator=simulator,
         simulator_name=args.simulator,
+        simulator_fallback=args.simulator_fallback == "rule",
         max_retries=settings.max_retries,
     )
 
@@ -124,12 +131,9 @@ def run_command(args, ctx: Context) -> int:
                 errors=progress.errors,
             )
 
-        progress = asyncio.run(run_plan(plan, ctx.store, env, on_progress))
-    for (
-        system,
-        message,
-    ) in progress.fatal.items():  # one plain line each: rich would wrap it and read [..] as markup
-        print(f"compass-tui: {system}: stopped — {message}", file=sys.stderr)
+        progress = asyncio.run(execute_run(plan, ctx.store, env, on_progress))
+    for line in progress.summary_lines():  # one plain line each: rich would wrap it and read [..] as markup
+        print(f"compass-tui: {line}", file=sys.stderr)
     summary = {
         "run_id": plan.run_id,
         "finished": progress.finished,
@@ -138,6 +142,8 @@ def run_command(args, ctx: Context) -> int:
         "stopped": progress.stopped,
         "total": progress.total,
         "fatal": progress.fatal,
+        "status": progress.final_status(),
+        "errors_by_model": {name: dict(tally.errors) for name, tally in progress.by_model.items()},
     }
     if args.json:
         print_json(summary)
@@ -149,7 +155,7 @@ def run_command(args, ctx: Context) -> int:
             markup=False,
             soft_wrap=True,
         )
-    return 1 if progress.fatal else 0
+    return 1 if progress.failed else 0
 
 
 def list_runs(args, ctx: Context) -> int:
@@ -207,7 +213,36 @@ def show_run(args, ctx: Context) -> int:
             for r in records
         ],
     )
+    _print_judge_summaries(ctx, args.run)
     return 0
+
+
+def _print_judge_summaries(ctx: Context, run_id: str) -> None:
+    """Per judge and prompt: each model's dimension means with their n, flags (⚑) and spread (±)."""
+    from compass_tui.report import judge_summaries
+    from compass_tui.report_format import dimension_cell
+    from compass_tui.vocab import DIMENSIONS
+
+    personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    rows = judge_summaries(ctx.store, run_id, personas)
+    if not rows:
+        console.print("Not judged yet: compass-tui judge " + run_id, markup=False, highlight=False)
+        return
+    print_table(
+        "Judge scores (n: items with a valid score, ⚑ flagged, ± spread over samples)",
+        ["judge", "prompt", "model", *(d.short for d in DIMENSIONS), "Avg", "stale"],
+        [
+            (
+                row.judge_model,
+                row.prompt_label,
+                row.model,
+                *(dimension_cell(row.scores[d.key], intervals=False) or "—" for d in DIMENSIONS),
+                "—" if row.avg is None else f"{row.avg:.2f}",
+                row.stale,
+            )
+            for row in rows
+        ],
+    )
 
 
 def import_run(args, ctx: Context) -> int:

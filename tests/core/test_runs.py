@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -235,9 +236,15 @@ def test_each_provider_fault_is_recorded_on_its_item_and_the_run_goes_on(
     companion.fault(said[11], "tool", tool_call("dance_party", {"situation": "x"}))
 
     code, out, err = run_cli(cli, "--personas", PERSONA, "--models", "stub", "--json")
-    assert code == 0, err  # provider faults are not fatal: the run finishes
+    assert code == 1, err  # the run goes on to its end, and its errors make the exit code
     summary = json.loads(out)
     assert (summary["finished"], summary["errors"]) == (SITUATIONS - len(always), len(always))
+    assert summary["status"] == load_run_meta(Store(data_dir), "r")["status"] == "finished_with_errors"
+    kinds = Counter(kind for _, _, kind in always.values())
+    assert summary["errors_by_model"] == {"stub": dict(kinds)}
+    (line,) = [line for line in err.splitlines() if line.startswith("compass-tui: stub: ")]
+    assert line.startswith(f"compass-tui: stub: {len(always)} errors (") and "; last: " in line
+    assert all(f"{count} {kind}" in line for kind, count in kinds.items())
     records = records_by_index(data_dir)
     for index, (stage, _, kind) in always.items():
         record = records[index]
@@ -319,7 +326,8 @@ def test_a_wrong_key_stops_that_model_after_one_request(cli, data_dir, stub, com
     assert 1 <= len(requests_of(stub, "stub-bad")) <= 2
     lines = [line for line in err.splitlines() if "stopped" in line]
     assert len(lines) == 1
-    assert lines[0].startswith("compass-tui: bad: stopped — openai/stub-bad: auth (HTTP 401)")
+    assert lines[0].startswith("compass-tui: bad: ")
+    assert "not attempted; stopped: openai/stub-bad: auth (HTTP 401)" in lines[0]
     assert "sk-wrong-0123456789abcdef" not in err + out
     summary = json.loads(out)
     assert summary["fatal"].keys() == {"bad"} and summary["finished"] == 2 * SITUATIONS
@@ -330,6 +338,143 @@ def test_a_wrong_key_stops_that_model_after_one_request(cli, data_dir, stub, com
     )
     bad = [record for record in records if record["model"] == "bad"]
     assert 1 <= len(bad) <= 2 and all(record["error"]["kind"] == "auth" for record in bad)
+
+
+def test_a_run_with_every_item_failing_exits_1_with_a_summary_per_model(
+    cli, configured, stub, companion, persona
+):
+    for situation in persona.situations:
+        companion.fault(situation.utterance, "tool", error(500, "overloaded"), error(500, "overloaded"))
+    code, out, err = run_cli(cli, "--personas", PERSONA, "--models", "stub", "--json")
+    assert code == 1
+    summary = json.loads(out)
+    assert (summary["finished"], summary["errors"], summary["status"]) == (
+        0,
+        SITUATIONS,
+        "finished_with_errors",
+    )
+    assert load_run_meta(Store(configured), "r")["status"] == "finished_with_errors"
+    (line,) = [line for line in err.splitlines() if line.startswith("compass-tui: stub: ")]
+    assert line.startswith(f"compass-tui: stub: {SITUATIONS} errors ({SITUATIONS} server); last: ")
+    assert "overloaded" in line
+
+
+class CountingListener:
+    """A loopback port that accepts each connection and closes it at once: an endpoint that is down."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.accepted = 0
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def test_an_unreachable_endpoint_costs_one_items_retries(cli, data_dir, stub):
+    listener = CountingListener()
+    down = f"http://127.0.0.1:{listener.port}/v1"
+    write_models(
+        stub, {"down": {"model": "openai/stub-down", "api_base": down}, "stub": {"model": "openai/stub-a"}}
+    )
+    try:
+        code, out, err = run_cli(
+            cli, "--personas", PERSONA, "--models", "down,stub", "--concurrency", "8", "--json"
+        )
+    finally:
+        listener.close()
+    assert code == 1
+    summary = json.loads(out)
+    assert listener.accepted <= 2  # the first item's attempt and its one retry (max_retries = 1)
+    assert (summary["errors"], summary["stopped"]) == (1, SITUATIONS - 1)
+    assert summary["finished"] == SITUATIONS  # the other model is not held back
+    assert summary["fatal"] == {"down": f"model openai/stub-down unreachable at {down}"}
+    (line,) = [line for line in err.splitlines() if line.startswith("compass-tui: down: ")]
+    assert (
+        f"1 error (1 connection); {SITUATIONS - 1} not attempted; stopped: model openai/stub-down unreachable"
+        in line
+    )
+    (record,) = [r for r in load_records(Store(data_dir), "r") if r["model"] == "down"]
+    assert record["error"]["kind"] == "connection" and record["stage1"]["error"]["attempts"] == 2
+
+
+def simulator_fails(companion: Companion) -> Callable[[dict], Reply]:
+    def respond(body: dict) -> Reply:
+        return error(500, "simulator down") if request_stage(body) == "simulator" else companion(body)
+
+    return respond
+
+
+def test_a_failing_simulator_is_an_error_and_a_rerun_asks_only_the_simulator(
+    cli, configured, stub, companion
+):
+    stub.responder = simulator_fails(companion)
+    code, out, err = run_cli(
+        cli, "--personas", PERSONA, "--models", "stub", "--setting", "history", "--simulator", "sim", "--json"
+    )
+    assert code == 1
+    summary = json.loads(out)
+    assert (summary["errors"], summary["errors_by_model"]) == (SITUATIONS, {"stub": {"server": SITUATIONS}})
+    records = records_by_index(configured)
+    assert all(r["status"] == "error" and r["error"]["stage"] == "simulator" for r in records.values())
+    assert all(
+        r["response"] == reply_text(r["utterance"]) and r["feedback"] is None for r in records.values()
+    )
+    assert "simulator sim" in err
+    meta = load_run_meta(Store(configured), "r")
+    assert (meta["simulator"], meta["simulator_fallback"], meta["status"]) == (
+        "sim",
+        "none",
+        "finished_with_errors",
+    )
+
+    stub.responder = companion
+    before = len(stub.requests)
+    code, out, err = run_cli(
+        cli, "--personas", PERSONA, "--models", "stub", "--setting", "history", "--simulator", "sim", "--json"
+    )
+    assert code == 0, err
+    again = stub.requests[before:]
+    assert [request_stage(body) for body in again] == ["simulator"] * SITUATIONS
+    records = records_by_index(configured)
+    assert all(r["status"] == "done" and r["feedback"]["by"] == "sim" for r in records.values())
+
+
+def test_simulator_fallback_rule_is_asked_for_and_recorded(cli, configured, stub, companion):
+    stub.responder = simulator_fails(companion)
+    code, out, err = run_cli(
+        cli,
+        "--personas",
+        PERSONA,
+        "--models",
+        "stub",
+        "--setting",
+        "history",
+        "--simulator",
+        "sim",
+        "--simulator-fallback",
+        "rule",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["errors"] == 0
+    assert load_run_meta(Store(configured), "r")["simulator_fallback"] == "rule"
+    records = records_by_index(configured)
+    assert all(r["feedback"]["by"] == "rule (simulator failed)" for r in records.values())
+    assert all("simulator down" in r["feedback"]["simulator_error"] for r in records.values())
 
 
 def test_a_missing_key_variable_is_rejected_before_any_request(cli, data_dir, stub, monkeypatch):
@@ -368,7 +513,7 @@ def test_rerunning_continues_and_never_repeats_a_finished_item(cli, configured, 
     for index in (3, 9):
         companion.fault(said[index], "tool", error(500), error(500))
     code, out, _ = run_cli(cli, "--personas", PERSONA, "--models", "stub", "--json")
-    assert code == 0 and json.loads(out)["errors"] == 2
+    assert code == 1 and json.loads(out)["errors"] == 2
     first_count = len(stub.requests)
     assert first_count == 2 * (SITUATIONS - 2) + 2 * 2
 

@@ -39,7 +39,7 @@ from tui_harness import (
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import load_persona_file, persona_to_dict
-from compass_tui.records import JUDGEMENTS_TABLE, load_records, system_id
+from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records, system_id
 from compass_tui.report import SESSION_SCOPE
 from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS, SCENARIO_BY_KEY, TOOL_BY_FOLDER
 from tools.stub_llm import StubLLM
@@ -556,8 +556,13 @@ async def test_keyboard_only_scoring_of_three_situations_and_two_systems(with_st
     ]
 
 
-async def test_the_judge_scores_are_shown_only_after_commit(with_stub_model):
+async def test_the_judge_scores_are_shown_only_after_commit_with_their_judge_and_flags(
+    with_stub_model, companion
+):
     from compass_tui.app.widgets.model_column import ScorePanel
+    from compass_tui.judge import load_judge_prompt
+
+    companion.judge_scores["informativeness"] = 0  # out of range every time: flagged, never stored as valid
 
     async with with_stub_model.app().run_test(size=SIZE) as pilot:
         stepper = await open_stepper(pilot)
@@ -566,7 +571,8 @@ async def test_the_judge_scores_are_shown_only_after_commit(with_stub_model):
         await wait_until(pilot, lambda: (OWN_RUN, "baseline", 0) in stepper.judgements, "the judgement", 30)
         await pilot.pause()
         panel = stepper.query_one(ScorePanel)
-        assert panel.judge["scores"] == {key: float(value) for key, value in JUDGE_SCORES.items()}
+        expected = {key: float(value) for key, value in JUDGE_SCORES.items()} | {"informativeness": None}
+        assert panel.judge.scores == expected
         assert "judge" not in panel_text(panel) and "judge" not in screen_text(pilot.app)
         await press_each(pilot, ["3"] * 6)
         assert panel.annotation.complete and "judge" not in panel_text(panel)  # complete but not committed
@@ -574,11 +580,16 @@ async def test_the_judge_scores_are_shown_only_after_commit(with_stub_model):
         rows = panel_text(panel).splitlines()
         for dimension in DIMENSIONS:
             row = [line for line in rows if dimension.short in line.split()[:2]]
-            assert len(row) == 1 and f"judge {JUDGE_SCORES[dimension.key]:.1f}" in row[0], (dimension, rows)
-    judged = with_stub_model.store.all(f"judgements/{OWN_RUN}/{PERSONA}.json", JUDGEMENTS_TABLE)
-    assert [(j["model"], j["situation_index"], j["judge_model"], j["valid"]) for j in judged] == [
-        ("baseline", 0, "stub", True)
-    ]
+            shown = (
+                "judge ⚑ flagged"
+                if expected[dimension.key] is None
+                else f"judge {expected[dimension.key]:.1f}"
+            )
+            assert len(row) == 1 and shown in row[0], (dimension, rows)
+        assert f"judge: stub · ours:{load_judge_prompt(None).hash[:8]}" in panel_text(panel)
+    (judged,) = with_stub_model.store.all(judgement_path(OWN_RUN, PERSONA), JUDGEMENTS_TABLE)
+    assert (judged["model"], judged["situation_index"], judged["judge_model"]) == ("baseline", 0, "stub")
+    assert judged["scores"]["informativeness"] is None and judged["flagged_counts"]["informativeness"] == 1
     saved = load_annotation(with_stub_model.store, SESSION_SCOPE, "me", PERSONA, 0, BASELINE_SYSTEM)
     assert saved.committed and saved.scores == {key: 3 for key in DIMENSION_KEYS}
 

@@ -48,6 +48,7 @@ class Companion:
 
     def __init__(self, failures: dict[str, int] | None = None):
         self.failures = dict(failures or {})
+        self.judge_scores: dict[str, object] = dict(JUDGE_SCORES)
 
     def __call__(self, body: dict) -> Reply:
         model = body.get("model", "")
@@ -57,7 +58,10 @@ class Companion:
         if body["messages"][0]["content"] == JUDGE_SYSTEM:
             return text(
                 json.dumps(
-                    {key: {"score": JUDGE_SCORES[key], "rationale": f"{key} seen"} for key in DIMENSION_KEYS}
+                    {
+                        key: {"score": self.judge_scores[key], "rationale": f"{key} seen"}
+                        for key in DIMENSION_KEYS
+                    }
                 )
             )
         if "tools" in body:
@@ -338,7 +342,7 @@ async def baseline_run(
 ) -> None:
     """Run the offline baseline with compass_tui.runner into the current data dir (lexical tool search)."""
     from compass_tui.prompts import our_prompts
-    from compass_tui.runner import RunPlan, resolve_systems, run_plan
+    from compass_tui.runner import RunPlan, execute_run, resolve_systems
     from compass_tui.workspace import Context
 
     ctx = Context()
@@ -351,7 +355,7 @@ async def baseline_run(
         today=TODAY,
         only_situations=situations,
     )
-    progress = await run_plan(plan, ctx.store, ctx.tool_environment(search_mode="lexical"))
+    progress = await execute_run(plan, ctx.store, ctx.tool_environment(search_mode="lexical"))
     assert progress.errors == 0 and progress.finished == progress.total, progress
 
 

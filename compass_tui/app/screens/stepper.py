@@ -14,8 +14,8 @@ from textual.widgets import Footer, Header, Static
 from compass_tui.annotations import Annotation, load_annotation, save_annotation
 from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, RunProgressed
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
-from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
-from compass_tui.records import JUDGEMENTS_TABLE, load_records, run_meta_path
+from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
+from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records, run_meta_path
 from compass_tui.report import SESSION_SCOPE
 from compass_tui.session import Column, Session
 from compass_tui.vocab import SCENARIO_BY_KEY
@@ -34,7 +34,8 @@ class StepperScreen(ScoringScreen):
         super().__init__()
         self.session = session
         self.records: dict[tuple[str, str, int], dict[str, Any]] = {}
-        self.judgements: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self.judgements: dict[tuple[str, str, int], JudgeScores] = {}
+        self.judge_notes: dict[str, str] = {}  # run -> why its judge scores are not shown
         self.annotations: dict[tuple[str, int], Annotation] = {}
         self.generation = 0
         self.run_thread = None
@@ -61,14 +62,33 @@ class StepperScreen(ScoringScreen):
         for run_id in {column.run_id for column in self.session.columns}:
             if store.get(run_meta_path(run_id), "meta", "meta") is None:
                 continue
-            for record in load_records(store, run_id):
-                if record["persona_id"] == self.session.persona.id:
-                    self.records[(run_id, record["model"], record["situation_index"])] = record
-            for judgement in store.all(
-                f"judgements/{run_id}/{self.session.persona.id}.json", JUDGEMENTS_TABLE
-            ):
-                if judgement.get("valid"):
-                    self.judgements[(run_id, judgement["model"], judgement["situation_index"])] = judgement
+            mine = [r for r in load_records(store, run_id) if r["persona_id"] == self.session.persona.id]
+            for record in mine:
+                self.records[(run_id, record["model"], record["situation_index"])] = record
+            self.load_judge_scores(run_id, mine)
+
+    def load_judge_scores(self, run_id: str, records: list[dict[str, Any]]) -> None:
+        """The judge scores of this persona's items, picked by the rule the report uses."""
+        from compass_tui.errors import InputError
+        from compass_tui.judge import current_contents
+        from compass_tui.judgements import select_judgements
+
+        persona = self.session.persona
+        judgements = self.app.ctx.store.all(judgement_path(run_id, persona.id), JUDGEMENTS_TABLE)
+        preferred = self.app.ctx.settings.judge_model
+        chosen = preferred if any(j.get("judge_model") == preferred for j in judgements) else None
+        try:
+            selection = select_judgements(
+                judgements, current_contents(records, {persona.id: persona}), chosen, scope=f"run {run_id!r}"
+            )
+        except InputError as error:
+            if self.judge_notes.get(run_id) != error.message:
+                self.notify(error.message, title="Judge scores not shown", severity="warning", timeout=10)
+            self.judge_notes[run_id] = error.message
+            return
+        self.judge_notes.pop(run_id, None)
+        for (model, _, index), judgement in selection.by_item.items():
+            self.judgements[(run_id, model, index)] = JudgeScores.of(judgement, selection.provenance)
 
     def annotation(self, column: Column, position: int) -> Annotation:
         key = (column.system, self.index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
@@ -21,6 +22,18 @@ from compass_tui.app.widgets.result_card import result_view, tool_call_view
 from compass_tui.vocab import DIMENSIONS
 
 
+@dataclass(frozen=True)
+class JudgeScores:
+    """What the reveal shows of one judgement: per dimension a score, or None where it stayed flagged."""
+
+    scores: dict[str, float | None]
+    source: str  # "judge-model · ours:1a2b3c4d"
+
+    @classmethod
+    def of(cls, judgement: dict[str, Any], source: str) -> JudgeScores:
+        return cls(dict(judgement.get("scores") or {}), source)
+
+
 class ScorePanel(Widget, can_focus=True):
     """Six dimensions; 1-5 scores the highlighted one, ↑/↓ move, enter commits."""
 
@@ -35,12 +48,12 @@ are the judge's scores shown beside yours, so they cannot anchor you. Every chan
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.annotation: Annotation | None = None
-        self.judge: dict[str, Any] | None = None
+        self.judge: JudgeScores | None = None
         self.status = ""
 
-    def show(self, annotation: Annotation | None, judge: dict[str, Any] | None, status: str = "") -> None:
+    def show(self, annotation: Annotation | None, judge: JudgeScores | None, status: str = "") -> None:
         self.annotation, self.judge, self.status = annotation, judge, status
-        self.refresh()  # always six rows and a status line: no new layout needed
+        self.refresh(layout=True)  # a revealed judge adds the line naming it
 
     def render(self) -> Table:
         grid = Table.grid(padding=(0, 1), expand=True)
@@ -49,20 +62,28 @@ are the judge's scores shown beside yours, so they cannot anchor you. Every chan
         grid.add_column(ratio=1)
         grid.add_column(justify="right")
         annotation = self.annotation
-        reveal = bool(annotation and annotation.committed and self.judge and self.judge.get("scores"))
+        judge = self.judge if annotation and annotation.committed else None
         for index, dimension in enumerate(DIMENSIONS):
             value = annotation.scores.get(dimension.key) if annotation else None
             marker = "▸" if index == self.cursor and self.has_focus else " "
             dots = Text("●" * (value or 0), style="bold green") + Text("○" * (5 - (value or 0)), style="dim")
             score = Text(f" {value}" if value else " ·", style="bold" if value else "dim")
-            judged = ""
-            if reveal:
-                judge_value = self.judge["scores"].get(dimension.key)
-                judged = f"judge {judge_value:.1f}" if judge_value is not None else "judge —"
             style = "reverse" if index == self.cursor and self.has_focus else ""
-            grid.add_row(marker, Text(dimension.short, style=style), dots + score, Text(judged, style="cyan"))
+            judged = self._judged(judge, dimension.key)
+            grid.add_row(marker, Text(dimension.short, style=style), dots + score, judged)
         grid.add_row("", "", self._status_line(), "")
+        if judge is not None:
+            grid.add_row("", "", Text(f"judge: {judge.source}", style="cyan dim"), "")
         return grid
+
+    @staticmethod
+    def _judged(judge: JudgeScores | None, key: str) -> Text:
+        if judge is None:
+            return Text("")
+        value = judge.scores.get(key)
+        if value is None:
+            return Text("judge ⚑ flagged", style="bold yellow")
+        return Text(f"judge {value:.1f}", style="cyan")
 
     def _status_line(self) -> Text:
         annotation = self.annotation
