@@ -9,19 +9,17 @@ save costs the same however many annotations the store holds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
+from compass_tui.names import storage_name
+from compass_tui.records import now_iso
 from compass_tui.rubric import RUBRIC_VERSION, valid_score
-from compass_tui.store import Store, safe_name
+from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
 
 TABLE = "annotations"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def item_id(persona_id: str, situation_index: int) -> str:
@@ -48,6 +46,7 @@ class Annotation:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
     revision: int = 0
+    _saved: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # as last read or saved
 
     @property
     def key(self) -> str:
@@ -58,41 +57,80 @@ class Annotation:
         return all(valid_score(self.scores.get(key)) for key in DIMENSION_KEYS)
 
     def set_score(self, dimension: str, value: int | None) -> None:
-        if dimension not in DIMENSION_KEYS:
-            raise InputError(
-                None, dimension, f"unknown dimension; dimensions are {', '.join(DIMENSION_KEYS)}"
-            )
-        if value is not None and not valid_score(value):
-            raise InputError(None, dimension, f"score {value!r} is outside 1-5")
+        check_scores({dimension: value})
         self.scores[dimension] = value
 
     def as_record(self) -> dict[str, Any]:
-        return asdict(self)
+        record = asdict(self)
+        del record["_saved"]
+        return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Annotation:
-        known = {name: record[name] for name in cls.__dataclass_fields__ if name in record}
-        return cls(**known)
+        annotation = cls(**_known_fields(record))
+        annotation._saved = annotation.as_record()
+        return annotation
+
+    def changes(self) -> dict[str, Any]:
+        """What this copy changed since it was read or saved: fields, and the scores per dimension."""
+        current = self.as_record()
+        saved = self._saved
+        if saved is None:
+            return current
+        changed = {k: v for k, v in current.items() if k not in _BOOKKEEPING and v != saved.get(k)}
+        scores = {d: v for d, v in self.scores.items() if v != (saved.get("scores") or {}).get(d)}
+        if scores:
+            changed["scores"] = scores
+        return changed
+
+    def absorb(self, record: dict[str, Any]) -> None:
+        """Take the stored record, which holds this copy's changes and any other writer's."""
+        for name, value in _known_fields(record).items():
+            setattr(self, name, value)
+        self._saved = self.as_record()
+
+
+_BOOKKEEPING = ("scores", "revision", "updated_at", "created_at")
+
+
+def _known_fields(record: dict[str, Any]) -> dict[str, Any]:
+    names = [name for name in Annotation.__dataclass_fields__ if not name.startswith("_")]
+    return {name: record[name] for name in names if name in record}
 
 
 def shard_path(scope: str, annotator: str, persona_id: str) -> str:
-    return f"annotations/{safe_name(scope)}/{safe_name(annotator)}/{safe_name(persona_id)}.json"
+    return f"annotations/{storage_name(scope)}/{storage_name(annotator)}/{storage_name(persona_id)}.json"
 
 
 def save_annotation(store: Store, annotation: Annotation) -> Annotation:
-    """Durably save; returns the annotation with its new revision and timestamp. Raises nothing silently."""
-    for dimension, value in annotation.scores.items():
-        if value is not None and not valid_score(value):
-            raise InputError(None, f"scores.{dimension}", f"score {value!r} is outside 1-5")
-    annotation.revision += 1
-    annotation.updated_at = now_iso()
-    store.upsert(
-        shard_path(annotation.scope, annotation.annotator, annotation.persona_id),
-        TABLE,
-        annotation.key,
-        annotation.as_record(),
-    )
+    """Durably save this copy's changes, merged under the shard's lock into the stored record, so two
+    writers editing different dimensions both keep theirs. Returns the annotation as stored."""
+    check_scores(annotation.scores)
+    changes = annotation.changes()
+
+    def merged(stored: dict[str, Any] | None) -> dict[str, Any]:
+        base = stored or annotation.as_record()
+        record = {**base, **{k: v for k, v in changes.items() if k not in _BOOKKEEPING}}
+        record["scores"] = {**(base.get("scores") or {}), **changes.get("scores", {})}
+        record["revision"] = int(base.get("revision") or 0) + 1
+        record["updated_at"] = now_iso()
+        return record
+
+    path = shard_path(annotation.scope, annotation.annotator, annotation.persona_id)
+    annotation.absorb(store.modify(path, TABLE, annotation.key, merged))
     return annotation
+
+
+def check_scores(scores: dict[str, Any], source: str | Path | None = None, line: int | None = None) -> None:
+    """The one score-range check: every dimension known, every value 1-5 or None."""
+    known = ", ".join(DIMENSION_KEYS)
+    for dimension, value in scores.items():
+        if dimension not in DIMENSION_KEYS:
+            raise InputError(
+                source, f"scores.{dimension}", f"unknown dimension; dimensions are {known}", line
+            )
+        if value is not None and not valid_score(value):
+            raise InputError(source, f"scores.{dimension}", f"score {value!r} is outside 1-5", line)
 
 
 def load_annotation(
@@ -104,5 +142,5 @@ def load_annotation(
 
 
 def load_annotations(store: Store, scope: str, annotator: str | None = None) -> list[Annotation]:
-    base = f"annotations/{safe_name(scope)}" + (f"/{safe_name(annotator)}" if annotator else "")
+    base = f"annotations/{storage_name(scope)}" + (f"/{storage_name(annotator)}" if annotator else "")
     return [Annotation.from_record(record) for record in store.all_in(base, TABLE)]

@@ -37,3 +37,7 @@ def field_path(parts: tuple | list) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+class BusyError(Exception):
+    """Something another live process holds (a run being written). The CLI prints it in one line, exit 1."""

@@ -13,13 +13,14 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
 from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
+from compass_tui.records import now_iso
 from compass_tui.tools.calls import parse_call
 from compass_tui.tools.environment import ToolContext, ToolEnvironment
 from compass_tui.vocab import SCENARIO_BY_KEY
@@ -132,10 +133,6 @@ class ModelCalls:
             except TimeoutError:
                 if not gate.unreachable_so_far:
                     return  # a slow first answer must not hold the whole run back
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass

@@ -29,24 +29,80 @@ Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
 
 from __future__ import annotations
 
-from typing import Any
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import IO, Any
 
-from compass_tui.errors import InputError, NotFoundError
-from compass_tui.store import Store, safe_name
+from compass_tui.errors import BusyError, InputError, NotFoundError
+from compass_tui.names import name_from_storage, storage_name
+from compass_tui.store import Store
 
 META_TABLE, INTERACTIONS_TABLE, JUDGEMENTS_TABLE = "meta", "interactions", "judgements"
 
 
 def run_meta_path(run_id: str) -> str:
-    return f"runs/{safe_name(run_id)}/run.json"
+    return f"runs/{storage_name(run_id)}/run.json"
 
 
 def run_records_path(run_id: str, persona_id: str) -> str:
-    return f"runs/{safe_name(run_id)}/records/{safe_name(persona_id)}.json"
+    return f"runs/{storage_name(run_id)}/records/{storage_name(persona_id)}.json"
 
 
 def judgement_path(run_id: str, persona_id: str) -> str:
-    return f"judgements/{safe_name(run_id)}/{safe_name(persona_id)}.json"
+    return f"judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
+
+
+def run_lock_path(run_id: str) -> str:
+    return f"runs/{storage_name(run_id)}/writer.lock"
+
+
+@contextmanager
+def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
+    """Hold the run's writer lock while executing it; yields a note if a dead writer's lock was taken
+    over. Another live writer of the run raises BusyError naming its pid and start time."""
+    path = store.path(run_lock_path(run_id))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(lock)
+            raise BusyError(
+                f"run {run_id!r} is being written by pid {holder.get('pid', '?')} "
+                f"since {holder.get('since', '?')}; wait for it or stop it"
+            ) from None
+        previous = _lock_holder(lock)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(json.dumps({"pid": os.getpid(), "since": now_iso()}))
+        lock.flush()
+        try:
+            yield (
+                f"took over the lock of run {run_id!r} from pid {previous['pid']}, which is no longer running"
+                if previous.get("pid")
+                else None
+            )
+        finally:
+            lock.seek(0)
+            lock.truncate()
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _lock_holder(lock: IO[str]) -> dict[str, Any]:
+    lock.seek(0)
+    try:
+        holder = json.loads(lock.read() or "{}")
+    except ValueError:
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def interaction_key(model: str, persona_id: str, situation_index: int) -> str:
@@ -80,7 +136,8 @@ def list_run_ids(store: Store) -> list[str]:
     base = store.path("runs")
     if not base.is_dir():
         return []
-    return sorted(path.name for path in base.iterdir() if (path / "run.json").is_file())
+    names = (name_from_storage(path.name) for path in base.iterdir() if (path / "run.json").is_file())
+    return sorted(name for name in names if name is not None)
 
 
 def load_run_meta(store: Store, run_id: str) -> dict[str, Any]:
@@ -94,12 +151,12 @@ def load_run_meta(store: Store, run_id: str) -> dict[str, Any]:
 def load_records(store: Store, run_id: str) -> list[dict[str, Any]]:
     """Every interaction record of a run, ordered by model, persona and situation."""
     load_run_meta(store, run_id)
-    records = store.all_in(f"runs/{safe_name(run_id)}/records", INTERACTIONS_TABLE)
+    records = store.all_in(f"runs/{storage_name(run_id)}/records", INTERACTIONS_TABLE)
     return sorted(records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"]))
 
 
 def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:
-    return store.all_in(f"judgements/{safe_name(run_id)}", JUDGEMENTS_TABLE)
+    return store.all_in(f"judgements/{storage_name(run_id)}", JUDGEMENTS_TABLE)
 
 
 def system_id(run_id: str, model: str) -> str:

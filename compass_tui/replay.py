@@ -24,6 +24,7 @@ from compass_tui.records import (
     META_TABLE,
     interaction_key,
     merged_run_meta,
+    run_lock,
     run_meta_path,
     run_records_path,
 )
@@ -72,16 +73,18 @@ def import_results(
         "updated_at": now_iso(),
         "status": "finished",
     }
-    store.upsert(run_meta_path(run_id), META_TABLE, "meta", _merged_meta(store, run_id, meta))
-    for record in records:
-        key = interaction_key(model, record["persona_id"], record["situation_index"])
-        store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
+    with run_lock(store, run_id):
+        store.modify(
+            run_meta_path(run_id), META_TABLE, "meta", lambda existing: _merged_meta(run_id, existing, meta)
+        )
+        for record in records:
+            key = interaction_key(model, record["persona_id"], record["situation_index"])
+            store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
     return {"run_id": run_id, "setting": detected, "records": len(records), "users": len(users)}
 
 
-def _merged_meta(store: Store, run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+def _merged_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
     """Importing into an existing run adds to it (another model's results, say), from the same setting."""
-    existing = store.get(run_meta_path(run_id), META_TABLE, "meta")
     merged = merged_run_meta(run_id, existing, meta, ("setting",))
     if existing is not None:
         sources = [part for part in (existing.get("source") or "").split("; ") if part]

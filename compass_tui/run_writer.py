@@ -9,7 +9,8 @@ item's steps share rewrites (each rewrite costs the whole shard). `durable` wait
 record's last queued state is on disk. A failed write is raised by the next `durable`,
 `save_record` or `close`.
 
-A shard is TinyDB's layout, `{"interactions": {doc_id: record}}`. The writer keeps each
+A shard is written through the store's storage, as `ShardText` (the store's TinyDB layout, kept
+as JSON text per record). The writer keeps each
 record's JSON from its last write of a shard, so a rewrite serialises only the records that
 changed (with orjson, some 20 times faster than the json module on these records; it writes
 NaN as null and refuses lone surrogates) and never parses the file it wrote itself. Before
@@ -24,15 +25,14 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from compass_tui.jsonio import atomic_write_bytes
 from compass_tui.records import INTERACTIONS_TABLE, interaction_key, run_records_path
-from compass_tui.store import Store
+from compass_tui.store import AtomicJSONStorage, ShardText, Store
 
 KEPT_SHARDS = 32  # a run writes a few personas' shards at a time; older ones are read again if needed
 
@@ -45,7 +45,7 @@ class RunWriter:
         self._saves = 0  # queued so far; the window watches it to see whether saves still arrive
         self._pending: dict[str, dict[str, _Entry]] = {}  # shard -> key -> entry
         self._writing: dict[str, dict[str, _Entry]] = {}
-        self._shards: OrderedDict[str, _ShardText] = OrderedDict()  # touched by the writer thread only
+        self._shards: OrderedDict[str, ShardText] = OrderedDict()  # touched by the writer thread only
         self._wake = threading.Condition()
         self._closed = False
         self._failure: Exception | None = None
@@ -143,62 +143,23 @@ class RunWriter:
         """One durable rewrite of the shard with these documents added or replaced."""
         shard_file = self.store.path(path)
         with self.store.transaction(path) as database:
-            shard = self._kept(path, shard_file) or _ShardText.parse(database.storage.read() or {})
+            storage = database.storage
+            assert isinstance(storage, AtomicJSONStorage)
+            shard = self._kept(path, shard_file) or ShardText.parse(storage.read() or {}, INTERACTIONS_TABLE)
             changed = {key: orjson.dumps(document) for key, document in documents.items()}  # may raise
             shard.update(changed)
-            atomic_write_bytes(shard_file, shard.render())
+            storage.write_encoded(shard.render())
             shard.identity = _identity(shard_file)
         self._shards[path] = shard
         self._shards.move_to_end(path)
         if len(self._shards) > KEPT_SHARDS:
             self._shards.popitem(last=False)
 
-    def _kept(self, path: str, shard_file: Path) -> _ShardText | None:
+    def _kept(self, path: str, shard_file: Path) -> ShardText | None:
         shard = self._shards.pop(path, None)
         if shard is None or shard.identity is None or shard.identity != _identity(shard_file):
             return None
         return shard
-
-
-@dataclass
-class _ShardText:
-    """A records shard as JSON text per document, in TinyDB's layout."""
-
-    ids: dict[str, str] = field(default_factory=dict)  # record key -> TinyDB doc id
-    texts: dict[str, bytes] = field(default_factory=dict)  # doc id -> the record's JSON
-    other_tables: dict[str, bytes] = field(default_factory=dict)  # kept verbatim
-    identity: tuple[int, int, int] | None = None
-
-    @classmethod
-    def parse(cls, data: dict[str, Any]) -> _ShardText:
-        shard = cls(
-            other_tables={
-                name: orjson.dumps(table) for name, table in data.items() if name != INTERACTIONS_TABLE
-            }
-        )
-        for doc_id, document in data.get(INTERACTIONS_TABLE, {}).items():
-            shard.texts[doc_id] = orjson.dumps(document)
-            shard.ids[document.get("key")] = doc_id
-        return shard
-
-    def update(self, changed: dict[str, bytes]) -> None:
-        next_id = max((int(doc_id) for doc_id in self.texts), default=0) + 1
-        for key, text in changed.items():
-            if key not in self.ids:
-                self.ids[key], next_id = str(next_id), next_id + 1
-            self.texts[self.ids[key]] = text
-
-    def render(self) -> bytes:
-        parts = [b"{"]
-        for name, text in self.other_tables.items():
-            parts += [orjson.dumps(name), b":", text, b","]
-        parts += [orjson.dumps(INTERACTIONS_TABLE), b":{"]
-        for doc_id, text in self.texts.items():
-            parts += [orjson.dumps(doc_id), b":", text, b","]
-        if self.texts:
-            parts.pop()
-        parts.append(b"}}\n")
-        return b"".join(parts)
 
 
 @dataclass

@@ -42,6 +42,7 @@ from compass_tui.records import (
     META_TABLE,
     interaction_key,
     merged_run_meta,
+    run_lock,
     run_meta_path,
     run_records_path,
 )
@@ -123,6 +124,7 @@ class RunProgress:
     fatal: dict[str, str] = field(default_factory=dict)
     last_error: str | None = None
     by_model: dict[str, ModelTally] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def done(self) -> int:
@@ -206,12 +208,17 @@ def check_keys(systems: list[System]) -> None:
 
 def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
-    existing = store.get(run_meta_path(plan.run_id), META_TABLE, "meta")
-    meta = merged_run_meta(
-        plan.run_id, existing, {**plan.meta(), "created_at": now_iso()}, ("setting", "history", "prompt_hash")
-    )
-    meta.update(status="running", updated_at=now_iso())
-    store.upsert(run_meta_path(plan.run_id), META_TABLE, "meta", meta)
+
+    def merged(existing: dict[str, Any] | None) -> dict[str, Any]:  # under the shard's lock: no model is lost
+        meta = merged_run_meta(
+            plan.run_id,
+            existing,
+            {**plan.meta(), "created_at": now_iso()},
+            ("setting", "history", "prompt_hash"),
+        )
+        return {**meta, "status": "running", "updated_at": now_iso()}
+
+    store.modify(run_meta_path(plan.run_id), META_TABLE, "meta", merged)
     saved: dict[str, dict[str, Any]] = {}
     for persona in plan.personas:
         for record in store.all(run_records_path(plan.run_id, persona.id), INTERACTIONS_TABLE):
@@ -274,6 +281,17 @@ def long_lived_objects_frozen() -> Iterator[None]:
 
 async def execute_run(
     plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback | None = None
+) -> RunProgress:
+    """Run the plan holding the run's writer lock: a second writer of the same run is refused (BusyError)."""
+    with run_lock(store, plan.run_id) as note:
+        progress = await _execute_locked(plan, store, env, on_progress)
+    if note:
+        progress.notes.append(note)
+    return progress
+
+
+async def _execute_locked(
+    plan: RunPlan, store: Store, env: ToolEnvironment, on_progress: ProgressCallback | None
 ) -> RunProgress:
     saved = prepare_run(store, plan)
     if any(not system.is_baseline for system in plan.systems) or plan.simulator is not None:

@@ -21,27 +21,22 @@ Layout under the data dir (see README, "Data layout"):
 from __future__ import annotations
 
 import fcntl
-import re
-from collections.abc import Iterator, MutableMapping
+import os
+import time
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import TinyDB, where
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from compass_tui.jsonio import atomic_write_text, dumps, loads_strict
+from compass_tui.jsonio import atomic_write_bytes, atomic_write_text, dumps, loads_strict
 
-_SAFE_PART_RE = re.compile(r"[^A-Za-z0-9_.@+-]")
-
-
-@lru_cache(maxsize=4096)  # every saved record asks for its shard's name
-def safe_name(text: str) -> str:
-    """A file-name-safe rendering of an id ("openai/gpt-4o" -> "openai_gpt-4o")."""
-    cleaned = _SAFE_PART_RE.sub("_", text).strip("._") or "_"
-    return cleaned[:120]
+STALE_TEMP_S = 600.0  # a save's temp file lives for milliseconds; one this old was left by a killed save
 
 
 class AtomicJSONStorage(Storage):
@@ -68,6 +63,13 @@ class AtomicJSONStorage(Storage):
         atomic_write_text(self.path, text + "\n")
         self._cache = data
 
+    def write_encoded(self, encoded: bytes) -> None:
+        """Write a shard already serialised in TinyDB's layout (the run writer's group commits)."""
+        if self.read_only:
+            raise PermissionError(f"{self.path} was opened read-only")
+        atomic_write_bytes(self.path, encoded)
+        self._cache = None
+
     def close(self) -> None:
         self._cache = None
 
@@ -77,6 +79,7 @@ class Store:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._swept: set[Path] = set()
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
@@ -90,6 +93,11 @@ class Store:
         with open(lock_path, "a+b") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
+                if (
+                    shard not in self._swept
+                ):  # temps of killed saves are from earlier processes: once is enough
+                    remove_stale_temps(shard)
+                    self._swept.add(shard)
                 database = TinyDB(shard, storage=AtomicJSONStorage)
                 try:
                     yield database
@@ -121,6 +129,22 @@ class Store:
             _upsert(records, key, merged)
             return merged
 
+    def modify(
+        self,
+        relative: str | Path,
+        table: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Read, change and write the keyed document under the shard's lock: no update is lost between
+        two processes. `change` gets the stored document (or None) and returns the one to store."""
+        with self.transaction(relative) as database:
+            records = database.table(table)
+            current = _find(records, key)
+            changed = {**change(dict(current) if current else None), "key": key}
+            _upsert(records, key, changed)
+            return changed
+
     def get(self, relative: str | Path, table: str, key: str) -> dict[str, Any] | None:
         with self.read(relative) as database:
             found = _find(database.table(table), key)
@@ -150,6 +174,21 @@ class Store:
             database.drop_table(table)
 
 
+def remove_stale_temps(shard: Path, older_than_s: float = STALE_TEMP_S) -> int:
+    """Delete the temp files that killed saves of this shard left behind. Call it holding the shard's
+    lock: then no save of this shard is under way, and the age bound spares any other writer's."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for temp in shard.parent.glob(f".{shard.name}.*.tmp"):
+        try:
+            if os.stat(temp).st_mtime < cutoff:
+                temp.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def _find(records: Table, key: str) -> Document | None:
     return records.get(where("key") == key)
 
@@ -166,3 +205,44 @@ def _upsert(records: Table, key: str, document: dict[str, Any]) -> None:
 def _replace(stored: MutableMapping[str, Any], document: dict[str, Any]) -> None:
     stored.clear()
     stored.update(document)
+
+
+@dataclass
+class ShardText:
+    """A shard as JSON text per document of one table, in TinyDB's layout, for writers that rewrite
+    a large shard often (the run writer): only changed documents are serialised again."""
+
+    table: str
+    ids: dict[str, str] = field(default_factory=dict)  # record key -> TinyDB doc id
+    texts: dict[str, bytes] = field(default_factory=dict)  # doc id -> the record's JSON
+    other_tables: dict[str, bytes] = field(default_factory=dict)  # kept verbatim
+    identity: tuple[int, int, int] | None = None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], table: str) -> ShardText:
+        shard = cls(
+            table, other_tables={name: orjson.dumps(docs) for name, docs in data.items() if name != table}
+        )
+        for doc_id, document in data.get(table, {}).items():
+            shard.texts[doc_id] = orjson.dumps(document)
+            shard.ids[document.get("key")] = doc_id
+        return shard
+
+    def update(self, changed: dict[str, bytes]) -> None:
+        next_id = max((int(doc_id) for doc_id in self.texts), default=0) + 1
+        for key, text in changed.items():
+            if key not in self.ids:
+                self.ids[key], next_id = str(next_id), next_id + 1
+            self.texts[self.ids[key]] = text
+
+    def render(self) -> bytes:
+        parts = [b"{"]
+        for name, text in self.other_tables.items():
+            parts += [orjson.dumps(name), b":", text, b","]
+        parts += [orjson.dumps(self.table), b":{"]
+        for doc_id, text in self.texts.items():
+            parts += [orjson.dumps(doc_id), b":", text, b","]
+        if self.texts:
+            parts.pop()
+        parts.append(b"}}\n")
+        return b"".join(parts)

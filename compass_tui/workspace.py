@@ -27,6 +27,7 @@ class Context:
         self._data_dir_override = data_dir
         self._tool_data_override = tool_data
         self._embedding_override = embedding_model
+        self.notes: list[str] = []  # one-line notes for the user, such as a data dir migrated on open
 
     @cached_property
     def settings(self) -> Settings:
@@ -41,8 +42,13 @@ class Context:
     @cached_property
     def store(self) -> Store:
         from compass_tui.store import Store
+        from compass_tui.store_migration import migrate_store
 
-        return Store(self.data_dir)
+        store = Store(self.data_dir)
+        note = migrate_store(store)
+        if note:
+            self.notes.append(note)
+        return store
 
     @cached_property
     def library(self) -> PersonaLibrary:

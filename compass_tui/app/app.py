@@ -87,6 +87,9 @@ class CompassApp(App):
     def _apply_settings(self) -> None:
         """Theme and keymap come from the settings, read after the first frame (pydantic takes a while to import)."""
         settings = self.ctx.settings
+        _ = self.ctx.store  # opening it migrates an old data dir, with a note
+        for note in self.ctx.notes:
+            self.notify(note, title="Data dir")
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         if settings.keymap:

@@ -8,9 +8,10 @@ import traceback
 from pathlib import Path
 
 from compass_tui import __version__
-from compass_tui.errors import InputError
+from compass_tui.errors import BusyError, InputError
 from compass_tui.workspace import Context
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 _COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "annotate", "serve")
 
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return _open_tui(ctx)
         return args.handler(args, ctx) or 0
+    except BusyError as error:
+        print(f"compass-tui: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except InputError as error:
         print(f"compass-tui: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -73,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             f"compass-tui: internal error: {type(error).__name__}: {error} (details in {log})",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_FAILED
+    finally:
+        for note in ctx.notes:
+            print(f"compass-tui: note: {note}", file=sys.stderr)
 
 
 def _open_tui(ctx: Context) -> int:

@@ -132,6 +132,8 @@ def run_command(args, ctx: Context) -> int:
             )
 
         progress = asyncio.run(execute_run(plan, ctx.store, env, on_progress))
+    for line in progress.notes:
+        print(f"compass-tui: note: {line}", file=sys.stderr)
     for line in progress.summary_lines():  # one plain line each: rich would wrap it and read [..] as markup
         print(f"compass-tui: {line}", file=sys.stderr)
     summary = {

@@ -128,9 +128,7 @@ def _print_strata(strata: list[dict]) -> None:
 
 
 def write_pack(args, ctx: Context) -> int:
-    dest = args.out or ctx.store.path(
-        "studies", args.name, "packs", f"{args.name}-{args.annotator}.pack.json"
-    )
+    dest = args.out or study.default_pack_path(ctx.store, args.name, args.annotator)
     path = study.write_pack(ctx.store, args.name, args.annotator, dest)
     console.print(
         f"Wrote {path}; the annotator's scores will be saved beside it in {study.journal_path(path).name}"

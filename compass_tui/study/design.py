@@ -15,10 +15,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from compass_tui.annotations import item_id, now_iso
+from compass_tui.annotations import item_id
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.jsonio import atomic_write_json, load_json
-from compass_tui.records import load_records, load_run_meta, system_id
+from compass_tui.names import name_from_storage, storage_name
+from compass_tui.records import load_records, load_run_meta, now_iso, system_id
 from compass_tui.rubric import RUBRIC_VERSION
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -83,7 +84,13 @@ def study_scope(name: str) -> str:
 
 
 def study_path(store: Store, name: str) -> Path:
-    return store.path("studies", name, "study.json")
+    return store.path("studies", storage_name(name), "study.json")
+
+
+def default_pack_path(store: Store, name: str, annotator: str) -> Path:
+    return (
+        study_path(store, name).parent / "packs" / f"{storage_name(name)}-{storage_name(annotator)}.pack.json"
+    )
 
 
 def journal_path(pack_path: str | Path) -> Path:
@@ -96,7 +103,8 @@ def list_studies(store: Store) -> list[str]:
     base = store.path("studies")
     if not base.is_dir():
         return []
-    return sorted(path.name for path in base.iterdir() if (path / "study.json").is_file())
+    names = (name_from_storage(path.name) for path in base.iterdir() if (path / "study.json").is_file())
+    return sorted(name for name in names if name is not None)
 
 
 def load_study(store: Store, name: str) -> dict[str, Any]:

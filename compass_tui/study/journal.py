@@ -8,13 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from compass_tui.annotations import Annotation, item_id, now_iso
+from compass_tui.annotations import Annotation, check_scores, item_id
 from compass_tui.errors import InputError
 from compass_tui.jsonio import dumps, fsync_directory, loads_strict
-from compass_tui.rubric import valid_score
+from compass_tui.records import now_iso
 from compass_tui.study.design import journal_path, study_scope
 from compass_tui.study.packs import pack_for_journal, pack_positions
-from compass_tui.vocab import DIMENSION_KEYS
 
 # ---------------------------------------------------------------------------------------------- pack journals
 
@@ -148,14 +147,6 @@ def _annotation_from_record(record: dict[str, Any], path: Path, line: int) -> An
         if not isinstance(record.get(name), kind):
             raise InputError(path, name, "missing or of the wrong type", line=line)
     return Annotation.from_record(record)
-
-
-def check_scores(scores: Any, source: str | Path | None, line: int | None) -> None:
-    for dimension, value in scores.items():
-        if dimension not in DIMENSION_KEYS:
-            raise InputError(source, f"scores.{dimension}", "unknown dimension", line=line)
-        if value is not None and not valid_score(value):
-            raise InputError(source, f"scores.{dimension}", f"score {value!r} is outside 1-5", line=line)
 
 
 def _check_assigned(

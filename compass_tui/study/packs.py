@@ -9,6 +9,7 @@ from typing import Any
 from compass_tui.annotations import item_id
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.jsonio import atomic_write_json, load_json
+from compass_tui.names import storage_name
 from compass_tui.records import load_records, system_id
 from compass_tui.rubric import DEFINITIONS, LEVELS, RUBRIC_VERSION, SCORE_RANGE
 from compass_tui.store import Store
@@ -62,7 +63,7 @@ def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Pat
 
 
 def _pack_destination(dest: Path, name: str, annotator: str) -> Path:
-    return dest / f"{name}-{annotator}.pack.json" if dest.is_dir() else dest
+    return dest / f"{storage_name(name)}-{storage_name(annotator)}.pack.json" if dest.is_dir() else dest
 
 
 def _study_responses(store: Store, design: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

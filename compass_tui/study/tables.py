@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from compass_tui import csvio
-from compass_tui.annotations import Annotation, now_iso
+from compass_tui.annotations import Annotation
 from compass_tui.errors import InputError
+from compass_tui.records import now_iso
 from compass_tui.rubric import RUBRIC_VERSION, valid_score
 from compass_tui.store import Store
 from compass_tui.study.design import (

@@ -12,7 +12,8 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from compass_tui.store import Store, safe_name
+from compass_tui.names import storage_name
+from compass_tui.store import Store
 from compass_tui.tools.calls import CallProblem
 from compass_tui.tools.data import ToolData
 
@@ -60,7 +61,7 @@ class StatefulTools:
         self.data = data
 
     def shard(self, scope: str, persona_id: str) -> str:
-        return f"tool_state/{safe_name(scope)}/{safe_name(persona_id)}.json"
+        return f"tool_state/{storage_name(scope)}/{storage_name(persona_id)}.json"
 
     def reset(self, scope: str, persona_id: str) -> None:
         shard = self.store.path(self.shard(scope, persona_id))

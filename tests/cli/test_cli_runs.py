@@ -20,7 +20,7 @@ from run_support import Companion, request_stage, request_utterance, write_model
 
 from compass_tui import paths
 from compass_tui.library import PersonaLibrary
-from compass_tui.records import load_records, load_run_meta
+from compass_tui.records import load_records, load_run_meta, run_records_path
 from compass_tui.store import Store
 from tools.stub_llm import StubLLM, error
 
@@ -68,7 +68,7 @@ def process_env() -> dict[str, str]:
 
 def saved_statuses(data_dir: Path) -> dict[int, str]:
     """Each item's status as it is on disk right now (a missing or half-written file reads as nothing)."""
-    shard = data_dir / "runs" / RUN / "records" / f"{PERSONA}.json"
+    shard = data_dir / run_records_path(RUN, PERSONA)
     try:
         table = json.loads(shard.read_text(encoding="utf-8")).get("interactions", {})
     except (FileNotFoundError, ValueError):
@@ -128,7 +128,7 @@ def test_a_run_killed_with_sigkill_resumes_without_repeating_finished_items(data
         if request_stage(body) == "tool":
             assert utterances.index(request_utterance(body)) not in past_tool_step
 
-    shard = json.loads((data_dir / "runs" / RUN / "records" / f"{PERSONA}.json").read_text(encoding="utf-8"))
+    shard = json.loads((data_dir / run_records_path(RUN, PERSONA)).read_text(encoding="utf-8"))
     keys = [document["key"] for document in shard["interactions"].values()]
     assert sorted(keys) == sorted(f"stub|{PERSONA}|{index}" for index in range(SITUATIONS))
     records = load_records(Store(data_dir), RUN)
