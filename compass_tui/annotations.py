@@ -56,6 +56,17 @@ class Annotation:
     def complete(self) -> bool:
         return all(valid_score(self.scores.get(key)) for key in DIMENSION_KEYS)
 
+    @property
+    def finished(self) -> bool:
+        """The one rule of "finished", for study progress, the annotator screen and the report: skipped,
+        or all six dimensions scored and committed."""
+        return self.skipped or (self.complete and self.committed)
+
+    @property
+    def has_final_scores(self) -> bool:
+        """Finished with six scores: what a table of human scores reads."""
+        return self.finished and not self.skipped
+
     def set_score(self, dimension: str, value: int | None) -> None:
         check_scores({dimension: value})
         self.scores[dimension] = value

@@ -15,6 +15,7 @@ from typing import Any
 
 from compass_tui.persona import Persona
 from compass_tui.scenario import classify_scenario
+from compass_tui.tools.definitions import MUSIC_GENRES
 from compass_tui.vocab import POSITIVE_EMOTIONS, SCENARIO_BY_KEY
 
 BASELINE_LABEL = "baseline (offline, rule-based)"
@@ -118,23 +119,6 @@ _PSY_PROBLEMS = (
     ("cat", "Pets"),
     ("body", "Body image"),
     ("menopause", "Menopause"),
-)
-_GENRES = (
-    "pop",
-    "rock",
-    "classical",
-    "jazz",
-    "electronic",
-    "hiphop",
-    "country",
-    "blues",
-    "rnb",
-    "folk",
-    "metal",
-    "reggae",
-    "punk",
-    "soul",
-    "disco",
 )
 
 
@@ -273,7 +257,7 @@ def _preferred_genre(persona: Persona | None, scenario_type: str) -> str | None:
         return None
     text = persona.tool_preferences.for_scenario(scenario_type).text.lower()
     liked_part = re.split(r"dislik|avoid", text, maxsplit=1)[0]
-    found = [genre for genre in _GENRES if re.search(rf"\b{genre}\b", liked_part)]
+    found = [genre for genre in MUSIC_GENRES if re.search(rf"\b{genre}\b", liked_part)]
     return found[0] if found else None
 
 

@@ -125,7 +125,18 @@ class PersonaLibrary:
             raise NotFoundError(None, "--personas", "the selector is empty")
         return list(chosen.values())
 
+    def check_case_collision(self, persona_id: str, source: str | Path | None = None) -> None:
+        """Persona files are named by id: on a case-insensitive filesystem "Adam" and "adam" would share one."""
+        for entry in self.entries():
+            if entry.id != persona_id and entry.id.casefold() == persona_id.casefold():
+                raise InputError(
+                    source,
+                    "id",
+                    f"persona id {persona_id!r} differs from the existing {entry.id!r} only in case",
+                )
+
     def save(self, persona: Persona) -> Path:
+        self.check_case_collision(persona.id)
         path = self.user_dir / f"{persona.id}.json"
         atomic_write_text(path, dumps(persona_to_dict(persona)) + "\n")
         self.refresh()
@@ -141,6 +152,8 @@ class PersonaLibrary:
     def import_compass(self, source: str | Path) -> ImportResult:
         """Import every user of a ComPASS persona file. All are validated before anything is written."""
         personas = load_compass_file(source)
+        for persona in personas:
+            self.check_case_collision(persona.id, source)
         result = ImportResult()
         for persona in personas:
             path = self.user_dir / f"{persona.id}.json"

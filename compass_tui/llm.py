@@ -1,4 +1,5 @@
-"""The one place that talks to litellm: an async chat completion that retries, classifies and redacts.
+"""The one place that talks to litellm: an async chat completion that retries, classifies and redacts
+(with `compass_tui.redaction`).
 
 litellm takes seconds to import, so it is imported on first use by `import_litellm()`, never when this
 module is imported. Every failure surfaces as one `LLMError` whose message is a single redacted line;
@@ -21,6 +22,8 @@ from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
+from compass_tui.redaction import redact, redact_data, remember_key_env, secret_values
+
 if TYPE_CHECKING:
     from compass_tui.config import ModelConfig
 
@@ -28,7 +31,6 @@ ErrorKind = Literal[
     "auth", "rate_limit", "timeout", "server", "bad_request", "connection", "empty", "not_found", "other"
 ]
 
-REDACTED = "[REDACTED]"
 NO_KEY_PLACEHOLDER = "sk-none"  # OpenAI-compatible servers that need no key still require the field
 # Providers whose api_base is, in practice, an OpenAI-compatible server (vLLM, LM Studio, llama.cpp, a proxy).
 OPENAI_COMPATIBLE_PROVIDERS = frozenset(
@@ -44,29 +46,12 @@ OPENAI_COMPATIBLE_PROVIDERS = frozenset(
     }
 )
 _TIMEOUT_GRACE_S = 5.0  # slack for our own guard on top of litellm's per-request timeout
-_MIN_SECRET_LENGTH = 6  # shorter env values are too likely to occur in ordinary text
 _MAX_MESSAGE_LENGTH = 400
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
-_SECRET_ENV_NAME = re.compile(r"(?:API_?KEY|_KEY|_TOKEN|_SECRET|PASSWORD)$", re.IGNORECASE)
-_KEY_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), REDACTED),
-    (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), REDACTED),
-    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE), rf"\1 {REDACTED}"),
-    (
-        re.compile(
-            r"\b((?:x-)?api[_-]?key|access[_-]?token|auth[_-]?token)([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]+",
-            re.IGNORECASE,
-        ),
-        rf"\1\2{REDACTED}",
-    ),
-    (re.compile(r"([?&](?:key|token|sig)=)[^&\s\"']+", re.IGNORECASE), rf"\1{REDACTED}"),
-)
 _LITELLM_MESSAGE_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*[:\-]\s*)+")
 
 _litellm: ModuleType | None = None
 _import_lock = threading.Lock()
-_key_env_names: set[str] = set()
-_key_env_lock = threading.Lock()
 
 
 @dataclass
@@ -87,7 +72,7 @@ class LLMResult:
     @cached_property
     def raw(self) -> dict:
         """The whole response as a dict, redacted; built on demand, since a batch run never needs it."""
-        return _redact_data(self.response.model_dump(), _secret_values()) if self.response is not None else {}
+        return redact_data(self.response.model_dump(), secret_values()) if self.response is not None else {}
 
 
 class LLMError(Exception):
@@ -211,7 +196,7 @@ async def acomplete(
     content nor tool calls (unless allow_empty). Never retried: 400, 401, 403, 404.
     Safe to run from many tasks at once and from event loops in other threads.
     """
-    _remember_key_env(config.api_key_env)
+    remember_key_env(config.api_key_env)
     litellm = _litellm if _litellm is not None else await asyncio.to_thread(import_litellm)
     request = _request_kwargs(config, messages, tools, tool_choice, json_mode)
     attempt = 0
@@ -471,44 +456,3 @@ def _clean_message(exc: Exception) -> str:
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_MESSAGE_LENGTH else text[: _MAX_MESSAGE_LENGTH - 1] + "…"
-
-
-# --- redaction ------------------------------------------------------------------------------------
-
-
-def redact(text: str) -> str:
-    """Remove API keys: the values of configured key variables and secret-looking environment
-    variables (*_API_KEY, *_TOKEN, ...), and anything shaped like a key (sk-..., Bearer ..., ?key=...)."""
-    return _redact_text(text, _secret_values())
-
-
-def _remember_key_env(name: str | None) -> None:
-    if name:
-        with _key_env_lock:
-            _key_env_names.add(name)
-
-
-def _secret_values() -> list[str]:
-    with _key_env_lock:
-        names = set(_key_env_names)
-    names.update(name for name in os.environ if _SECRET_ENV_NAME.search(name))
-    values = {os.environ.get(name, "") for name in names}
-    return sorted((value for value in values if len(value) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
-
-
-def _redact_text(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    for pattern, replacement in _KEY_SHAPES:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _redact_data(data: Any, secrets: list[str]) -> Any:
-    if isinstance(data, str):
-        return _redact_text(data, secrets)
-    if isinstance(data, dict):
-        return {key: _redact_data(value, secrets) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_redact_data(item, secrets) for item in data]
-    return data

@@ -249,12 +249,7 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
     collected: dict[tuple, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
-        if (
-            annotated_run != run_id
-            or not annotation.committed
-            or not annotation.complete
-            or annotation.skipped
-        ):
+        if annotated_run != run_id or not annotation.has_final_scores:
             continue
         collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(
             annotation.scores

@@ -64,7 +64,7 @@ def _rating_matrix(
     matrix = np.full((len(row), len(units)), np.nan)
     for annotation in annotations:
         score = annotation.scores.get(key)
-        if score is not None and not annotation.skipped:
+        if score is not None and annotation.has_final_scores:
             matrix[row[annotation.annotator], column[(annotation_item(annotation), annotation.system)]] = (
                 score
             )
@@ -113,7 +113,7 @@ def _position_blocks(
     blocks: dict[tuple[str, str], dict[int, int]] = {}
     for annotation in annotations:
         score = annotation.scores.get(key)
-        if score is not None and not annotation.skipped:
+        if score is not None and annotation.has_final_scores:
             item = annotation_item(annotation)
             position = positions[annotation.annotator][item][annotation.system]
             blocks.setdefault((annotation.annotator, item), {})[position] = score

@@ -33,7 +33,7 @@ _SIMPLE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?$
 TOOL_CALL_FIELDS = ("tool_folder_name", "function_name", "param")
 TOOL_RESULT_FIELDS = ("tool_folder_name", "function_name", "ok", "result")
 
-WIDE_COLUMNS: tuple[str, ...] = (
+_RESPONSE_COLUMNS = (
     "annotator",
     "item_id",
     "persona_id",
@@ -43,6 +43,9 @@ WIDE_COLUMNS: tuple[str, ...] = (
     "system",
     "blinded_id",
     "position",
+)
+WIDE_COLUMNS: tuple[str, ...] = (
+    *_RESPONSE_COLUMNS,
     *DIMENSION_KEYS,
     "comment",
     "flag",
@@ -53,15 +56,7 @@ WIDE_COLUMNS: tuple[str, ...] = (
     "timestamp",
 )
 LONG_COLUMNS: tuple[str, ...] = (
-    "annotator",
-    "item_id",
-    "persona_id",
-    "situation_index",
-    "scenario_type",
-    "emotion",
-    "system",
-    "blinded_id",
-    "position",
+    *_RESPONSE_COLUMNS,
     "dimension",
     "score",
     "comment",

@@ -159,13 +159,9 @@ def _store_annotation(store: Store, annotation: Annotation) -> None:
     )
 
 
-def _is_rated(annotation: Annotation) -> bool:
-    return annotation.skipped or annotation.complete
-
-
 def missing_items(design: dict[str, Any], annotations) -> dict[str, list[str]]:
     """annotator -> items (in their order) with at least one response not yet rated or skipped."""
-    rated = {(a.annotator, annotation_item(a), a.system) for a in annotations if _is_rated(a)}
+    rated = {(a.annotator, annotation_item(a), a.system) for a in annotations if a.finished}
     return {
         annotator: [
             entry["item_id"]
@@ -197,7 +193,7 @@ def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str,
             seconds_by_item[annotation_item(annotation)] += annotation.seconds
         item_seconds = list(seconds_by_item.values())
         result[annotator] = {
-            "rated": sum(1 for a in mine if _is_rated(a)),
+            "rated": sum(1 for a in mine if a.finished),
             "assigned": sum(len(e["systems"]) for e in entries),
             "items_done": len(entries) - len(missing[annotator]),
             "items_assigned": len(entries),

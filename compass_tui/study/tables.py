@@ -145,6 +145,7 @@ def _csv_annotation(
         comment=first["comment"],
         flag=_csv_bool(path, line, "flag", first["flag"]),
         skipped=_csv_bool(path, line, "skipped", first["skipped"]),
+        committed=True,  # a score in the table is final
         seconds=_csv_seconds(path, line, first["seconds"]),
         position=_csv_int(path, line, "position", first["position"]),
         blinded_id=first["blinded_id"],

@@ -164,6 +164,39 @@ def test_ctrl_c_leaves_a_consistent_interrupted_run(data_dir, slow_stub, cli):
     assert all(r["status"] == "done" for r in load_records(Store(data_dir), RUN))
 
 
+def test_a_second_writer_of_a_run_is_refused_and_the_stub_sees_one_runs_requests(data_dir, slow_stub, cli):
+    write_models(slow_stub, {"stub": {"model": "openai/stub-a"}})
+    first = start_and_wait_for(data_dir, done_at_least=1)
+    code, _, err = cli("run", "--personas", PERSONA, "--models", "stub", "--name", RUN, "--search", "lexical")
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"compass-tui: run {RUN!r} is being written by pid {first.pid} since ")
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    assert len(slow_stub.requests) == 2 * SITUATIONS  # one tool call and one reply per item, once
+
+
+def test_a_dead_writers_lock_is_taken_over_with_a_note(data_dir, stub, cli):
+    write_models(stub, {"stub": {"model": "openai/stub-a"}})
+    lock = data_dir / "runs" / "^r" / "writer.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(
+        json.dumps({"pid": 999_999_999, "since": "2026-12-01T00:00:00.000+00:00"}), encoding="utf-8"
+    )
+    code, _, err = cli("run", "--personas", PERSONA, "--models", "stub", "--name", RUN, "--search", "lexical")
+    assert code == 0, err
+    assert f"note: took over the lock of run {RUN!r} from pid 999999999, which is no longer running" in err
+
+
+def test_runs_whose_names_shared_a_folder_before_are_kept_apart(data_dir, cli):
+    for name in ("pilot/a", "pilot a", "Pilot a"):
+        code, out, err = cli("run", "--personas", PERSONA, "--name", name, "--search", "lexical", "--json")
+        assert code == 0, err
+        assert (json.loads(out)["finished"], json.loads(out)["skipped"]) == (SITUATIONS, 0)
+    code, out, _ = cli("runs", "list", "--json")
+    assert sorted(row["run_id"] for row in json.loads(out)) == ["Pilot a", "pilot a", "pilot/a"]
+
+
 # --- runs list / show -------------------------------------------------------------------------------
 
 

@@ -307,3 +307,14 @@ def test_our_format_rejects_a_tool_both_liked_and_disliked():
     preference["disliked"].append(preference["liked"][0])
     with pytest.raises(InputError, match="both liked and disliked"):
         persona_from_dict(document, source="p.json")
+
+
+def test_a_persona_id_differing_only_in_case_is_refused(tmp_path):
+    """Persona files are named by id: "Adam-Kerr" beside "adam-kerr" would share a file on macOS."""
+    library = PersonaLibrary(tmp_path)
+    persona = persona_from_dict({**persona_to_dict(library.get("adam-kerr")), "id": "Adam-Kerr"})
+    with pytest.raises(InputError) as refused:
+        library.save(persona)
+    message = "persona id 'Adam-Kerr' differs from the existing 'adam-kerr' only in case"
+    assert str(refused.value) == f"<input>: id: {message}"
+    assert not (tmp_path / "personas").exists()

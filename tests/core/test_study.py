@@ -170,7 +170,7 @@ def _annotation(
         situation_index=item["situation_index"],
         system=blinded,
         scores=dict(scores),
-        **fields,
+        **{"committed": True, **fields},  # what the annotator screen saves on enter
     )
 
 
@@ -705,3 +705,28 @@ def test_cli_study_workflow(store, tmp_path, capsys):
     assert _cli(data, "study", "import-csv", "cli", str(out), "--json") == 0
     assert json.loads(capsys.readouterr().out)["unchanged"] == 18
     assert _cli(data, "study", "show", "nope") == 2
+
+
+def test_one_rule_of_finished_for_study_progress_agreement_and_report():
+    """Skipped, or six scores and committed: the study's progress, the annotator screen and the report agree."""
+    partial = Annotation("s", "a", "p", 0, "S1", scores={**_full(3), "safety": None}, committed=False)
+    complete = Annotation("s", "a", "p", 0, "S1", scores=_full(3), committed=False)
+    committed = Annotation("s", "a", "p", 0, "S1", scores=_full(3), committed=True)
+    skipped = Annotation("s", "a", "p", 0, "S1", skipped=True)
+    assert [a.finished for a in (partial, complete, committed, skipped)] == [False, False, True, True]
+    assert [a.has_final_scores for a in (partial, complete, committed, skipped)] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_an_uncommitted_annotation_is_neither_progress_nor_agreement(store, tmp_path):
+    design = _create(store, sample=4)
+    entry = design["assignments"]["alice"][0]
+    for blinded in entry["systems"]:
+        save_annotation(store, _annotation(design, "alice", entry, blinded, _full(4), committed=False))
+    report = study.merge(store, "s1", [])
+    assert entry["item_id"] in report.missing["alice"]
+    assert study.progress(design, load_annotations(store, "study:s1"))["alice"]["rated"] == 0

@@ -70,10 +70,7 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
 
     def item_done(self, index: int) -> bool:
         item = self.pack["items"][index]
-        return all(
-            self._annotation(item, response).committed or self._annotation(item, response).skipped
-            for response in item["responses"]
-        )
+        return all(self._annotation(item, response).finished for response in item["responses"])
 
     def first_unfinished(self) -> int:
         return next((i for i in range(self.item_count) if not self.item_done(i)), 0)
