@@ -13,7 +13,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-SIZE = (120, 36)
+SIZE = (120, 40)
+SMALL = (80, 24)
 PERSONAS = ("adam-kerr", "haruko-okumura")
 TODAY = date(2026, 11, 23)
 
@@ -83,6 +84,21 @@ async def _shoot(out: Path) -> list[Path]:
         await pilot.pause(0.5)
         await pilot.press("4", "5", "4", "4", "5", "5")
         await save(annotator, pilot, "07-annotator")
+
+    small = CompassApp(ctx)
+    async with small.run_test(size=SMALL) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        small.screen.query_one("#runs").select("empathetic-baseline")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.5)
+        await pilot.press("3", "4")
+        await save(small, pilot, "08-stepper-80x24")
+    small_annotator = CompassApp(ctx, pack=pack)
+    async with small_annotator.run_test(size=SMALL) as pilot:
+        await pilot.pause(0.5)
+        await save(small_annotator, pilot, "09-annotator-80x24")
     return written
 
 

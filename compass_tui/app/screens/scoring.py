@@ -7,6 +7,7 @@ from datetime import datetime
 
 from rich.console import Group
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
@@ -33,7 +34,9 @@ SCORING_BINDINGS = [
     Binding("c", "comment", "Comment", id="scoring.comment"),
     Binding("f", "flag", "Flag", id="scoring.flag"),
     Binding("s", "skip", "Skip", id="scoring.skip"),
+    Binding("d", "details", "Details", id="scoring.details"),
 ]
+COMPACT_BELOW_ROWS = 32  # below this many rows the header and the rubric give their lines to the columns
 
 
 class ScoringScreen(Screen):
@@ -72,6 +75,21 @@ class ScoringScreen(Screen):
         raise NotImplementedError
 
     # ----- shared behaviour ---------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < COMPACT_BELOW_ROWS, "-compact")
+
+    def action_details(self) -> None:
+        """The focused column's tool call and tool result in full, over the screen."""
+        from compass_tui.app.screens.tool_detail import ToolDetailScreen
+        from compass_tui.app.widgets.model_column import ModelColumn
+
+        focused = self.focused
+        column = next(
+            (node for node in (focused.ancestors if focused else []) if isinstance(node, ModelColumn)), None
+        )
+        if column is not None and column.record is not None:
+            self.app.push_screen(ToolDetailScreen(str(column.border_title or ""), column.record))
 
     def seconds_on_item(self) -> float:
         return self.seconds.get(self.index, 0.0) + (time.monotonic() - self.shown_since)

@@ -18,7 +18,7 @@ from textual.widgets import LoadingIndicator, Static
 
 from compass_tui.annotations import Annotation
 from compass_tui.app.widgets.persona_detail import stance_badge
-from compass_tui.app.widgets.result_card import result_view, tool_call_view
+from compass_tui.tools.summary import call_summary, result_summary
 from compass_tui.vocab import DIMENSIONS
 
 
@@ -117,17 +117,19 @@ class ModelColumn(Vertical):
     """Shows one system's answer for the current situation."""
 
     HELP = """### A system's column
-From top to bottom: the **tool call** the model made, the **tool result** as the user would see it,
-the **response**, and a badge saying whether the chosen tool is liked, neutral or disliked by this
-persona in this kind of situation. `g` generates missing responses for this situation, `G` for all."""
+At the top, one or two lines sum up the **tool call** and its **result** (`d` shows both in full
+for the focused column).
+Below them the **response** you score, always in view (long ones scroll in their own area), a badge
+saying whether the chosen tool is liked, neutral or disliked by this persona in this kind of
+situation, and the scores. `g` generates missing responses for this situation, `G` for all."""
 
     def __init__(self, column_id: str) -> None:
         super().__init__(id=column_id)
+        self.record: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="column-body"):
-            yield Static(id="call")
-            yield Static(id="result")
+        yield Static(classes="column-summary", id="summary")
+        with VerticalScroll(classes="column-response"):
             yield Static(id="response")
         yield LoadingIndicator()
         yield Static(classes="column-status", id="column-status")
@@ -140,27 +142,19 @@ persona in this kind of situation. `g` generates missing responses for this situ
         self.border_title = title
 
     def show_record(self, record: dict[str, Any] | None, stance: str | None, generating: bool) -> None:
+        self.record = record
         self.query_one(LoadingIndicator).display = generating
-        call, result, response = (
-            self.query_one(f"#{name}", Static) for name in ("call", "result", "response")
-        )
+        response = self.query_one("#response", Static)
         status = self.query_one("#column-status", Static)
+        summary = self.query_one("#summary", Static)
         if record is None:
-            call.update(Text("No response yet. Press g to generate." if not generating else "", style="dim"))
-            result.update("")
+            summary.update(
+                Text("No response yet. Press g to generate." if not generating else "", style="dim")
+            )
             response.update("")
             status.update("generating…" if generating else "")
             return
-        call.update(
-            Group(Rule("tool call", style="dim"), tool_call_view(record.get("tool_call")))
-            if record.get("setting") != "empathetic"
-            else Text("empathetic reply, no tool", style="dim")
-        )
-        result.update(
-            Group(Rule("tool result", style="dim"), result_view(record.get("tool_result")))
-            if record.get("tool_result")
-            else ""
-        )
+        summary.update(_summary(record))
         response.update(self._response(record))
         badge = stance_badge(stance) if stance else Text("")
         status.update(badge + Text(f"  {record.get('status')}", style="dim"))
@@ -184,3 +178,20 @@ persona in this kind of situation. `g` generates missing responses for this situ
                 Text(f"user feedback: {feedback.get('label')} ({feedback.get('by')})", style=f"bold {style}")
             )
         return Group(*parts)
+
+
+def _summary(record: dict[str, Any]) -> Text:
+    """The tool call and its result in a line or two: what the response was written from."""
+    if record.get("setting") == "empathetic":
+        return Text("empathetic reply, no tool", style="dim")
+    call = record.get("tool_call")
+    result = result_summary(record.get("tool_result"))
+    ok = (record.get("tool_result") or {}).get("ok")
+    tool, _, params = call_summary(call).partition(" · ")
+    return Text.assemble(
+        ("🔧 ", ""),
+        (tool, "bold"),
+        (" → " if result else "", "dim"),
+        (result, "green" if ok else "red"),
+        (f" · {params}" if params else "", "dim"),
+    )
