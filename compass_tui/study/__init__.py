@@ -43,12 +43,14 @@ from compass_tui.study.design import (
     study_scope,
 )
 from compass_tui.study.journal import (
+    PackScores,
     annotation_item,
     append_pack_score,
     check_scores,
     check_timestamp,
     last_per_key,
     read_journal,
+    read_pack_journal,
     read_pack_scores,
 )
 from compass_tui.study.merge import (
@@ -75,6 +77,7 @@ __all__ = [
     "JOURNAL_SUFFIX",
     "LONG_COLUMNS",
     "MergeReport",
+    "PackScores",
     "PACK_FORMAT",
     "STRATIFY_FIELDS",
     "STUDY_FORMAT",
@@ -108,6 +111,7 @@ __all__ = [
     "progress",
     "public_design",
     "read_journal",
+    "read_pack_journal",
     "read_pack_scores",
     "study_annotations",
     "study_fingerprint",
