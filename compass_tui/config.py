@@ -29,8 +29,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from compass_tui import paths
+from compass_tui import inputs, paths
 from compass_tui.errors import InputError, NotFoundError
+from compass_tui.inputs import DEFAULT_MAX_INPUT_MB, read_input_text
 from compass_tui.persona import validation_message
 
 BASELINE_MODEL = "baseline"
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     tool_data: str | None = None
     concurrency: int = Field(default=8, ge=1, le=512)
     max_retries: int = Field(default=4, ge=0, le=20)
+    max_input_mb: float = Field(default=DEFAULT_MAX_INPUT_MB, gt=0)  # per file read: personas, runs, packs
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     keymap: dict[str, str] = Field(
         default_factory=dict
@@ -108,17 +110,19 @@ def load_settings(**overrides) -> Settings:
     if config_path is not None:
         _check_toml(config_path)
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         location, message = validation_message(error)
         raise InputError(config_path or "environment", location, message) from None
+    inputs.set_max_input_mb(settings.max_input_mb)
+    return settings
 
 
 def _check_toml(path: Path) -> None:
+    if not path.exists():
+        raise InputError(path, None, "config file not found (set by COMPASS_TUI_CONFIG)")
+    text = read_input_text(path, max_bytes=int(DEFAULT_MAX_INPUT_MB * 2**20))
     try:
-        with path.open("rb") as handle:
-            tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(path, None, "config file not found (set by COMPASS_TUI_CONFIG)") from None
+        tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(path, None, f"invalid TOML: {error}") from None

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
-from compass_tui.jsonio import MAX_INPUT_BYTES, atomic_write_text
+from compass_tui.inputs import read_input_text
+from compass_tui.jsonio import atomic_write_text
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -76,7 +77,7 @@ def read_csv(path: str | Path, headers: Mapping[str, Sequence[str]]) -> CsvTable
     Raises InputError naming the file and the missing or extra columns, or the line of a malformed row.
     """
     path = Path(path)
-    text = _read_text(path)
+    text = read_input_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -92,23 +93,6 @@ def read_csv(path: str | Path, headers: Mapping[str, Sequence[str]]) -> CsvTable
     except csv.Error as error:
         raise InputError(path, None, f"malformed CSV: {error}", line=reader.line_num) from None
     return CsvTable(kind, header, rows)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, None, "no such file") from None
-    except OSError as error:
-        raise InputError(path, None, f"cannot read: {error.strerror}") from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(
-            path, None, f"file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_INPUT_BYTES / 1e6:.0f} MB"
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(path, None, f"not UTF-8 text (byte {error.start})") from None
 
 
 def _match_header(path: Path, header: list[str], headers: Mapping[str, Sequence[str]]) -> str:

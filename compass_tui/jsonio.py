@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError, field_path
-
-MAX_INPUT_BYTES = 50 * 1024 * 1024
+from compass_tui.inputs import read_input_bytes
 
 
 class _NonFinite:
@@ -25,27 +24,12 @@ class _NonFinite:
         self.token = token
 
 
-def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
-    """Parse a JSON file strictly, or raise InputError naming the file, field and line."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(path, None, "no such file") from None
-    except OSError as error:
-        raise InputError(path, None, f"cannot read: {error.strerror}") from None
-    if size > max_bytes:
-        raise InputError(path, None, too_large_message(size, max_bytes))
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(path, None, f"cannot read: {error.strerror}") from None
-    return loads_strict(raw, source=path)
+def load_json(path: str | Path, *, max_bytes: int | None = None) -> Any:
+    """Parse a JSON file strictly, or raise InputError naming the file, field and line.
 
-
-def too_large_message(size: int, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """ "file is 52,428,801 bytes, over the 50 MiB limit": exact, so a file just over the limit reads as over it."""
-    return f"file is {size:,} bytes, over the {max_bytes / 2**20:g} MiB limit"
+    The file must be a regular file within the input limit (see compass_tui.inputs).
+    """
+    return loads_strict(read_input_bytes(path, max_bytes=max_bytes), source=path)
 
 
 def loads_strict(raw: bytes | str, *, source: str | Path | None = None) -> Any:

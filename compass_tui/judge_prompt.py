@@ -16,6 +16,7 @@ from typing import Any
 
 from compass_tui.compass_format import persona_to_compass_user
 from compass_tui.errors import InputError
+from compass_tui.inputs import read_input_text
 from compass_tui.persona import Persona
 from compass_tui.prompts import extract_json, persona_text
 from compass_tui.rubric import RUBRIC_VERSION, SCORE_RANGE, rubric_as_text, valid_score
@@ -137,10 +138,7 @@ class JudgePrompt:
 def load_judge_prompt(path: Path | None) -> JudgePrompt:
     if path is None:
         return JudgePrompt("ours", JUDGE_USER)
-    try:
-        template = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(path, None, f"cannot read: {error.strerror}") from None
+    template = read_input_text(path)
     for placeholder in ("{persona}", "{scenario}", "{utterance}", "{tool_call}"):
         if placeholder not in template:
             raise InputError(path, placeholder, "placeholder missing (expected ComPASS's eval_prompt.txt)")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
+from compass_tui.inputs import read_input_text
 from compass_tui.persona import Persona
 from compass_tui.vocab import BACKGROUND_ASPECTS, SCENARIO_TYPES
 
@@ -206,16 +207,14 @@ def load_prompt_dir(directory: Path) -> PromptSet:
     texts: dict[str, str] = {}
     for field, name in _OFFICIAL_FILES.items():
         path = directory / name
-        if not path.is_file():
+        if not path.exists():
             raise InputError(directory, name, "missing prompt file")
-        texts[field] = path.read_text(encoding="utf-8")
+        texts[field] = read_input_text(path)
     simulator_dir = directory.parent / "user-simulator"
-    if (simulator_dir / "user_prompt_perfer.txt").is_file():
-        texts["simulator_user"] = (simulator_dir / "user_prompt_perfer.txt").read_text(encoding="utf-8")
+    if (simulator_dir / "user_prompt_perfer.txt").exists():
+        texts["simulator_user"] = read_input_text(simulator_dir / "user_prompt_perfer.txt")
         system = simulator_dir / "system_prompt_perfer.txt"
-        texts["simulator_system"] = (
-            system.read_text(encoding="utf-8") if system.is_file() else SIMULATOR_SYSTEM
-        )
+        texts["simulator_system"] = read_input_text(system) if system.exists() else SIMULATOR_SYSTEM
     return PromptSet(source=str(directory), official=True, **texts)
 
 

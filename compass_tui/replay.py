@@ -38,8 +38,12 @@ def import_results(
 ) -> dict[str, Any]:
     document = load_json(path)
     users = document.get("user_interactions") if isinstance(document, dict) else None
-    if not isinstance(users, dict):
+    if users is None:
         raise InputError(path, "user_interactions", "missing field (expected a ComPASS result file)")
+    if not isinstance(users, dict):
+        raise InputError(
+            path, "user_interactions", f"expected an object of users keyed by id, got {_kind(users)}"
+        )
     personas = {p.origin.user_id: p for p in library.select("all") if p.origin and p.origin.user_id}
     definitions = load_definitions()
     detected = setting or _detect_setting(users)
@@ -56,8 +60,7 @@ def import_results(
             raise InputError(path, f"user_interactions.{user_id}", "expected a list of interactions")
         for position, interaction in enumerate(interactions):
             where = f"user_interactions.{user_id}[{position}]"
-            if not isinstance(interaction, dict):
-                raise InputError(path, where, "expected an object")
+            check_interaction(interaction, path, where)
             records.append(_record(interaction, persona, position, run_id, model, detected, definitions))
     meta = {
         "run_id": run_id,
@@ -81,6 +84,52 @@ def import_results(
             key = interaction_key(model, record["persona_id"], record["situation_index"])
             store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
     return {"run_id": run_id, "setting": detected, "records": len(records), "users": len(users)}
+
+
+# Each field's accepted JSON types; None stands for null. Tool results may be any JSON.
+_TEXT, _OBJECT, _FLAG = (str, type(None)), (dict, type(None)), (bool, type(None))
+_CALL = (dict, str, type(None))
+_INTERACTION_FIELDS = {
+    "user_utterance": _TEXT,
+    "utterance": _TEXT,
+    "scenario": _TEXT,
+    "tool_call": _CALL,
+    "success": _FLAG,
+    "tool_call_all": _TEXT,
+    "1": _OBJECT,
+    "user_feedback": _TEXT,
+}
+_STEP_FIELDS = {"tool_call": _CALL, "generated_feedback": _TEXT, "execute_success": _FLAG}
+
+
+def check_interaction(interaction: Any, path: Path, where: str) -> None:
+    """Raise InputError naming the file, the interaction and the first field of a type no reader takes."""
+    _check_fields(interaction, _INTERACTION_FIELDS, path, where)
+    if isinstance(interaction.get("1"), dict):
+        _check_fields(interaction["1"], _STEP_FIELDS, path, f"{where}.1")
+    nested = _nested_step(interaction)
+    if nested is not None:
+        _check_fields(nested, _STEP_FIELDS, path, f"{where}.tool_call.1")
+
+
+def _check_fields(value: Any, fields: dict[str, tuple[type, ...]], path: Path, where: str) -> None:
+    if not isinstance(value, dict):
+        raise InputError(path, where, f"expected an object, got {_kind(value)}")
+    for name, accepted in fields.items():
+        if name in value and not isinstance(value[name], accepted):
+            wanted = " or ".join(_KIND_NAMES[kind] for kind in accepted)
+            raise InputError(path, f"{where}.{name}", f"expected {wanted}, got {_kind(value[name])}")
+
+
+_KIND_NAMES = {str: "text", dict: "an object", bool: "true/false", type(None): "null", list: "a list"}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    return _KIND_NAMES.get(type(value), type(value).__name__)
 
 
 def _merged_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:

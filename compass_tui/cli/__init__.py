@@ -9,6 +9,7 @@ from pathlib import Path
 
 from compass_tui import __version__
 from compass_tui.errors import BusyError, InputError
+from compass_tui.safe_text import printable
 from compass_tui.workspace import Context
 
 EXIT_FAILED = 1
@@ -59,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return _open_tui(ctx)
+        _ = ctx.settings  # loading the settings sets the input limit before any file is read
         return args.handler(args, ctx) or 0
     except BusyError as error:
-        print(f"compass-tui: {error}", file=sys.stderr)
+        print(f"compass-tui: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except InputError as error:
-        print(f"compass-tui: {error}", file=sys.stderr)
+        print(f"compass-tui: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("compass-tui: interrupted; everything saved so far is kept", file=sys.stderr)

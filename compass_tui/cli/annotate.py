@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from compass_tui.safe_text import printable
 from compass_tui.workspace import Context
 
 
@@ -15,7 +17,10 @@ def add_parser(commands) -> None:
 
 def annotate_command(args, ctx: Context) -> int:
     from compass_tui.app.app import run_app
-    from compass_tui.study import load_pack
+    from compass_tui.study import load_pack, read_pack_journal
 
     load_pack(args.pack)  # a bad pack is a one-line error before the screen opens
+    skipped = read_pack_journal(args.pack).skipped_note()
+    if skipped:  # the screen shows it too; this line stays in the terminal after the TUI closes
+        print(f"compass-tui: {printable(skipped)}", file=sys.stderr)
     return run_app(ctx, pack=args.pack)

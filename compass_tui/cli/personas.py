@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass_tui.cli.output import console, emit, print_table
+from rich.text import Text
+
+from compass_tui.cli.output import console, emit, print_table, safe
 from compass_tui.compass_format import load_compass_file
 from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
 from compass_tui.persona import Persona, persona_from_dict, persona_to_dict
+from compass_tui.safe_text import printable
 from compass_tui.vocab import SCENARIO_BY_KEY
 from compass_tui.workspace import Context
 
@@ -95,8 +98,11 @@ def show_persona(args, ctx: Context) -> int:
 
 def _render_persona(persona: Persona) -> None:
     d = persona.demographic
-    console.print(f"[bold]{persona.display_name}[/] ({persona.id}) · {d.age} · {d.gender} · {d.career}")
-    console.print(persona.personality_description)
+    console.print(
+        f"[bold]{safe(persona.display_name)}[/] ({safe(persona.id)}) · {safe(d.age)} · {safe(d.gender)} · "
+        f"{safe(d.career)}"
+    )
+    console.print(Text(printable(persona.personality_description, multiline=True)))
     rows = []
     for key, preference in persona.tool_preferences.items():
         rows.append(
@@ -122,7 +128,7 @@ def _render_persona(persona: Persona) -> None:
         ],
     )
     for warning in persona.warnings():
-        console.print(f"[yellow]note:[/] {warning}")
+        console.print(f"[yellow]note:[/] {safe(warning)}")
 
 
 def import_personas(args, ctx: Context) -> int:
@@ -131,7 +137,7 @@ def import_personas(args, ctx: Context) -> int:
 
     def render(_):
         console.print(
-            f"Imported {args.file}: {len(result.added)} added, {len(result.unchanged)} unchanged, "
+            f"Imported {safe(args.file)}: {len(result.added)} added, {len(result.unchanged)} unchanged, "
             f"{len(result.kept_edited)} kept (edited here; delete them to re-import)."
         )
 
@@ -164,10 +170,10 @@ def validate_file(args, ctx: Context) -> int:
     }
 
     def render(_):
-        console.print(f"{args.file}: valid, {len(personas)} persona(s)")
+        console.print(f"{safe(args.file)}: valid, {len(personas)} persona(s)")
         for persona_id, notes in report["warnings"].items():
             for note in notes:
-                console.print(f"[yellow]note:[/] {persona_id}: {note}")
+                console.print(f"[yellow]note:[/] {safe(persona_id)}: {safe(note)}")
 
     emit(args, report, render)
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from compass_tui.cli.output import console, emit, error_console, print_json, print_table
+from compass_tui.cli.output import console, emit, error_console, print_json, print_table, safe
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
 from compass_tui.prompts import load_prompt_dir, our_prompts
@@ -197,7 +197,8 @@ def show_run(args, ctx: Context) -> int:
         print_json({"meta": meta, "records": records})
         return 0
     console.print(
-        f"[bold]{meta['run_id']}[/] · {meta['setting']} · {', '.join(meta['models'])} · {meta['status']}"
+        f"[bold]{safe(meta['run_id'])}[/] · {safe(meta['setting'])} · {safe(', '.join(meta['models']))} · "
+        f"{safe(meta['status'])}"
     )
     print_table(
         None,

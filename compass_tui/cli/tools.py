@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-from compass_tui.cli.output import console, emit, print_json, print_table
-from compass_tui.errors import NotFoundError
-from compass_tui.jsonio import loads_strict
+from compass_tui.cli.output import console, emit, print_json, print_table, safe
+from compass_tui.errors import InputError, NotFoundError
+from compass_tui.jsonio import load_json, loads_strict
 from compass_tui.paths import shared_compass_bench
 from compass_tui.tools.environment import ToolContext
 from compass_tui.vocab import TOOLS, tool_folder
 from compass_tui.workspace import Context
+
+BAD_PARAMS_CODES = ("unknown_tool", "malformed_call", "invalid_params")
 
 
 def add_parser(commands) -> None:
@@ -112,7 +114,7 @@ def show_tool(args, ctx: Context) -> int:
     data = {"tool_folder_name": folder, "definition": definition, "examples": examples}
 
     def render(_):
-        console.print(f"[bold]{folder}[/].{definition['name']}  {definition['description']}")
+        console.print(f"[bold]{folder}[/].{definition['name']}  {safe(definition['description'])}")
         console.print_json(json.dumps(definition["parameters"]))
         if examples:
             console.print(
@@ -128,7 +130,7 @@ def _examples(folder: str) -> list:
     path = shared / "toolenv" / folder / "examples.json" if shared else None
     if path is None or not path.is_file():
         return []
-    examples = json.loads(path.read_text(encoding="utf-8"))
+    examples = load_json(path)
     examples = examples[0] if isinstance(examples, list) else examples
     return [example["input"] for example in examples.values()]
 
@@ -143,11 +145,19 @@ def call_tool(args, ctx: Context) -> int:
         {"tool_folder_name": folder, "function_name": function, "param": params},
         ToolContext(persona, scope=args.scope),
     )
+    _refuse_bad_params(record)
     if args.json:
         print_json(record)
     else:
         _render_record(record, env)
     return 0 if record["ok"] else 1
+
+
+def _refuse_bad_params(record: dict) -> None:
+    """Parameters the tool cannot take are bad input (exit 2); a tool failing on good ones exits 1."""
+    error = record["error"]
+    if not record["ok"] and error["code"] in BAD_PARAMS_CODES:
+        raise InputError("--params", error.get("parameter"), error["message"])
 
 
 def _render_record(record: dict, env) -> None:
@@ -156,14 +166,14 @@ def _render_record(record: dict, env) -> None:
     else:
         error = record["error"]
         where = f" ({error['parameter']})" if error.get("parameter") else ""
-        console.print(f"[red]error[/] {error['code']}{where}: {error['message']}")
+        console.print(f"[red]error[/] {error['code']}{safe(where)}: {safe(error['message'])}")
     for note in record.get("notes") or []:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {safe(note)}")
     for change in record.get("changes") or []:
-        console.print(f"[green]changed:[/] {change['op']} {change['id']}")
+        console.print(f"[green]changed:[/] {change['op']} {safe(change['id'])}")
     validation = record.get("validation") or {}
     for note in validation.get("normalisations", []):
-        console.print(f"[dim]normalised: {note}[/]")
+        console.print(f"[dim]normalised: {safe(note)}[/]")
     if record.get("search"):
         console.print(f"[dim]{env.engine.status.detail}[/]")
     if record.get("mode") == "offline template":

@@ -44,12 +44,14 @@ from compass_tui.study.design import (
     study_scope,
 )
 from compass_tui.study.journal import (
+    PackScores,
     annotation_item,
     append_pack_score,
     check_scores,
     check_timestamp,
     last_per_key,
     read_journal,
+    read_pack_journal,
     read_pack_scores,
 )
 from compass_tui.study.merge import (
@@ -76,6 +78,7 @@ __all__ = [
     "JOURNAL_SUFFIX",
     "LONG_COLUMNS",
     "MergeReport",
+    "PackScores",
     "PACK_FORMAT",
     "STRATIFY_FIELDS",
     "STUDY_FORMAT",
@@ -110,6 +113,7 @@ __all__ = [
     "progress",
     "public_design",
     "read_journal",
+    "read_pack_journal",
     "read_pack_scores",
     "study_annotations",
     "study_fingerprint",

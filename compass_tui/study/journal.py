@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from compass_tui.annotations import Annotation, check_scores, item_id
 from compass_tui.errors import InputError
+from compass_tui.inputs import check_regular_file, read_input_bytes
 from compass_tui.jsonio import dumps, fsync_directory, loads_strict
 from compass_tui.records import now_iso
 from compass_tui.study.design import journal_path, study_scope
@@ -40,20 +42,46 @@ def append_pack_score(pack_path: str | Path, annotation: Annotation) -> Annotati
     return annotation
 
 
-def read_pack_scores(pack_path: str | Path) -> list[Annotation]:
-    """The annotator's current scores for a pack: the last journal line per item and system wins."""
+@dataclass
+class PackScores:
+    """A pack's current scores, and the corrupt journal lines left out of them (each names its line)."""
+
+    annotations: list[Annotation]
+    skipped: list[InputError] = field(default_factory=list)
+
+    def skipped_note(self) -> str | None:
+        """One line: the first corrupt line's error and how many were skipped."""
+        if not self.skipped:
+            return None
+        count = len(self.skipped)
+        return f"{self.skipped[0]} (skipped {count} corrupt journal line{'s' if count > 1 else ''})"
+
+
+def read_pack_journal(pack_path: str | Path) -> PackScores:
+    """The annotator's current scores for a pack: the last good journal line per item and system wins.
+
+    A corrupt line is skipped and counted rather than closing the pack to the annotator.
+    """
     pack_path = Path(pack_path)
     pack = pack_for_journal(pack_path)
     journal = journal_path(pack_path)
     if not journal.exists():
-        return []
-    entries = read_journal(journal, pack["fingerprint"], study_scope(pack["study"]), pack_positions(pack))
-    return list(last_per_key(entries).values())
+        return PackScores([])
+    skipped: list[InputError] = []
+    positions = pack_positions(pack)
+    entries = read_journal(journal, pack["fingerprint"], study_scope(pack["study"]), positions, skipped)
+    return PackScores(list(last_per_key(entries).values()), skipped)
+
+
+def read_pack_scores(pack_path: str | Path) -> list[Annotation]:
+    return read_pack_journal(pack_path).annotations
 
 
 def _append_line(path: Path, line: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
+    if not created:
+        check_regular_file(path)  # _drop_torn_tail reads it whole
     with open(path, "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
@@ -80,31 +108,38 @@ def annotation_item(annotation: Annotation) -> str:
 
 
 def read_journal(
-    path: Path, fingerprint: str, scope: str, positions: dict[str, dict[str, dict[str, int]]]
+    path: Path,
+    fingerprint: str,
+    scope: str,
+    positions: dict[str, dict[str, dict[str, int]]],
+    skipped: list[InputError] | None = None,
 ) -> list[tuple[int, Annotation]]:
-    """Every checked (line number, annotation) of a journal; a torn last line is ignored."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(path, None, f"cannot read: {error.strerror}") from None
-    *complete, tail = raw.split(b"\n")
+    """Every checked (line number, annotation) of a journal; a torn last line is ignored.
+
+    A bad line raises InputError naming its line, or, given a `skipped` list, is added to it and left out.
+    """
+    *complete, tail = read_input_bytes(path).split(b"\n")
+    lines = [(number, line) for number, line in enumerate(complete, 1) if line.strip()]
+    if tail.strip() and _parses(tail):  # else torn by a crash mid-append: never acknowledged
+        lines.append((len(complete) + 1, tail))
     entries = []
-    for number, line in enumerate(complete, 1):
-        if line.strip():
+    for number, line in lines:
+        try:
             record = _parse_line(line, path, number)
             entries.append((number, _journal_entry(record, path, number, fingerprint, scope, positions)))
-    if tail.strip():
-        try:
-            record = _parse_line(tail, path, len(complete) + 1)
-        except InputError:
-            return entries  # torn by a crash mid-append: never acknowledged
-        entries.append(
-            (
-                len(complete) + 1,
-                _journal_entry(record, path, len(complete) + 1, fingerprint, scope, positions),
-            )
-        )
+        except InputError as error:
+            if skipped is None:
+                raise
+            skipped.append(error)
     return entries
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        loads_strict(line)
+    except InputError:
+        return False
+    return True
 
 
 def _parse_line(line: bytes, path: Path, number: int) -> Any:

@@ -15,7 +15,8 @@ def call_summary(call: dict[str, Any] | None) -> str:
     """'music_recommendation · genre=jazz, mood=calm'."""
     if not call:
         return "no tool call"
-    params = call.get("param") if isinstance(call.get("param"), dict) else {}
+    param = call.get("param")
+    params: dict[str, Any] = param if isinstance(param, dict) else {}
     shown = ", ".join(f"{key}={_short(value)}" for key, value in list(params.items())[:3])
     return f"{call.get('tool_folder_name') or call.get('function_name') or '?'}" + (
         f" · {shown}" if shown else ""

@@ -10,7 +10,7 @@ import pytest
 
 from compass_tui import __version__
 from compass_tui.cli import build_parser
-from compass_tui.jsonio import MAX_INPUT_BYTES
+from compass_tui.inputs import DEFAULT_MAX_INPUT_MB
 from compass_tui.vocab import SCENARIO_KEYS
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "personas"
@@ -229,9 +229,10 @@ def _bad_level(path: Path) -> tuple[Path, list[str]]:
 
 
 def _too_large(path: Path) -> tuple[Path, list[str]]:
+    limit = int(DEFAULT_MAX_INPUT_MB * 2**20)
     with path.open("wb") as handle:
-        handle.truncate(MAX_INPUT_BYTES + 1)  # sparse: costs no disk
-    return path, [f"{MAX_INPUT_BYTES + 1:,} bytes", "50 MiB limit"]
+        handle.truncate(limit + 1)  # sparse: costs no disk
+    return path, [f"{limit + 1:,} bytes", "64 MiB limit"]
 
 
 def _no_situations(path: Path) -> tuple[Path, list[str]]:
@@ -286,7 +287,7 @@ BAD_COMPASS_FILES = {
     "unknown-scenario-type": _unknown_scenario_type,
     "bad-emotion": _bad_emotion,
     "bad-level": _bad_level,
-    "over-50MB": _too_large,
+    "over-64MiB": _too_large,
     "no-situations": _no_situations,
     "mismatched-utterances": _mismatched_utterances,
     "nan": _nan,

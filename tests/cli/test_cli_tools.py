@@ -126,49 +126,42 @@ def test_bad_params_json_exits_2_with_one_line(cli, home, params):
     assert not (home / "tool_state").exists()
 
 
-def test_a_tool_error_exits_1_and_prints_the_structured_error(cli):
-    code, out, _ = cli(
-        "tools",
-        "call",
-        "query_music",
-        "--params",
-        '{"keywords": ["calm"], "genre": "k-pop"}',
-        "--search",
-        "lexical",
+@pytest.mark.parametrize(
+    ("name", "params", "line"),
+    [
+        (
+            "query_music",
+            '{"keywords": ["calm"], "genre": "k-pop"}',
+            "--params: genre: 'k-pop' is not allowed; choose one of: pop,",
+        ),
+        (
+            "medical_appointment_operation",
+            '{"operation": "book", "desired_date": "03/01/2026"}',
+            "--params: desired_date: desired_date '03/01/2026' is not a date as YYYY-MM-DD",
+        ),
+        ("strengthcard", '["sad"]', "--params: parameters must be an object, not list"),
+        ("query_music", '{"keywords": ["calm"], "tempo": 3}', "--params: tempo: unknown parameter 'tempo'"),
+        (
+            "medical_appointment_operation",
+            '{"operation": "cancel", "desired_date": "2026-03-02"}',
+            "--params: appointment_id: appointment_id is needed for this operation",
+        ),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_params_the_tool_cannot_take_exit_2_with_one_line(cli, home, name, params, line, as_json):
+    code, out, err = cli(
+        "tools", "call", name, "--params", params, "--search", "lexical", *(["--json"] if as_json else [])
     )
-    assert code == 1
-    assert unwrapped(out).startswith(
-        "error invalid_params (genre): 'k-pop' is not allowed; choose one of: pop,"
-    )
+    assert (code, out) == (2, "")
+    assert err.startswith(f"compass-tui: {line}")
+    assert err.count("\n") == 1
 
 
-def test_a_tool_error_with_json_prints_the_record(cli):
-    code, out, _ = cli(
-        "tools",
-        "call",
-        "medical_appointment_operation",
-        "--params",
-        '{"operation": "book", "desired_date": "03/01/2026"}',
-        "--json",
-    )
-    record = json.loads(out)
-    assert code == 1
-    assert record["ok"] is False
-    assert record["error"] == {
-        "code": "invalid_params",
-        "parameter": "desired_date",
-        "message": "desired_date '03/01/2026' is not a date as YYYY-MM-DD",
-    }
-
-
-def test_params_that_are_not_an_object_are_a_tool_error(cli):
-    code, out, _ = cli("tools", "call", "strengthcard", "--params", '["sad"]', "--json")
-    assert code == 1
-    assert json.loads(out)["error"] == {
-        "code": "invalid_params",
-        "parameter": None,
-        "message": "parameters must be an object, not list",
-    }
+def test_an_unknown_tool_exits_2_with_one_line(cli):
+    code, out, err = cli("tools", "call", "weather", "--params", "{}")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "NAME: unknown tool 'weather'" in err
 
 
 def test_stateful_calls_keep_state_per_persona_until_reset(cli, home):

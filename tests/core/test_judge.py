@@ -300,7 +300,7 @@ def test_a_prompt_lacking_a_placeholder_is_a_one_line_error(cli, configured, stu
         == f"compass-tui: {broken}: {{utterance}}: placeholder missing (expected ComPASS's eval_prompt.txt)\n"
     )
     code, _, err = cli("judge", RUN, "--judge-prompt", tmp_path / "absent.txt")
-    assert code == 2 and "absent.txt: cannot read" in err and err.count("\n") == 1
+    assert code == 2 and "absent.txt: no such file" in err and err.count("\n") == 1
     assert stub.requests == [] and not (configured / "judgements").exists()
 
 

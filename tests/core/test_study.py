@@ -318,6 +318,28 @@ def test_journal_last_line_wins_and_torn_tail_ignored(store, tmp_path):
     assert all(json.loads(line) for line in journal.read_text().splitlines())
 
 
+def test_a_corrupt_journal_line_before_the_last_is_skipped_counted_and_named(store, tmp_path):
+    design = _create(store)
+    pack = study.write_pack(store, "s1", "alice", tmp_path / "alice.pack.json")
+    first, second = design["assignments"]["alice"][:2]
+    study.append_pack_score(pack, _annotation(design, "alice", first, first["systems"][0], _full(2)))
+    journal = study.journal_path(pack)
+    with journal.open("ab") as handle:
+        handle.write(b'{"scope": "study:s1", "annot\n')  # line 2: garbage, yet newline-terminated
+        handle.write(json.dumps({"fingerprint": "elsewhere"}).encode() + b"\n")  # line 3: another study
+    study.append_pack_score(pack, _annotation(design, "alice", second, second["systems"][0], _full(5)))
+    journal_read = study.read_pack_journal(pack)
+    assert sorted(a.scores["empathy"] for a in journal_read.annotations) == [2, 5]
+    assert [error.line for error in journal_read.skipped] == [2, 3]
+    assert journal_read.skipped_note() == (
+        f"{journal}:2: not a JSON line (invalid JSON: Unterminated string starting at (column 23))"
+        " (skipped 2 corrupt journal lines)"
+    )
+    assert len(study.read_pack_scores(pack)) == 2
+    with pytest.raises(InputError, match=f"{journal}:2: not a JSON line"):  # merging stays strict
+        study.merge(store, "s1", [journal])
+
+
 def test_append_rejects_foreign_or_bad_scores(store, tmp_path):
     design = _create(store)
     pack = study.write_pack(store, "s1", "alice", tmp_path)

@@ -123,6 +123,25 @@ async def test_library_lists_the_bundled_personas_filters_and_shows_preference_b
     assert not (tui.data_dir / "personas").exists()  # browsing writes nothing
 
 
+async def test_control_characters_in_a_persona_are_shown_escaped_never_sent(tui):
+    hostile = persona_to_dict(bundled_persona()) | {"id": "hostile", "name": "Adam\x1b[2J"}
+    hostile["demographic"]["firstname"] = "Adam\x1b[2J\x1b]0;pwned\x07"
+    hostile["personality_description"] = "Calm\x1b[31m, \x9bred"
+    hostile["situations"][0]["utterance"] = "Help\x1b[8m hidden"
+    (tui.data_dir / "personas").mkdir()
+    (tui.data_dir / "personas" / "hostile.json").write_text(json.dumps(hostile), encoding="utf-8")
+    async with tui.app().run_test(size=SIZE) as pilot:
+        option_list = await wait_for_library(pilot, 11)
+        await pilot.press("slash", *"pwned", "enter")
+        await wait_until(pilot, lambda: list_ids(option_list) == ["hostile"], "the filter to find it")
+        detail = static_text(pilot.app.screen.query_one("#persona-detail-body"), width=200)
+        shown = screen_text(pilot.app) + detail
+        assert "Adam\\x1b[2J\\x1b]0;pwned\\x07 Kerr" in screen_text(pilot.app)
+        assert "Calm\\x1b[31m, \\x9bred" in shown and "Help\\x1b[8m hidden" in shown
+        for raw in ("\x07", "\x9b", "\x1b[2J", "\x1b]0;", "\x1b[8m", "\x1b[31m"):
+            assert raw not in shown, repr(raw)
+
+
 async def test_library_loads_the_100_imported_compass_personas(tui, shared_test_set):
     result = PersonaLibrary(tui.data_dir).import_compass(shared_test_set)
     assert len(result.added) == 100
@@ -833,6 +852,42 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
     assert not list(
         tui.data_dir.glob("annotations/**/*.json")
     )  # the pack's journal holds them, not the store
+
+
+@pytest.mark.slow
+async def test_a_corrupt_journal_line_is_named_skipped_and_the_pack_still_opens(tui, tmp_path):
+    from compass_tui.app.screens.annotator import AnnotatorScreen
+    from compass_tui.study import append_pack_score, journal_path, load_pack, study_scope
+
+    pack_path = await make_pack(tmp_path)
+    pack = load_pack(pack_path)
+    for item in pack["items"][:2]:
+        response = item["responses"][0]
+        annotation = Annotation(
+            study_scope(pack["study"]),
+            "a",
+            item["persona_id"],
+            item["situation_index"],
+            response["blinded_id"],
+            scores=dict.fromkeys(DIMENSION_KEYS, 3),
+            committed=True,
+        )
+        append_pack_score(pack_path, annotation)
+        if item is pack["items"][0]:
+            with journal_path(pack_path).open("ab") as handle:
+                handle.write(b"\x00garbage from a bad disk\n")  # line 2 of 3
+    async with tui.app(pack=pack_path).run_test(size=SIZE) as pilot:
+        screen = await wait_until(
+            pilot,
+            lambda: isinstance(pilot.app.screen, AnnotatorScreen) and pilot.app.screen,
+            "the annotator screen",
+        )
+        await pilot.pause()
+        assert sum(a.committed for a in screen.scores.values()) == 2
+        assert notices(pilot.app) == [
+            f"{journal_path(pack_path)}:2: not a JSON line (invalid JSON: Expecting value (column 1))"
+            " (skipped 1 corrupt journal line)"
+        ]
 
 
 # ================================================================================================= help and palette

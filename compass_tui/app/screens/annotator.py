@@ -19,7 +19,8 @@ from textual.widgets import Footer, Header, Static
 from compass_tui.annotations import Annotation
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
-from compass_tui.study import append_pack_score, load_pack, read_pack_scores, study_scope
+from compass_tui.safe_text import printable
+from compass_tui.study import append_pack_score, load_pack, read_pack_journal, study_scope
 from compass_tui.vocab import SCENARIO_BY_KEY
 
 
@@ -39,9 +40,9 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         self.pack_path = Path(pack_path)
         self.pack = load_pack(self.pack_path)
         self.scope = study_scope(self.pack["study"])
-        self.scores = {
-            (a.persona_id, a.situation_index, a.system): a for a in read_pack_scores(self.pack_path)
-        }
+        journal = read_pack_journal(self.pack_path)
+        self.skipped_note = journal.skipped_note()
+        self.scores = {(a.persona_id, a.situation_index, a.system): a for a in journal.annotations}
         self.columns = max(len(item["responses"]) for item in self.pack["items"])
 
     def compose(self) -> ComposeResult:
@@ -59,6 +60,8 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         self.index = self.first_unfinished()
         self.render_item()
         self.query(ScorePanel).first().focus()
+        if self.skipped_note:
+            self.notify(printable(self.skipped_note), severity="warning", timeout=30, markup=False)
 
     @property
     def item(self) -> dict[str, Any]:
@@ -111,10 +114,11 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         )
         self.query_one("#stepper-header", Static).update(
             Text.assemble(
-                (persona["name"], "bold"),
-                f" · {persona['age']} · {persona['career']} · {scenario} · {situation['emotion']}\n",
-                (f"Preferences here: {persona.get('tool_preference', '')}\n", "dim"),
-                (situation["utterance"], "italic"),
+                (printable(persona["name"]), "bold"),
+                printable(f" · {persona['age']} · {persona['career']} · {scenario} · {situation['emotion']}"),
+                "\n",
+                (f"Preferences here: {printable(persona.get('tool_preference', ''))}\n", "dim"),
+                (printable(situation["utterance"], multiline=True), "italic"),
             )
         )
         for position in range(self.columns):

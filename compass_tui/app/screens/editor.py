@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Select
 
 from compass_tui.app.widgets.situation_fold import SituationFold
 from compass_tui.errors import InputError, field_path
+from compass_tui.inputs import read_input_bytes
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaEntry
 from compass_tui.persona import PERSONA_FORMAT, Persona, persona_to_dict
@@ -87,7 +88,7 @@ and a second `esc` closes without saving."""
             if self.raw_error is not None:
                 yield Label(f"The file is not valid JSON ({self.raw_error}); fix it here and save.")
                 yield TextArea(
-                    self.entry.path.read_text(encoding="utf-8", errors="replace"),
+                    _raw_text(self.entry.path),
                     id="raw-json",
                     language="json",
                 )
@@ -341,3 +342,11 @@ def _merge_defaults(document: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(merged.get("situations"), list):
         merged["situations"] = []
     return merged
+
+
+def _raw_text(path) -> str:
+    """A broken file's text for the raw editor; nothing if it is not a regular file or too large."""
+    try:
+        return read_input_bytes(path).decode("utf-8", errors="replace")
+    except InputError:
+        return ""

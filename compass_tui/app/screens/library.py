@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from compass_tui.app.messages import LibraryLoaded
 from compass_tui.app.widgets.persona_detail import PersonaDetail
+from compass_tui.safe_text import printable
 
 if TYPE_CHECKING:  # pydantic (via the persona model) loads with the library, after the first frame
     from compass_tui.library import PersonaEntry
@@ -175,13 +176,13 @@ class LibraryScreen(Screen):
 
 def _label(entry: PersonaEntry) -> Text:
     if entry.persona is None:
-        return Text.assemble(("⚠ ", "red"), (entry.id, "bold red"), ("  cannot load", "red"))
+        return Text.assemble(("⚠ ", "red"), (printable(entry.id), "bold red"), ("  cannot load", "red"))
     persona = entry.persona
     mark = ("⚠ ", "yellow") if persona.warnings() and entry.kind != "imported" else ("  ", "")
     kind = {"bundled": "", "imported": " ·cb", "authored": " ·you"}[entry.kind]
     return Text.assemble(
         mark,
-        (persona.display_name, "bold"),
+        (printable(persona.display_name), "bold"),
         f" {persona.demographic.age}",
-        (f"{kind}\n  {persona.demographic.career[:30]}", "dim"),
+        (f"{kind}\n  {printable(persona.demographic.career[:30])}", "dim"),
     )

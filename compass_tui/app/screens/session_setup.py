@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionLis
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.persona import Persona
 from compass_tui.records import list_run_ids, load_run_meta
+from compass_tui.safe_text import printable
 from compass_tui.session import MAX_COLUMNS, Column, Session
 from compass_tui.vocab import SETTINGS
 
@@ -36,7 +38,10 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         runs = [(f"{run} ({', '.join(meta['models'])})", run) for run, meta in self._runs_with_persona()]
         with Vertical(classes="dialog"):
             yield Label(
-                f"Step through {self.persona.display_name}'s {len(self.persona.situations)} situations",
+                Text(
+                    f"Step through {printable(self.persona.display_name)}'s "
+                    f"{len(self.persona.situations)} situations"
+                ),
                 classes="pane-title",
             )
             yield Select(

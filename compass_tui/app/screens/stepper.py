@@ -17,6 +17,7 @@ from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
 from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records, run_meta_path
 from compass_tui.report import SESSION_SCOPE
+from compass_tui.safe_text import printable
 from compass_tui.session import Column, Session
 from compass_tui.vocab import SCENARIO_BY_KEY
 
@@ -121,13 +122,13 @@ class StepperScreen(ScoringScreen):
         persona, situation = self.session.persona, self.situation
         scenario = SCENARIO_BY_KEY[situation.scenario_type].label if situation.scenario_type else "?"
         header = Text.assemble(
-            (f"{persona.display_name}", "bold"),
+            (printable(persona.display_name), "bold"),
             f" · {self.session.setting}",
             (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
-            f" · {scenario} · {situation.emotion}",
+            f" · {scenario} · {printable(situation.emotion)}",
             (f"   {self.progress_text}", "cyan"),
             "\n",
-            (situation.utterance, "italic"),
+            (printable(situation.utterance, multiline=True), "italic"),
         )
         self.query_one("#stepper-header", Static).update(header)
 

@@ -19,7 +19,10 @@ class ToolDetailScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,d", "close", "Close", id="tool_detail.close"),
     ]
-    HELP = "### Tool call and result\nThe call the system made and what the tool gave back, in full. `d` or `escape` closes."
+    HELP = (
+        "### Tool call and result\n"
+        "The call the system made and what the tool gave back, in full. `d` or `escape` closes."
+    )
 
     def __init__(self, title: str, record: dict[str, Any]):
         super().__init__()

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from compass_tui.safe_text import printable
 from compass_tui.vocab import BACKGROUND_ASPECTS, SCENARIO_BY_KEY, TOOL_BY_FOLDER
 
 if TYPE_CHECKING:
@@ -41,22 +42,29 @@ def stance_badge(stance: str) -> Text:
 def render_persona(persona: Persona, kind: str) -> RenderableType:
     d = persona.demographic
     header = Text.assemble(
-        (persona.display_name, "bold"), f"  ·  {d.age}  ·  {d.gender}  ·  {d.career}", ("  ·  " + kind, "dim")
+        (printable(persona.display_name), "bold"),
+        printable(f"  ·  {d.age}  ·  {d.gender}  ·  {d.career}"),
+        ("  ·  " + kind, "dim"),
     )
-    facts = Text(f"{d.education} · {d.income} · {d.address}", style="dim")
+    facts = Text(printable(f"{d.education} · {d.income} · {d.address}"), style="dim")
     big_five = Text(
         "Big Five: "
         + "  ".join(f"{k[:1].upper()}{k[1:4]} {v}" for k, v in persona.big_five.model_dump().items()),
         style="italic",
     )
-    parts: list[RenderableType] = [header, facts, Text(persona.personality_description), big_five]
+    parts: list[RenderableType] = [
+        header,
+        facts,
+        Text(printable(persona.personality_description, multiline=True)),
+        big_five,
+    ]
     for warning in persona.warnings():
-        parts.append(Text(f"⚠ {warning}", style="yellow"))
+        parts.append(Text(f"⚠ {printable(warning)}", style="yellow"))
     parts.append(_section("Background"))
     for key, label in BACKGROUND_ASPECTS.items():
         value = getattr(persona.background, key)
         if value:
-            parts.append(Text.assemble((f"{label}: ", "bold"), value))
+            parts.append(Text.assemble((f"{label}: ", "bold"), printable(value, multiline=True)))
     parts.append(_section("Tool preferences"))
     preferences = Table.grid(padding=(0, 1))
     preferences.add_column(style="bold", width=11)
@@ -77,7 +85,12 @@ def render_persona(persona: Persona, kind: str) -> RenderableType:
         scenario_type = SCENARIO_BY_KEY[situation.scenario_type].label if situation.scenario_type else "?"
         if situation.scenario_type_source == "inferred":
             scenario_type += "*"
-        situations.add_row(str(index), scenario_type, situation.emotion, situation.utterance)
+        situations.add_row(
+            str(index),
+            scenario_type,
+            Text(printable(situation.emotion)),
+            Text(printable(situation.utterance, multiline=True)),
+        )
     parts.append(situations)
     if any(s.scenario_type_source == "inferred" for s in persona.situations):
         parts.append(Text("* scenario type inferred from the text; fix it in the editor (e)", style="dim"))
@@ -109,8 +122,8 @@ A `*` after a scenario type means it was inferred from the text.
         elif entry.persona is None:
             body.update(
                 Group(
-                    Text(f"{entry.path.name} cannot be loaded", style="bold red"),
-                    Text(str(entry.error), style="red"),
+                    Text(f"{printable(entry.path.name)} cannot be loaded", style="bold red"),
+                    Text(printable(str(entry.error)), style="red"),
                     Text("\nPress e to open it in the editor and fix it.", style="dim"),
                 )
             )
