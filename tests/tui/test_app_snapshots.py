@@ -32,7 +32,7 @@ from compass_tui.report import SESSION_SCOPE
 from compass_tui.vocab import DIMENSION_KEYS
 
 pytestmark = pytest.mark.slow
-WIDE, SMALL = (120, 36), (80, 24)
+WIDE, SMALL = (120, 40), (80, 24)
 FROZEN_NOW = datetime(2025, 3, 14, 9, 30, 0)
 
 
@@ -108,6 +108,41 @@ def test_stepper_small(snap_compare, snap_env):
     assert snap_compare(snap_env.app(), terminal_size=SMALL, run_before=_stepper_scored(["4", "5"]))
 
 
+def _compared_runs(count: int) -> list[str]:
+    names = [
+        ("profile-a", "profile"),
+        ("empathetic-b", "empathetic"),
+        ("profile-c", "profile"),
+        ("profile-d", "profile"),
+    ]
+    for run_id, setting in names[:count]:
+        asyncio.run(baseline_run(run_id, setting, situations={0, 1, 2, 3}))
+    return [run_id for run_id, _ in names[:count]]
+
+
+def _stepper_with_runs(count: int, keys: list[str]):
+    async def run(pilot) -> None:
+        await open_stepper(pilot, PERSONA, runs=range(count))
+        await generate(pilot, "g")
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.2)
+
+    return run
+
+
+def test_stepper_two_systems_at_80x24(snap_compare, snap_env):
+    _compared_runs(1)
+    assert snap_compare(snap_env.app(), terminal_size=SMALL, run_before=_stepper_with_runs(1, ["4", "5"]))
+
+
+def test_stepper_four_systems_at_120x40(snap_compare, snap_env):
+    _compared_runs(3)
+    assert snap_compare(
+        snap_env.app(), terminal_size=WIDE, run_before=_stepper_with_runs(3, ["4", "5", "right", "3"])
+    )
+
+
 def test_editor(snap_compare, snap_env):
     async def open_editor(pilot) -> None:
         from compass_tui.app.screens.editor import EditorScreen
@@ -152,6 +187,22 @@ def test_report(snap_compare, snap_env):
         await pilot.pause(0.2)
 
     assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_report)
+
+
+@pytest.mark.parametrize(("size", "systems"), [(SMALL, 2), (WIDE, 4)])
+def test_annotator_sizes(snap_compare, snap_env, tmp_path, size, systems):
+    from compass_tui.study import create_study, write_pack
+
+    runs = _compared_runs(systems)
+    create_study(snap_env.store, "sizes", runs, 2, ["a", "b"], seed=3)
+    pack = write_pack(snap_env.store, "sizes", "a", tmp_path)
+
+    async def score_some(pilot) -> None:
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "AnnotatorScreen", "the annotator")
+        await pilot.press("4", "5")
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_env.app(pack=pack), terminal_size=size, run_before=score_some)
 
 
 def test_annotator(snap_compare, snap_env, tmp_path):
