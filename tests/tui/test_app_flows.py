@@ -810,11 +810,13 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
         ]
         assert sorted(response["blinded_id"] for response in items[0]["responses"]) == ["S1", "S2"]
         for position, response in enumerate(items[0]["responses"]):
-            call = column_view(screen, position)["call"]
+            view = column_view(screen, position)
             if response["tool_call"]:
-                assert response["tool_call"]["tool_folder_name"] in call
+                assert response["tool_call"]["tool_folder_name"] in view["call"] and view[
+                    "summary"
+                ].startswith("🔧")
             else:
-                assert "empathetic reply, no tool" in call
+                assert "empathetic reply, no tool" in view["summary"]
             assert response["response"][:40] in " ".join(column_view(screen, position)["response"].split())
         assert_no_names(pilot.app)
         await score_column(pilot, score_keys(0, 0))

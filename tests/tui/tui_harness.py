@@ -274,11 +274,17 @@ def panel_text(panel) -> str:
 
 
 def column_view(screen, position: int) -> dict[str, str]:
-    """What a stepper or annotator column shows: title, tool call, result, response, status line, scores."""
+    """What a stepper or annotator column shows: title, summary line, response, status line, scores, and
+    the tool call and result in full as `d` shows them."""
     from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
 
+    from compass_tui.app.widgets.result_card import result_view, tool_call_view
+
     column = screen.query_one(f"#column-{position}", ModelColumn)
-    view = {name: static_text(column.query_one(f"#{name}")) for name in ("call", "result", "response")}
+    record = column.record or {}
+    view = {name: static_text(column.query_one(f"#{name}")) for name in ("summary", "response")}
+    view["call"] = rich_text(tool_call_view(record.get("tool_call"))) if record else ""  # what `d` shows
+    view["result"] = rich_text(result_view(record.get("tool_result"))) if record else ""
     view["status"] = static_text(column.query_one("#column-status"))
     view["title"] = str(column.border_title)
     view["scores"] = panel_text(column.query_one(ScorePanel))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -101,26 +102,31 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
     def render_item(self) -> None:
         item = self.item
         done = sum(1 for i in range(self.item_count) if self.item_done(i))
-        self.query_one("#annotator-progress", Static).update(
-            Text.assemble(
-                (f"item {self.index + 1}/{self.item_count}", "bold"),
-                f" · {done} done",
-                (f" · {self.seconds_on_item():.0f} s on this item", "dim"),
-            )
+        progress = Text.assemble(
+            (f"item {self.index + 1}/{self.item_count}", "bold"),
+            f" · {done} done",
+            (f" · {self.seconds_on_item():.0f} s on this item", "dim"),
         )
+        self.query_one("#annotator-progress", Static).update(progress)
+        self.sub_title = progress.plain  # the header carries it where the progress line is hidden (80x24)
         persona, situation = item["persona"], item["situation"]
         scenario = (
             SCENARIO_BY_KEY[situation["scenario_type"]].label if situation.get("scenario_type") else "?"
         )
-        self.query_one("#stepper-header", Static).update(
-            Text.assemble(
-                (printable(persona["name"]), "bold"),
-                printable(f" · {persona['age']} · {persona['career']} · {scenario} · {situation['emotion']}"),
-                "\n",
-                (f"Preferences here: {printable(persona.get('tool_preference', ''))}\n", "dim"),
-                (printable(situation["utterance"], multiline=True), "italic"),
-            )
+        who = Text.assemble(
+            (printable(persona["name"]), "bold"),
+            printable(f" · {situation['emotion']} · {scenario} · {persona['age']} · {persona['career']}"),
+            no_wrap=True,
+            overflow="ellipsis",
         )
+        preferences = Text(
+            f"Preferences here: {printable(persona.get('tool_preference', ''))}",
+            style="dim",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        utterance = Text(printable(situation["utterance"], multiline=True), style="italic")
+        self.query_one("#stepper-header", Static).update(Group(who, preferences, utterance))
         for position in range(self.columns):
             self.render_position(position)
         self.render_rubric()

@@ -129,6 +129,7 @@ situation, and the scores. `g` generates missing responses for this situation, `
 
     def compose(self) -> ComposeResult:
         yield Static(classes="column-summary", id="summary")
+        yield Static(Rule("response", style="dim"), classes="column-rule")
         with VerticalScroll(classes="column-response"):
             yield Static(id="response")
         yield LoadingIndicator()
@@ -161,7 +162,7 @@ situation, and the scores. `g` generates missing responses for this situation, `
 
     @staticmethod
     def _response(record: dict[str, Any]):
-        parts = [Rule("response", style="dim")]
+        parts: list[Any] = []
         if record.get("response"):
             parts.append(Markdown(record["response"]))
         elif record.get("error"):
