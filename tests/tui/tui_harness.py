@@ -277,7 +277,6 @@ def column_view(screen, position: int) -> dict[str, str]:
     """What a stepper or annotator column shows: title, summary line, response, status line, scores, and
     the tool call and result in full as `d` shows them."""
     from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
-
     from compass_tui.app.widgets.result_card import result_view, tool_call_view
 
     column = screen.query_one(f"#column-{position}", ModelColumn)
