@@ -147,6 +147,22 @@ def tool_results_text(tool_result: dict[str, Any] | None) -> str:
     return str(error.get("message") if isinstance(error, dict) else error)
 
 
+def unknown_folder_result(call: Any, folder: Any) -> dict[str, Any]:
+    """A tool-environment record for a call whose folder the scripts would not find."""
+    message = f"Tool folder not exist: {folder}"
+    return {
+        "tool_folder_name": folder,
+        "function_name": call.get("function_name") if isinstance(call, dict) else None,
+        "params": call.get("param") if isinstance(call, dict) else None,
+        "form": "compass",
+        "ok": False,
+        "result": None,
+        "error": {"code": "unknown_tool", "message": message, "parameter": "tool_folder_name"},
+        "validation": {"valid": False, "strict_valid": False, "normalisations": [], "errors": []},
+        "notes": [],
+    }
+
+
 def history_entries(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     """`<history>`: the earlier turns as `inference_toolinvoc_his.py` records them."""
     entries = []

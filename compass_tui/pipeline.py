@@ -434,10 +434,12 @@ async def _official_attempt(item: Interaction, record: dict[str, Any]) -> bool:
     record["tool_call"] = None if malformed or parsed is None else parsed.as_dict()
     if item.setting != "history" and not checked:
         return False
-    record["tool_result"] = await item.env.call(
-        official_call if official_call is not None else {"malformed": True},
-        ToolContext(item.persona, scope=item.tool_scope),
-    )
+    folder = official_call.get("tool_folder_name") if isinstance(official_call, dict) else None
+    if folder in fidelity.TOOL_FOLDER_ORDER:
+        context = ToolContext(item.persona, scope=item.tool_scope)
+        record["tool_result"] = await item.env.call(official_call, context)
+    else:  # the scripts run only a folder they know, by its exact name
+        record["tool_result"] = fidelity.unknown_folder_result(official_call, folder)
     if item.setting != "history":
         await _official_reply(item, record)
     return bool(record["tool_result"].get("ok"))
