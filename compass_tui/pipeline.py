@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from compass_tui import fidelity
 from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
 from compass_tui.persona import Persona
@@ -149,6 +150,12 @@ class Interaction:
     liked_history: dict[str, list[str]] | None = None
     calls: ModelCalls = field(default_factory=ModelCalls)
     shown_persona: str = ""  # the persona as the agent sees it; worked out if not given
+    history_records: list[dict[str, Any]] = field(default_factory=list)  # the earlier turns shown
+
+    @property
+    def official(self) -> bool:
+        """Filled as ComPASS's scripts fill their prompts (`--fidelity official`); never the baseline's."""
+        return self.prompts.fidelity == fidelity.OFFICIAL and not self.system.is_baseline
 
     @property
     def situation(self):
@@ -177,6 +184,9 @@ async def run_interaction(item: Interaction, record: dict[str, Any], save: Save)
     record["error"] = None
     if item.setting == "empathetic":
         return await _empathetic(item, record, save)
+    if item.official:
+        await _official_interaction(item, record, save)
+        return record
     if record.get("status") not in ("selected", "executed"):
         await _select_tool(item, record, save)
         if record["status"] == "error":
@@ -362,6 +372,108 @@ def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> No
     record["finished_at"] = now_iso()
 
 
+# --- --fidelity official: the official scripts' flow ----------------------------------------------
+
+
+async def _official_interaction(item: Interaction, record: dict[str, Any], save: Save) -> None:
+    """Up to three tool-call attempts, stopping at the first that runs, as the official scripts do.
+    The profile script writes a reply on every attempt that produced a call, the history script
+    once after the last attempt. The record keeps the last attempt, and whether the first and
+    the last ran (`first_attempt_success`, `final_success`)."""
+    from compass_tui.llm import LLMError
+
+    log: list[dict[str, Any]] = []
+    try:
+        for attempt in range(fidelity.OFFICIAL_ATTEMPTS):
+            ran = await _official_attempt(item, record)
+            log.append({"raw": record["stage1"].get("raw"), "tool_ran": ran})
+            if attempt == 0:
+                record["first_attempt_success"] = ran
+            if ran:
+                break
+        if item.setting == "history":
+            await _official_reply(item, record)
+    except LLMError as error:
+        stage_name, step = ("stage2", "response") if record["stage2"] else ("stage1", "tool_selection")
+        await _record_failure(record, stage_name, record[stage_name], step, error, save)
+        return
+    record.update(final_success=log[-1]["tool_ran"], tool_attempts=len(log))
+    record["stage1"]["attempt_log"] = log
+    if record["response"] is None:  # no call in the end: the official judge reads the raw choice
+        record["response"] = record["official"]["reply"] = fidelity.json_text(record["stage1"]["raw"] or "")
+    await _finish(record, save)
+
+
+async def _official_attempt(item: Interaction, record: dict[str, Any]) -> bool:
+    """One attempt: the tool choice, its run and, in the profile setting, the reply. True if the tool ran."""
+    situation = item.situation
+    model = item.system.llm("tool")
+    tool_defs = fidelity.tool_defs_text(item.env.data.toolenv)
+    if item.setting == "history":
+        user = fidelity.history_tool_user(
+            item.prompts.tool_user,
+            fidelity.demographic_document(item.persona),
+            situation.utterance,
+            tool_defs,
+            fidelity.history_entries(item.history_records),
+        )
+    else:
+        user = fidelity.profile_tool_user(
+            item.prompts.tool_user, fidelity.persona_document(item.persona), situation.utterance, tool_defs
+        )
+    messages = item.prompts.messages(item.prompts.tool_system, user)
+    record.update(tool_call=None, tool_result=None, response=None, stage2=None)
+    record["stage1"] = {"by": model.model, "messages": messages, "native_tools": False}
+    result = await item.calls.complete(model, messages)
+    raw = result.text or ""
+    official_call, scenario, checked = fidelity.tool_choice(raw)
+    parsed = parse_call(official_call) if official_call is not None else None
+    record["stage1"].update(_usage(result), raw=raw, parsed=official_call, declared_scenario=scenario)
+    record["official"] = {"tool_call": official_call, "scenario": scenario, "reply": None}
+    malformed = parsed is None or (parsed.problem is not None and parsed.problem.code == "malformed_call")
+    record["tool_call"] = None if malformed or parsed is None else parsed.as_dict()
+    if item.setting != "history" and not checked:
+        return False
+    folder = official_call.get("tool_folder_name") if isinstance(official_call, dict) else None
+    if folder in fidelity.TOOL_FOLDER_ORDER:
+        context = ToolContext(item.persona, scope=item.tool_scope)
+        record["tool_result"] = await item.env.call(official_call, context)
+    else:  # the scripts run only a folder they know, by its exact name
+        record["tool_result"] = fidelity.unknown_folder_result(official_call, folder)
+    if item.setting != "history":
+        await _official_reply(item, record)
+    return bool(record["tool_result"].get("ok"))
+
+
+async def _official_reply(item: Interaction, record: dict[str, Any]) -> None:
+    """Stage 2: once in the profile setting; in the history one, asked again (up to 3) until it parses."""
+    official = record["official"]
+    model = item.system.llm("response")
+    if item.setting == "history":
+        user = fidelity.history_response_user(
+            item.prompts.response_user,
+            fidelity.demographic_document(item.persona),
+            item.situation.utterance,
+            fidelity.tool_results_text(record["tool_result"]),
+            official["tool_call"],
+        )
+    else:
+        user = fidelity.profile_response_user(item.prompts.response_user, official["tool_call"])
+    messages = item.prompts.messages(item.prompts.response_system, user)
+    record["stage2"] = {"by": model.model, "messages": messages}
+    reply: str | None = None
+    for _ in range(fidelity.OFFICIAL_ATTEMPTS if item.setting == "history" else 1):
+        result = await item.calls.complete(model, messages)
+        text = result.text or ""
+        record["stage2"].update(_usage(result), raw=text)
+        reply = fidelity.history_reply(text) if item.setting == "history" else fidelity.profile_reply(text)
+        if reply is not None:
+            break
+    official["reply"] = fidelity.NO_REPLY if reply is None else reply
+    shown = _response_text(official["reply"], official=True) if item.setting != "history" else None
+    record["response"] = shown if shown is not None else official["reply"].strip()
+
+
 class SimulatorError(Exception):
     """The LLM user simulator failed for good on one turn (and no fallback was asked for)."""
 
@@ -392,12 +504,7 @@ async def simulate_feedback(
         return {**by_rule, "by": "rule"}
     from compass_tui.llm import LLMError
 
-    messages = item.prompts.simulator(
-        preference.text,
-        SCENARIO_BY_KEY[scenario_type].compass_key,
-        situation.utterance,
-        as_json(record.get("tool_call")),
-    )
+    messages = _simulator_messages(item, record, preference.text, scenario_type)
     try:
         result = await item.calls.complete(simulator, messages, json_mode=True)
         document = extract_json(result.text or "")
@@ -410,6 +517,29 @@ async def simulate_feedback(
         if not fallback:
             raise SimulatorError(kind, f"simulator {simulator_name}: {error}") from None
         return {**by_rule, "by": "rule (simulator failed)", "simulator_error": str(error)}
+
+
+def _simulator_messages(
+    item: Interaction, record: dict[str, Any], preference: str, scenario_type: str
+) -> list[dict[str, str]]:
+    """Ours: the scenario's preferences and the tool. Official: the whole persona, the scenario the agent
+    declared, and its reply as the "tool"."""
+    if item.official:
+        official = record.get("official") or {}
+        user = fidelity.simulator_user(
+            item.prompts.simulator_user,
+            fidelity.persona_document(item.persona),
+            official.get("scenario", fidelity.UNKNOWN_SCENARIO),
+            item.situation.utterance,
+            official.get("reply") or "",
+        )
+        return item.prompts.messages(item.prompts.simulator_system, user)
+    return item.prompts.simulator(
+        preference,
+        SCENARIO_BY_KEY[scenario_type].compass_key,
+        item.situation.utterance,
+        as_json(record.get("tool_call")),
+    )
 
 
 def history_line(record: dict[str, Any]) -> str:

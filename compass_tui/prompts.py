@@ -4,8 +4,10 @@ Ours are the default. `--prompt-dir DIR` loads ComPASS's official template files
 (laid out like `prompts/history-based`: system_tool_selection.txt, user_tool_selection.txt,
 system_feedback_generation.txt, user_feedback.txt, with <tool_defs>, <persona>, <utterance>,
 <history>, <user_utterance>, <tool_call>, <tool_results> placeholders); a sibling
-`user-simulator/` folder supplies the official simulator prompt. Every run stores the hash
-of the prompts it used.
+`user-simulator/` folder supplies the official simulator prompt. With `fidelity="official"`
+(`run --fidelity official`) they are filled as the official scripts fill them
+(`compass_tui/fidelity.py`); otherwise with our own values. Every run stores the hash of the
+prompts it used, which covers the fidelity.
 """
 
 from __future__ import annotations
@@ -114,20 +116,28 @@ class PromptSet:
     simulator_system: str = SIMULATOR_SYSTEM
     simulator_user: str = SIMULATOR_USER
     official: bool = False
+    fidelity: str = "clean"  # "official": filled as ComPASS's scripts fill them
 
     @property
     def hash(self) -> str:
-        text = "\x1f".join(
-            [
-                self.tool_system,
-                self.tool_user,
-                self.response_system,
-                self.response_user,
-                self.simulator_system,
-                self.simulator_user,
-            ]
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        parts = [
+            self.tool_system,
+            self.tool_user,
+            self.response_system,
+            self.response_user,
+            self.simulator_system,
+            self.simulator_user,
+        ]
+        if self.fidelity != "clean":  # clean hashes stay what they were before fidelities existed
+            parts.append(f"fidelity={self.fidelity}")
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+    @property
+    def official_simulator(self) -> bool:
+        return self.simulator_user != SIMULATOR_USER
+
+    def messages(self, system: str, user: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def tool_selection(
         self, persona_text: str, utterance: str, history: str, tool_defs: str, native: bool
@@ -201,7 +211,7 @@ _OFFICIAL_FILES = {
 }
 
 
-def load_prompt_dir(directory: Path) -> PromptSet:
+def load_prompt_dir(directory: Path, fidelity: str = "clean") -> PromptSet:
     """ComPASS's official templates from a folder laid out like prompts/history-based."""
     directory = Path(directory)
     texts: dict[str, str] = {}
@@ -215,7 +225,7 @@ def load_prompt_dir(directory: Path) -> PromptSet:
         texts["simulator_user"] = read_input_text(simulator_dir / "user_prompt_perfer.txt")
         system = simulator_dir / "system_prompt_perfer.txt"
         texts["simulator_system"] = read_input_text(system) if system.exists() else SIMULATOR_SYSTEM
-    return PromptSet(source=str(directory), official=True, **texts)
+    return PromptSet(source=str(directory), official=True, fidelity=fidelity, **texts)
 
 
 def _fill_angle(template: str, **values: str) -> str:

@@ -17,7 +17,12 @@ Interaction records: `runs/<run>/records/<persona>.json`, table "interactions", 
      "tool_result": <tool environment record> | None,
      "stage2": {... as stage1 ...}, "response": str | None,
      "feedback": {"label": "like" | "dislike", "by": "rule" | "<model>", ...} | None,
-     "error": {"stage", "kind", "message"} | None, "started_at", "finished_at"}
+     "error": {"stage", "kind", "message"} | None, "started_at", "finished_at",
+     # --fidelity official only (compass_tui/fidelity.py):
+     "first_attempt_success": bool, "final_success": bool,  # the tool ran on the first / the last of
+     "tool_attempts": int,                                   # up to 3 attempts (the scripts' best-of-3)
+     "official": {"tool_call": <the raw "1" object>, "scenario": <declared, or "unknown">,
+                  "reply": <the reply text the official script keeps>}}
 
 Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
 `<model>|<persona>|<situation index>|<judge model>|<prompt hash>`:

@@ -68,6 +68,7 @@ class RunPlan:
     only_situations: set[int] | None = None  # run just these situations (not in the history setting)
     max_retries: int = 4
     simulator_fallback: bool = False  # a failing LLM simulator falls back to the rule instead of erring
+    fidelity: str = "clean"  # "official": prompts filled as ComPASS's scripts fill them (prompts.fidelity)
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class RunPlan:
             "history": self.history_enabled if self.setting == "history" else None,
             "prompt_source": self.prompts.source,
             "prompt_hash": self.prompts.hash,
+            "fidelity": self.fidelity,
             "simulator": self.simulator_name if self.setting == "history" else None,
             "simulator_fallback": self._fallback_label(),
             "today": self.today.isoformat(),
@@ -306,6 +308,7 @@ async def _one(
     if plan.setting == "history":
         shown = previous if plan.history_enabled else []
         item.history_text = "\n".join(history_line(r) for r in shown) or "None"
+        item.history_records = shown
         item.liked_history = _liked_history(shown)
     async with run.semaphore:
         if system.name in progress.fatal:

@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from compass_tui.cli.output import console, emit, error_console, print_json, print_table, safe
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
-from compass_tui.prompts import load_prompt_dir, our_prompts
+from compass_tui.fidelity import CLEAN, FIDELITIES, OFFICIAL
+from compass_tui.prompts import PromptSet, load_prompt_dir, our_prompts
 from compass_tui.records import list_run_ids, load_records, load_run_meta
 from compass_tui.replay import import_results
 from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
@@ -36,6 +37,12 @@ def add_parser(commands) -> None:
     run.add_argument("--name", help="run id; rerunning with the same name resumes it")
     run.add_argument(
         "--prompt-dir", type=Path, help="ComPASS's official prompt folder (prompts/history-based)"
+    )
+    run.add_argument(
+        "--fidelity",
+        choices=FIDELITIES,
+        default=CLEAN,
+        help="official: fill --prompt-dir's templates exactly as ComPASS's scripts do (README: Reproducing the paper)",
     )
     run.add_argument(
         "--simulator", default="rule", help="history setting's user simulator: rule, or a model name"
@@ -84,7 +91,7 @@ def build_plan(args, ctx: Context) -> RunPlan:
     systems = resolve_systems(model_names, args.setting, settings)
     check_keys(systems)
     personas = ctx.library.select(args.personas)
-    prompts = load_prompt_dir(args.prompt_dir) if args.prompt_dir else our_prompts()
+    prompts = _prompts(args)
     simulator = None if args.simulator == "rule" else settings.model(args.simulator)
     return RunPlan(
         run_id=args.name or default_run_name(args.setting, model_names),
@@ -98,7 +105,30 @@ def build_plan(args, ctx: Context) -> RunPlan:
         simulator_name=args.simulator,
         simulator_fallback=args.simulator_fallback == "rule",
         max_retries=settings.max_retries,
+        fidelity=args.fidelity,
     )
+
+
+def _prompts(args) -> PromptSet:
+    if args.fidelity != OFFICIAL:
+        return load_prompt_dir(args.prompt_dir) if args.prompt_dir else our_prompts()
+    if not args.prompt_dir:
+        raise InputError(
+            None,
+            "--fidelity",
+            "official needs --prompt-dir, the official ComPASS prompt folder (prompts/history-based): "
+            "compass-tui ships no official prompt text",
+        )
+    if args.setting == "empathetic":
+        raise InputError(None, "--fidelity", "official: ComPASS has no script for the empathetic setting")
+    prompts = load_prompt_dir(args.prompt_dir, OFFICIAL)
+    if args.setting == "history" and args.simulator != "rule" and not prompts.official_simulator:
+        raise InputError(
+            args.prompt_dir.parent / "user-simulator",
+            "user_prompt_perfer.txt",
+            "missing: --fidelity official with an LLM simulator needs the official simulator prompt",
+        )
+    return prompts
 
 
 def run_command(args, ctx: Context) -> int:
