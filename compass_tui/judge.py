@@ -42,10 +42,10 @@ from compass_tui.judgements import (
     persona_hash,
     record_hash,
 )
+from compass_tui.model_calls import FATAL_KINDS
 from compass_tui.persona import Persona
-from compass_tui.pipeline import FATAL_KINDS, now_iso
 from compass_tui.prompts import persona_text
-from compass_tui.records import JUDGEMENTS_TABLE, judgement_path
+from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, now_iso
 from compass_tui.rubric import RUBRIC_VERSION
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS

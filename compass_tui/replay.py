@@ -18,12 +18,12 @@ from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
-from compass_tui.pipeline import now_iso
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
     interaction_key,
     merged_run_meta,
+    now_iso,
     run_lock,
     run_meta_path,
     run_records_path,

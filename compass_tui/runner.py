@@ -21,15 +21,13 @@ from typing import Any
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
+from compass_tui.model_calls import FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.pipeline import (
-    FatalModelError,
     Interaction,
-    ModelCalls,
     SimulatorError,
     System,
     history_line,
-    now_iso,
     persona_as_shown,
     run_interaction,
     simulate_feedback,
@@ -40,6 +38,7 @@ from compass_tui.records import (
     META_TABLE,
     interaction_key,
     merged_run_meta,
+    now_iso,
     run_lock,
     run_meta_path,
     run_records_path,
