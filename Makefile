@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts install screenshots bench clean-venv
+.PHONY: run test lint typecheck contracts install screenshots embeddings bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ contracts: $(STAMP)
 
 test: lint typecheck contracts
 	$(BIN)/python -m pytest -q
+
+# the bundled catalogues' embeddings for the bundled model (rerun after changing tool_data/)
+embeddings: $(STAMP)
+	$(BIN)/python -m tools.prebuild_embeddings
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tools.screenshots screenshots

@@ -8,10 +8,11 @@ column order per situation with a recorded seed, so a replay shows the same orde
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from compass_tui.persona import Persona
 from compass_tui.records import system_id
+from compass_tui.store import Store
 
 MAX_COLUMNS = 4
 LETTERS = "ABCD"
@@ -61,3 +62,27 @@ class Session:
         if not self.blind:
             return column.model if column.run_id == self.own_run_id else f"{column.model} · {column.run_id}"
         return f"System {LETTERS[self.order(situation_index).index(column)]}"
+
+
+LAST_SETUP_PATH, LAST_SETUP_TABLE = "ui/last_setup.json", "setups"
+
+
+@dataclass
+class SetupChoice:
+    """What the session setup was last left at for one persona: offered again next time."""
+
+    setting: str = "profile"
+    models: list[str] = field(default_factory=lambda: ["baseline"])
+    runs: list[str] = field(default_factory=list)
+    blind: bool = False
+    seed: int = 0
+
+
+def remember_setup(store: Store, persona_id: str, choice: SetupChoice) -> None:
+    store.upsert(LAST_SETUP_PATH, LAST_SETUP_TABLE, persona_id, asdict(choice))
+
+
+def last_setup(store: Store, persona_id: str) -> SetupChoice:
+    stored = store.get(LAST_SETUP_PATH, LAST_SETUP_TABLE, persona_id) or {}
+    known = {name: stored[name] for name in SetupChoice.__dataclass_fields__ if name in stored}
+    return SetupChoice(**known)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from compass_tui import paths
 
@@ -28,6 +28,7 @@ class Context:
         self._tool_data_override = tool_data
         self._embedding_override = embedding_model
         self.notes: list[str] = []  # one-line notes for the user, such as a data dir migrated on open
+        self._environments: dict[str, Any] = {}
 
     @cached_property
     def settings(self) -> Settings:
@@ -67,6 +68,12 @@ class Context:
         return str(chosen) if chosen else None
 
     def tool_environment(self, search_mode: str = "auto"):
+        """One per search mode and process: its embedding model and indexes load once, then serve every run."""
+        if search_mode not in self._environments:
+            self._environments[search_mode] = self._new_tool_environment(search_mode)
+        return self._environments[search_mode]
+
+    def _new_tool_environment(self, search_mode: str):
         from compass_tui.tools.environment import ToolEnvironment
 
         tool_model = None

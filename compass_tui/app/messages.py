@@ -52,3 +52,10 @@ class WorkFailed(Message):
 
     what: str
     error: str
+
+
+@dataclass
+class ToolsWarming(Message):
+    """The tool environment is loading its embedding model or building an index; "" when it is ready."""
+
+    status: str

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compass_tui import paths
 from compass_tui.config import ModelConfig
 from compass_tui.persona import Persona
 from compass_tui.store import Store
@@ -29,7 +30,7 @@ from compass_tui.tools.definitions import load_definitions, openai_tools
 from compass_tui.tools.embeddings import Embedder, EmbeddingUnavailable
 from compass_tui.tools.generative import OFFLINE, llm_result, offline_result
 from compass_tui.tools.retrieval import RetrievalTools
-from compass_tui.tools.search import SearchEngine
+from compass_tui.tools.search import Progress, SearchEngine
 from compass_tui.tools.stateful import StatefulTools, ToolFailure
 
 RETRIEVAL_FUNCTIONS = {
@@ -89,7 +90,8 @@ class ToolEnvironment:
         tool_model_name: str | None = None,
     ) -> ToolEnvironment:
         embedder = None if search_mode == "lexical" else Embedder(embedding_model, cache_dir)
-        engine = SearchEngine(embedder, cache_dir, search_mode)
+        prebuilt = paths.bundled_tool_data_dir() / "embeddings" if tool_data is None else None
+        engine = SearchEngine(embedder, cache_dir, search_mode, prebuilt_dir=prebuilt)
         return cls(ToolData(tool_data), engine, store, tool_model, tool_model_name)
 
     def openai_tools(self) -> list[dict[str, Any]]:
@@ -175,5 +177,5 @@ class ToolEnvironment:
     def reset_state(self, scope: str, persona_id: str) -> None:
         self.stateful.reset(scope, persona_id)
 
-    def warm_up(self) -> dict[str, str]:
-        return self.retrieval.warm_up()
+    def warm_up(self, on_progress: Progress | None = None) -> dict[str, str]:
+        return self.retrieval.warm_up(on_progress)

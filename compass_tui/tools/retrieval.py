@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from compass_tui.tools.data import Catalogue, ToolData
-from compass_tui.tools.search import CatalogueIndex, SearchEngine
+from compass_tui.tools.search import CatalogueIndex, Progress, SearchEngine
 
 MOVIE_GENRE_ALIASES = {
     "sci-fi": "Science Fiction",
@@ -69,7 +69,10 @@ class RetrievalTools:
             self._indexes[catalogue.name] = self.engine.index(catalogue.name, texts)
         return self._indexes[catalogue.name]
 
-    def warm_up(self) -> dict[str, str]:
+    def warm_up(self, on_progress: Progress | None = None) -> dict[str, str]:
+        """Load the embedding model and build every catalogue's index now, saying what it does."""
+        if on_progress is not None and self.engine.mode != "lexical":
+            on_progress("loading embeddings…")
         indexes = (
             self.music_index,
             self.movie_index,
@@ -79,7 +82,7 @@ class RetrievalTools:
             self.strength_index,
             self.sticker_index,
         )
-        return {index.name: index.build() for index in indexes}
+        return {index.name: index.build(on_progress) for index in indexes}
 
     @cached_property
     def music_index(self) -> CatalogueIndex:

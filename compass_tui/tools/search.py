@@ -1,8 +1,10 @@
 """Ranking catalogue items against a query: by embedding when a model loads, else lexically.
 
 Corpus embeddings are computed once and cached on disk under a key made of the corpus texts
-and the model's fingerprint. Query embeddings are kept in a small LRU cache. If no model
-loads, every index falls back to TF-IDF and `SearchEngine.status` says so.
+and the model's fingerprint; the bundled catalogues ship theirs for the bundled model
+(`tool_data/embeddings/`, rebuilt by `make embeddings`), so a fresh install only loads the model.
+Query embeddings are kept in a small LRU cache. If no model loads, every index falls back to
+TF-IDF and `SearchEngine.status` says so.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from compass_tui.tools.embeddings import Embedder, EmbeddingUnavailable
+
+Progress = Callable[[str], None]  # a one-line status ("building films index 128/583")
+ENCODE_BATCH = 128
 
 
 @dataclass
@@ -69,9 +75,16 @@ class LexicalIndex:
 class SearchEngine:
     """Shared by all retrieval tools: one embedder, one cache dir, one mode."""
 
-    def __init__(self, embedder: Embedder | None, cache_dir: Path | None, mode: str = "auto"):
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        cache_dir: Path | None,
+        mode: str = "auto",
+        prebuilt_dir: Path | None = None,
+    ):
         self.embedder = embedder
         self.cache_dir = cache_dir
+        self.prebuilt_dir = prebuilt_dir  # embeddings shipped with the bundled catalogues
         self.mode = mode if embedder is not None else "lexical"
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -124,25 +137,44 @@ class SearchEngine:
                 self._query_cache.popitem(last=False)
         return vector
 
-    def corpus_vectors(self, name: str, texts: list[str]) -> np.ndarray:
-        key = hashlib.sha256(
+    def corpus_key(self, texts: list[str]) -> str:
+        """The catalogue's texts and the model's fingerprint: a cached index is used only for both."""
+        return hashlib.sha256(
             ("\x1f".join(texts) + "\x1e" + self._embedder().fingerprint()).encode()
         ).hexdigest()[:24]
-        path = self.cache_dir / "embeddings" / f"{name}-{key}.npy" if self.cache_dir else None
-        if path is not None and path.is_file():
-            try:
-                vectors = np.load(path)
-                if vectors.shape[0] == len(texts):
-                    return vectors
-            except (OSError, ValueError):
-                pass
-        vectors = self._embedder().encode(texts)
-        if path is not None:
+
+    def corpus_vectors(self, name: str, texts: list[str], on_progress: Progress | None = None) -> np.ndarray:
+        file_name = f"{name}-{self.corpus_key(texts)}.npy"
+        for folder in (self.prebuilt_dir, self.cache_dir / "embeddings" if self.cache_dir else None):
+            vectors = _load_vectors(folder / file_name, len(texts)) if folder else None
+            if vectors is not None:
+                return vectors
+        vectors = self._encode_in_batches(name, texts, on_progress)
+        if self.cache_dir is not None:
+            path = self.cache_dir / "embeddings" / file_name
             path.parent.mkdir(parents=True, exist_ok=True)
             temp = path.with_suffix(".tmp.npy")
             np.save(temp, vectors)
             temp.replace(path)
         return vectors
+
+    def _encode_in_batches(self, name: str, texts: list[str], on_progress: Progress | None) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), ENCODE_BATCH):
+            if on_progress is not None:
+                on_progress(f"building {name} index {start}/{len(texts)}")
+            parts.append(self._embedder().encode(texts[start : start + ENCODE_BATCH]))
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def _load_vectors(path: Path, rows: int) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        vectors = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return vectors if vectors.shape[0] == rows else None
 
 
 class CatalogueIndex:
@@ -156,12 +188,12 @@ class CatalogueIndex:
         self._vectors: np.ndarray | None = None
         self._lexical: LexicalIndex | None = None
 
-    def build(self) -> str:
+    def build(self, on_progress: Progress | None = None) -> str:
         """Prepare the index now (for warm-up); returns the mode used."""
         with self._lock:
             if self.engine.use_embeddings():
                 if self._vectors is None:
-                    self._vectors = self.engine.corpus_vectors(self.name, self.texts)
+                    self._vectors = self.engine.corpus_vectors(self.name, self.texts, on_progress)
                 return "embedding"
             if self._lexical is None:
                 self._lexical = LexicalIndex(self.texts)

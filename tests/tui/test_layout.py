@@ -93,3 +93,21 @@ async def test_the_summary_names_the_tool_and_its_result_and_d_shows_them_in_ful
         assert "tool call" in text and "tool result" in text and record["tool_call"]["function_name"] in text
         await pilot.press("d")
         await wait_until(pilot, lambda: pilot.app.screen is stepper, "the stepper again")
+
+
+@pytest.mark.slow
+async def test_the_stepper_says_while_the_embedding_model_loads(tui):
+    lines = [
+        line
+        for line in tui.config_path.read_text(encoding="utf-8").splitlines()
+        if "embedding_model" not in line
+    ]
+    tui.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # the bundled model, for real
+    async with tui.app().run_test(size=(120, 40)) as pilot:
+        stepper = await open_stepper(pilot, PERSONA)
+        await wait_until(
+            pilot, lambda: "loading embeddings…" in screen_text(pilot.app), "the loading line", 10
+        )
+        await wait_until(pilot, lambda: stepper.tools_text == "", "the model to load", 60)
+        assert "loading embeddings" not in screen_text(pilot.app)
+        assert pilot.app.ctx.tool_environment().engine.embedder.loaded

@@ -218,30 +218,35 @@ async def open_stepper(
     model_list = setup.query_one("#models", SelectionList)
     assert pilot.app.focused is model_list
     names = [model_list.get_option_at_index(i).value for i in range(model_list.option_count)]
-    wanted = set(models) | ({"baseline"} if untick_baseline else set())
-    for index, name in enumerate(names):
-        if name in wanted:
-            await press_each(pilot, ["down"] * (index - (model_list.highlighted or 0)))
-            await pilot.press("space")
+    ticked = set(models) | (set() if untick_baseline else {"baseline"})
+    await _tick_exactly(pilot, model_list, [index for index, name in enumerate(names) if name in ticked])
     if setup.query("#runs"):
         await pilot.press("tab")
         run_list = setup.query_one("#runs", SelectionList)
         assert pilot.app.focused is run_list
-        for index in sorted(runs):
-            await press_each(pilot, ["down"] * (index - (run_list.highlighted or 0)))
-            await pilot.press("space")
+        await _tick_exactly(pilot, run_list, sorted(runs))
     await pilot.press("tab")
-    assert isinstance(pilot.app.focused, Checkbox)
-    if blind:
+    checkbox = pilot.app.focused
+    assert isinstance(checkbox, Checkbox)
+    if checkbox.value != blind:  # the setup offers the persona's last choice
         await pilot.press("space")
     await pilot.press("tab")
     assert isinstance(pilot.app.focused, Input)
     if seed is not None:
-        await pilot.press("end", "backspace", *str(seed))  # the default seed is "0"
+        await pilot.press("ctrl+a", "ctrl+k", *str(seed))
     await pilot.press("ctrl+s")
     return await wait_until(
         pilot, lambda: isinstance(pilot.app.screen, StepperScreen) and pilot.app.screen, "the stepper"
     )
+
+
+async def _tick_exactly(pilot, selection_list, indexes: list[int]) -> None:
+    """Tick exactly these options, with the keyboard, whatever the list offered."""
+    for index in range(selection_list.option_count):
+        option = selection_list.get_option_at_index(index)
+        if (option.value in selection_list.selected) != (index in indexes):
+            await press_each(pilot, ["down"] * (index - (selection_list.highlighted or 0)))
+            await pilot.press("space")
 
 
 async def generate(pilot, key: str = "g", timeout: float = 60.0) -> None:

@@ -10,11 +10,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from compass_tui.app.widgets.check_list import CheckBox, CheckList
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.persona import Persona
 from compass_tui.records import list_run_ids, load_run_meta
 from compass_tui.safe_text import printable
-from compass_tui.session import MAX_COLUMNS, Column, Session
+from compass_tui.session import MAX_COLUMNS, Column, Session, SetupChoice, last_setup, remember_setup
 from compass_tui.vocab import SETTINGS
 
 
@@ -35,6 +36,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
 
     def compose(self) -> ComposeResult:
         settings = self.app.ctx.settings
+        last = last_setup(self.app.ctx.store, self.persona.id)
         runs = [(f"{run} ({', '.join(meta['models'])})", run) for run, meta in self._runs_with_persona()]
         with Vertical(classes="dialog"):
             yield Label(
@@ -45,23 +47,41 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
                 classes="pane-title",
             )
             yield Select(
-                [(name, name) for name in SETTINGS], value="profile", allow_blank=False, id="setting"
+                [(name, name) for name in SETTINGS],
+                value=last.setting if last.setting in SETTINGS else "profile",
+                allow_blank=False,
+                id="setting",
             )
             yield Label("Models to run (up to 4):")
-            yield SelectionList[str](
-                *[(name, name, name == BASELINE_MODEL) for name in settings.model_names()], id="models"
+            yield CheckList(
+                *[(name, name, name in last.models) for name in settings.model_names()], id="models"
             )
+            yield Static("", id="setup-hint", classes="muted")
             if runs:
                 yield Label("Existing runs to compare:")
-                yield SelectionList[str](*[(label, run, False) for label, run in runs], id="runs")
+                yield CheckList(*[(label, run, run in last.runs) for label, run in runs], id="runs")
             with Horizontal(classes="buttons"):
-                yield Checkbox("Blind mode", id="blind")
+                yield CheckBox("Blind mode", last.blind, id="blind")
                 yield Label("seed", classes="field-label")
-                yield Input(value="0", id="seed", type="integer", max_length=9)
+                yield Input(value=str(last.seed), id="seed", type="integer", max_length=9)
             yield Static("", id="setup-error", classes="error-text")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Start", id="start", variant="primary")
+
+    def on_mount(self) -> None:
+        self._hint()
+
+    @on(SelectionList.SelectedChanged, "#models")
+    def _hint(self) -> None:
+        """A one-line hint when LLMs are configured but none is ticked: only the baseline would run."""
+        models = self.query_one("#models", SelectionList)
+        llms = [name for name in self.app.ctx.settings.model_names() if name != BASELINE_MODEL]
+        ticked = set(models.selected) - {BASELINE_MODEL}
+        hint = ""
+        if llms and not ticked:
+            hint = f"No LLM ticked: only the offline baseline runs. Configured: {', '.join(llms)}."
+        self.query_one("#setup-hint", Static).update(hint)
 
     def _runs_with_persona(self) -> list[tuple[str, dict]]:
         store = self.app.ctx.store
@@ -76,7 +96,8 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
 
     def session(self) -> Session:
         setting = self.query_one("#setting", Select).value
-        models = list(self.query_one("#models", SelectionList).selected)
+        ticked = list(self.query_one("#models", SelectionList).selected)
+        models = list(ticked)
         runs = list(self.query_one("#runs", SelectionList).selected) if self.query("#runs") else []
         if setting == "hybrid":
             if len(models) != 2:
@@ -93,12 +114,17 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         if len(columns) > MAX_COLUMNS:
             raise ValueError(f"at most {MAX_COLUMNS} systems side by side (you chose {len(columns)})")
         seed_text = self.query_one("#seed", Input).value or "0"
+        blind = self.query_one("#blind", Checkbox).value
+        choice = SetupChoice(
+            str(setting), list(self.query_one("#models", SelectionList).selected), runs, blind, int(seed_text)
+        )
+        remember_setup(self.app.ctx.store, self.persona.id, choice)
         return Session(
             self.persona,
             setting,
             columns,
             generate_models=models,
-            blind=self.query_one("#blind", Checkbox).value,
+            blind=blind,
             seed=int(seed_text),
         )
 

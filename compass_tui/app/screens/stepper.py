@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
 from compass_tui.annotations import Annotation, load_annotation, save_annotation
-from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, RunProgressed
+from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, RunProgressed, ToolsWarming
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
 from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records, run_meta_path
@@ -41,6 +41,7 @@ class StepperScreen(ScoringScreen):
         self.generation = 0
         self.run_thread = None
         self.progress_text = ""
+        self.tools_text = ""  # "loading embeddings…" while the tool environment warms up
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,6 +56,21 @@ class StepperScreen(ScoringScreen):
         self.reload_records()
         self.render_item()
         self.query(ScorePanel).first().focus()
+        if self.session.generate_models:
+            self.warm_up_tools()
+
+    @work(thread=True, exclusive=True, group="warm-up", description="Loading the tools", exit_on_error=False)
+    def warm_up_tools(self) -> None:
+        """Load the embedding model and the catalogues' indexes before the first generation needs them."""
+        environment = self.app.ctx.tool_environment()
+        environment.warm_up(lambda status: self.post_message(ToolsWarming(status)))
+        self.post_message(
+            ToolsWarming(environment.engine.status.detail if environment.engine.fallback_reason else "")
+        )
+
+    def on_tools_warming(self, message: ToolsWarming) -> None:
+        self.tools_text = message.status
+        self.render_header()
 
     # ----- data -------------------------------------------------------------------------------
 
@@ -127,6 +143,7 @@ class StepperScreen(ScoringScreen):
             (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
             f" · {scenario} · {printable(situation.emotion)}",
             (f"   {self.progress_text}", "cyan"),
+            (f"   {self.tools_text}", "yellow"),
             "\n",
             (printable(situation.utterance, multiline=True), "italic"),
         )
