@@ -5,11 +5,15 @@ The data dir, the settings and the persona library, each made on first use.
 
 from __future__ import annotations
 
+import os
+import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compass_tui import paths
+
+DATA_DIR_ENV = "COMPASS_TUI_DATA_DIR"  # the settings' data_dir, as an environment variable
 
 if TYPE_CHECKING:  # the real imports happen on first use: pydantic alone would delay the TUI's first frame
     from compass_tui.config import Settings
@@ -39,6 +43,21 @@ class Context:
     @cached_property
     def data_dir(self) -> Path:
         return paths.data_dir(self._data_dir_override or self.settings.data_dir)
+
+    def early_data_dir(self) -> Path | None:
+        """The data dir without importing the settings (pydantic takes half a second): from --data-dir,
+        $COMPASS_TUI_DATA_DIR or the config file's `data_dir`. None if the config file cannot be read.
+        For shortcuts only (the library index); anything that writes uses `data_dir`."""
+        if "data_dir" in self.__dict__:
+            return self.data_dir
+        if self._data_dir_override or os.environ.get(DATA_DIR_ENV):
+            return paths.data_dir(self._data_dir_override or os.environ[DATA_DIR_ENV])
+        config = paths.config_file()
+        try:
+            configured = tomllib.loads(config.read_text(encoding="utf-8")).get("data_dir") if config else None
+        except (OSError, ValueError):
+            return None
+        return paths.data_dir(configured if isinstance(configured, str) else None)
 
     @cached_property
     def store(self) -> Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -13,8 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from compass_tui import paths
 from compass_tui.app.messages import LibraryLoaded
 from compass_tui.app.widgets.persona_detail import PersonaDetail
+from compass_tui.library_index import ListedPersona, files_stamp, read_index, write_index
 from compass_tui.safe_text import printable
 
 if TYPE_CHECKING:  # pydantic (via the persona model) loads with the library, after the first frame
@@ -42,6 +45,7 @@ class LibraryScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[PersonaEntry] = []
+        self.listed: list[ListedPersona] = []  # what the list shows; from the index until the files are read
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,17 +59,31 @@ class LibraryScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(PersonaList).focus()
-        # after the first paint: reading a hundred persona files in a thread would compete with it for the GIL
+        early = self.app.ctx.early_data_dir()
+        listed = read_index(early, self._folders(early)) if early is not None else None
+        if listed is not None:  # the names at once, from the index; the files are read after the first paint
+            self.listed = listed
+            self._fill_list()
         self.call_after_refresh(self.load_library)
+
+    @staticmethod
+    def _folders(data_dir: Path) -> list[Path]:
+        return [paths.bundled_personas_dir(), data_dir / "personas"]
 
     @work(thread=True, exclusive=True, group="library", description="Loading personas", exit_on_error=False)
     def load_library(self) -> None:
+        stamp = files_stamp(self._folders(self.app.ctx.data_dir))
         library = self.app.ctx.library
         library.refresh()
-        self.post_message(LibraryLoaded(library.entries()))
+        entries = library.entries()
+        write_index(self.app.ctx.data_dir, stamp, entries)
+        self.post_message(LibraryLoaded(entries))
 
     def on_library_loaded(self, message: LibraryLoaded) -> None:
+        from compass_tui.library_index import ListedPersona
+
         self.entries = message.entries
+        self.listed = [ListedPersona.of(entry) for entry in self.entries]
         self._fill_list()
         counts = {
             kind: sum(1 for e in self.entries if e.kind == kind)
@@ -83,7 +101,7 @@ class LibraryScreen(Screen):
         option_list = self.query_one(PersonaList)
         keep = keep or self.selected_id
         option_list.clear_options()
-        shown = [e for e in self.entries if not wanted or wanted in e.id.lower() or wanted in e.name.lower()]
+        shown = [e for e in self.listed if not wanted or wanted in e.id.lower() or wanted in e.name.lower()]
         option_list.add_options([Option(_label(entry), id=entry.id) for entry in shown])
         if shown:
             ids = [e.id for e in shown]
@@ -174,15 +192,14 @@ class LibraryScreen(Screen):
         self.app.push_screen(ReportScreen())
 
 
-def _label(entry: PersonaEntry) -> Text:
-    if entry.persona is None:
+def _label(entry: ListedPersona) -> Text:
+    if entry.broken:
         return Text.assemble(("⚠ ", "red"), (printable(entry.id), "bold red"), ("  cannot load", "red"))
-    persona = entry.persona
-    mark = ("⚠ ", "yellow") if persona.warnings() and entry.kind != "imported" else ("  ", "")
+    mark = ("⚠ ", "yellow") if entry.warned else ("  ", "")
     kind = {"bundled": "", "imported": " ·cb", "authored": " ·you"}[entry.kind]
     return Text.assemble(
         mark,
-        (printable(persona.display_name), "bold"),
-        f" {persona.demographic.age}",
-        (f"{kind}\n  {printable(persona.demographic.career[:30])}", "dim"),
+        (printable(entry.name), "bold"),
+        f" {entry.age}",
+        (f"{kind}\n  {printable(entry.career[:30])}", "dim"),
     )
