@@ -68,7 +68,6 @@ def import_results(
         persona = _persona(personas, user_id, path)
         offset = len(persona.situations) - SCORED_TAIL if shape == HISTORY_WITHOUT else 0
         for position, interaction in enumerate(interactions):
-            check_interaction(interaction, path, f"user_interactions.{user_id}[{position}]")
             context = (persona, offset + position, run_id, model, chosen, shape)
             records.append(_record(interaction, context, definitions))
     _keep_known_flags(records)
@@ -89,6 +88,8 @@ def _users(path: Path) -> dict[str, Any]:
     for user_id, interactions in users.items():
         if not isinstance(interactions, list):
             raise InputError(path, f"user_interactions.{user_id}", "expected a list of interactions")
+        for position, interaction in enumerate(interactions):
+            check_interaction(interaction, path, f"user_interactions.{user_id}[{position}]")
     return users
 
 
@@ -343,7 +344,7 @@ def imported_feedback(feedback: Any) -> dict[str, Any] | None:
 
 def _success_flags(interaction: dict, step: dict, shape: str) -> tuple[bool | None, bool | None]:
     """(first attempt ran, best of 3 ran), from the fields the writing script keeps."""
-    if "tool_call_failed" in interaction:
+    if "tool_call_failed" in interaction or set(interaction) == {"error"}:
         return False, False
     if "execution_success" in interaction or "three_execution_success" in interaction:
         return interaction.get("execution_success"), interaction.get("three_execution_success")
@@ -353,7 +354,7 @@ def _success_flags(interaction: dict, step: dict, shape: str) -> tuple[bool | No
         return step.get("execute_success"), step.get("3turn_execute_success")
     if "execute_success" in step:
         return step.get("execute_success"), None
-    return (False, False) if "error" in interaction or "tool_call_all" in interaction else (None, None)
+    return (False, False) if "tool_call_all" in interaction else (None, None)
 
 
 def _keep_known_flags(records: list[dict[str, Any]]) -> None:

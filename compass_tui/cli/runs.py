@@ -282,7 +282,11 @@ def import_run(args, ctx: Context) -> int:
     model = args.model or args.file.stem
     run_id = args.name or f"import-{re.sub(r'[^A-Za-z0-9_.-]+', '-', args.file.stem)}"
     summary = import_results(ctx.store, ctx.library, args.file, run_id, model, args.setting)
-    emit(args, summary, lambda s: console.print(_import_line(s, args.setting), markup=False, highlight=False))
+    emit(
+        args,
+        summary,
+        lambda s: console.print(_import_line(s, args.setting), markup=False, highlight=False, soft_wrap=True),
+    )
     return 0
 
 
