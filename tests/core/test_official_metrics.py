@@ -197,8 +197,8 @@ def history_interactions(utterances: list[str], failed: bool) -> list[dict]:
     return interactions
 
 
-def report_rows(cli, run: str) -> dict[str, dict]:
-    code, out, err = cli("report", run, "--source", "human", "--format", "json")
+def report_rows(cli, *runs: str) -> dict[str, dict]:
+    code, out, err = cli("report", *runs, "--source", "human", "--format", "json")
     assert code == 0, err
     document = json.loads(out)
     return {row["model"]: row for row in document["systems"]} | {"notes": document["notes"]}
@@ -486,3 +486,21 @@ def test_the_tool_call_failed_text_is_what_the_official_distinct_measures(shared
             3 / math.sqrt(3),
         )
     )
+
+
+def test_a_report_mixing_distinct_bases_says_so_in_one_note(cli, data_dir, users, tmp_path):
+    path = write(tmp_path, "p.json", {"3": profile_interactions(users["3"]["utterance"], 0)})
+    assert cli("runs", "import", path, "--name", "imported")[0] == 0
+    code, _, err = cli(
+        "run", "--personas", "compass-3", "--models", "baseline", "--setting", "profile", "--name", "ours"
+    )
+    assert code == 0, err
+    rows = report_rows(cli, "imported")
+    assert rows["p"]["distinct_basis"] == "official"
+    notes = report_rows(cli, "imported", "ours")["notes"]
+    assert [n for n in notes if n.startswith("D-1/D-2")] == [
+        "D-1/D-2 are measured on different texts across rows: imported/p official; ours/baseline reply"
+    ]
+    code, out, _ = cli("report", "imported", "ours")
+    assert code == 0 and "Note: D-1/D-2 are measured on different texts across rows" in out
+    assert "execute_succ_rate" in out and "official" in out
