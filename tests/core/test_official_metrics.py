@@ -98,11 +98,6 @@ def official_distinct(script: Path, file: Path, users: dict, tmp_path: Path, nam
             measured.append((result["distinct"]["d1"], result["distinct"]["d2"]))
             return result
 
-        def _extract_model_name(self, file_name):
-            # evaluation_without_his.py names its files tool_interactions_without_his_<model> but keeps
-            # only the model 'gpt-5.1' of the pattern tool_interactions_(.+): never itself (Known quirks)
-            return super()._extract_model_name(file_name).removeprefix("without_his_")
-
     evaluator = Capturing.__new__(Capturing)
     folder = tmp_path / f"official-{name}"
     folder.mkdir()
