@@ -201,7 +201,11 @@ _STEP_FIELDS = {
     "3turn_execute_success": _FLAG,
     "feedback_success": _FLAG,
 }
-_FEEDBACK_FIELDS: dict[str, tuple[type, ...]] = {"user_utterance": _TEXT, "agent_reply": _TEXT, "user_feedback": _TEXT}
+_FEEDBACK_FIELDS: dict[str, tuple[type, ...]] = {
+    "user_utterance": _TEXT,
+    "agent_reply": _TEXT,
+    "user_feedback": _TEXT,
+}
 
 
 def check_interaction(interaction: Any, path: Path, where: str) -> None:
