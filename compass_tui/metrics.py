@@ -4,7 +4,11 @@ Distinct-n comes in two clearly named variants:
 - `distinct_standard(texts, n)`: distinct n-grams / total n-grams over all responses (Li et al., 2016);
 - `distinct_compass(text)`: what ComPASS's evaluation script computes per response and the paper's tables
   report: D-1 = types / sqrt(2 · tokens) and D-2 = types / sqrt(tokens), both over unigram types, after
-  lower-casing and stripping ASCII punctuation. Reported as the mean over responses.
+  lower-casing and stripping ASCII punctuation. Reported as the mean over responses, measured on the
+  text the official script measures (`official_text`), while the standard variant reads the reply shown.
+
+Pass rates count a finished item (`finished`): done, or an imported tool call that has no response by
+design (a tool-call-only result file).
 """
 
 from __future__ import annotations
@@ -47,9 +51,51 @@ def mean_distinct_compass(texts: list[str]) -> tuple[float | None, float | None]
     return float(np.mean([p[0] for p in pairs])), float(np.mean([p[1] for p in pairs]))
 
 
+OFFICIAL_BASIS, REPLY_BASIS, MIXED_BASIS = "official", "reply", "mixed"
+
+
+def finished(record: dict[str, Any]) -> bool:
+    return record.get("status") == "done" or (
+        record.get("status") == "executed" and bool(record.get("tool_call_only"))
+    )
+
+
+def _with_tools(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if finished(r) and r.get("setting") != "empathetic"]
+
+
+def official_text(record: dict[str, Any]) -> tuple[str | None, str]:
+    """(the text ComPASS's evaluation script measures, its basis): an import's raw text, the reply an
+    official-fidelity run kept, else the reply shown. None for an item the official script skips."""
+    if record.get("response_raw") is not None:
+        return record["response_raw"], OFFICIAL_BASIS
+    kept = (record.get("official") or {}).get("reply")
+    if isinstance(kept, str) and record.get("status") == "done":
+        return kept, OFFICIAL_BASIS
+    if record.get("status") == "done" and record.get("response") is not None:
+        return record["response"], REPLY_BASIS
+    return None, REPLY_BASIS
+
+
+def official_texts(records: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+    """The texts of `official_text` over the records, and their one basis (or "mixed"; None if none)."""
+    measured = [official_text(record) for record in records]
+    texts = [text for text, _ in measured if text is not None]
+    bases = {basis for text, basis in measured if text is not None}
+    if not bases:
+        return texts, None
+    return texts, bases.pop() if len(bases) == 1 else MIXED_BASIS
+
+
+def success_rate(records: list[dict[str, Any]], flag: str) -> float | None:
+    """Share of the records carrying `flag` (first_attempt_success, final_success) where it is true."""
+    flags = [r[flag] for r in records if r.get(flag) is not None and r.get("setting") != "empathetic"]
+    return sum(1 for value in flags if value) / len(flags) if flags else None
+
+
 def pass_rate(records: list[dict[str, Any]]) -> float | None:
     """Share of finished tool-setting records whose tool call ran without error."""
-    with_tools = [r for r in records if r.get("status") == "done" and r.get("setting") != "empathetic"]
+    with_tools = _with_tools(records)
     if not with_tools:
         return None
     return sum(1 for r in with_tools if (r.get("tool_result") or {}).get("ok")) / len(with_tools)
@@ -57,7 +103,7 @@ def pass_rate(records: list[dict[str, Any]]) -> float | None:
 
 def strict_schema_rate(records: list[dict[str, Any]]) -> float | None:
     """Share whose parameters passed jsonschema with no normalisation at all."""
-    with_tools = [r for r in records if r.get("status") == "done" and r.get("setting") != "empathetic"]
+    with_tools = _with_tools(records)
     if not with_tools:
         return None
     strict = sum(
@@ -68,11 +114,7 @@ def strict_schema_rate(records: list[dict[str, Any]]) -> float | None:
 
 def tool_usage(records: list[dict[str, Any]]) -> dict[str, int]:
     return dict(
-        Counter(
-            (r.get("tool_call") or {}).get("tool_folder_name") or "(none)"
-            for r in records
-            if r.get("status") == "done" and r.get("setting") != "empathetic"
-        )
+        Counter((r.get("tool_call") or {}).get("tool_folder_name") or "(none)" for r in _with_tools(records))
     )
 
 
@@ -82,7 +124,7 @@ def preference_rates(records: list[dict[str, Any]], personas: dict[str, Any]) ->
     for record in records:
         persona = personas.get(record["persona_id"])
         tool = (record.get("tool_call") or {}).get("tool_folder_name")
-        if persona is None or record.get("status") != "done" or record.get("setting") == "empathetic":
+        if persona is None or not finished(record) or record.get("setting") == "empathetic":
             continue
         scenario_type = (
             record.get("scenario_type") or persona.situations[record["situation_index"]].scenario_type

@@ -1,20 +1,32 @@
 """Import ComPASS result files, so that outputs made elsewhere can be inspected and scored here.
 
-The file is `{"user_interactions": {user_id: [interaction, ...]}}` in either setting's shape:
-- history-based: {"user_utterance", "scenario", "tool_call": {"1": {"tool_call", "tool_raw_result",
-  "generated_feedback", "execute_success"}}, "user_feedback"};
-- profile-based: {"utterance", "tool_call": {tool_folder_name, function_name, param}, "tool_result",
-  "success"}, with the response in "tool_call_all" or "1"."generated_feedback".
-Users are matched to imported test-set personas by user id, and interactions to situations
-by their utterance text (falling back to their position).
+The file is `{"user_interactions": {user_id: [interaction, ...]}}`; its shape says which official
+script wrote it, and so how the official evaluation scripts read it:
+- `profile`: `profile-based/inference_respond.py`: {"user_utterance", "scenario", "tool_call": {"1":
+  {"tool_call", "tool_raw_result", "generated_feedback", "execute_success"}}, "execution_success",
+  "three_execution_success"}, or the raw tool choice in "tool_call_all" (`evaluation.py` reads
+  "tool_call_all", then "1", then "tool_call"."1"."generated_feedback");
+- `tool_calls`: `profile-based/generate_social_support_respond.py`: {"utterance", "tool_call":
+  {tool_folder_name, function_name, param}, "tool_result", "success"}, no response;
+- `history`: `history-based/tool_invoc_with_his.py` and `inference_toolinvoc_his.py`: the profile
+  step plus "3turn_execute_success" and "user_feedback": {"user_utterance", "agent_reply",
+  "user_feedback"}, or {"user_utterance", "tool_call_failed"}, which `evaluation_with_his.py`
+  scores as the text "Tool call failed"; only interactions 12-14 are scored;
+- `history_without_history`: `tool_invoc_without_his.py` and `inference_toolinvoc_nohist.py`: the
+  steps of utterances 12-14 only, no feedback (`evaluation_without_his.py` maps item i to 12 + i).
+Any interaction may be {"error": ...}. Users are matched to imported test-set personas by user id,
+and interactions to situations by their utterance text (falling back to their position).
 """
 
 from __future__ import annotations
 
+import ast
+import json
 from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
+from compass_tui.fidelity import DISLIKED_FEEDBACK, LIKED_FEEDBACK
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
@@ -32,10 +44,39 @@ from compass_tui.store import Store
 from compass_tui.tools.calls import parse_call, validate_params
 from compass_tui.tools.definitions import load_definitions
 
+PROFILE, TOOL_CALLS, HISTORY, HISTORY_WITHOUT = "profile", "tool_calls", "history", "history_without_history"
+SHAPES = (PROFILE, TOOL_CALLS, HISTORY, HISTORY_WITHOUT)
+SETTING_OF_SHAPE = {PROFILE: "profile", TOOL_CALLS: "profile", HISTORY: "history", HISTORY_WITHOUT: "history"}
+HISTORY_OF_SHAPE = {HISTORY: True, HISTORY_WITHOUT: False}
+TOOL_CALL_FAILED_TEXT = "Tool call failed"  # evaluation_with_his.py's text for a tool_call_failed item
+_MAX_MESSAGE_CHARS = 300
+SCORED_TAIL = 3  # the history scripts score utterances 12-14 of 15
+_LABELS = {LIKED_FEEDBACK: "like", DISLIKED_FEEDBACK: "dislike", "like": "like", "dislike": "dislike"}
+
 
 def import_results(
     store: Store, library: PersonaLibrary, path: Path, run_id: str, model: str, setting: str | None = None
 ) -> dict[str, Any]:
+    users = _users(path)
+    personas = {p.origin.user_id: p for p in library.select("all") if p.origin and p.origin.user_id}
+    shape = detect_shape(users, path)
+    chosen = setting or SETTING_OF_SHAPE[shape]
+    history = HISTORY_OF_SHAPE.get(shape) if chosen == "history" else None
+    definitions = load_definitions()
+    records: list[dict[str, Any]] = []
+    for user_id, interactions in users.items():
+        persona = _persona(personas, user_id, path)
+        offset = len(persona.situations) - SCORED_TAIL if shape == HISTORY_WITHOUT else 0
+        for position, interaction in enumerate(interactions):
+            context = (persona, offset + position, run_id, model, chosen, shape)
+            records.append(_record(interaction, context, definitions))
+    _keep_known_flags(records)
+    meta = _meta(run_id, path, model, chosen, history, shape, records)
+    _save(store, run_id, model, meta, records)
+    return _summary(run_id, chosen, history, shape, records, len(users))
+
+
+def _users(path: Path) -> dict[str, Any]:
     document = load_json(path)
     users = document.get("user_interactions") if isinstance(document, dict) else None
     if users is None:
@@ -44,47 +85,99 @@ def import_results(
         raise InputError(
             path, "user_interactions", f"expected an object of users keyed by id, got {_kind(users)}"
         )
-    personas = {p.origin.user_id: p for p in library.select("all") if p.origin and p.origin.user_id}
-    definitions = load_definitions()
-    detected = setting or _detect_setting(users)
-    records: list[dict[str, Any]] = []
     for user_id, interactions in users.items():
-        persona = personas.get(str(user_id))
-        if persona is None:
-            raise InputError(
-                path,
-                f"user_interactions.{user_id}",
-                "no imported persona with this user id (run `compass-tui personas import` on the test set first)",
-            )
         if not isinstance(interactions, list):
             raise InputError(path, f"user_interactions.{user_id}", "expected a list of interactions")
         for position, interaction in enumerate(interactions):
-            where = f"user_interactions.{user_id}[{position}]"
-            check_interaction(interaction, path, where)
-            records.append(_record(interaction, persona, position, run_id, model, detected, definitions))
-    meta = {
-        "run_id": run_id,
-        "name": run_id,
-        "setting": detected,
-        "models": [model],
-        "personas": sorted({r["persona_id"] for r in records}),
-        "history": True if detected == "history" else None,
-        "prompt_source": "imported",
-        "prompt_hash": None,
-        "source": f"import:{Path(path).name}",
-        "created_at": now_iso(),
-        "updated_at": now_iso(),
-        "status": "finished",
-    }
-    with run_lock(store, run_id):
-        store.modify(
-            run_meta_path(run_id), META_TABLE, "meta", lambda existing: _merged_meta(run_id, existing, meta)
-        )
-        for record in records:
-            key = interaction_key(model, record["persona_id"], record["situation_index"])
-            store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
-    return {"run_id": run_id, "setting": detected, "records": len(records), "users": len(users)}
+            check_interaction(interaction, path, f"user_interactions.{user_id}[{position}]")
+    return users
 
+
+def _persona(personas: dict[str, Persona], user_id: str, path: Path) -> Persona:
+    persona = personas.get(str(user_id))
+    if persona is None:
+        raise InputError(
+            path,
+            f"user_interactions.{user_id}",
+            "no imported persona with this user id (run `compass-tui personas import` on the test set first)",
+        )
+    return persona
+
+
+# --- which official script wrote the file --------------------------------------------------------
+
+_ANY = frozenset(SHAPES)
+
+
+def interaction_shapes(interaction: Any) -> frozenset[str]:
+    """The file shapes this interaction can belong to; empty when it fits none."""
+    if not isinstance(interaction, dict) or not interaction:
+        return frozenset()
+    if set(interaction) == {"error"}:
+        return _ANY
+    if "user_feedback" in interaction:
+        return frozenset({HISTORY})
+    if "tool_call_failed" in interaction:
+        return frozenset({HISTORY, HISTORY_WITHOUT})
+    if {"tool_call_all", "execution_success", "three_execution_success"} & set(interaction):
+        return frozenset({PROFILE})
+    step = _nested_step(interaction)
+    if step is not None:
+        return _step_shapes(interaction, step)
+    if "utterance" in interaction and {"tool_call", "tool_result", "success"} & set(interaction):
+        return frozenset({TOOL_CALLS})
+    return frozenset()
+
+
+def _step_shapes(interaction: dict, step: dict) -> frozenset[str]:
+    if "user_utterance" not in interaction:
+        return frozenset({HISTORY_WITHOUT})  # inference_toolinvoc_nohist.py writes no utterance
+    if {"3turn_execute_success", "feedback_success"} & set(step):
+        return frozenset({HISTORY, HISTORY_WITHOUT})
+    return frozenset({PROFILE, HISTORY, HISTORY_WITHOUT})  # e.g. inference_respond.py's first-attempt file
+
+
+def detect_shape(users: dict[str, list], path: Path) -> str:
+    """The one shape every interaction fits; InputError at the first that fits none, or not the others."""
+    possible, first = _ANY, None
+    for user_id, interactions in users.items():
+        for position, interaction in enumerate(interactions):
+            where = f"user_interactions.{user_id}[{position}]"
+            shapes = interaction_shapes(interaction)
+            if not shapes:
+                raise InputError(path, where, f"unknown interaction shape (keys: {_keys(interaction)})")
+            if not possible & shapes:
+                raise InputError(
+                    path, where, f"mixed shapes: this is {_names(shapes)}, but {first} is {_names(possible)}"
+                )
+            if shapes != _ANY and first is None:
+                first = where
+            possible &= shapes
+    return _preferred(possible, users)
+
+
+def _preferred(possible: frozenset[str], users: dict[str, list]) -> str:
+    """Profile unless only history fits; then with history unless no user has more than 3 items."""
+    for shape in (PROFILE, TOOL_CALLS):
+        if shape in possible:
+            return shape
+    if HISTORY in possible and HISTORY_WITHOUT in possible:
+        longest = max((len(interactions) for interactions in users.values()), default=0)
+        return HISTORY_WITHOUT if longest <= SCORED_TAIL else HISTORY
+    return next(iter(possible))
+
+
+def _names(shapes: frozenset[str]) -> str:
+    return " or ".join(shape for shape in SHAPES if shape in shapes)
+
+
+def _keys(value: Any) -> str:
+    if not isinstance(value, dict):
+        return _kind(value)
+    return ", ".join(sorted(map(str, value))) or "none"
+
+
+# --- checks of field types -----------------------------------------------------------------------
 
 # Each field's accepted JSON types; None stands for null. Tool results may be any JSON.
 _TEXT, _OBJECT, _FLAG = (str, type(None)), (dict, type(None)), (bool, type(None))
@@ -95,11 +188,24 @@ _INTERACTION_FIELDS = {
     "scenario": _TEXT,
     "tool_call": _CALL,
     "success": _FLAG,
+    "execution_success": _FLAG,
+    "three_execution_success": _FLAG,
     "tool_call_all": _TEXT,
     "1": _OBJECT,
+    "user_feedback": (str, dict, type(None)),
+}
+_STEP_FIELDS = {
+    "tool_call": _CALL,
+    "generated_feedback": _TEXT,
+    "execute_success": _FLAG,
+    "3turn_execute_success": _FLAG,
+    "feedback_success": _FLAG,
+}
+_FEEDBACK_FIELDS: dict[str, tuple[type, ...]] = {
+    "user_utterance": _TEXT,
+    "agent_reply": _TEXT,
     "user_feedback": _TEXT,
 }
-_STEP_FIELDS = {"tool_call": _CALL, "generated_feedback": _TEXT, "execute_success": _FLAG}
 
 
 def check_interaction(interaction: Any, path: Path, where: str) -> None:
@@ -110,6 +216,8 @@ def check_interaction(interaction: Any, path: Path, where: str) -> None:
     nested = _nested_step(interaction)
     if nested is not None:
         _check_fields(nested, _STEP_FIELDS, path, f"{where}.tool_call.1")
+    if isinstance(interaction.get("user_feedback"), dict):
+        _check_fields(interaction["user_feedback"], _FEEDBACK_FIELDS, path, f"{where}.user_feedback")
 
 
 def _check_fields(value: Any, fields: dict[str, tuple[type, ...]], path: Path, where: str) -> None:
@@ -132,74 +240,68 @@ def _kind(value: Any) -> str:
     return _KIND_NAMES.get(type(value), type(value).__name__)
 
 
-def _merged_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
-    """Importing into an existing run adds to it (another model's results, say), from the same setting."""
-    merged = merged_run_meta(run_id, existing, meta, ("setting",))
-    if existing is not None:
-        sources = [part for part in (existing.get("source") or "").split("; ") if part]
-        merged["source"] = "; ".join(dict.fromkeys([*sources, meta["source"]]))
-    return merged
+# --- one interaction as a record -----------------------------------------------------------------
 
 
-def _detect_setting(users: dict) -> str:
-    for interactions in users.values():
-        for interaction in interactions if isinstance(interactions, list) else []:
-            if isinstance(interaction, dict) and (
-                "user_feedback" in interaction or "user_utterance" in interaction
-            ):
-                return "history"
-    return "profile"
-
-
-def _situation_index(persona: Persona, utterance: str, position: int) -> int:
-    wanted = " ".join(utterance.split())
-    for index, situation in enumerate(persona.situations):
-        if " ".join(situation.utterance.split()) == wanted:
-            return index
-    return min(position, len(persona.situations) - 1)
-
-
-def _record(
-    interaction: dict,
-    persona: Persona,
-    position: int,
-    run_id: str,
-    model: str,
-    setting: str,
-    definitions: dict,
-) -> dict[str, Any]:
-    nested = _nested_step(interaction)
-    call_document = nested.get("tool_call") if nested else interaction.get("tool_call")
-    raw_result = nested.get("tool_raw_result") if nested else interaction.get("tool_result")
-    executed = nested.get("execute_success") if nested else interaction.get("success")
-    response = _response(interaction)
+def _record(interaction: dict, context: tuple, definitions: dict) -> dict[str, Any]:
+    persona, position, run_id, model, setting, shape = context
     utterance = interaction.get("user_utterance") or interaction.get("utterance") or ""
     index = _situation_index(persona, utterance, position)
     situation = persona.situations[index]
+    step = _nested_step(interaction) or {}
+    call_document = step.get("tool_call") if step else interaction.get("tool_call")
     call = parse_call(call_document) if call_document else None
-    tool_result = _tool_result(call, raw_result, executed, definitions)
-    feedback = interaction.get("user_feedback")
-    return {
+    first, final = _success_flags(interaction, step, shape)
+    raw = _raw_response(interaction, shape)
+    record = {
         "run_id": run_id,
         "model": model,
         "persona_id": persona.id,
         "situation_index": index,
         "setting": setting,
-        "status": "done" if response else "error",
         "scenario_type": situation.scenario_type,
         "emotion": situation.emotion_label,
         "utterance": situation.utterance,
-        "scored": index >= len(persona.situations) - 3 if setting == "history" else True,
+        "scored": index >= len(persona.situations) - SCORED_TAIL if setting == "history" else True,
         "stage1": {"by": "imported", "declared_scenario": interaction.get("scenario")},
         "tool_call": call.as_dict() if call else None,
-        "tool_result": tool_result,
+        "tool_result": _tool_result(call, _raw_result(interaction, step), final, first, definitions),
         "stage2": {"by": "imported"},
-        "response": response,
-        "feedback": {"label": str(feedback).strip().lower(), "by": "imported"} if feedback else None,
-        "error": None
-        if response
-        else {"stage": "response", "kind": "missing", "message": "no response in the file"},
+        "response": None if "tool_call_failed" in interaction else displayed_reply(raw),
+        "response_raw": raw,
+        "first_attempt_success": first,
+        "final_success": final,
+        "feedback": imported_feedback(interaction.get("user_feedback")),
+        "import_shape": shape,
+        "tool_call_only": shape == TOOL_CALLS,
     }
+    return record | _outcome(interaction, record, shape)
+
+
+def _outcome(interaction: dict, record: dict, shape: str) -> dict[str, Any]:
+    """status and error: an {"error"} item or a tool_call_failed is an error; tool calls alone end executed."""
+    if "tool_call_failed" in interaction:
+        message = str(interaction["tool_call_failed"])
+        return {"status": "error", "error": _error("tool_selection", "tool_call_failed", message)}
+    if "error" in interaction and record["tool_call"] is None and record["response"] is None:
+        return {"status": "error", "error": _error("tool_selection", "imported", str(interaction["error"]))}
+    if shape == TOOL_CALLS:
+        return {"status": "executed", "error": None}
+    if record["response"] is None:
+        return {"status": "error", "error": _error("response", "missing", "no response in the file")}
+    return {"status": "done", "error": None}
+
+
+def _error(stage: str, kind: str, message: str) -> dict[str, str]:
+    return {"stage": stage, "kind": kind, "message": message}
+
+
+def _situation_index(persona: Persona, utterance: str, position: int) -> int:
+    wanted = " ".join(utterance.split())
+    for index, situation in enumerate(persona.situations):
+        if wanted and " ".join(situation.utterance.split()) == wanted:
+            return index
+    return min(position, len(persona.situations) - 1)
 
 
 def _nested_step(interaction: dict) -> dict | None:
@@ -209,33 +311,111 @@ def _nested_step(interaction: dict) -> dict | None:
     return None
 
 
-def _response(interaction: dict) -> str | None:
-    """Where the official judge script finds the response, in its order."""
+def _raw_response(interaction: dict, shape: str) -> str | None:
+    """The text the official evaluation script measures, in its order; None where it reads none."""
+    if "tool_call_failed" in interaction:
+        return TOOL_CALL_FAILED_TEXT if shape == HISTORY else None
     if isinstance(interaction.get("tool_call_all"), str):
         return interaction["tool_call_all"]
-    for holder in (
-        interaction.get("1"),
-        (interaction.get("tool_call") or {}).get("1")
-        if isinstance(interaction.get("tool_call"), dict)
-        else None,
-    ):
+    for holder in (interaction.get("1"), _nested_step(interaction)):
         if isinstance(holder, dict) and isinstance(holder.get("generated_feedback"), str):
             return holder["generated_feedback"]
     return None
 
 
-def _tool_result(call, raw_result: Any, executed: Any, definitions: dict) -> dict[str, Any] | None:
+def displayed_reply(raw: str | None) -> str | None:
+    """The reply a reader sees: the "feedback" of a {"feedback": ...} document, else the text itself."""
+    if raw is None:
+        return None
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    if isinstance(document, dict) and isinstance(document.get("feedback"), str):
+        return document["feedback"]
+    return raw
+
+
+def imported_feedback(feedback: Any) -> dict[str, Any] | None:
+    """{"label": like|dislike|None, "by": "imported", "text"} from the history scripts' record or text."""
+    if isinstance(feedback, dict):
+        feedback = feedback.get("user_feedback")
+    if not isinstance(feedback, str) or not feedback.strip():
+        return None
+    text = feedback.strip()
+    return {"label": _LABELS.get(text, _LABELS.get(text.lower())), "by": "imported", "text": text}
+
+
+def _success_flags(interaction: dict, step: dict, shape: str) -> tuple[bool | None, bool | None]:
+    """(first attempt ran, best of 3 ran), from the fields the writing script keeps."""
+    if "tool_call_failed" in interaction or set(interaction) == {"error"}:
+        return False, False
+    if "execution_success" in interaction or "three_execution_success" in interaction:
+        return interaction.get("execution_success"), interaction.get("three_execution_success")
+    if shape == TOOL_CALLS:
+        return interaction.get("success"), None
+    if "3turn_execute_success" in step:
+        return step.get("execute_success"), step.get("3turn_execute_success")
+    if "execute_success" in step:
+        return step.get("execute_success"), None
+    return (False, False) if "tool_call_all" in interaction else (None, None)
+
+
+def _keep_known_flags(records: list[dict[str, Any]]) -> None:
+    """A flag no item of the file records is unknown for its failures too, not false."""
+    for flag in ("first_attempt_success", "final_success"):
+        known = any(r[flag] is not None for r in records if r["status"] != "error")
+        for record in records if not known else []:
+            record[flag] = None
+
+
+def _raw_result(interaction: dict, step: dict) -> Any:
+    return step.get("tool_raw_result") if step else interaction.get("tool_result")
+
+
+def parsed_result(raw: Any) -> tuple[Any, list[str]]:
+    """A tool result as data: JSON, or the Python repr the scripts keep (`str(result)`), read with
+    ast.literal_eval; text that reads as neither stays text, with a note if it looked like data."""
+    if not isinstance(raw, str):
+        return raw, []
+    text = raw.strip()
+    for reader in (json.loads, ast.literal_eval):
+        try:
+            return _jsonable(reader(text)), []
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    if text[:1] in ("[", "{", "("):
+        return raw, ["the tool result is kept as text: it reads as neither JSON nor a Python literal"]
+    return raw, []
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples and sets as lists, keys as text, anything else JSON lacks as its repr."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        return [_jsonable(item) for item in items]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def _tool_result(
+    call, raw_result: Any, final: bool | None, first: bool | None, definitions: dict
+) -> dict[str, Any] | None:
     if call is None:
         return None
+    result, notes = parsed_result(raw_result)
     record: dict[str, Any] = {
         "tool_folder_name": call.folder,
         "function_name": call.function,
         "params": call.params,
         "form": call.form,
-        "result": raw_result,
+        "result": result,
         "mode": "imported",
         "changes": [],
-        "notes": [],
+        "notes": notes,
         "error": None,
         "validation": None,
     }
@@ -246,5 +426,68 @@ def _tool_result(call, raw_result: Any, executed: Any, definitions: dict) -> dic
         record["validation"] = validation.as_dict()
         if not validation.valid:
             record["error"] = validation.errors[0].as_dict()
+    executed = final if final is not None else first
     record["ok"] = bool(executed) if executed is not None else record["error"] is None
+    if not record["ok"] and record["error"] is None:
+        message = " ".join(str(raw_result).split())[:_MAX_MESSAGE_CHARS]
+        record["error"] = {"code": "tool_failed", "message": message, "parameter": None}
     return record
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def _meta(run_id, path, model, setting, history, shape, records) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "name": run_id,
+        "setting": setting,
+        "models": [model],
+        "personas": sorted({r["persona_id"] for r in records}),
+        "history": history,
+        "import_shape": shape,
+        "prompt_source": "imported",
+        "prompt_hash": None,
+        "source": f"import:{Path(path).name}",
+        "created_at": now_iso(),
+        "updated_at": now_iso(),
+        "status": "finished",
+    }
+
+
+def _save(store: Store, run_id: str, model: str, meta: dict, records: list[dict[str, Any]]) -> None:
+    with run_lock(store, run_id):
+        store.modify(
+            run_meta_path(run_id), META_TABLE, "meta", lambda existing: _merged_meta(run_id, existing, meta)
+        )
+        for record in records:
+            key = interaction_key(model, record["persona_id"], record["situation_index"])
+            store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
+
+
+def _merged_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
+    """Importing into an existing run adds to it (another model's results, say), from the same setting."""
+    merged = merged_run_meta(run_id, existing, meta, ("setting", "history"))
+    if existing is not None:
+        sources = [part for part in (existing.get("source") or "").split("; ") if part]
+        merged["source"] = "; ".join(dict.fromkeys([*sources, meta["source"]]))
+    return merged
+
+
+def _summary(run_id, setting, history, shape, records, users: int) -> dict[str, Any]:
+    def count(status: str) -> int:
+        return sum(1 for r in records if r["status"] == status)
+
+    return {
+        "run_id": run_id,
+        "setting": setting,
+        "history": history,
+        "shape": shape,
+        "records": len(records),
+        "users": users,
+        "scored": sum(1 for r in records if r["scored"]),
+        "responses": count("done"),
+        "tool_calls_only": count("executed"),
+        "errors": count("error"),
+        "tool_call_failed": sum(1 for r in records if (r["error"] or {}).get("kind") == "tool_call_failed"),
+    }

@@ -18,11 +18,15 @@ from compass_tui.errors import InputError
 from compass_tui.judge import current_contents
 from compass_tui.judgements import JudgeSelection, first_answer, item_key, official_total, select_judgements
 from compass_tui.metrics import (
+    OFFICIAL_BASIS,
     distinct_standard,
+    finished,
     mean_distinct_compass,
+    official_texts,
     pass_rate,
     preference_rates,
     strict_schema_rate,
+    success_rate,
     tool_usage,
 )
 from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id
@@ -31,6 +35,7 @@ from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
 
 SESSION_SCOPE = "session"
+THREE_TURN_FIELD = "3turn_execute_succ_rate"  # evaluation_without_his.py's name for the best-of-3 rate
 Aggregate = Literal["ours", "official"]
 
 
@@ -60,7 +65,7 @@ class SystemRow:
     pass_rate: float | None  # tool calls that ran, over finished and errored items
     pass_rate_finished: float | None  # the same over finished items only
     strict_rate: float | None
-    d1: float | None
+    d1: float | None  # ComPASS's D-1, on the texts of `distinct_basis`
     d2: float | None
     distinct1: float | None
     distinct2: float | None
@@ -73,6 +78,11 @@ class SystemRow:
     unscored: int = 0  # finished items with no score from this source
     stale: int = 0  # judgements of responses that changed since: not used
     tools: dict[str, int] = field(default_factory=dict)
+    execute_succ_rate: float | None = None  # the tool ran on the first attempt (official field names)
+    three_turn_execute_succ_rate: float | None = None  # ... on one of up to 3 attempts
+    distinct_basis: str | None = None  # "official" (the text the official script measures), "reply", "mixed"
+    distinct_n: int = 0  # texts D-1 and D-2 are the mean over
+    tool_calls_only: int = 0  # imported tool calls with no response by design
 
     @property
     def provenance(self) -> str:
@@ -86,6 +96,7 @@ class SystemRow:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data[THREE_TURN_FIELD] = data.pop("three_turn_execute_succ_rate")
         data |= data.pop("scores") | {"provenance": self.provenance, "scored_items": self.scored_items}
         return data
 
@@ -105,12 +116,35 @@ class Report:
                 "these runs were scored differently: "
                 + "; ".join(f"{run} by {how}" for run, how in provenances.items())
             )
+        notes += self._distinct_notes()
         stale = sum(row.stale for row in self.rows)
         if stale:
             notes.append(
                 f"{stale} judgements are of responses that changed since and are not used: rerun judge"
             )
         return notes
+
+    def _distinct_notes(self) -> list[str]:
+        bases = {f"{row.run_id}/{row.model}": row.distinct_basis for row in self.rows if row.distinct_basis}
+        notes = [
+            f"{row.run_id}/{row.model}: tool calls only, no responses: pass rates and tool usage only"
+            for row in self.rows
+            if row.tool_calls_only and not row.n
+        ]
+        if len(set(bases.values())) > 1:
+            shown = "; ".join(f"{system} {basis}" for system, basis in bases.items())
+            return [*notes, f"D-1/D-2 are measured on different texts across rows: {shown}"]
+        basis = next(iter(bases.values()), "reply")
+        if basis == "reply":  # our own runs' usual basis: said by the distinct_basis field alone
+            return notes
+        return [*notes, f"D-1/D-2 (ComPASS's formula) are measured on {BASIS_TEXT[basis]}"]
+
+
+BASIS_TEXT = {
+    OFFICIAL_BASIS: "the text the official script measures (the raw output it keeps)",
+    "reply": "the reply shown",
+    "mixed": "the text the official script measures where it is kept, else the reply shown",
+}
 
 
 def build_report(
@@ -179,9 +213,11 @@ def _row(
 ) -> SystemRow:
     done = [r for r in records if r.get("status") == "done"]
     errored = [r for r in records if r.get("status") == "error"]
+    calls_only = [r for r in records if finished(r) and r.get("status") != "done"]
     responses = [r.get("response") or "" for r in done]
-    d1, d2 = mean_distinct_compass(responses)
-    rates = preference_rates(done, personas)
+    measured, basis = official_texts(done + errored)
+    d1, d2 = mean_distinct_compass(measured)
+    rates = preference_rates(done + calls_only, personas)
     scored = [selection.by_item.get(item_key(r)) for r in done]
     scores = {key: _dimension(scored, key) for key in DIMENSION_KEYS}
     means = [score.mean for score in scores.values()]
@@ -196,10 +232,10 @@ def _row(
         items=len(records),
         n=len(done),
         errors=len(errored),
-        not_attempted=len(records) - len(done) - len(errored),
-        pass_rate=_pass_rate_with_errors(done, errored),
-        pass_rate_finished=pass_rate(done),
-        strict_rate=strict_schema_rate(done),
+        not_attempted=len(records) - len(done) - len(errored) - len(calls_only),
+        pass_rate=_pass_rate_with_errors(done + calls_only, errored),
+        pass_rate_finished=pass_rate(done + calls_only),
+        strict_rate=strict_schema_rate(done + calls_only),
         d1=d1,
         d2=d2,
         distinct1=distinct_standard(responses, 1),
@@ -210,7 +246,12 @@ def _row(
         avg=statistics.fmean(m for m in means if m is not None) if None not in means else None,
         unscored=sum(1 for judgement in scored if judgement is None),
         stale=sum(1 for key in selection.stale_items if key[0] == model),
-        tools=tool_usage(done),
+        tools=tool_usage(done + calls_only),
+        execute_succ_rate=success_rate(done + errored + calls_only, "first_attempt_success"),
+        three_turn_execute_succ_rate=success_rate(done + errored + calls_only, "final_success"),
+        distinct_basis=basis,
+        distinct_n=len(measured),
+        tool_calls_only=len(calls_only),
     )
     if aggregate == "official":
         totals = [official_total(first_answer(j) or "") for j in scored if j is not None]
@@ -240,7 +281,7 @@ def _pass_rate_with_errors(done: list[dict], errored: list[dict]) -> float | Non
     attempted = [r for r in done + errored if r.get("setting") != "empathetic"]
     if not attempted:
         return None
-    ran = [r for r in attempted if r.get("status") == "done" and (r.get("tool_result") or {}).get("ok")]
+    ran = [r for r in attempted if finished(r) and (r.get("tool_result") or {}).get("ok")]
     return len(ran) / len(attempted)
 
 

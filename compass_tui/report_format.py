@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from compass_tui.errors import InputError
-from compass_tui.report import DimensionScore, Report, SystemRow, comparison_tables
+from compass_tui.report import THREE_TURN_FIELD, DimensionScore, Report, SystemRow, comparison_tables
 from compass_tui.vocab import DIMENSIONS
 
 
@@ -104,11 +104,35 @@ def setting_label(row: SystemRow) -> str:
     return row.setting
 
 
+def tool_call_cells(report: Report, show_run: bool = True) -> list[dict[str, str | None]]:
+    """Per row, the pass rates the paper reports, named after the official fields, and the Distinct basis."""
+    cells = []
+    for row in report.rows:
+        line: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
+        if show_run:
+            line["run"] = row.run_id
+        line |= {
+            "Pass": _pct(row.pass_rate),
+            "execute_succ_rate": _pct(row.execute_succ_rate),
+            THREE_TURN_FIELD: _pct(row.three_turn_execute_succ_rate),
+            "D basis": row.distinct_basis,
+            "D n": str(row.distinct_n),
+        }
+        cells.append(line)
+    return cells
+
+
 def render_markdown(report: Report) -> str:
     tables = {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report.rows)}
     notes = "".join(f"> Note: {note}\n\n" for note in report.notes)
-    return notes + "\n\n".join(
-        f"### {name} — scores from {report.source}\n\n{_markdown(table)}" for name, table in tables.items()
+    calls = f"\n\n### Tool calls and Distinct basis\n\n{_markdown(tool_call_cells(report))}"
+    return (
+        notes
+        + "\n\n".join(
+            f"### {name} — scores from {report.source}\n\n{_markdown(table)}"
+            for name, table in tables.items()
+        )
+        + calls
     )
 
 
@@ -127,8 +151,12 @@ def numeric_row(report: Report, row: SystemRow) -> dict[str, Any]:
         "not_attempted": row.not_attempted,
         "pass_rate": _round(row.pass_rate),
         "pass_rate_finished": _round(row.pass_rate_finished),
+        "execute_succ_rate": _round(row.execute_succ_rate),
+        THREE_TURN_FIELD: _round(row.three_turn_execute_succ_rate),
         "d1": _round(row.d1),
         "d2": _round(row.d2),
+        "distinct_basis": row.distinct_basis,
+        "distinct_n": row.distinct_n,
     }
     for d in DIMENSIONS:
         score = row.scores[d.key]

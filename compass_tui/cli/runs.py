@@ -285,8 +285,26 @@ def import_run(args, ctx: Context) -> int:
     emit(
         args,
         summary,
-        lambda s: console.print(
-            f"Imported {s['records']} interactions of {s['users']} users as run {s['run_id']} ({s['setting']})"
-        ),
+        lambda s: console.print(_import_line(s, args.setting), markup=False, highlight=False, soft_wrap=True),
     )
     return 0
+
+
+def _import_line(summary: dict, forced: str | None) -> str:
+    """'Imported 45 interactions of 3 users as run R: history (with history), detected (the shape of
+    the history scripts); 9 scored, 44 with a response, 1 tool_call_failed, 1 error'."""
+    setting = summary["setting"]
+    if summary["history"] is not None:
+        setting += " (with history)" if summary["history"] else " (without history)"
+    how = "--setting" if forced else "detected"
+    counts = [
+        f"{summary['scored']} scored",
+        f"{summary['responses']} with a response",
+        f"{summary['tool_calls_only']} tool calls without a response",
+        f"{summary['tool_call_failed']} tool_call_failed",
+        f"{summary['errors']} errors",
+    ]
+    return (
+        f"Imported {summary['records']} interactions of {summary['users']} users as run "
+        f"{summary['run_id']}: {setting}, {how} (file shape {summary['shape']}); " + ", ".join(counts)
+    )

@@ -14,7 +14,7 @@ from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.records import load_records, system_id
 from compass_tui.report import SESSION_SCOPE, Report, build_report, comparison_tables
-from compass_tui.report_format import render, runs_needed, table2_cells
+from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
 from compass_tui.vocab import DIMENSION_KEYS
 from compass_tui.workspace import Context
 
@@ -179,11 +179,15 @@ def _print_report(report: Report) -> None:
         [[row[h] or "—" for h in headers] for row in cells],
     )
     keys = [h for h in ("model", "setting", "run") if h in cells[0]]
+    for row, calls in zip(cells, tool_call_cells(report), strict=True):
+        row |= {h: calls[h] for h in calls if h not in row}
+    official = ["execute_succ_rate", "3turn_execute_succ_rate", "D basis"]
     print_table(
         "Tool calls and diversity (Err: items that failed; Pass counts them as failures; "
+        "execute_succ_rate / 3turn_execute_succ_rate: the tool ran at the first / within 3 attempts; "
         "Accept/Optimal: tool not disliked/liked)",
-        [*keys, "n", *rates],
-        [[row[h] or "—" for h in (*keys, "n", *rates)] for row in cells],
+        [*keys, "n", *rates, *official],
+        [[row[h] or "—" for h in (*keys, "n", *rates, *official)] for row in cells],
     )
     for name, table in comparison_tables(report.rows).items():
         columns = list(table[0])

@@ -81,7 +81,7 @@ def history_file(tmp_path: Path, users: dict) -> Path:
 
 
 def profile_file(tmp_path: Path, users: dict) -> Path:
-    """The profile-based script's shape: response in tool_call_all, or in "1".generated_feedback."""
+    """inference_respond.py's shape: the response in "tool_call"."1", the flags of first and best attempt."""
     first, second = users["7"]["utterance"], users["12"]["utterance"]
     return write(
         tmp_path,
@@ -90,21 +90,39 @@ def profile_file(tmp_path: Path, users: dict) -> Path:
             "user_interactions": {
                 "7": [
                     {
-                        "utterance": first[5],
-                        "tool_call": CARD,
-                        "tool_result": [{"name": "Perseverance"}],
-                        "success": True,
-                        "tool_call_all": "You kept going. That is perseverance.",
+                        "user_utterance": first[5],
+                        "scenario": "Work/Study",
+                        "tool_call": {
+                            "1": {
+                                "tool_call": CARD,
+                                "tool_raw_result": "[{'name': 'Perseverance'}]",
+                                "generated_feedback": '{"feedback": "You kept going. That is perseverance."}',
+                                "execute_success": True,
+                            }
+                        },
+                        "execution_success": False,
+                        "three_execution_success": True,
                     },
                     {
-                        "utterance": first[1],
-                        "tool_call": {**MUSIC, "param": {"genre": "jazz"}},
-                        "tool_result": None,
-                        "1": {"generated_feedback": "Some jazz for you."},
+                        "user_utterance": first[1],
+                        "tool_call": {
+                            "1": {
+                                "tool_call": {**MUSIC, "param": {"genre": "jazz"}},
+                                "tool_raw_result": "None",
+                                "generated_feedback": "Some jazz for you.",
+                            }
+                        },
                     },
                 ],
                 "12": [
-                    {"utterance": second[9], "tool_call": CARD, "tool_result": [], "success": True},
+                    {
+                        "user_utterance": second[9],
+                        "tool_call": {
+                            "1": {"tool_call": CARD, "tool_raw_result": "[]", "execute_success": True}
+                        },
+                        "execution_success": True,
+                        "three_execution_success": True,
+                    },
                 ],
             }
         },
@@ -122,8 +140,15 @@ def test_a_history_based_result_file_becomes_a_run(cli, data_dir, tmp_path, impo
     assert json.loads(out) == {
         "run_id": "import-history_results",
         "setting": "history",
+        "history": True,
+        "shape": "history",
         "records": 3,
         "users": 1,
+        "scored": 1,
+        "responses": 3,
+        "tool_calls_only": 0,
+        "errors": 0,
+        "tool_call_failed": 0,
     }
     meta = load_run_meta(Store(data_dir), "import-history_results")
     assert (meta["setting"], meta["models"], meta["personas"], meta["status"], meta["source"]) == (
@@ -146,7 +171,7 @@ def test_a_history_based_result_file_becomes_a_run(cli, data_dir, tmp_path, impo
     assert liked["tool_result"]["ok"] is True and liked["tool_result"]["result"] == [{"title": "So What"}]
     assert liked["tool_result"]["validation"]["valid"] is True
     assert liked["response"] == "Try some Miles Davis tonight."
-    assert liked["feedback"] == {"label": "like", "by": "imported"}
+    assert liked["feedback"] == {"label": "like", "by": "imported", "text": "Like"}
     assert liked["stage1"]["declared_scenario"] == "Leisure"
 
     failed = records[2]  # the text form of a call, reported as not executed
@@ -167,7 +192,14 @@ def test_a_profile_based_result_file_becomes_a_run(cli, data_dir, tmp_path, impo
     path = profile_file(tmp_path, imported)
     code, out, err = cli("runs", "import", path, "--name", "prof", "--json")
     assert code == 0, err
-    assert json.loads(out) == {"run_id": "prof", "setting": "profile", "records": 3, "users": 2}
+    summary = json.loads(out)
+    assert (summary["run_id"], summary["setting"], summary["shape"], summary["history"]) == (
+        "prof",
+        "profile",
+        "profile",
+        None,
+    )
+    assert (summary["records"], summary["users"], summary["scored"], summary["errors"]) == (3, 2, 3, 1)
     meta = load_run_meta(Store(data_dir), "prof")
     assert (meta["setting"], meta["models"], sorted(meta["personas"])) == (
         "profile",
@@ -182,9 +214,12 @@ def test_a_profile_based_result_file_becomes_a_run(cli, data_dir, tmp_path, impo
     card = seven[5]
     assert card["utterance"] == imported["7"]["utterance"][5]
     assert card["tool_call"] == CARD and card["tool_result"]["ok"] is True
+    assert card["tool_result"]["result"] == [{"name": "Perseverance"}]
     assert card["response"] == "You kept going. That is perseverance." and card["status"] == "done"
+    assert card["response_raw"] == '{"feedback": "You kept going. That is perseverance."}'
+    assert (card["first_attempt_success"], card["final_success"]) == (False, True)
 
-    music = seven[1]  # no "success" field: judged by validation, which misses the required keywords
+    music = seven[1]  # no success field: judged by validation, which misses the required keywords
     assert music["response"] == "Some jazz for you."
     assert music["tool_result"]["ok"] is False
     assert music["tool_result"]["error"]["code"] == "invalid_params"
