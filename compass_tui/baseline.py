@@ -249,7 +249,22 @@ _FILM_GENRES = {
     True: ["Comedy", "Animation", "Family", "Adventure"],
     False: ["Comedy", "Family", "Animation"],
 }
-_FILM_TONES = {True: "uplifting feel-good", False: "heartwarming gentle"}
+_FILM_TONES = {
+    True: ("uplifting", "feel-good", "funny", "charming"),
+    False: ("heartwarming", "gentle", "hopeful"),
+}
+_PLAN_GOALS = {
+    ("work_study", True): "keeping up the good work",
+    ("work_study", False): "a calmer week at work",
+    ("health", True): "keeping up the progress",
+    ("health", False): "a gentler week for your health",
+    ("family", True): "more good days with family",
+    ("family", False): "easing things at home",
+    ("social", True): "more time with good people",
+    ("social", False): "feeling at ease with people again",
+    ("leisure", True): "making room for what you enjoy",
+    ("leisure", False): "a restful week",
+}
 
 
 def valence_family(emotion: str) -> str:
@@ -288,8 +303,6 @@ def _number(word: str) -> int:
 
 def _stated_day(text: str, today: date) -> date | None:
     """The day an utterance names: tomorrow, a weekday, the weekend, next week, in three weeks."""
-    if re.search(r"\b(today|tonight|this (morning|afternoon|evening))\b", text):
-        return today
     if re.search(r"\btomorrow\b", text):
         return today + timedelta(days=1)
     weekday = re.search(r"\b(" + "|".join(_WEEKDAYS) + r")s?\b", text)
@@ -305,6 +318,8 @@ def _stated_day(text: str, today: date) -> date | None:
         return today + timedelta(days=days)
     if following := re.search(r"\bnext (week|month)\b", text):
         return today + timedelta(days=7 - today.weekday() if following.group(1) == "week" else 30)
+    if re.search(r"\b(tonight|this evening)\b", text):
+        return today
     return None
 
 
@@ -342,7 +357,11 @@ def stated_time(utterance: str, today: date) -> StatedTime:
     """When the utterance says something happens; tomorrow at DEFAULT_HOUR when it says nothing."""
     text = utterance.lower()
     day, clock = _stated_day(text, today), _stated_clock(text)
+    if day is None and clock is not None and re.search(r"\btoday\b", text):
+        day = today  # "today" alone mostly tells what already happened; with a clock time it is a plan
     part = next((hour for name, hour in _PARTS_OF_DAY if re.search(rf"\b{name}\b", text)), None)
+    if day is None and clock is None and part is not None and re.search(r"\b(this|last|yesterday)\b", text):
+        part = None  # "this morning I made...": a time already gone
     if day is None and clock is None and part is None:
         return StatedTime(datetime.combine(today + timedelta(days=1), time(DEFAULT_HOUR)), stated=False)
     hour, minutes = clock or (part if part is not None else 10, 0)
@@ -397,7 +416,7 @@ def _film_params(ask: _Ask) -> dict[str, Any]:
     return {
         "keyword": ask.topics,
         "genres": _FILM_GENRES[ask.positive],
-        "emotion": _FILM_TONES[ask.positive],
+        "emotion": _pick(_FILM_TONES[ask.positive], "tone", ask.utterance),
         "min_rating": 6.5,
     }
 
@@ -445,10 +464,13 @@ def _schedule_params(ask: _Ask) -> dict[str, Any]:
 
 
 def _event_name(ask: _Ask, stated: StatedTime) -> str:
+    """The sentence that says when, or a check-in on the utterance's topics when none does."""
+    if stated.stated:
+        sentences = re.split(r"(?<=[.!?;])\s+", ask.utterance.strip())
+        said = next((s for s in sentences if stated_time(s, ask.today).stated), ask.utterance)
+        return f"Reminder: {_clipped(said.rstrip('.;'), 60)}"
     topic = _joined(ask.topics[:2])
-    if not stated.stated:
-        return f"Time for you: {topic}" if ask.positive else f"A quiet check-in on {topic}"
-    return f"Reminder: {topic}"
+    return f"Time for you: {topic}" if ask.positive else f"A quiet check-in on {topic}"
 
 
 def _medical_params(ask: _Ask) -> dict[str, Any]:
@@ -469,9 +491,8 @@ def _shopping_params(ask: _Ask) -> dict[str, Any]:
 
 
 def _plan_params(ask: _Ask) -> dict[str, Any]:
-    goal = f"{'building on' if ask.positive else 'getting through'} {ask.topics[0]}"
     return {
-        "plan": goal,
+        "plan": _PLAN_GOALS[(ask.scenario_type, ask.positive)],
         "theme": f"{SCENARIO_BY_KEY[ask.scenario_type].label} plan",
         "style": "casual",
         "additional_requirements": ask.gist,
