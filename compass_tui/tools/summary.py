@@ -23,10 +23,15 @@ def call_summary(call: dict[str, Any] | None) -> str:
     )
 
 
-def main_item(folder: str | None, result: Any) -> str | None:
+def main_item(folder: str | None, result: Any, params: dict[str, Any] | None = None) -> str | None:
     """The result's main item as a reader names it: the song and artist, the film, the doctor and the
-    slot, the strength, the page title, the booked time. None when the result has no such item."""
+    slot, the strength, the page title, the booked time. None when the result has no such item.
+    `params`, the call's parameters, name what a result alone does not: the added event and its time,
+    the role-play character."""
     first = _first(result)
+    from_params = _item_from_params(folder, result, params or {})
+    if from_params:
+        return from_params
     if folder == "music_recommendation" and first:
         return f"{first.get('title')} by {first.get('artist')}"
     if folder == "film_recommendation" and first:
@@ -44,8 +49,10 @@ def main_item(folder: str | None, result: Any) -> str | None:
         return _schedule_item(result)
     if folder == "medical_appointment":
         return _appointment_item(result)
+    if folder == "online_shopping" and isinstance(result, list) and result:
+        return _product_name(str(result[0]))
     if isinstance(result, str) and result.strip():
-        return _short(result.strip().splitlines()[0], 60)
+        return _short(result.strip().splitlines()[0].lstrip("# "), 60)
     return None
 
 
@@ -57,9 +64,27 @@ def result_summary(tool_result: dict[str, Any] | None) -> str:
         error = tool_result.get("error") or {}
         where = f" ({error['parameter']})" if error.get("parameter") else ""
         return f"✗ {error.get('code', 'error')}{where}: {_short(error.get('message', ''), 60)}"
-    item = main_item(tool_result.get("tool_folder_name"), tool_result.get("result"))
+    item = main_item(
+        tool_result.get("tool_folder_name"), tool_result.get("result"), tool_result.get("params")
+    )
     more = _count(tool_result.get("result")) - 1
     return "✓ " + (item or "done") + (f" (+{more})" if item and more > 0 else "")
+
+
+def _item_from_params(folder: str | None, result: Any, params: dict[str, Any]) -> str | None:
+    added = isinstance(result, list) and len(result) == 2 and result[0] is True
+    if folder == "schedule_manager" and added and params.get("operation") == "add" and params.get("time"):
+        return f"{params.get('event')} at {params['time']}"
+    if folder == "role_play" and params.get("name"):
+        return str(params["name"])
+    return None
+
+
+def _product_name(product: str) -> str:
+    named = [
+        line.split(":", 1)[1].strip() for line in product.splitlines() if line.startswith("Product Name:")
+    ]
+    return _short(named[0] if named else product.strip(), 60)
 
 
 def _schedule_item(result: Any) -> str | None:
