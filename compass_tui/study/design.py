@@ -44,29 +44,9 @@ _RESPONSE_COLUMNS = (
     "blinded_id",
     "position",
 )
-WIDE_COLUMNS: tuple[str, ...] = (
-    *_RESPONSE_COLUMNS,
-    *DIMENSION_KEYS,
-    "comment",
-    "flag",
-    "skipped",
-    "seconds",
-    "rubric_version",
-    "seed",
-    "timestamp",
-)
-LONG_COLUMNS: tuple[str, ...] = (
-    *_RESPONSE_COLUMNS,
-    "dimension",
-    "score",
-    "comment",
-    "flag",
-    "skipped",
-    "seconds",
-    "rubric_version",
-    "seed",
-    "timestamp",
-)
+_ANNOTATION_COLUMNS = ("comment", "flag", "skipped", "seconds", "rubric_version", "seed", "timestamp")
+WIDE_COLUMNS: tuple[str, ...] = (*_RESPONSE_COLUMNS, *DIMENSION_KEYS, *_ANNOTATION_COLUMNS)
+LONG_COLUMNS: tuple[str, ...] = (*_RESPONSE_COLUMNS, "dimension", "score", *_ANNOTATION_COLUMNS)
 CSV_HEADERS = {"wide": WIDE_COLUMNS, "long": LONG_COLUMNS}
 
 

@@ -105,9 +105,8 @@ async def test_the_stepper_says_while_the_embedding_model_loads(tui):
     tui.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # the bundled model, for real
     async with tui.app().run_test(size=(120, 40)) as pilot:
         stepper = await open_stepper(pilot, PERSONA)
-        await wait_until(
-            pilot, lambda: "loading embeddings…" in screen_text(pilot.app), "the loading line", 10
-        )
-        await wait_until(pilot, lambda: stepper.tools_text == "", "the model to load", 60)
+        await wait_until(pilot, lambda: stepper.tools_shown[-1:] == [""], "the model to load", 60)
+        assert stepper.tools_shown[0] == "loading embeddings…"  # said in the header while it loaded
+        assert not any("building" in status for status in stepper.tools_shown)  # the indexes were shipped
         assert "loading embeddings" not in screen_text(pilot.app)
         assert pilot.app.ctx.tool_environment().engine.embedder.loaded

@@ -42,6 +42,7 @@ class StepperScreen(ScoringScreen):
         self.run_thread = None
         self.progress_text = ""
         self.tools_text = ""  # "loading embeddings…" while the tool environment warms up
+        self.tools_shown: list[str] = []  # every status the header has shown, in order
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,6 +71,7 @@ class StepperScreen(ScoringScreen):
 
     def on_tools_warming(self, message: ToolsWarming) -> None:
         self.tools_text = message.status
+        self.tools_shown.append(message.status)
         self.render_header()
 
     # ----- data -------------------------------------------------------------------------------
