@@ -1086,6 +1086,9 @@ async def test_a_remapped_key_moves_the_stepper_and_an_unknown_binding_id_is_nam
     )
     async with tui.app().run_test(size=SIZE) as pilot:
         await wait_for_library(pilot)
+        await wait_until(
+            pilot, lambda: any(n.startswith("keymap:") for n in notices(pilot.app)), "the keymap warning"
+        )
         warnings = [message for message in notices(pilot.app) if message.startswith("keymap:")]
         assert warnings == ["keymap: no binding has the id 'scoring.nosuch' (F1 lists the ids)"]
         stepper = await open_stepper(pilot)

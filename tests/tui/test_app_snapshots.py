@@ -184,6 +184,12 @@ def test_report(snap_compare, snap_env):
             ),
             "the report row",
         )
+        await pilot.app.workers.wait_for_complete()
+        await wait_until(
+            pilot,
+            lambda: str(pilot.app.screen.query_one("#report-status").render()).startswith("1 systems"),
+            "the report's status line",
+        )
         await pilot.pause(0.2)
 
     assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_report)

@@ -15,9 +15,15 @@ from compass_tui.vocab import DIMENSIONS
 
 
 class ReportReady(Message):
-    def __init__(self, rows: list[dict], error: str | None = None, notes: list[str] | None = None):
+    def __init__(
+        self,
+        choices: tuple[list[str], str],
+        rows: list[dict],
+        error: str | None = None,
+        notes: list[str] | None = None,
+    ):
         super().__init__()
-        self.rows, self.error, self.notes = rows, error, notes or []
+        self.choices, self.rows, self.error, self.notes = choices, rows, error, notes or []
 
 
 class ReportScreen(Screen):
@@ -102,13 +108,14 @@ the preference acceptable/optimal rates. `e` exports the human scores as CSV."""
         try:
             report = build_report(ctx.store, runs, personas, source)
         except InputError as error:
-            self.post_message(ReportReady([], str(error)))
+            self.post_message(ReportReady((runs, source), [], str(error)))
             return
-        self.post_message(
-            ReportReady(table2_cells(report, intervals=False, compact=True), notes=report.notes)
-        )
+        cells = table2_cells(report, intervals=False, compact=True)
+        self.post_message(ReportReady((runs, source), cells, notes=report.notes))
 
     def on_report_ready(self, message: ReportReady) -> None:
+        if message.choices != self._shown:  # a thread worker outlives its cancellation: a stale answer
+            return
         table = self.query_one(DataTable)
         table.clear()
         for row in message.rows:
