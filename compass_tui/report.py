@@ -37,6 +37,9 @@ from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
 SESSION_SCOPE = "session"
 THREE_TURN_FIELD = "3turn_execute_succ_rate"  # evaluation_without_his.py's name for the best-of-3 rate
 Aggregate = Literal["ours", "official"]
+Breakdown = Literal["tool", "scenario", "emotion", "persona"]
+BREAKDOWNS: tuple[Breakdown, ...] = ("tool", "scenario", "emotion", "persona")
+NO_TOOL = "(no tool call)"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class SystemRow:
     distinct_basis: str | None = None  # "official" (the text the official script measures), "reply", "mixed"
     distinct_n: int = 0  # texts D-1 and D-2 are the mean over
     tool_calls_only: int = 0  # imported tool calls with no response by design
+    group: str | None = None  # with a breakdown: the tool, scenario, emotion or persona of these items
 
     @property
     def provenance(self) -> str:
@@ -106,6 +110,7 @@ class Report:
     rows: list[SystemRow]
     source: str
     aggregate: Aggregate = "ours"
+    by: Breakdown | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -122,6 +127,10 @@ class Report:
             notes.append(
                 f"{stale} judgements are of responses that changed since and are not used: rerun judge"
             )
+        if any(0 < score.n < 2 for row in self.rows for score in row.scores.values()):
+            notes.append("† a mean over a single item: no interval")
+        if self.by:
+            notes.append(f"rows are {self.by} groups of each system; Tables 3-5 compare whole runs only")
         return notes
 
     def _distinct_notes(self) -> list[str]:
@@ -155,9 +164,12 @@ def build_report(
     judge_model: str | None = None,
     judge_prompt: str | None = None,
     aggregate: Aggregate = "ours",
+    by: Breakdown | None = None,
 ) -> Report:
     if source not in ("judge", "human"):
         raise InputError(None, "--source", "choose judge or human")
+    if by is not None and by not in BREAKDOWNS:
+        raise InputError(None, "--by", f"choose one of {', '.join(BREAKDOWNS)}")
     if aggregate == "official" and source != "judge":
         raise InputError(None, "--aggregate", "official aggregation reads judge scores: use --source judge")
     rows = []
@@ -178,8 +190,28 @@ def build_report(
             selection = JudgeSelection(None, None, None, by_item=_human_scores(store, run_id))
         for model in meta["models"]:
             mine = [r for r in records if r["model"] == model]
-            rows.append(_row(run_id, model, meta, mine, personas, source, selection, aggregate))
-    return Report(rows, source, aggregate)
+            for group, items in _groups(mine, by):
+                row = _row(run_id, model, meta, items, personas, source, selection, aggregate)
+                row.group = group
+                rows.append(row)
+    return Report(rows, source, aggregate, by)
+
+
+def group_of(record: dict[str, Any], by: Breakdown) -> str:
+    """The group an item falls in: the tool it called, its scenario type, emotion or persona."""
+    if by == "tool":
+        return (record.get("tool_call") or {}).get("tool_folder_name") or NO_TOOL
+    field_name = {"scenario": "scenario_type", "emotion": "emotion", "persona": "persona_id"}[by]
+    return str(record.get(field_name) or "(unknown)")
+
+
+def _groups(records: list[dict], by: Breakdown | None) -> list[tuple[str | None, list[dict]]]:
+    if by is None:
+        return [(None, records)]
+    grouped: dict[str, list[dict]] = {}
+    for record in records:
+        grouped.setdefault(group_of(record, by), []).append(record)
+    return sorted(grouped.items())
 
 
 def system_rows(
@@ -352,7 +384,11 @@ def _delta(
     return delta
 
 
-def comparison_tables(rows: list[SystemRow]) -> dict[str, list[dict[str, Any]]]:
+def comparison_tables(report: Report) -> dict[str, list[dict[str, Any]]]:
+    """Tables 3-5 compare whole runs: none for a breakdown's groups."""
+    if report.by:
+        return {}
+    rows = report.rows
     tables = {
         "Table 3 (history)": history_deltas(rows),
         "Table 4 (hybrid)": hybrid_comparisons(rows),

@@ -31,9 +31,10 @@ def render_json(report: Report) -> str:
     document = {
         "source": report.source,
         "aggregate": report.aggregate,
+        "by": report.by,
         "notes": report.notes,
         "systems": [row.as_dict() for row in report.rows],
-        "tables": {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report.rows)},
+        "tables": {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report)},
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
@@ -56,6 +57,8 @@ def _row_cells(
     cells: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
     if show_run:
         cells["run"] = row.run_id
+    if report.by:
+        cells[report.by] = row.group
     cells |= {
         "scored by": row.provenance,
         "n": str(row.n),
@@ -89,12 +92,12 @@ def dimension_cell(score: DimensionScore, intervals: bool, implied_n: int | None
         text += f"⚑{score.flagged}" if implied_n is not None else f" ⚑{score.flagged}"
     if score.spread is not None:
         text += f" ±{score.spread:.2f}"
-    return text
+    return text + ("†" if score.n < 2 else "")
 
 
 def runs_needed(rows: list[SystemRow]) -> bool:
     """Whether two rows would look alike without their run."""
-    seen = [(row.model, setting_label(row)) for row in rows]
+    seen = [(row.model, setting_label(row), row.group) for row in rows]
     return len(set(seen)) < len(seen)
 
 
@@ -111,6 +114,8 @@ def tool_call_cells(report: Report, show_run: bool = True) -> list[dict[str, str
         line: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
         if show_run:
             line["run"] = row.run_id
+        if report.by:
+            line[report.by] = row.group
         line |= {
             "Pass": _pct(row.pass_rate),
             "execute_succ_rate": _pct(row.execute_succ_rate),
@@ -123,7 +128,8 @@ def tool_call_cells(report: Report, show_run: bool = True) -> list[dict[str, str
 
 
 def render_markdown(report: Report) -> str:
-    tables = {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report.rows)}
+    title = f"Table 2 by {report.by}" if report.by else "Table 2"
+    tables = {title: table2_cells(report, intervals=True), **comparison_tables(report)}
     notes = "".join(f"> Note: {note}\n\n" for note in report.notes)
     calls = f"\n\n### Tool calls and Distinct basis\n\n{_markdown(tool_call_cells(report))}"
     return (
@@ -142,6 +148,7 @@ def numeric_row(report: Report, row: SystemRow) -> dict[str, Any]:
         "model": row.model,
         "setting": setting_label(row),
         "run": row.run_id,
+        **({report.by: row.group} if report.by else {}),
         "source": row.source,
         "judge_model": row.judge_model,
         "judge_prompt": row.prompt_label,

@@ -13,7 +13,7 @@ from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.records import load_records, system_id
-from compass_tui.report import SESSION_SCOPE, Report, build_report, comparison_tables
+from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report, comparison_tables
 from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
 from compass_tui.vocab import DIMENSION_KEYS
 from compass_tui.workspace import Context
@@ -46,6 +46,9 @@ def add_parser(commands) -> None:
         choices=("ours", "official"),
         default="ours",
         help="Avg: mean of the six dimension means (ours), or ComPASS's avg_score (official)",
+    )
+    report.add_argument(
+        "--by", choices=BREAKDOWNS, help="one row per tool, scenario type, emotion or persona of each system"
     )
     report.set_defaults(handler=report_command)
 
@@ -148,6 +151,7 @@ def report_command(args, ctx: Context) -> int:
         judge_model=args.judge_model,
         judge_prompt=args.judge_prompt,
         aggregate=args.aggregate,
+        by=args.by,
     )
     if args.format == "table":
         _print_report(report)
@@ -169,16 +173,18 @@ def _print_report(report: Report) -> None:
         row["src"] = letters[row.pop("scored by") or ""]
     rates = ["Err", "Pass", "D-1", "D-2", "Accept", "Optimal"]
     hidden = set(rates) | ({"src"} if len(sources) == 1 else set())
-    headers: list[str] = [h for h in ("model", "setting", "run", "src") if h in cells[0] and h not in hidden]
+    leading = ("model", "setting", "run", report.by or "", "src")
+    headers: list[str] = [h for h in leading if h in cells[0] and h not in hidden]
     headers += [h for h in cells[0] if h not in hidden and h not in headers]
     scored_by = sources[0] if len(sources) == 1 else "; ".join(f"{letters[s]} = {s}" for s in sources)
+    title = f"Table 2 by {report.by}" if report.by else "Table 2"
     print_table(
-        f"Table 2 — scores from {scored_by}. A mean's n is the row's n unless shown; "
+        f"{title} — scores from {scored_by}. A mean's n is the row's n unless shown; "
         "⚑: items left flagged; 95% CIs: --format md",
         headers,
         [[row[h] or "—" for h in headers] for row in cells],
     )
-    keys = [h for h in ("model", "setting", "run") if h in cells[0]]
+    keys = [h for h in ("model", "setting", "run", report.by or "") if h in cells[0]]
     for row, calls in zip(cells, tool_call_cells(report), strict=True):
         row |= {h: calls[h] for h in calls if h not in row}
     official = ["execute_succ_rate", "3turn_execute_succ_rate", "D basis"]
@@ -189,7 +195,7 @@ def _print_report(report: Report) -> None:
         [*keys, "n", *rates, *official],
         [[row[h] or "—" for h in (*keys, "n", *rates, *official)] for row in cells],
     )
-    for name, table in comparison_tables(report.rows).items():
+    for name, table in comparison_tables(report).items():
         columns = list(table[0])
         print_table(
             f"{name} — scores from {report.source}",

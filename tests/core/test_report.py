@@ -503,4 +503,58 @@ def test_a_dimension_scored_on_one_item_has_no_interval(cli, fixed):
     assert row["empathy"]["n"] == 1 and row["empathy"]["low"] is None and row["empathy"]["high"] is None
     assert row["unscored"] == 3
     md = report(cli, "empathetic-a", "--format", "md")
-    assert f"{float(judge_score('empathetic-a', 'alpha', 2, 'empathy')):.2f} n1 |" in md
+    assert f"{float(judge_score('empathetic-a', 'alpha', 2, 'empathy')):.2f} n1† |" in md
+    assert "> Note: † a mean over a single item: no interval" in md
+
+
+# --- breakdowns ------------------------------------------------------------------------------------
+
+
+def test_by_tool_gives_each_tool_its_own_row_with_hand_computed_means(cli, fixed):
+    document = json.loads(report(cli, "profile-ab", "--by", "tool", "--format", "json"))
+    assert document["by"] == "tool" and "Table 3 (history)" not in document["tables"]
+    rows = {(row["model"], row["group"]): row for row in document["systems"]}
+    expected_groups = {("alpha", tool) for tool in TOOLS["alpha"]} | {
+        ("beta", tool or "(no tool call)") for tool in TOOLS["beta"]
+    }
+    assert set(rows) == expected_groups
+    for model in ("alpha", "beta"):
+        for index, tool in enumerate(TOOLS[model]):
+            row = rows[(model, tool or "(no tool call)")]
+            assert row["n"] == 1 and row["items"] == 1
+            for key in DIMENSION_KEYS:
+                if (("profile-ab", model, index) == INVALID_ITEM) and key == "empathy":
+                    assert row[key]["mean"] is None and row[key]["flagged"] == 1
+                    continue
+                assert row[key]["mean"] == judge_score("profile-ab", model, index, key)
+                assert row[key]["n"] == 1 and row[key]["low"] is None  # one item: no interval
+    # preferences of adam-kerr: medical_appointment liked (optimal), role_play disliked (not acceptable)
+    assert rows[("alpha", "medical_appointment")]["optimal"] == 1.0
+    assert rows[("alpha", "role_play")]["acceptable"] == 0.0
+    assert rows[("beta", "(no tool call)")]["pass_rate"] == 0.0
+    md = report(cli, "profile-ab", "--by", "tool", "--format", "md")
+    assert "### Table 2 by tool" in md and "| tool |" in md and "†" in md
+
+
+def test_by_persona_over_one_persona_is_the_whole_row(cli, fixed):
+    whole = json.loads(report(cli, "profile-ab", "--format", "json"))["systems"]
+    grouped = json.loads(report(cli, "profile-ab", "--by", "persona", "--format", "json"))["systems"]
+    assert [row["group"] for row in grouped] == [PERSONA, PERSONA]
+    for plain, group in zip(whole, grouped):
+        assert {**group, "group": None} == plain
+
+
+def test_by_scenario_rows_are_in_every_format(cli, fixed):
+    rows = list(csv.DictReader(io.StringIO(report(cli, "profile-ab", "--by", "scenario", "--format", "csv"))))
+    assert [(row["model"], row["scenario"]) for row in rows] == [
+        (model, scenario)
+        for model in ("alpha", "beta")
+        for scenario in sorted(("health", "family", "work_study", "social"))
+    ]
+    table = report(cli, "profile-ab", "--by", "scenario")
+    assert "Table 2 by scenario" in table and "work_study" in table
+
+
+def test_an_unknown_breakdown_is_bad_input(cli, fixed):
+    code, _, err = cli("report", "profile-ab", "--by", "colour")
+    assert code == 2 and "--by" in err
