@@ -175,19 +175,8 @@ def build_report(
     rows = []
     for run_id in run_ids:
         meta = load_run_meta(store, run_id)
-        records = [r for r in load_records(store, run_id) if r.get("scored", True)]
-        if not records:
-            raise InputError(None, "RUN", f"run {run_id!r} is empty")
-        if source == "judge":
-            selection = select_judgements(
-                load_judgements(store, run_id),
-                current_contents(records, personas),
-                judge_model,
-                judge_prompt,
-                scope=f"run {run_id!r}",
-            )
-        else:
-            selection = JudgeSelection(None, None, None, by_item=_human_scores(store, run_id))
+        records = scored_records(store, run_id)
+        selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
         for model in meta["models"]:
             mine = [r for r in records if r["model"] == model]
             for group, items in _groups(mine, by):
@@ -195,6 +184,35 @@ def build_report(
                 row.group = group
                 rows.append(row)
     return Report(rows, source, aggregate, by)
+
+
+def scored_records(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The run's records that count in a table (the history setting's cold start does not)."""
+    records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+    if not records:
+        raise InputError(None, "RUN", f"run {run_id!r} is empty")
+    return records
+
+
+def score_selection(
+    store: Store,
+    run_id: str,
+    records: list[dict[str, Any]],
+    personas: dict[str, Any],
+    source: str,
+    judge_model: str | None = None,
+    judge_prompt: str | None = None,
+) -> JudgeSelection:
+    """Per item, the scores of one source: the selected judge's, or the mean of humans' final scores."""
+    if source == "human":
+        return JudgeSelection(None, None, None, by_item=_human_scores(store, run_id))
+    return select_judgements(
+        load_judgements(store, run_id),
+        current_contents(records, personas),
+        judge_model,
+        judge_prompt,
+        scope=f"run {run_id!r}",
+    )
 
 
 def group_of(record: dict[str, Any], by: Breakdown) -> str:

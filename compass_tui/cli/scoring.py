@@ -50,6 +50,12 @@ def add_parser(commands) -> None:
     report.add_argument(
         "--by", choices=BREAKDOWNS, help="one row per tool, scenario type, emotion or persona of each system"
     )
+    report.add_argument(
+        "--figures",
+        type=Path,
+        metavar="DIR",
+        help="also write the figures as SVG and PDF into DIR (needs compass-tui[figures])",
+    )
     report.set_defaults(handler=report_command)
 
     score = commands.add_parser("score", help="set a human score, comment, flag or skip (what the TUI does)")
@@ -153,11 +159,29 @@ def report_command(args, ctx: Context) -> int:
         aggregate=args.aggregate,
         by=args.by,
     )
+    if args.figures is not None:
+        _write_figures(args, ctx, personas)
     if args.format == "table":
         _print_report(report)
     else:
         sys.stdout.write(render(report, args.format) + ("\n" if args.format != "csv" else ""))
     return 0
+
+
+def _write_figures(args, ctx: Context, personas: dict) -> None:
+    from compass_tui.figures import write_figures
+    from compass_tui.plot_data import report_figures
+
+    figures = report_figures(ctx.store, args.runs, personas, args.source, args.judge_model, args.judge_prompt)
+    written = write_figures(figures, args.figures)
+    skipped = [figure.name for figure in figures if figure.empty]
+    error_console.print(
+        f"{len(written)} figure files in {args.figures}"
+        + (f"; no data, not drawn: {', '.join(skipped)}" if skipped else ""),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_report(report: Report) -> None:
