@@ -76,6 +76,10 @@ class Context:
 
         return PersonaLibrary(self.data_dir)
 
+    def personas_by_id(self) -> dict[str, Any]:
+        """Every persona of the library that loads, by id: what reports and the judge read."""
+        return {entry.id: entry.persona for entry in self.library.entries() if entry.persona}
+
     @property
     def tool_data_dir(self) -> Path | None:
         chosen = self._tool_data_override or self.settings.tool_data

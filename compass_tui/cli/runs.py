@@ -256,7 +256,7 @@ def _print_judge_summaries(ctx: Context, run_id: str) -> None:
     from compass_tui.report_format import dimension_cell
     from compass_tui.vocab import DIMENSIONS
 
-    personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    personas = ctx.personas_by_id()
     rows = judge_summaries(ctx.store, run_id, personas)
     if not rows:
         console.print("Not judged yet: compass-tui judge " + run_id, markup=False, highlight=False)

@@ -87,7 +87,7 @@ def judge_command(args, ctx: Context) -> int:
         raise InputError(None, "--judge-model", "no judge model given and settings.judge_model is not set")
     model = ctx.settings.model(name)
     prompt = load_judge_prompt(args.judge_prompt)
-    personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    personas = ctx.personas_by_id()
     records_to_judge(ctx.store, personas, args.run, args.samples)  # bad input fails here, before any output
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
     with Progress(
@@ -148,7 +148,7 @@ def judge_command(args, ctx: Context) -> int:
 
 
 def report_command(args, ctx: Context) -> int:
-    personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
+    personas = ctx.personas_by_id()
     report = build_report(
         ctx.store,
         args.runs,

@@ -1097,3 +1097,52 @@ async def test_a_remapped_key_moves_the_stepper_and_an_unknown_binding_id_is_nam
         await pilot.press("n")  # the default key of scoring.next is replaced, not kept beside the new one
         await pilot.pause()
         assert stepper.index == 1
+
+
+async def test_the_report_breaks_systems_down_by_tool_and_plots_the_scores(tui):
+    from textual.widgets import DataTable
+
+    from compass_tui.app.screens.report import ReportScreen
+    from compass_tui.app.widgets.figure_plot import FigurePlot
+
+    await baseline_run("tabs-run", situations={0, 1, 2})
+    system = system_id("tabs-run", "baseline")
+    for situation, scores in HUMAN_SCORES.items():
+        annotation = Annotation(
+            SESSION_SCOPE,
+            "me",
+            PERSONA,
+            situation,
+            system,
+            scores=dict(zip(DIMENSION_KEYS, scores)),
+            committed=True,
+        )
+        save_annotation(tui.store, annotation)
+    tools = {
+        r["situation_index"]: r["tool_call"]["tool_folder_name"] for r in load_records(tui.store, "tabs-run")
+    }
+    async with tui.app().run_test(size=SIZE) as pilot:
+        await wait_for_library(pilot, 10)
+        await pilot.press("r")
+        report = await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, ReportScreen) and pilot.app.screen, "the report"
+        )
+        await wait_until(
+            pilot, lambda: report.query_one("#report-table-systems", DataTable).row_count == 1, "rows"
+        )
+        await pilot.press("]")
+        by_tool = report.query_one("#report-table-tool", DataTable)
+        await wait_until(pilot, lambda: by_tool.row_count == len(set(tools.values())), "one row per tool")
+        labels = [str(column.label) for column in by_tool.columns.values()]
+        rows = [dict(zip(labels, map(str, by_tool.get_row_at(i)))) for i in range(by_tool.row_count)]
+        for row in rows:
+            mine = [HUMAN_SCORES[s] for s, tool in tools.items() if tool == row["tool"]]
+            mean = sum(scores[0] for scores in mine) / len(mine)
+            assert row["Emp"] == f"{mean:.2f}" + ("†" if len(mine) == 1 else "")
+            assert row["n"] == str(len(mine))
+        await pilot.press("[", "[")  # back past Systems to Plots
+        plot = report.query_one(FigurePlot)
+        await wait_until(pilot, lambda: getattr(plot, "figure", None) is not None, "the first figure")
+        assert plot.figure.name == "scores-empathy"
+        empathy = [scores[0] for scores in HUMAN_SCORES.values()]
+        assert plot.figure.series[0].y == [float(empathy.count(level)) for level in range(1, 6)]

@@ -195,6 +195,35 @@ def test_report(snap_compare, snap_env):
     assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_report)
 
 
+@pytest.mark.parametrize(("size", "tab", "status"), [(SMALL, 1, "3 rows"), (WIDE, 5, "8 figures")])
+def test_report_tabs(snap_compare, snap_env, size, tab, status):
+    """The By tool tab at 80x24 and the Plots tab at 120x40."""
+    asyncio.run(baseline_run("profile-pilot-run", situations={0, 1, 2}))
+    system = system_id("profile-pilot-run", "baseline")
+    for situation, score in enumerate((4, 3, 5)):
+        scores = dict.fromkeys(DIMENSION_KEYS, score)
+        annotation = Annotation(
+            SESSION_SCOPE, "me", PERSONA, situation, system, scores=scores, committed=True
+        )
+        save_annotation(snap_env.store, annotation)
+
+    async def open_tab(pilot) -> None:
+        await _library_ready(pilot)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: pilot.app.screen.query("#report-status"), "the report")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press(*["]"] * tab)
+        await wait_until(
+            pilot,
+            lambda: str(pilot.app.screen.query_one("#report-status").render()).startswith(status),
+            "the tab's status line",
+        )
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+
+    assert snap_compare(snap_env.app(), terminal_size=size, run_before=open_tab)
+
+
 @pytest.mark.parametrize(("size", "systems"), [(SMALL, 2), (WIDE, 4)])
 def test_annotator_sizes(snap_compare, snap_env, tmp_path, size, systems):
     from compass_tui.study import create_study, write_pack

@@ -1,6 +1,8 @@
-"""Table-2-style numbers for chosen runs, from the judge or from human scores, and the CSV export."""
+"""Table-2-style numbers for chosen runs, a tab per breakdown, the report's plots, and the CSV export."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -8,22 +10,39 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Select, SelectionList, Static
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
+from compass_tui.app.widgets.figure_plot import FigurePlot
 from compass_tui.records import list_run_ids
-from compass_tui.vocab import DIMENSIONS
+from compass_tui.report import BREAKDOWNS
+
+TABLE_TABS = ("systems", *BREAKDOWNS)
+Choices = tuple[tuple[str, ...], str, str]  # runs, score source, tab
 
 
+@dataclass
 class ReportReady(Message):
-    def __init__(
-        self,
-        choices: tuple[list[str], str],
-        rows: list[dict],
-        error: str | None = None,
-        notes: list[str] | None = None,
-    ):
-        super().__init__()
-        self.choices, self.rows, self.error, self.notes = choices, rows, error, notes or []
+    choices: Choices
+    rows: list[dict] = field(default_factory=list)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FiguresReady(Message):
+    choices: Choices
+    figures: list = field(default_factory=list)
+    error: str | None = None
 
 
 class ReportScreen(Screen):
@@ -31,12 +50,17 @@ class ReportScreen(Screen):
 Choose runs on the left and whose scores to use (the LLM judge or humans, never mixed). The table
 has the paper's Table 2 columns: who scored each row (the judge model and prompt, or humans), items
 finished and errors, tool-call pass rate (errors count as failures), Distinct-1/2 (ComPASS's
-variant), the six dimensions (means with their own n, ⚑ for items the judge left flagged;
-`compass-tui report --format md` adds 95 % bootstrap intervals), Avg (the mean of the six means), and
-the preference acceptable/optimal rates. `e` exports the human scores as CSV."""
+variant), the six dimensions (means with their own n, ⚑ for items the judge left flagged, † for a
+mean over one item; `compass-tui report --format md` adds 95 % bootstrap intervals), Avg (the mean of
+the six means), and the preference acceptable/optimal rates. The tabs break each system down by tool,
+scenario type, emotion and persona (`report --by`), and Plots draws the report's figures
+(`report --figures DIR` writes them as SVG and PDF); `]` and `[` move between the tabs. `e` exports
+the human scores as CSV."""
     BINDINGS = [
         Binding("e", "export", "Export CSV", id="report.export"),
         Binding("r", "refresh", "Refresh", id="report.refresh"),
+        Binding("]", "tab(1)", "Next tab", id="report.next_tab"),
+        Binding("[", "tab(-1)", "Previous tab", id="report.previous_tab", show=False),
         Binding("escape", "back", "Back", id="report.back"),
     ]
 
@@ -55,69 +79,84 @@ the preference acceptable/optimal rates. `e` exports the human scores as CSV."""
                     allow_blank=False,
                     id="report-source",
                 )
-        yield DataTable(id="report-table", zebra_stripes=True, cursor_type="row")
+        with TabbedContent(id="report-tabs"):
+            for tab in TABLE_TABS:
+                with TabPane("Systems" if tab == "systems" else f"By {tab}", id=f"tab-{tab}"):
+                    yield DataTable(id=f"report-table-{tab}", zebra_stripes=True, cursor_type="row")
+            with TabPane("Plots", id="tab-plots"):
+                yield Select[int]([], prompt="figure", id="report-figure", allow_blank=True)
+                yield FigurePlot(id="report-plot")
         yield Static("", id="report-status", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
-        self._shown: tuple[list[str], str] | None = None
-        table = self.query_one(DataTable)
-        table.add_columns(
-            "model",
-            "setting",
-            "run",
-            "scored by",
-            "n",
-            "Err",
-            "Pass",
-            "D-1",
-            "D-2",
-            *(d.short for d in DIMENSIONS),
-            "Avg",
-            "Accept",
-            "Optimal",
-        )
+        self._shown: Choices | None = None
+        self._figures: list = []
         self.action_refresh()
 
     @on(SelectionList.SelectedChanged, "#report-runs")
     @on(Select.Changed, "#report-source")
+    @on(TabbedContent.TabActivated, "#report-tabs")
     def _choices_changed(self) -> None:
         if self._choices() != self._shown:  # the lists also announce their first selection after mount
             self.action_refresh()
 
-    def _choices(self) -> tuple[list[str], str]:
-        runs = list(self.query_one("#report-runs", SelectionList).selected)
-        return runs, self.query_one("#report-source", Select).value
+    def _choices(self) -> Choices:
+        runs = tuple(self.query_one("#report-runs", SelectionList).selected)
+        source = str(self.query_one("#report-source", Select).value)
+        tab = (self.query_one("#report-tabs", TabbedContent).active or "tab-systems").removeprefix("tab-")
+        return runs, source, tab
 
     def action_refresh(self) -> None:
-        runs, source = self._shown = self._choices()
-        self.query_one("#report-status", Static).update("computing…" if runs else "choose runs")
-        if runs:
-            self.compute(runs, source)
+        choices = self._shown = self._choices()
+        self.query_one("#report-status", Static).update("computing…" if choices[0] else "choose runs")
+        if not choices[0]:
+            return
+        if choices[2] == "plots":
+            self.draw_figures(choices)
+        else:
+            self.compute(choices)
 
     @work(
         thread=True, exclusive=True, group="report", description="Computing the report", exit_on_error=False
     )
-    def compute(self, runs: list[str], source: str) -> None:
+    def compute(self, choices: Choices) -> None:
         from compass_tui.errors import InputError
         from compass_tui.report import build_report
         from compass_tui.report_format import table2_cells
 
+        runs, source, tab = choices
         ctx = self.app.ctx
-        personas = {entry.id: entry.persona for entry in ctx.library.entries() if entry.persona}
         try:
-            report = build_report(ctx.store, runs, personas, source)
+            by = None if tab == "systems" else tab
+            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), source, by=by)  # type: ignore[arg-type]
         except InputError as error:
-            self.post_message(ReportReady((runs, source), [], str(error)))
+            self.post_message(ReportReady(choices, error=str(error)))
             return
         cells = table2_cells(report, intervals=False, compact=True)
-        self.post_message(ReportReady((runs, source), cells, notes=report.notes))
+        self.post_message(ReportReady(choices, cells, notes=report.notes))
+
+    @work(thread=True, exclusive=True, group="report", description="Drawing the figures", exit_on_error=False)
+    def draw_figures(self, choices: Choices) -> None:
+        from compass_tui.errors import InputError
+        from compass_tui.plot_data import report_figures
+
+        runs, source, _ = choices
+        ctx = self.app.ctx
+        try:
+            figures = report_figures(ctx.store, list(runs), ctx.personas_by_id(), source)
+        except InputError as error:
+            self.post_message(FiguresReady(choices, error=str(error)))
+            return
+        self.post_message(FiguresReady(choices, figures))
 
     def on_report_ready(self, message: ReportReady) -> None:
         if message.choices != self._shown:  # a thread worker outlives its cancellation: a stale answer
             return
-        table = self.query_one(DataTable)
-        table.clear()
+        table = self.query_one(f"#report-table-{message.choices[2]}", DataTable)
+        table.clear(columns=True)
+        if message.rows:
+            table.add_columns(*message.rows[0])
         for row in message.rows:
             table.add_row(*("—" if value is None else value for value in row.values()))
         marks = any(
@@ -126,8 +165,32 @@ the preference acceptable/optimal rates. `e` exports the human scores as CSV."""
             for v in r.values()
         )
         legend = ["nN: a dimension's own n · ⚑ flagged · ± judge spread"] if marks else []
-        status = message.error or " · ".join([f"{len(message.rows)} systems", *message.notes, *legend])
+        noun = "systems" if message.choices[2] == "systems" else "rows"
+        status = message.error or " · ".join([f"{len(message.rows)} {noun}", *message.notes, *legend])
         self.query_one("#report-status", Static).update(status)
+
+    def on_figures_ready(self, message: FiguresReady) -> None:
+        if message.choices != self._shown:
+            return
+        self._figures = message.figures
+        picker = self.query_one("#report-figure", Select)
+        wanted = picker.value if isinstance(picker.value, int) else 0
+        picker.set_options([(figure.title, index) for index, figure in enumerate(message.figures)])
+        if message.figures:
+            picker.value = min(wanted, len(message.figures) - 1)
+        self._show_figure()
+        self.query_one("#report-status", Static).update(message.error or f"{len(message.figures)} figures")
+
+    @on(Select.Changed, "#report-figure")
+    def _show_figure(self) -> None:
+        value = self.query_one("#report-figure", Select).value
+        figure = self._figures[value] if isinstance(value, int) and value < len(self._figures) else None
+        self.query_one(FigurePlot).show(figure)
+
+    def action_tab(self, step: int) -> None:
+        tabs = self.query_one("#report-tabs", TabbedContent)
+        names = [*(f"tab-{tab}" for tab in TABLE_TABS), "tab-plots"]
+        tabs.active = names[(names.index(tabs.active or names[0]) + step) % len(names)]
 
     def action_export(self) -> None:
         from compass_tui.app.screens.export_dialog import ExportDialog
