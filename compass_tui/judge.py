@@ -223,8 +223,11 @@ def records_to_judge(
     run_id: str,
     samples: int = 1,
     persona_ids: set[str] | None = None,
+    official: bool = False,
 ) -> list[dict[str, Any]]:
-    """The finished, scored records of a run; InputError (before anything is sent) when there is nothing to judge."""
+    """The finished, scored records of a run (with the official prompt, also the failed items the
+    official scripts judge); InputError (before anything is sent) when there is nothing to judge."""
+    from compass_tui.judge_prompt import judged_by_official_scripts
     from compass_tui.records import load_records
 
     if samples < 1:
@@ -232,7 +235,7 @@ def records_to_judge(
     records = [
         r
         for r in load_records(store, run_id)
-        if r.get("status") == "done"
+        if (r.get("status") == "done" or (official and judged_by_official_scripts(r)))
         and r.get("scored", True)
         and (persona_ids is None or r["persona_id"] in persona_ids)
     ]
@@ -265,7 +268,7 @@ async def judge_run(
     from compass_tui.llm import import_litellm
     from compass_tui.records import load_judgements
 
-    records = records_to_judge(store, personas, run_id, samples, persona_ids)
+    records = records_to_judge(store, personas, run_id, samples, persona_ids, prompt.kind == "official")
     cache = {j["key"]: j for j in load_judgements(store, run_id)}
     progress = JudgeProgress(total=len(records))
     report = on_progress or (lambda _progress: None)

@@ -17,6 +17,7 @@ from typing import Any
 from compass_tui.compass_format import persona_to_compass_user
 from compass_tui.errors import InputError
 from compass_tui.inputs import read_input_text
+from compass_tui.metrics import official_text
 from compass_tui.persona import Persona
 from compass_tui.prompts import extract_json, persona_text
 from compass_tui.rubric import RUBRIC_VERSION, SCORE_RANGE, rubric_as_text, valid_score
@@ -124,7 +125,7 @@ class JudgePrompt:
                 {"scenario": situation.scenario, "emotion": situation.emotion}, ensure_ascii=False, indent=2
             ),
             utterance=json.dumps(situation.utterance, ensure_ascii=False),
-            tool_call=json.dumps({"1": record.get("response") or ""}, ensure_ascii=False, indent=2),
+            tool_call=json.dumps({"1": official_judged_text(record)}, ensure_ascii=False, indent=2),
         )
 
     def parse(self, text: str) -> tuple[dict[str, int | None], dict[str, str], list[str]]:
@@ -133,6 +134,18 @@ class JudgePrompt:
         if self.kind == "official":
             return _parse_official(document, self.order)
         return _parse_ours(document)
+
+
+def official_judged_text(record: dict[str, Any]) -> str:
+    """What ComPASS's evaluation scripts put under "1": the raw generated_feedback (an import's
+    `{"feedback": ...}` string, or "Tool call failed"), the reply an official run kept, else ours."""
+    return official_text(record)[0] or record.get("response") or ""
+
+
+def judged_by_official_scripts(record: dict[str, Any]) -> bool:
+    """A scored item the official scripts judge though it is not done: a history import's
+    tool_call_failed, judged as the text "Tool call failed"."""
+    return record.get("status") == "error" and record.get("response_raw") is not None
 
 
 def load_judge_prompt(path: Path | None) -> JudgePrompt:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
 from compass_tui.judge import current_contents
+from compass_tui.judge_prompt import judged_by_official_scripts
 from compass_tui.judgements import JudgeSelection, first_answer, item_key, official_total, select_judgements
 from compass_tui.metrics import (
     OFFICIAL_BASIS,
@@ -303,8 +304,11 @@ def _row(
         distinct_n=len(measured),
         tool_calls_only=len(calls_only),
     )
-    if aggregate == "official":
-        totals = [official_total(first_answer(j) or "") for j in scored if j is not None]
+    if aggregate == "official":  # the official scripts also judge a history import's tool_call_failed
+        judged = scored + [
+            selection.by_item.get(item_key(r)) for r in errored if judged_by_official_scripts(r)
+        ]
+        totals = [official_total(first_answer(j) or "") for j in judged if j is not None]
         kept = [total for total in totals if total is not None]
         row.official_avg = sum(kept) / len(kept) if kept else None
         row.official_n = len(kept)

@@ -88,7 +88,10 @@ def judge_command(args, ctx: Context) -> int:
     model = ctx.settings.model(name)
     prompt = load_judge_prompt(args.judge_prompt)
     personas = ctx.personas_by_id()
-    records_to_judge(ctx.store, personas, args.run, args.samples)  # bad input fails here, before any output
+    official = prompt.kind == "official"
+    records_to_judge(
+        ctx.store, personas, args.run, args.samples, official=official
+    )  # bad input: before output
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
     with Progress(
         TextColumn(f"judging {args.run} with {name}"),

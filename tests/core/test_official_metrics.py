@@ -81,25 +81,9 @@ def user_info(users: dict, tmp_path: Path) -> Path:
     return path
 
 
-def official_distinct(script: Path, file: Path, users: dict, tmp_path: Path, name: str) -> list[tuple]:
-    """The (D-1, D-2) the official script computes for each item it evaluates in `file`."""
-    base = official_evaluator(script)
-    measured: list[tuple] = []
-    history = "history-based" in str(script)
-
-    class Capturing(base):  # type: ignore[misc, valid-type]
-        def eval_single_utterance(self, **item):
-            result = super().eval_single_utterance(**item)
-            measured.append((result["distinct_n"]["D_1"], result["distinct_n"]["D_2"]))
-            return result
-
-        def eval_utterance(self, *item):
-            result = super().eval_utterance(*item)
-            measured.append((result["distinct"]["d1"], result["distinct"]["d2"]))
-            return result
-
-    evaluator = Capturing.__new__(Capturing)
-    folder = tmp_path / f"official-{name}"
+def run_evaluator(evaluator_class: type, script: Path, file: Path, users: dict, tmp_path: Path, folder: Path):
+    """Run an official evaluator (a capturing subclass) over `file` alone, with the scripted judge."""
+    evaluator = evaluator_class.__new__(evaluator_class)
     folder.mkdir()
     (folder / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
     template = "{persona} {scenario} {utterance} {tool_call}"
@@ -114,10 +98,29 @@ def official_distinct(script: Path, file: Path, users: dict, tmp_path: Path, nam
         model_name="stub",
         eval_model="stub",
     )
-    if history:
+    if "history-based" in str(script):
         evaluator.main_eval(str(user_info(users, tmp_path)))
     else:
         evaluator.run(str(user_info(users, tmp_path)))
+
+
+def official_distinct(script: Path, file: Path, users: dict, tmp_path: Path, name: str) -> list[tuple]:
+    """The (D-1, D-2) the official script computes for each item it evaluates in `file`."""
+    base = official_evaluator(script)
+    measured: list[tuple] = []
+
+    class Capturing(base):  # type: ignore[misc, valid-type]
+        def eval_single_utterance(self, **item):
+            result = super().eval_single_utterance(**item)
+            measured.append((result["distinct_n"]["D_1"], result["distinct_n"]["D_2"]))
+            return result
+
+        def eval_utterance(self, *item):
+            result = super().eval_utterance(*item)
+            measured.append((result["distinct"]["d1"], result["distinct"]["d2"]))
+            return result
+
+    run_evaluator(Capturing, script, file, users, tmp_path, tmp_path / f"official-{name}")
     return measured
 
 
@@ -499,3 +502,53 @@ def test_a_report_mixing_distinct_bases_says_so_in_one_note(cli, data_dir, users
     code, out, _ = cli("report", "imported", "ours")
     assert code == 0 and "Note: D-1/D-2 are measured on different texts across rows" in out
     assert "execute_succ_rate" in out and "official" in out
+
+
+def official_judged_inputs(script: Path, file: Path, users: dict, tmp_path: Path, name: str) -> list[str]:
+    """The `tool_call` JSON each official evaluation script fills into its judge prompt, in its order."""
+    base = official_evaluator(script)
+    filled: list[str] = []
+
+    class Capturing(base):  # type: ignore[misc, valid-type]
+        def eval_single_utterance(self, **item):
+            filled.append(json.dumps(item["tool_call"], ensure_ascii=False, indent=2))
+            return super().eval_single_utterance(**item)
+
+        def eval_utterance(self, *item):
+            filled.append(json.dumps(item[3], ensure_ascii=False, indent=2))
+            return super().eval_utterance(*item)
+
+    run_evaluator(Capturing, script, file, users, tmp_path, tmp_path / f"judged-{name}")
+    return filled
+
+
+@pytest.mark.parametrize("setting", ["profile", "history"])
+def test_the_official_judge_prompt_reads_what_the_official_scripts_judge(
+    cli, data_dir, shared_bench, users, tmp_path, setting
+):
+    from compass_tui.judge import records_to_judge
+    from compass_tui.judge_prompt import official_judged_text
+    from compass_tui.library import PersonaLibrary
+
+    if setting == "profile":
+        script = _script(shared_bench, "profile-based/evaluation.py")
+        interactions = {uid: profile_interactions(users[uid]["utterance"], 0) for uid in ("0", "1")}
+        path = write(tmp_path, "tool_interactions_alpha.json", interactions)
+    else:
+        script = _script(shared_bench, "history-based/evaluation_with_his.py")
+        interactions = {uid: history_interactions(users[uid]["utterance"], uid == "2") for uid in "012"}
+        (tmp_path / "his").mkdir()
+        path = write(tmp_path / "his", "tool_interactions_compass.json", interactions)
+    assert cli("runs", "import", path, "--name", "judged", "--model", "m")[0] == 0
+    library = PersonaLibrary(data_dir)
+    personas = {entry.id: entry.persona for entry in library.entries() if entry.persona}
+    ours = records_to_judge(Store(data_dir), personas, "judged", official=True)
+    ours.sort(key=lambda r: (int(r["persona_id"].rsplit("-", 1)[1]), r["situation_index"]))
+    filled = [json.dumps({"1": official_judged_text(r)}, ensure_ascii=False, indent=2) for r in ours]
+    assert filled == official_judged_inputs(script, path, users, tmp_path, setting)
+    assert len(filled) == (30 if setting == "profile" else 9)
+    if setting == "history":
+        assert json.dumps({"1": "Tool call failed"}, indent=2) in filled
+        assert (
+            len(records_to_judge(Store(data_dir), personas, "judged")) == 8
+        )  # ours: the failed item is an error
