@@ -1146,3 +1146,19 @@ async def test_the_report_breaks_systems_down_by_tool_and_plots_the_scores(tui):
         assert plot.figure.name == "scores-empathy"
         empathy = [scores[0] for scores in HUMAN_SCORES.values()]
         assert plot.figure.series[0].y == [float(empathy.count(level)) for level in range(1, 6)]
+
+
+async def test_a_simulated_users_feedback_shows_its_label_and_words(tui):
+    from compass_tui.records import INTERACTIONS_TABLE, run_records_path
+
+    await baseline_run("with-feedback", situations={0})
+    [record] = load_records(tui.store, "with-feedback")
+    feedback = {"label": None, "by": "imported", "text": "Hm, that was not what I needed."}
+    path = run_records_path("with-feedback", PERSONA)
+    tui.store.upsert(path, INTERACTIONS_TABLE, record["key"], record | {"feedback": feedback})
+    async with tui.app().run_test(size=(120, 40)) as pilot:
+        stepper = await open_stepper(pilot, PERSONA, runs=[0], untick_baseline=True)
+        column = stepper.query("ModelColumn").first()
+        text = static_text(column.query_one("#response"))
+        assert "user feedback: no label (imported)" in text
+        assert "“Hm, that was not what I needed.”" in text

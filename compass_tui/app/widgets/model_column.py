@@ -172,13 +172,24 @@ situation, and the scores. `g` generates missing responses for this situation, `
             )
         else:
             parts.append(Text("…", style="dim"))
-        feedback = record.get("feedback")
-        if feedback:
-            style = "green" if feedback.get("label") == "like" else "red"
-            parts.append(
-                Text(f"user feedback: {feedback.get('label')} ({feedback.get('by')})", style=f"bold {style}")
-            )
+        if record.get("feedback"):
+            parts.append(_feedback(record["feedback"]))
         return Group(*parts)
+
+
+_FEEDBACK_STYLES = {"like": "bold green", "dislike": "bold red"}
+
+
+def _feedback(feedback: dict[str, Any]) -> Text:
+    """The simulated user's reaction: its label (none when the text matched no known phrase) and its words."""
+    label = feedback.get("label") or "no label"
+    line = Text.assemble(
+        (f"user feedback: {label}", _FEEDBACK_STYLES.get(feedback.get("label") or "", "bold")),
+        (f" ({feedback.get('by')})", "dim"),
+    )
+    if feedback.get("text"):
+        line.append(f"\n“{feedback['text']}”", style="italic")
+    return line
 
 
 def _summary(record: dict[str, Any]) -> Text:
