@@ -36,8 +36,43 @@ async def _prepare(ctx) -> Path:
             today=TODAY,
         )
         await execute_run(plan, ctx.store, env)
+    _score_by_hand(ctx)
     create_study(ctx.store, "pilot", ["profile-baseline", "empathetic-baseline"], 6, ["ana", "ben"], seed=7)
     return write_pack(ctx.store, "pilot", "ana", ctx.data_dir)
+
+
+def _score_by_hand(ctx) -> None:
+    """Committed human scores for every item of both runs, varied by item, so the report has numbers."""
+    from compass_tui.annotations import Annotation, save_annotation
+    from compass_tui.records import load_records, system_id
+    from compass_tui.report import SESSION_SCOPE
+    from compass_tui.vocab import DIMENSION_KEYS
+
+    for run in ("profile-baseline", "empathetic-baseline"):
+        for record in load_records(ctx.store, run):
+            base = 2 + (record["situation_index"] * 7 + len(record["persona_id"])) % 3 + (run[0] == "p")
+            scores = {key: min(5, max(1, base + i % 3 - 1)) for i, key in enumerate(DIMENSION_KEYS)}
+            system = system_id(run, record["model"])
+            situation = record["situation_index"]
+            annotation = Annotation(
+                SESSION_SCOPE, "me", record["persona_id"], situation, system, scores=scores, committed=True
+            )
+            save_annotation(ctx.store, annotation)
+
+
+def _figure(ctx, out: Path) -> Path:
+    """The per-tool means (the paper's Figure 8) as `report --figures` writes it."""
+    from compass_tui.figures import write_figures
+    from compass_tui.plot_data import tool_means
+
+    figure = tool_means(ctx.store, ["profile-baseline", "empathetic-baseline"], ctx.personas_by_id(), "human")
+    [svg, _] = write_figures([figure], out / "figures")
+    target = out / "figure-tool-means.svg"
+    svg.replace(target)
+    for leftover in (out / "figures").iterdir():
+        leftover.unlink()
+    (out / "figures").rmdir()
+    return target
 
 
 async def _shoot(out: Path) -> list[Path]:
@@ -78,6 +113,13 @@ async def _shoot(out: Path) -> list[Path]:
         await pilot.press("escape", "r")
         await pilot.pause(1.0)
         await save(app, pilot, "06-report")
+        await pilot.press("]")
+        await pilot.pause(1.0)
+        await save(app, pilot, "10-report-by-tool")
+        await pilot.press("[", "[")
+        await pilot.pause(1.5)
+        await save(app, pilot, "11-report-plots")
+    written.append(_figure(ctx, out))
 
     annotator = CompassApp(ctx, pack=pack)
     async with annotator.run_test(size=SIZE) as pilot:
