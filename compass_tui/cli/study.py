@@ -188,6 +188,8 @@ def _fmt(value, digits: int = 2) -> str:
 def _fmt_correlation(value: dict | None) -> str:
     if not value or value.get("r") is None:
         return "-"
+    if not value.get("ci"):
+        return f"{value['r']:.2f}"
     low, high = value["ci"]
     return f"{value['r']:.2f} [{_fmt(low)}, {_fmt(high)}]"
 
@@ -234,6 +236,8 @@ def _render_agreement(result: dict) -> None:
         ["dim", "units", "human", "judge", "Pearson r", "Spearman rho"],
         judged,
     )
+    if result.get("overall"):
+        _print_overall(result["overall"])
     print_table(
         "Among annotators",
         ["dim", "units", "alpha ord", "alpha int", "ICC(2,k)", "ICC units", "mean by position", "position p"],
@@ -250,6 +254,29 @@ def _render_agreement(result: dict) -> None:
                 _fmt(p["mean_seconds_per_item"], 1),
             )
             for name, p in result["progress"].items()
+        ],
+    )
+
+
+def _print_overall(overall: dict) -> None:
+    pooled, mean = overall["pooled"], overall["mean_of_dimensions"]
+    print_table(
+        f"Overall human mean vs judge across all six dimensions ({overall['units']} units; "
+        "95% bootstrap CIs resample units)",
+        ["reading", "n", "Pearson r", "Spearman rho"],
+        [
+            (
+                pooled["label"],
+                f"{pooled['pearson']['n']} pairs",
+                _fmt_correlation(pooled["pearson"]),
+                _fmt_correlation(pooled["spearman"]),
+            ),
+            (
+                mean["label"],
+                f"{mean['pearson']['dimensions']} dimensions",
+                _fmt_correlation(mean["pearson"]),
+                _fmt_correlation(mean["spearman"]),
+            ),
         ],
     )
 
