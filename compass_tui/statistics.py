@@ -183,7 +183,9 @@ def overall_correlations(human, judge, seed: int, resamples: int = BOOTSTRAP_RES
         if draws is not None:
             shape = (resamples, -1)
             h, j, m = human[draws], judge[draws], paired[draws]  # resamples x units x dimensions
-            pooled_ci = _percentile_ci(_masked_r(h.reshape(shape), j.reshape(shape), m.reshape(shape), method))
+            pooled_ci = _percentile_ci(
+                _masked_r(h.reshape(shape), j.reshape(shape), m.reshape(shape), method)
+            )
             per_resample = np.stack(
                 [_masked_r(h[:, :, d], j[:, :, d], m[:, :, d], method) for d in range(human.shape[1])], axis=1
             )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from compass_tui import study
 from compass_tui.cli.output import console, emit, print_table
+from compass_tui.cli.triage_view import show_triage
+from compass_tui.triage import check_top
 from compass_tui.vocab import DIMENSIONS
 from compass_tui.workspace import Context
 
@@ -56,6 +58,18 @@ def add_parser(commands) -> None:
     )
     agreement.add_argument("--json", action="store_true", help="print JSON")
     agreement.set_defaults(handler=show_agreement)
+
+    disagreements = sub.add_parser(
+        "disagreements", help="units ranked by |human mean - judge| and by the spread among annotators"
+    )
+    disagreements.add_argument("name")
+    disagreements.add_argument("--dimension", help="rank on one dimension (default: the mean over all six)")
+    disagreements.add_argument("--top", type=int, help="show the first N of each ranking")
+    disagreements.add_argument("--judge-model", help="the judge to compare with (needed when several)")
+    disagreements.add_argument("--judge-prompt", help="which judge prompt: ours, official or a hash prefix")
+    disagreements.add_argument("--reveal", action="store_true", help="also name each unit's real system")
+    disagreements.add_argument("--json", action="store_true", help="print JSON (both rankings)")
+    disagreements.set_defaults(handler=show_disagreements)
 
     export = sub.add_parser("export", help="write the scores as tidy CSV")
     export.add_argument("name")
@@ -178,6 +192,15 @@ def _scores_text(version: dict) -> str:
 def show_agreement(args, ctx: Context) -> int:
     result = study.agreement(ctx.store, args.name, args.judge_model, args.judge_prompt)
     emit(args, result, _render_agreement)
+    return 0
+
+
+def show_disagreements(args, ctx: Context) -> int:
+    check_top(args.top)
+    triage = study.study_disagreements(
+        ctx.store, args.name, args.dimension, args.judge_model, args.judge_prompt, reveal=args.reveal
+    )
+    show_triage(triage, args.top, args.json)
     return 0
 
 

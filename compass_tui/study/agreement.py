@@ -64,10 +64,7 @@ def _overall(design, units, matrices, judge_scores) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         human = np.stack([np.nanmean(matrices[key], axis=0) for key in DIMENSION_KEYS], axis=1)
     judge = np.array(
-        [
-            [_number(judge_scores.get(unit, {}).get(key)) for key in DIMENSION_KEYS]
-            for unit in units
-        ]
+        [[_number(judge_scores.get(unit, {}).get(key)) for key in DIMENSION_KEYS] for unit in units]
     )
     overall = overall_correlations(human, judge, design["seed"])
     overall["pooled"]["label"] = "pooled over all (unit, dimension) pairs"
