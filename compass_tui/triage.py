@@ -75,7 +75,7 @@ class Triage:
     def basis(self) -> str:
         if self.dimension:
             return f"on {self.dimension}"
-        return "mean over the six dimensions (over those with a value: see dims)"
+        return "as the mean over the six dimensions"
 
     def as_dict(self, top: int | None = None) -> dict[str, Any]:
         def ranking(entries: list[TriageEntry], not_ranked: dict[str, int]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compass_tui import study
 from compass_tui.annotations import Annotation, save_annotation
 from compass_tui.judge import judged_content
 from compass_tui.judgements import dimension_summary
@@ -20,6 +21,7 @@ from compass_tui.records import (
     judgement_path,
     run_meta_path,
     run_records_path,
+    split_system_id,
 )
 from compass_tui.report import SESSION_SCOPE
 from compass_tui.store import Store
@@ -136,3 +138,61 @@ def session_system(model: str) -> str:
 
 
 SESSION = SESSION_SCOPE
+ANNOTATORS = ("alice", "bob", "chen")
+STUDY = "tri-study"
+
+# (item index, blinded id) -> each annotator's scores: a dict, "skip", "uncommitted" or None
+STUDY_HUMANS = {
+    (0, "S1"): [full(4, empathy=1)] * 3,
+    (0, "S2"): [full(5), full(3), full(4)],
+    (1, "S1"): [full(2), full(2), "skip"],
+    (1, "S2"): [full(1), full(5), full(3)],
+    (2, "S1"): [full(3), "uncommitted", None],
+    (2, "S2"): [full(2), full(4), full(3)],
+}
+STUDY_JUDGE = {  # (item index, blinded id) -> judge scores; (2, S2) was never judged
+    (0, "S1"): full(4),
+    (0, "S2"): full(1),
+    (1, "S1"): full(4),
+    (1, "S2"): full(5, safety=None),
+    (2, "S1"): full(3),
+}
+
+
+def build_study(store: Store) -> Store:
+    """A 3-item, 2-system study, three annotators, scores and judge as in STUDY_HUMANS and STUDY_JUDGE."""
+    records = {(r["model"], r["situation_index"]): r for r in write_run(store, items=3)}
+    design = study.create_study(store, STUDY, [RUN], 3, list(ANNOTATORS), stratify=[], seed=5)
+    scope = study.study_scope(STUDY)
+    for (index, blinded), per_annotator in STUDY_HUMANS.items():
+        for annotator, scores in zip(ANNOTATORS, per_annotator, strict=True):
+            if scores == "skip":
+                score(store, scope, annotator, index, blinded, full(None), committed=False, skipped=True)
+            elif scores == "uncommitted":
+                score(store, scope, annotator, index, blinded, full(5), committed=False)
+            elif scores is not None:
+                score(store, scope, annotator, index, blinded, scores)
+    model_of = {blinded: split_system_id(system)[1] for blinded, system in design["systems"].items()}
+    write_judgements(
+        store, [judgement(records[(model_of[b], i)], scores) for (i, b), scores in STUDY_JUDGE.items()]
+    )
+    return store
+
+
+def build_session(store: Store) -> Store:
+    """Session scores of run RUN by `me` and `you`, and one judge; (MODELS[1], 2) errored."""
+    a, b = MODELS
+    records = {(r["model"], r["situation_index"]): r for r in write_run(store, items=3, errored={(b, 2)})}
+    for annotator, model, index, scores, committed in [
+        ("me", a, 0, full(5), True),
+        ("you", a, 0, full(3), True),
+        ("me", a, 1, full(2), True),
+        ("me", b, 0, full(4), True),
+        ("you", b, 0, full(4), True),
+        ("me", a, 2, full(1), False),  # not committed: not a score
+        ("me", b, 2, full(3), True),  # of an errored item: counted in a note
+    ]:
+        score(store, SESSION, annotator, index, session_system(model), scores, committed=committed)
+    judged = {(a, 0): 2, (a, 1): 5, (b, 0): 4, (b, 1): 3, (a, 2): 1}
+    write_judgements(store, [judgement(records[key], full(value)) for key, value in judged.items()])
+    return store

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compass_tui.cli.output import console, print_json, print_table
-from compass_tui.triage import SPREAD_MEASURE, Triage, TriageEntry
+from compass_tui.triage import Triage, TriageEntry
 from compass_tui.vocab import DIMENSION_BY_KEY, DIMENSION_KEYS
 
 
@@ -65,7 +65,7 @@ def _spread_table(triage: Triage, top: int | None) -> None:
         for rank, e in enumerate(triage.by_spread[:top], 1)
     ]
     print_table(
-        f"By annotator spread ({SPREAD_MEASURE}) {triage.basis}: {_shown(triage.by_spread, top)}",
+        f"By annotator spread (sample sd, n - 1) {triage.basis}: {_shown(triage.by_spread, top)}",
         columns,
         rows,
     )

@@ -14,11 +14,11 @@ from triage_support import (
     JUDGE,
     MODELS,
     RUN,
-    SESSION,
-    full,
+    STUDY,
+    build_session,
+    build_study,
     judgement,
     score,
-    session_system,
     write_judgements,
     write_run,
 )
@@ -31,26 +31,6 @@ from compass_tui.store import Store
 from compass_tui.triage import session_disagreements
 from compass_tui.vocab import DIMENSION_KEYS
 
-ANNOTATORS = ("alice", "bob", "chen")
-STUDY = "tri-study"
-
-# (item index, blinded id) -> each annotator's scores: a dict, "skip", "uncommitted:<score>" or None
-STUDY_HUMANS = {
-    (0, "S1"): [full(4, empathy=1)] * 3,
-    (0, "S2"): [full(5), full(3), full(4)],
-    (1, "S1"): [full(2), full(2), "skip"],
-    (1, "S2"): [full(1), full(5), full(3)],
-    (2, "S1"): [full(3), "uncommitted", None],
-    (2, "S2"): [full(2), full(4), full(3)],
-}
-STUDY_JUDGE = {  # (item index, blinded id) -> judge scores; (2, S2) was never judged
-    (0, "S1"): full(4),
-    (0, "S2"): full(1),
-    (1, "S1"): full(4),
-    (1, "S2"): full(5, safety=None),
-    (2, "S1"): full(3),
-}
-
 
 def _units(ranking) -> list[tuple[int, str]]:
     return [(entry.situation_index, entry.system) for entry in ranking]
@@ -58,23 +38,7 @@ def _units(ranking) -> list[tuple[int, str]]:
 
 @pytest.fixture
 def study_store(tmp_path) -> Store:
-    store = Store(tmp_path / "data")
-    records = {(r["model"], r["situation_index"]): r for r in write_run(store, items=3)}
-    design = study.create_study(store, STUDY, [RUN], 3, list(ANNOTATORS), stratify=[], seed=5)
-    scope = study.study_scope(STUDY)
-    for (index, blinded), per_annotator in STUDY_HUMANS.items():
-        for annotator, scores in zip(ANNOTATORS, per_annotator, strict=True):
-            if scores == "skip":
-                score(store, scope, annotator, index, blinded, full(None), committed=False, skipped=True)
-            elif scores == "uncommitted":
-                score(store, scope, annotator, index, blinded, full(5), committed=False)
-            elif scores is not None:
-                score(store, scope, annotator, index, blinded, scores)
-    model_of = {blinded: split_system_id(system)[1] for blinded, system in design["systems"].items()}
-    write_judgements(
-        store, [judgement(records[(model_of[b], i)], scores) for (i, b), scores in STUDY_JUDGE.items()]
-    )
-    return store
+    return build_study(Store(tmp_path / "data"))
 
 
 def test_study_triage_order_and_values(study_store):
@@ -141,22 +105,7 @@ def test_study_triage_without_a_judge_counts_every_unit(study_store):
 
 @pytest.fixture
 def session_store(tmp_path) -> Store:
-    store = Store(tmp_path / "data")
-    a, b = MODELS
-    records = {(r["model"], r["situation_index"]): r for r in write_run(store, items=3, errored={(b, 2)})}
-    for annotator, model, index, scores, committed in [
-        ("me", a, 0, full(5), True),
-        ("you", a, 0, full(3), True),
-        ("me", a, 1, full(2), True),
-        ("me", b, 0, full(4), True),
-        ("you", b, 0, full(4), True),
-        ("me", a, 2, full(1), False),  # not committed: not a score
-        ("me", b, 2, full(3), True),  # of an errored item: counted in a note
-    ]:
-        score(store, SESSION, annotator, index, session_system(model), scores, committed=committed)
-    judged = {(a, 0): 2, (a, 1): 5, (b, 0): 4, (b, 1): 3, (a, 2): 1}
-    write_judgements(store, [judgement(records[key], full(value)) for key, value in judged.items()])
-    return store
+    return build_session(Store(tmp_path / "data"))
 
 
 def test_session_triage_against_the_judge(session_store):
