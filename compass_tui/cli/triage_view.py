@@ -29,15 +29,15 @@ def show_triage(triage: Triage, top: int | None, as_json: bool) -> None:
     _spread_table(triage, top)
 
 
-def _shown(entries: list[TriageEntry], top: int | None) -> str:
+def _count_line(entries: list[TriageEntry], top: int | None, reasons: dict[str, int]) -> None:
     shown = len(entries) if top is None else min(top, len(entries))
-    return f"{shown} of {len(entries)} ranked"
-
-
-def _not_ranked(reasons: dict[str, int]) -> None:
     total = sum(reasons.values())
     detail = ", ".join(f"{count} {reason}" for reason, count in reasons.items())
-    console.print(f"not ranked: {total}" + (f" ({detail})" if total else ""), markup=False)
+    console.print(
+        f"shown {shown} of {len(entries)} ranked; not ranked: {total}" + (f" ({detail})" if total else ""),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _gap_table(triage: Triage, top: int | None) -> None:
@@ -54,8 +54,8 @@ def _gap_table(triage: Triage, top: int | None) -> None:
         else:
             values = [_num(entry.gap), str(entry.gap_dimensions), _largest_gap(entry), _num(entry.spread)]
         rows.append([rank, entry.item_id, _system(entry), entry.annotators, *values])
-    print_table(f"By |human mean - judge| {triage.basis}: {_shown(triage.by_gap, top)}", columns, rows)
-    _not_ranked(triage.not_ranked_gap)
+    print_table(f"By |human mean - judge| ({_basis(triage)})", columns, rows)
+    _count_line(triage.by_gap, top, triage.not_ranked_gap)
 
 
 def _spread_table(triage: Triage, top: int | None) -> None:
@@ -64,12 +64,12 @@ def _spread_table(triage: Triage, top: int | None) -> None:
         [rank, e.item_id, _system(e), e.annotators, _num(e.spread), e.spread_dimensions, _num(e.gap)]
         for rank, e in enumerate(triage.by_spread[:top], 1)
     ]
-    print_table(
-        f"By annotator spread (sample sd, n - 1) {triage.basis}: {_shown(triage.by_spread, top)}",
-        columns,
-        rows,
-    )
-    _not_ranked(triage.not_ranked_spread)
+    print_table(f"By annotator spread (sample sd, n - 1; {_basis(triage)})", columns, rows)
+    _count_line(triage.by_spread, top, triage.not_ranked_spread)
+
+
+def _basis(triage: Triage) -> str:
+    return triage.dimension or "mean over six dimensions"
 
 
 def _system(entry: TriageEntry) -> str:
