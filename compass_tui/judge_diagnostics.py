@@ -47,7 +47,9 @@ def judge_diagnostics(
     notes = []
     if selection.judge_model is None:
         notes.append(f"no judge scores in run {run_id!r}")
-    elif sample_counts == [1]:
+    if selection.stale:
+        notes.append(f"{selection.stale} judgements are of responses that changed since and are not used")
+    if selection.judge_model is not None and sample_counts == [1]:
         notes.append("every item was judged once (K = 1): self-consistency needs `judge --samples K`")
     return {
         "run": run_id,

@@ -124,9 +124,6 @@ def test_report_diagnostics(cli, session_dir):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, study_dir, argv, field):
-    build_session_if_needed = argv[0] == "report"
-    if build_session_if_needed:
-        build_session(Store(study_dir / "other"))  # the study's run is the one these name
     code, out, err = cli(*argv)
     assert code == 2, (out, err)
     assert field in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
