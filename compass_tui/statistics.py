@@ -153,3 +153,92 @@ def bootstrap_mean_ci(
         random_state=np.random.default_rng(seed),
     )
     return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def overall_correlations(human, judge, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+    """Human-judge Pearson and Spearman across all dimensions, in two readings, each with a percentile
+    bootstrap 95% CI that resamples units (rows of the units x dimensions matrices; NaN = missing):
+
+        pooled              one coefficient over every (unit, dimension) pair with both scores
+        mean_of_dimensions  the mean of the per-dimension coefficients (those defined: 3+ units, varying
+                            scores), all recomputed on each resample
+
+    Resamples where a reading is undefined are left out of its interval.
+    """
+    import numpy as np
+
+    human, judge = np.asarray(human, dtype=float), np.asarray(judge, dtype=float)
+    paired = ~np.isnan(human) & ~np.isnan(judge)
+    units = np.flatnonzero(paired.any(axis=1))
+    human, judge, paired = human[units], judge[units], paired[units]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(units), size=(resamples, len(units))) if len(units) else None
+    result: dict[str, Any] = {"units": len(units), "pooled": {}, "mean_of_dimensions": {}}
+    for method in ("pearson", "spearman"):
+        pooled = _masked_r(human.reshape(1, -1), judge.reshape(1, -1), paired.reshape(1, -1), method)[0]
+        per_dimension = _masked_r(human.T, judge.T, paired.T, method)
+        defined = int(np.sum(~np.isnan(per_dimension)))
+        mean = float(np.nanmean(per_dimension)) if defined else math.nan
+        pooled_ci = mean_ci = None
+        if draws is not None:
+            shape = (resamples, -1)
+            h, j, m = human[draws], judge[draws], paired[draws]  # resamples x units x dimensions
+            pooled_ci = _percentile_ci(
+                _masked_r(h.reshape(shape), j.reshape(shape), m.reshape(shape), method)
+            )
+            per_resample = np.stack(
+                [_masked_r(h[:, :, d], j[:, :, d], m[:, :, d], method) for d in range(human.shape[1])], axis=1
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mean_ci = _percentile_ci(np.nanmean(per_resample, axis=1))
+        result["pooled"][method] = {
+            "r": finite_number(pooled),
+            "ci": pooled_ci if finite_number(pooled) is not None else None,
+            "n": int(paired.sum()),
+        }
+        result["mean_of_dimensions"][method] = {
+            "r": finite_number(mean),
+            "ci": mean_ci if defined else None,
+            "dimensions": defined,
+        }
+    return result
+
+
+def _masked_r(x, y, mask, method: str):
+    """Pearson (or Spearman: Pearson of average ranks) along the last axis over the masked entries;
+    NaN where fewer than 3 pairs or a side does not vary."""
+    import numpy as np
+    from scipy import stats
+
+    x, y = np.where(mask, x, np.nan), np.where(mask, y, np.nan)
+    if method == "spearman":
+        x = stats.rankdata(x, axis=-1, nan_policy="omit")
+        y = stats.rankdata(y, axis=-1, nan_policy="omit")
+    count = mask.sum(axis=-1)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        dx = x - np.nanmean(x, axis=-1, keepdims=True)
+        dy = y - np.nanmean(y, axis=-1, keepdims=True)
+        sxy, sxx, syy = (np.nansum(a * b, axis=-1) for a, b in ((dx, dy), (dx, dx), (dy, dy)))
+        r = sxy / np.sqrt(sxx * syy)
+    r = np.clip(r, -1.0, 1.0)
+    return np.where((count >= 3) & (sxx > 1e-12) & (syy > 1e-12), r, np.nan)
+
+
+def _percentile_ci(values) -> list[float | None] | None:
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return None
+    low, high = np.percentile(values, [2.5, 97.5])
+    return [finite_number(low), finite_number(high)]
+
+
+def sample_sd(values: list[float]) -> float | None:
+    """The sample standard deviation (n - 1), or None below two values."""
+    import statistics
+
+    return statistics.stdev(values) if len(values) > 1 else None

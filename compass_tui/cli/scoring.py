@@ -56,6 +56,14 @@ def add_parser(commands) -> None:
         metavar="DIR",
         help="also write the figures as SVG and PDF into DIR (needs compass-tui[figures])",
     )
+    report.add_argument(
+        "--vs", choices=("judge",), help="with --source human: rank items by |human mean - judge| instead"
+    )
+    report.add_argument("--dimension", help="with --vs: rank on one dimension (default: the mean over six)")
+    report.add_argument("--top", type=int, help="with --vs: show the first N of each ranking")
+    report.add_argument(
+        "--diagnostics", action="store_true", help="judge diagnostics: length bias, self-consistency, levels"
+    )
     report.set_defaults(handler=report_command)
 
     score = commands.add_parser("score", help="set a human score, comment, flag or skip (what the TUI does)")
@@ -152,6 +160,11 @@ def judge_command(args, ctx: Context) -> int:
 
 def report_command(args, ctx: Context) -> int:
     personas = ctx.personas_by_id()
+    if args.vs or args.diagnostics:
+        return triage_command(args, ctx, personas)
+    for name in ("dimension", "top"):
+        if getattr(args, name) is not None:
+            raise InputError(None, f"--{name}", "applies to --vs judge only")
     report = build_report(
         ctx.store,
         args.runs,
@@ -185,6 +198,42 @@ def _write_figures(args, ctx: Context, personas: dict) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def triage_command(args, ctx: Context, personas: dict) -> int:
+    """`report RUN --source human --vs judge` and `report RUN --diagnostics`: one run each."""
+    from compass_tui.cli.triage_view import show_diagnostics, show_triage
+    from compass_tui.judge_diagnostics import judge_diagnostics
+    from compass_tui.triage import check_top, session_disagreements
+
+    flag = "--vs" if args.vs else "--diagnostics"
+    if args.vs and args.diagnostics:
+        raise InputError(None, "--diagnostics", "choose --vs judge or --diagnostics, not both")
+    if len(args.runs) != 1:
+        raise InputError(None, "RUN", f"{flag} reads one run; {len(args.runs)} given")
+    if args.format not in ("table", "json"):
+        raise InputError(None, "--format", f"{flag} prints a table or json")
+    if args.by or args.figures or args.aggregate != "ours":
+        option = "--by" if args.by else "--figures" if args.figures else "--aggregate"
+        raise InputError(None, option, f"does not apply to {flag}")
+    if args.vs and args.source != "human":
+        raise InputError(None, "--vs", "compares human scores with the judge: use --source human")
+    if args.diagnostics and args.source != "judge":
+        raise InputError(None, "--source", "--diagnostics reads the judge's scores: use --source judge")
+    if args.diagnostics and (args.dimension is not None or args.top is not None):
+        raise InputError(None, "--dimension" if args.dimension else "--top", "applies to --vs judge only")
+    as_json = args.format == "json"
+    if args.diagnostics:
+        show_diagnostics(
+            judge_diagnostics(ctx.store, args.runs[0], personas, args.judge_model, args.judge_prompt), as_json
+        )
+        return 0
+    check_top(args.top)
+    triage = session_disagreements(
+        ctx.store, args.runs[0], personas, args.dimension, args.judge_model, args.judge_prompt
+    )
+    show_triage(triage, args.top, as_json)
+    return 0
 
 
 def _print_report(report: Report) -> None:

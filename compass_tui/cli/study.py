@@ -6,6 +6,8 @@ from pathlib import Path
 
 from compass_tui import study
 from compass_tui.cli.output import console, emit, print_table
+from compass_tui.cli.triage_view import show_triage
+from compass_tui.triage import check_top
 from compass_tui.vocab import DIMENSIONS
 from compass_tui.workspace import Context
 
@@ -56,6 +58,18 @@ def add_parser(commands) -> None:
     )
     agreement.add_argument("--json", action="store_true", help="print JSON")
     agreement.set_defaults(handler=show_agreement)
+
+    disagreements = sub.add_parser(
+        "disagreements", help="units ranked by |human mean - judge| and by the spread among annotators"
+    )
+    disagreements.add_argument("name")
+    disagreements.add_argument("--dimension", help="rank on one dimension (default: the mean over all six)")
+    disagreements.add_argument("--top", type=int, help="show the first N of each ranking")
+    disagreements.add_argument("--judge-model", help="the judge to compare with (needed when several)")
+    disagreements.add_argument("--judge-prompt", help="which judge prompt: ours, official or a hash prefix")
+    disagreements.add_argument("--reveal", action="store_true", help="also name each unit's real system")
+    disagreements.add_argument("--json", action="store_true", help="print JSON (both rankings)")
+    disagreements.set_defaults(handler=show_disagreements)
 
     export = sub.add_parser("export", help="write the scores as tidy CSV")
     export.add_argument("name")
@@ -181,6 +195,15 @@ def show_agreement(args, ctx: Context) -> int:
     return 0
 
 
+def show_disagreements(args, ctx: Context) -> int:
+    check_top(args.top)
+    triage = study.study_disagreements(
+        ctx.store, args.name, args.dimension, args.judge_model, args.judge_prompt, reveal=args.reveal
+    )
+    show_triage(triage, args.top, args.json)
+    return 0
+
+
 def _fmt(value, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -188,6 +211,8 @@ def _fmt(value, digits: int = 2) -> str:
 def _fmt_correlation(value: dict | None) -> str:
     if not value or value.get("r") is None:
         return "-"
+    if not value.get("ci"):
+        return f"{value['r']:.2f}"
     low, high = value["ci"]
     return f"{value['r']:.2f} [{_fmt(low)}, {_fmt(high)}]"
 
@@ -234,6 +259,8 @@ def _render_agreement(result: dict) -> None:
         ["dim", "units", "human", "judge", "Pearson r", "Spearman rho"],
         judged,
     )
+    if result.get("overall"):
+        _print_overall(result["overall"])
     print_table(
         "Among annotators",
         ["dim", "units", "alpha ord", "alpha int", "ICC(2,k)", "ICC units", "mean by position", "position p"],
@@ -250,6 +277,29 @@ def _render_agreement(result: dict) -> None:
                 _fmt(p["mean_seconds_per_item"], 1),
             )
             for name, p in result["progress"].items()
+        ],
+    )
+
+
+def _print_overall(overall: dict) -> None:
+    pooled, mean = overall["pooled"], overall["mean_of_dimensions"]
+    print_table(
+        f"Overall human mean vs judge across all six dimensions ({overall['units']} units; "
+        "95% bootstrap CIs resample units)",
+        ["reading", "n", "Pearson r", "Spearman rho"],
+        [
+            (
+                pooled["label"],
+                f"{pooled['pearson']['n']} pairs",
+                _fmt_correlation(pooled["pearson"]),
+                _fmt_correlation(pooled["spearman"]),
+            ),
+            (
+                mean["label"],
+                f"{mean['pearson']['dimensions']} dimensions",
+                _fmt_correlation(mean["pearson"]),
+                _fmt_correlation(mean["spearman"]),
+            ),
         ],
     )
 

@@ -12,6 +12,7 @@ with the LLM judge and measures agreement among humans; `tables` moves scores th
     merge      journals into the store; progress
     agreement  human-judge and inter-annotator statistics (formulas in compass_tui.statistics)
     tables     CSV export and import
+    triage     units ranked by human-judge gap and by annotator spread
 """
 
 from compass_tui.study.agreement import (
@@ -72,6 +73,9 @@ from compass_tui.study.tables import (
     export,
     import_csv,
 )
+from compass_tui.study.triage import (
+    study_disagreements,
+)
 
 __all__ = [
     "CSV_HEADERS",
@@ -116,6 +120,7 @@ __all__ = [
     "read_pack_journal",
     "read_pack_scores",
     "study_annotations",
+    "study_disagreements",
     "study_fingerprint",
     "study_path",
     "study_scope",

@@ -14,6 +14,7 @@ from compass_tui.statistics import (
     finite_number,
     icc_two_way_random,
     krippendorff_alpha,
+    overall_correlations,
     position_effect,
 )
 from compass_tui.store import Store
@@ -35,10 +36,10 @@ def agreement(
     design = load_study(store, name)
     annotations = study_annotations(store, design)
     units = [(item["item_id"], blinded) for item in design["items"] for blinded in design["blinded_ids"]]
-    selection, judge_scores, judge_note = _judge_scores(store, design, judge_model, judge_prompt)
-    dimensions = {}
+    selection, judge_scores, judge_note = study_judge_scores(store, design, judge_model, judge_prompt)
+    dimensions, matrices = {}, {}
     for key in DIMENSION_KEYS:
-        matrix = _rating_matrix(design, annotations, units, key)
+        matrices[key] = matrix = _rating_matrix(design, annotations, units, key)
         dimensions[key] = _dimension_statistics(design, annotations, units, matrix, key, judge_scores)
     return {
         "study": name,
@@ -50,8 +51,29 @@ def agreement(
         "units": len(units),
         "annotators": design["annotators"],
         "dimensions": dimensions,
+        "overall": _overall(design, units, matrices, judge_scores) if judge_scores else None,
         "progress": progress(design, annotations),
     }
+
+
+def _overall(design, units, matrices, judge_scores) -> dict[str, Any]:
+    """Across all six dimensions, in both readings (see statistics.overall_correlations)."""
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        human = np.stack([np.nanmean(matrices[key], axis=0) for key in DIMENSION_KEYS], axis=1)
+    judge = np.array(
+        [[_number(judge_scores.get(unit, {}).get(key)) for key in DIMENSION_KEYS] for unit in units]
+    )
+    overall = overall_correlations(human, judge, design["seed"])
+    overall["pooled"]["label"] = "pooled over all (unit, dimension) pairs"
+    overall["mean_of_dimensions"]["label"] = "mean of the six per-dimension coefficients"
+    return overall
+
+
+def _number(value) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _rating_matrix(
@@ -120,7 +142,7 @@ def _position_blocks(
     return blocks
 
 
-def _judge_scores(
+def study_judge_scores(
     store: Store, design: dict[str, Any], judge_model: str | None, judge_prompt: str | None
 ) -> tuple[JudgeSelection, dict[tuple[str, str], dict[str, Any]], str | None]:
     """The judge selection (the same rule as `report`, over all the study's runs), (item, blinded id) ->

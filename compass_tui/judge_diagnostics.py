@@ -1,0 +1,96 @@
+"""Judge diagnostics of one run, per dimension, over the judgements `select_judgements` picks:
+
+length       Spearman of the judge's score against the response's length in characters, with n
+             (and a bootstrap 95% CI, seed 0): a judge that rewards length shows rho > 0
+consistency  over items judged K > 1 times: the mean per-item sd (n - 1) of the K samples' scores,
+             and the share of items whose valid samples all agree; None when every item has K = 1
+levels       the distinct score values the judge used (each sample's score where samples are
+             kept, else the summary), "collapsed" when fewer than 3: the 1-5 collapse G-Eval warns of
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from compass_tui.judge import current_contents
+from compass_tui.judgements import item_key, select_judgements
+from compass_tui.records import load_judgements, load_records
+from compass_tui.statistics import correlation
+from compass_tui.store import Store
+from compass_tui.vocab import DIMENSION_KEYS
+
+COLLAPSED_BELOW = 3
+
+
+def judge_diagnostics(
+    store: Store,
+    run_id: str,
+    personas: dict[str, Any],
+    judge_model: str | None = None,
+    judge_prompt: str | None = None,
+) -> dict[str, Any]:
+    records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+    selection = select_judgements(
+        load_judgements(store, run_id),
+        current_contents(records, personas),
+        judge_model,
+        judge_prompt,
+        scope=f"run {run_id!r}",
+    )
+    judged = [
+        (record, selection.by_item[item_key(record)])
+        for record in records
+        if record.get("status") == "done" and item_key(record) in selection.by_item
+    ]
+    sample_counts = sorted({len(j.get("samples") or []) or 1 for _, j in judged})
+    notes = []
+    if selection.judge_model is None:
+        notes.append(f"no judge scores in run {run_id!r}")
+    if selection.stale:
+        notes.append(f"{selection.stale} judgements are of responses that changed since and are not used")
+    if selection.judge_model is not None and sample_counts == [1]:
+        notes.append("every item was judged once (K = 1): self-consistency needs `judge --samples K`")
+    return {
+        "run": run_id,
+        "judge_model": selection.judge_model,
+        "judge_prompt": selection.prompt_label,
+        "judge_stale": selection.stale,
+        "judged_items": len(judged),
+        "samples_per_item": sample_counts,
+        "dimensions": {key: _dimension(judged, key) for key in DIMENSION_KEYS},
+        "notes": notes,
+    }
+
+
+def _dimension(judged: list[tuple[dict, dict]], key: str) -> dict[str, Any]:
+    scored = [(record, j) for record, j in judged if j["scores"].get(key) is not None]
+    lengths = [len(record.get("response") or "") for record, _ in scored]
+    scores = [float(j["scores"][key]) for _, j in scored]
+    length = correlation(lengths, scores, "spearman", seed=0)
+    levels = sorted({value for _, j in judged for value in _sample_scores(j, key)})
+    return {
+        "n": len(scored),
+        "length_spearman": length,
+        "consistency": _consistency([_sample_scores(j, key) for _, j in judged]),
+        "levels": levels,
+        "distinct_levels": len(levels),
+        "collapsed": bool(levels) and len(levels) < COLLAPSED_BELOW,
+    }
+
+
+def _sample_scores(judgement: dict[str, Any], key: str) -> list[float]:
+    samples = judgement.get("samples") or [judgement]
+    values = [(sample.get("scores") or {}).get(key) for sample in samples]
+    return [float(value) for value in values if value is not None]
+
+
+def _consistency(per_item: list[list[float]]) -> dict[str, Any] | None:
+    repeated = [values for values in per_item if len(values) > 1]
+    if not repeated:
+        return None
+    return {
+        "items": len(repeated),
+        "mean_sd": statistics.fmean(statistics.stdev(values) for values in repeated),
+        "all_agree": sum(1 for values in repeated if len(set(values)) == 1) / len(repeated),
+    }
