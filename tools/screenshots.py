@@ -116,7 +116,7 @@ async def _shoot(out: Path) -> list[Path]:
         await pilot.press("]")
         await pilot.pause(1.0)
         await save(app, pilot, "10-report-by-tool")
-        await pilot.press("[", "[")
+        await pilot.press("[", "[", "[")
         await pilot.pause(1.5)
         await save(app, pilot, "11-report-plots")
     written.append(_figure(ctx, out))

@@ -1140,7 +1140,7 @@ async def test_the_report_breaks_systems_down_by_tool_and_plots_the_scores(tui):
             mean = sum(scores[0] for scores in mine) / len(mine)
             assert row["Emp"] == f"{mean:.2f}" + ("†" if len(mine) == 1 else "")
             assert row["n"] == str(len(mine))
-        await pilot.press("[", "[")  # back past Systems to Plots
+        await pilot.press("[", "[", "[")  # back past Systems and Triage to Plots
         plot = report.query_one(FigurePlot)
         await wait_until(pilot, lambda: getattr(plot, "figure", None) is not None, "the first figure")
         assert plot.figure.name == "scores-empathy"
@@ -1162,3 +1162,53 @@ async def test_a_simulated_users_feedback_shows_its_label_and_words(tui):
         text = static_text(column.query_one("#response"))
         assert "user feedback: no label (imported)" in text
         assert "“Hm, that was not what I needed.”" in text
+
+
+async def test_the_triage_tab_ranks_disagreements_and_opens_one_in_the_stepper(with_stub_model):
+    from textual.widgets import DataTable
+
+    from compass_tui.app.screens.report import ReportScreen
+    from compass_tui.app.screens.stepper import StepperScreen
+    from compass_tui.app.widgets.model_column import ScorePanel
+    from compass_tui.judge import judge_run, load_judge_prompt
+    from compass_tui.workspace import Context
+
+    await baseline_run("triaged", situations={0, 1, 2})
+    ctx = Context()
+    model = ctx.settings.model("stub")
+    await judge_run(ctx.store, ctx.personas_by_id(), "triaged", model, "stub", load_judge_prompt(None))
+    human = {0: 4, 1: 1, 2: 3}  # the judge gave JUDGE_SCORES (mean 3.83) to every item
+    system = system_id("triaged", "baseline")
+    for situation, score in human.items():
+        scores = dict.fromkeys(DIMENSION_KEYS, score)
+        save_annotation(
+            with_stub_model.store,
+            Annotation(SESSION_SCOPE, "me", PERSONA, situation, system, scores=scores, committed=True),
+        )
+    judge_mean = sum(JUDGE_SCORES.values()) / 6
+    expected = sorted(human, key=lambda s: (-abs(human[s] - judge_mean), s))
+    async with with_stub_model.app().run_test(size=SIZE) as pilot:
+        await wait_for_library(pilot, 10)
+        await pilot.press("r")
+        report = await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, ReportScreen) and pilot.app.screen, "the report"
+        )
+        await pilot.press("[")  # from Systems back to the last tab, Triage
+        table = report.query_one("#report-table-triage", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3, "three ranked responses")
+        labels = [str(column.label) for column in table.columns.values()]
+        rows = [dict(zip(labels, map(str, table.get_row_at(i)))) for i in range(3)]
+        assert [int(row["situation"]) - 1 for row in rows] == expected
+        assert rows[0]["|human − judge|"] == f"{abs(human[expected[0]] - judge_mean):.2f}"
+        table.focus()
+        await pilot.press("enter")  # the top disagreement
+        stepper = await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, StepperScreen) and pilot.app.screen, "the stepper"
+        )
+        await pilot.pause()
+        assert stepper.index == expected[0] and [c.run_id for c in stepper.session.columns] == ["triaged"]
+        panel = stepper.query_one(ScorePanel)
+        await wait_until(pilot, lambda: panel.judge is not None, "the judge's scores")
+        text = panel_text(panel)
+        assert "judge 4.0" in text and "why (Emp): empathy seen" in text
+        assert panel.annotation.scores == dict.fromkeys(DIMENSION_KEYS, human[expected[0]])

@@ -39,6 +39,13 @@ class ReportReady(Message):
 
 
 @dataclass
+class TriageReady(Message):
+    choices: Choices
+    rows: list[dict] = field(default_factory=list)
+    status: str = ""
+
+
+@dataclass
 class FiguresReady(Message):
     choices: Choices
     figures: list = field(default_factory=list)
@@ -53,9 +60,11 @@ finished and errors, tool-call pass rate (errors count as failures), Distinct-1/
 variant), the six dimensions (means with their own n, ⚑ for items the judge left flagged, † for a
 mean over one item; `compass-tui report --format md` adds 95 % bootstrap intervals), Avg (the mean of
 the six means), and the preference acceptable/optimal rates. The tabs break each system down by tool,
-scenario type, emotion and persona (`report --by`), and Plots draws the report's figures
-(`report --figures DIR` writes them as SVG and PDF); `]` and `[` move between the tabs. `e` exports
-the human scores as CSV."""
+scenario type, emotion and persona (`report --by`), Plots draws the report's figures
+(`report --figures DIR` writes them as SVG and PDF), and Triage ranks the first chosen run's
+responses by |human mean − judge| (`report RUN --source human --vs judge`); Enter opens one in the
+stepper, with your scores, the judge's and its rationale, and the preference badge. `]` and `[` move
+between the tabs. `e` exports the human scores as CSV."""
     BINDINGS = [
         Binding("e", "export", "Export CSV", id="report.export"),
         Binding("r", "refresh", "Refresh", id="report.refresh"),
@@ -86,6 +95,8 @@ the human scores as CSV."""
             with TabPane("Plots", id="tab-plots"):
                 yield Select[int]([], prompt="figure", id="report-figure", allow_blank=True)
                 yield FigurePlot(id="report-plot")
+            with TabPane("Triage", id="tab-triage"):
+                yield DataTable(id="report-table-triage", zebra_stripes=True, cursor_type="row")
         yield Static("", id="report-status", classes="muted")
         yield Footer()
 
@@ -114,6 +125,8 @@ the human scores as CSV."""
             return
         if choices[2] == "plots":
             self.draw_figures(choices)
+        elif choices[2] == "triage":
+            self.rank_disagreements(choices)
         else:
             self.compute(choices)
 
@@ -150,15 +163,57 @@ the human scores as CSV."""
             return
         self.post_message(FiguresReady(choices, figures))
 
+    @work(
+        thread=True, exclusive=True, group="report", description="Ranking disagreements", exit_on_error=False
+    )
+    def rank_disagreements(self, choices: Choices) -> None:
+        from compass_tui.errors import InputError
+        from compass_tui.triage import session_disagreements
+
+        run_id = choices[0][0]
+        ctx = self.app.ctx
+        try:
+            triage = session_disagreements(ctx.store, run_id, ctx.personas_by_id())
+        except InputError as error:
+            self.post_message(TriageReady(choices, status=str(error)))
+            return
+        rows = [triage_row(rank, entry) for rank, entry in enumerate(triage.by_gap, 1)]
+        left_out = sum(triage.not_ranked_gap.values())
+        status = (
+            f"run {run_id}: {len(rows)} responses by |human mean − judge| {triage.basis}"
+            f" · judge {triage.judge_model or 'none'} · {triage.judge_prompt or ''}"
+            + (f" · not ranked: {left_out} ({', '.join(triage.not_ranked_gap)})" if left_out else "")
+            + (" · Enter opens it in the stepper" if rows else "")
+        )
+        self.post_message(TriageReady(choices, rows, status))
+
+    def on_triage_ready(self, message: TriageReady) -> None:
+        if message.choices != self._shown:
+            return
+        shown = [{k: v for k, v in row.items() if not k.startswith("_")} for row in message.rows]
+        keys = [f"{row['_persona']}|{row['_situation']}|{row['model']}" for row in message.rows]
+        fill_table(self.query_one("#report-table-triage", DataTable), shown, keys)
+        self.query_one("#report-status", Static).update(message.status)
+
+    @on(DataTable.RowSelected, "#report-table-triage")
+    def _open_in_stepper(self, event: DataTable.RowSelected) -> None:
+        from compass_tui.app.screens.stepper import StepperScreen
+        from compass_tui.records import load_run_meta
+        from compass_tui.session import Column, Session
+
+        persona_id, situation, model = str(event.row_key.value).split("|", 2)
+        run_id = self._shown[0][0] if self._shown else ""
+        ctx = self.app.ctx
+        setting = load_run_meta(ctx.store, run_id)["setting"]
+        stepper = StepperScreen(Session(ctx.library.get(persona_id), setting, [Column(run_id, model)]))
+        stepper.index = int(situation)
+        self.app.push_screen(stepper)
+
     def on_report_ready(self, message: ReportReady) -> None:
         if message.choices != self._shown:  # a thread worker outlives its cancellation: a stale answer
             return
-        table = self.query_one(f"#report-table-{message.choices[2]}", DataTable)
-        table.clear(columns=True)
-        if message.rows:
-            table.add_columns(*message.rows[0])
-        for row in message.rows:
-            table.add_row(*("—" if value is None else value for value in row.values()))
+        cells = [{k: "—" if v is None else v for k, v in row.items()} for row in message.rows]
+        fill_table(self.query_one(f"#report-table-{message.choices[2]}", DataTable), cells)
         marks = any(
             isinstance(v, str) and any(m in v for m in ("⚑", "±", " n"))
             for r in message.rows
@@ -189,7 +244,7 @@ the human scores as CSV."""
 
     def action_tab(self, step: int) -> None:
         tabs = self.query_one("#report-tabs", TabbedContent)
-        names = [*(f"tab-{tab}" for tab in TABLE_TABS), "tab-plots"]
+        names = [*(f"tab-{tab}" for tab in TABLE_TABS), "tab-plots", "tab-triage"]
         tabs.active = names[(names.index(tabs.active or names[0]) + step) % len(names)]
 
     def action_export(self) -> None:
@@ -199,3 +254,29 @@ the human scores as CSV."""
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def triage_row(rank: int, entry) -> dict[str, str]:
+    """One ranked response as table cells; `_`-keys say which item to open."""
+    return {
+        "#": str(rank),
+        "persona": entry.persona_id,
+        "situation": str(entry.situation_index + 1),
+        "model": entry.model or entry.system,
+        "|human − judge|": f"{entry.gap:.2f}",
+        "dims": str(entry.gap_dimensions),
+        "annotators": str(entry.annotators),
+        "_persona": entry.persona_id,
+        "_situation": str(entry.situation_index),
+    }
+
+
+def fill_table(table: DataTable, rows: list[dict[str, str]], keys: list[str] | None = None) -> None:
+    """Columns as wide as their widest cell, set at once: the widths never wait for a later refresh."""
+    table.clear(columns=True)
+    if not rows:
+        return
+    for label in rows[0]:
+        table.add_column(label, width=max(len(label), *(len(str(row[label])) for row in rows)), key=label)
+    for index, row in enumerate(rows):
+        table.add_row(*row.values(), key=keys[index] if keys else None)

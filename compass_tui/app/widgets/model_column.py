@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Group
@@ -28,10 +28,12 @@ class JudgeScores:
 
     scores: dict[str, float | None]
     source: str  # "judge-model · ours:1a2b3c4d"
+    rationales: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, judgement: dict[str, Any], source: str) -> JudgeScores:
-        return cls(dict(judgement.get("scores") or {}), source)
+        rationales = {k: str(v) for k, v in (judgement.get("rationales") or {}).items() if v}
+        return cls(dict(judgement.get("scores") or {}), source, rationales)
 
 
 class ScorePanel(Widget, can_focus=True):
@@ -74,6 +76,9 @@ are the judge's scores shown beside yours, so they cannot anchor you. Every chan
         grid.add_row("", "", self._status_line(), "")
         if judge is not None:
             grid.add_row("", "", Text(f"judge: {judge.source}", style="cyan dim"), "")
+            why = judge.rationales.get(DIMENSIONS[self.cursor].key)
+            if why:
+                grid.add_row("", "", Text(f"why ({DIMENSIONS[self.cursor].short}): {why}", style="cyan"), "")
         return grid
 
     @staticmethod
