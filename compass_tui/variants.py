@@ -39,7 +39,9 @@ class Variant:
     @classmethod
     def of_record(cls, record: dict[str, Any]) -> Variant:
         variant = record["variant"]
-        return cls(record["persona_id"], record["situation_index"], variant["text"], variant["original_utterance"])
+        return cls(
+            record["persona_id"], record["situation_index"], variant["text"], variant["original_utterance"]
+        )
 
     def first_words(self, count: int = 5) -> str:
         words = self.text.split()
@@ -60,7 +62,9 @@ def make_variant(
         raise InputError(source, field, f"the what-if text of situation {situation + 1} is empty")
     original = persona.situations[situation].utterance
     if words == original.strip():
-        raise InputError(source, field, f"the what-if text of situation {situation + 1} is the original utterance")
+        raise InputError(
+            source, field, f"the what-if text of situation {situation + 1} is the original utterance"
+        )
     return Variant(persona.id, situation, words, original)
 
 
@@ -75,9 +79,7 @@ def persona_saying(persona: Persona, variant: Variant) -> Persona:
 
 def variants_of(store: Store, run_id: str, persona_id: str) -> dict[int, list[Variant]]:
     """Per situation, the variants a run holds for a persona, in the order they were first made."""
-    records = sorted(
-        load_variant_records(store, run_id, persona_id), key=lambda r: r.get("started_at") or ""
-    )
+    records = sorted(load_variant_records(store, run_id, persona_id), key=lambda r: r.get("started_at") or "")
     found: dict[int, dict[str, Variant]] = {}
     for record in records:
         variant = Variant.of_record(record)

@@ -212,7 +212,9 @@ def _delta_cell(value) -> str:
 
 
 def score_command(args, ctx: Context) -> int:
-    scorable = load_variant_records(ctx.store, args.run) if args.variant else load_records(ctx.store, args.run)
+    scorable = (
+        load_variant_records(ctx.store, args.run) if args.variant else load_records(ctx.store, args.run)
+    )
     records = {
         (r["model"], r["persona_id"], r["situation_index"], (r.get("variant") or {}).get("id")): r
         for r in scorable

@@ -43,7 +43,9 @@ def add_parser(commands) -> None:
 def requested_variants(args, persona: Persona) -> list[Variant]:
     if args.utterance_file is not None:
         if args.text is not None or args.situation is not None:
-            raise InputError(None, "--utterance-file", "give either --utterance-file or --situation and --text")
+            raise InputError(
+                None, "--utterance-file", "give either --utterance-file or --situation and --text"
+            )
         return read_utterance_file(args.utterance_file, persona)
     if args.text is None or args.situation is None:
         raise InputError(None, "--text", "give --situation N and --text TEXT, or --utterance-file FILE")
@@ -57,9 +59,13 @@ def add_command(args, ctx: Context) -> int:
     prompts = our_prompts()
     if meta and meta.get("prompt_hash") != prompts.hash:
         raise InputError(
-            None, "RUN", f"run {args.run!r} used other prompts ({meta.get('prompt_source')}); variants use ours"
+            None,
+            "RUN",
+            f"run {args.run!r} used other prompts ({meta.get('prompt_source')}); variants use ours",
         )
-    names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models else meta.get("models", [])
+    names = (
+        [n.strip() for n in args.models.split(",") if n.strip()] if args.models else meta.get("models", [])
+    )
     if not names:
         raise InputError(None, "--models", f"run {args.run!r} does not exist yet: name its --models")
     setting = args.setting or meta.get("setting") or "profile"

@@ -41,7 +41,17 @@ def test_variants_add_runs_the_runs_models_on_the_text_and_leaves_the_original(c
     sent_before = len(stub.requests)
 
     code, out, err = cli(
-        "variants", "add", "R", "--persona", PERSONA, "--situation", "3", "--text", WHAT_IF, "--search", "lexical"
+        "variants",
+        "add",
+        "R",
+        "--persona",
+        PERSONA,
+        "--situation",
+        "3",
+        "--text",
+        WHAT_IF,
+        "--search",
+        "lexical",
     )
 
     assert code == 0, err
@@ -83,13 +93,20 @@ def test_score_and_export_a_variant(cli, data_dir, stub, tmp_path):
     out = tmp_path / "scores.csv"
     assert cli("export", "--out", out)[0] == 0
     [row] = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert (row["variant"], row["utterance"], row["situation_index"], row["empathy"]) == (vid, WHAT_IF, "2", "5")
+    assert (row["variant"], row["utterance"], row["situation_index"], row["empathy"]) == (
+        vid,
+        WHAT_IF,
+        "2",
+        "5",
+    )
 
     code, out, err = cli("report", "R", "--source", "human", "--format", "json")
     assert code == 0, err
     report = json.loads(out)
     assert all(row["scored_items"] == 0 for row in report["systems"])
-    assert any("2 what-if variant items (1 scored by hand) are not counted" in note for note in report["notes"])
+    assert any(
+        "2 what-if variant items (1 scored by hand) are not counted" in note for note in report["notes"]
+    )
 
 
 def test_an_utterance_file_adds_one_variant_per_entry(cli, data_dir, tmp_path):
@@ -100,7 +117,10 @@ def test_an_utterance_file_adds_one_variant_per_entry(cli, data_dir, tmp_path):
     )
     assert code == 0, err
     records = load_variant_records(Store(data_dir), "new")
-    assert [(r["situation_index"], r["utterance"]) for r in records] == [(0, "I passed my exam!"), (3, "My dog is sick.")]
+    assert [(r["situation_index"], r["utterance"]) for r in records] == [
+        (0, "I passed my exam!"),
+        (3, "My dog is sick."),
+    ]
     assert load_records(Store(data_dir), "new") == []
 
 
@@ -111,11 +131,23 @@ def test_an_utterance_file_adds_one_variant_per_entry(cli, data_dir, tmp_path):
             ("--situation", "16", "--text", "hi"),
             "<input>: situation: persona 'adam-kerr' has situations 1-15, not 16",
         ),
-        (("--situation", "0", "--text", "hi"), "<input>: situation: persona 'adam-kerr' has situations 1-15, not 0"),
+        (
+            ("--situation", "0", "--text", "hi"),
+            "<input>: situation: persona 'adam-kerr' has situations 1-15, not 0",
+        ),
         (("--situation", "2", "--text", "  "), "<input>: --text: the what-if text of situation 2 is empty"),
-        (("--situation", "2"), "<input>: --text: give --situation N and --text TEXT, or --utterance-file FILE"),
-        (("--situation", "2", "--text", "hi", "--models", "gpt-9"), "compass-tui.toml: models.gpt-9: no such model"),
-        (("--situation", "2", "--text", "hi"), "<input>: --models: run 'fresh' does not exist yet: name its --models"),
+        (
+            ("--situation", "2"),
+            "<input>: --text: give --situation N and --text TEXT, or --utterance-file FILE",
+        ),
+        (
+            ("--situation", "2", "--text", "hi", "--models", "gpt-9"),
+            "compass-tui.toml: models.gpt-9: no such model",
+        ),
+        (
+            ("--situation", "2", "--text", "hi"),
+            "<input>: --models: run 'fresh' does not exist yet: name its --models",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, data_dir, args, message):
@@ -129,7 +161,9 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, data_dir, args, me
 def test_a_bad_utterance_file_names_the_file_and_entry(cli, data_dir, tmp_path):
     path = tmp_path / "w.json"
     path.write_text('{"3": "ok", "99": "no such situation"}', encoding="utf-8")
-    code, _, err = cli("variants", "add", "R", "--persona", PERSONA, "--utterance-file", path, "--models", "baseline")
+    code, _, err = cli(
+        "variants", "add", "R", "--persona", PERSONA, "--utterance-file", path, "--models", "baseline"
+    )
     assert code == 2
     assert err.strip() == f"compass-tui: {path}: situation: persona 'adam-kerr' has situations 1-15, not 99"
     assert not (data_dir / "runs").exists()

@@ -121,7 +121,14 @@ def test_the_original_words_are_no_variant(persona):
 
 def test_the_history_setting_refuses_variants(persona):
     with pytest.raises(InputError, match="history setting"):
-        RunPlan("r", "history", [System("baseline")], [persona], our_prompts(), variant=make_variant(persona, 0, "x"))
+        RunPlan(
+            "r",
+            "history",
+            [System("baseline")],
+            [persona],
+            our_prompts(),
+            variant=make_variant(persona, 0, "x"),
+        )
 
 
 @pytest.mark.parametrize(
@@ -136,7 +143,10 @@ def test_utterance_files_map_situation_numbers_to_texts(tmp_path, persona, name,
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     variants = read_utterance_file(path, persona)
-    assert [(v.situation_index, v.text) for v in variants] == [(2, "I got promoted!"), (4, "I miss my sister.")]
+    assert [(v.situation_index, v.text) for v in variants] == [
+        (2, "I got promoted!"),
+        (4, "I miss my sister."),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -159,7 +169,9 @@ def test_bad_utterance_files_name_the_file_and_entry(tmp_path, persona, content,
 
 
 def _score(store, persona, index, variant=None, value=4):
-    annotation = Annotation(SESSION_SCOPE, "me", persona.id, index, system_id("r", "baseline"), variant=variant)
+    annotation = Annotation(
+        SESSION_SCOPE, "me", persona.id, index, system_id("r", "baseline"), variant=variant
+    )
     for key in DIMENSION_KEYS:
         annotation.set_score(key, value)
     annotation.committed = True
@@ -195,7 +207,10 @@ def test_the_export_marks_variant_rows(store, env, persona):
     _score(store, persona, 2, variant.id)
     from compass_tui.annotations import load_annotations
 
-    rows = [dict(zip(SESSION_COLUMNS, row, strict=True)) for row in session_rows(store, load_annotations(store, SESSION_SCOPE))]
+    rows = [
+        dict(zip(SESSION_COLUMNS, row, strict=True))
+        for row in session_rows(store, load_annotations(store, SESSION_SCOPE))
+    ]
     assert [(row["variant"], row["utterance"]) for row in rows] == [
         ("", persona.situations[2].utterance),
         (variant.id, WHAT_IF),
