@@ -192,7 +192,8 @@ def build_report(
             excluded[run_id] = (variant_items, _human_variant_scores(store, run_id))
         records = [r for r in load_records(store, run_id) if r.get("scored", True)]
         if not records:
-            raise InputError(None, "RUN", f"run {run_id!r} is empty")
+            only = f" but for {variant_items} what-if variant items (not counted)" if variant_items else ""
+            raise InputError(None, "RUN", f"run {run_id!r} is empty{only}")
         if source == "judge":
             selection = select_judgements(
                 load_judgements(store, run_id),

@@ -70,6 +70,9 @@ def test_variants_add_runs_the_runs_models_on_the_text_and_leaves_the_original(c
     original = PersonaLibrary(data_dir).get(PERSONA).situations[2].utterance
     assert stub_record["variant"] == {"id": vid, "text": WHAT_IF, "original_utterance": original}
 
+    code, out, _ = cli("runs", "show", "R")
+    assert code == 0 and "2 what-if variant items, not counted above: compass-tui variants list R" in out
+    assert out.count(" done ") == 30  # the 15 situations of both models: variants are not among the items
     code, out, _ = cli("variants", "list", "R", "--json")
     assert code == 0 and [r["variant"]["id"] for r in json.loads(out)] == [vid, vid]
 
