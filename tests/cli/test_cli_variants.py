@@ -151,6 +151,10 @@ def test_an_utterance_file_adds_one_variant_per_entry(cli, data_dir, tmp_path):
             ("--situation", "2", "--text", "hi"),
             "<input>: --models: run 'fresh' does not exist yet: name its --models",
         ),
+        (
+            ("--situation", "2", "--text", "hi", "--models", "baseline", "--setting", "history"),
+            "<input>: --setting: what-if variants are not available in the history setting",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, data_dir, args, message):
