@@ -1,6 +1,7 @@
 """Human scores: one record per annotator, item and system, saved the moment anything changes.
 
-An item is a (persona, situation) pair; a system is what produced the response being scored
+An item is a (persona, situation) pair, or a what-if variant of one (`variant`, keyed
+`<persona>#<index>~<variant id>|<system>`); a system is what produced the response being scored
 (`<run>::<model>` in a session, a blinded id such as `S2` in a study). Records live in
 `annotations/<scope>/<annotator>/<persona>.json`, one small TinyDB shard per persona, so a
 save costs the same however many annotations the store holds.
@@ -14,7 +15,7 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.names import storage_name
-from compass_tui.records import now_iso
+from compass_tui.records import VARIANT_SEPARATOR, now_iso
 from compass_tui.rubric import RUBRIC_VERSION, valid_score
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -22,8 +23,9 @@ from compass_tui.vocab import DIMENSION_KEYS
 TABLE = "annotations"
 
 
-def item_id(persona_id: str, situation_index: int) -> str:
-    return f"{persona_id}#{situation_index}"
+def item_id(persona_id: str, situation_index: int, variant: str | None = None) -> str:
+    """`<persona>#<index>`, and `~<variant id>` for a what-if variant of that situation."""
+    return f"{persona_id}#{situation_index}" + (f"{VARIANT_SEPARATOR}{variant}" if variant else "")
 
 
 @dataclass
@@ -46,11 +48,12 @@ class Annotation:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
     revision: int = 0
+    variant: str | None = None  # the what-if variant scored (records.variant_id_for), None for the original
     _saved: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # as last read or saved
 
     @property
     def key(self) -> str:
-        return f"{item_id(self.persona_id, self.situation_index)}|{self.system}"
+        return f"{item_id(self.persona_id, self.situation_index, self.variant)}|{self.system}"
 
     @property
     def complete(self) -> bool:
@@ -74,6 +77,8 @@ class Annotation:
     def as_record(self) -> dict[str, Any]:
         record = asdict(self)
         del record["_saved"]
+        if record["variant"] is None:  # records of originals keep the shape they always had
+            del record["variant"]
         return record
 
     @classmethod
@@ -145,9 +150,15 @@ def check_scores(scores: dict[str, Any], source: str | Path | None = None, line:
 
 
 def load_annotation(
-    store: Store, scope: str, annotator: str, persona_id: str, situation_index: int, system: str
+    store: Store,
+    scope: str,
+    annotator: str,
+    persona_id: str,
+    situation_index: int,
+    system: str,
+    variant: str | None = None,
 ) -> Annotation | None:
-    key = f"{item_id(persona_id, situation_index)}|{system}"
+    key = f"{item_id(persona_id, situation_index, variant)}|{system}"
     record = store.get(shard_path(scope, annotator, persona_id), TABLE, key)
     return Annotation.from_record(record) if record else None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from compass_tui.annotations import Annotation
 from compass_tui.csvio import write_csv
 from compass_tui.errors import NotFoundError
-from compass_tui.records import load_records, split_system_id
+from compass_tui.records import load_records, load_variant_records, split_system_id
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
 
@@ -28,6 +28,8 @@ SESSION_COLUMNS = (
     "seconds",
     "rubric_version",
     "timestamp",
+    "variant",  # empty for the original situation; a what-if variant's id otherwise
+    "utterance",  # the words the response answered: the original's, or the variant's
 )
 
 
@@ -35,18 +37,19 @@ def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
     situations: dict[str, dict] = {}
     rows = []
     for annotation in sorted(
-        annotations, key=lambda a: (a.annotator, a.system, a.persona_id, a.situation_index)
+        annotations, key=lambda a: (a.annotator, a.system, a.persona_id, a.situation_index, a.variant or "")
     ):
         run_id, model = split_system_id(annotation.system)
         if run_id not in situations:
             try:
                 situations[run_id] = {
-                    (r["model"], r["persona_id"], r["situation_index"]): r
-                    for r in load_records(store, run_id)
+                    (r["model"], r["persona_id"], r["situation_index"], (r.get("variant") or {}).get("id")): r
+                    for r in load_records(store, run_id) + load_variant_records(store, run_id)
                 }
             except NotFoundError:  # a deleted run; its annotations still export, without the situation
                 situations[run_id] = {}
-        record = situations[run_id].get((model, annotation.persona_id, annotation.situation_index), {})
+        item = (model, annotation.persona_id, annotation.situation_index, annotation.variant)
+        record = situations[run_id].get(item, {})
         rows.append(
             [
                 annotation.annotator,
@@ -65,6 +68,8 @@ def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
                 round(annotation.seconds, 1),
                 annotation.rubric_version,
                 annotation.updated_at,
+                annotation.variant or "",
+                record.get("utterance"),
             ]
         )
     return rows

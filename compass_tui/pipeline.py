@@ -62,6 +62,7 @@ class Interaction:
     calls: ModelCalls = field(default_factory=ModelCalls)
     shown_persona: str = ""  # the persona as the agent sees it; worked out if not given
     history_records: list[dict[str, Any]] = field(default_factory=list)  # the earlier turns shown
+    variant_id: str | None = None  # a what-if variant: its tools start from a state of its own
 
     @property
     def official(self) -> bool:
@@ -77,7 +78,10 @@ class Interaction:
         """Whose schedule and appointments the tools see. In the history setting the turns are one
         conversation and share them; otherwise each situation is an item of its own, starting from a
         fresh state, so that its result does not depend on which parallel item happened to run first."""
-        return self.run_id if self.setting == "history" else f"{self.run_id}@situation-{self.index + 1}"
+        if self.setting == "history":
+            return self.run_id
+        scope = f"{self.run_id}@situation-{self.index + 1}"
+        return f"{scope}~{self.variant_id}" if self.variant_id else scope
 
     def __post_init__(self) -> None:
         if not self.shown_persona:

@@ -24,6 +24,16 @@ Interaction records: `runs/<run>/records/<persona>.json`, table "interactions", 
      "official": {"tool_call": <the raw "1" object>, "scenario": <declared, or "unknown">,
                   "reply": <the reply text the official script keeps>}}
 
+What-if variants (an edited utterance for one situation): `runs/<run>/variants/<persona>.json`, table
+"interactions", keyed `<model>|<persona>|<situation index>~<variant id>`, the id being the first 12 hex
+digits of the edited text's sha256. Each is an interaction record as above, its "utterance" the edited
+text, plus
+
+    "variant": {"id", "text", "original_utterance"}
+
+They are kept apart from `records/`, so an original is never rewritten and `load_records` (what the
+report, the judge, studies and exports read) never sees a variant; `load_variant_records` reads them.
+
 Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
 `<model>|<persona>|<situation index>|<judge model>|<prompt hash>`:
 
@@ -35,6 +45,7 @@ Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -55,6 +66,10 @@ def run_meta_path(run_id: str) -> str:
 
 def run_records_path(run_id: str, persona_id: str) -> str:
     return f"runs/{storage_name(run_id)}/records/{storage_name(persona_id)}.json"
+
+
+def run_variants_path(run_id: str, persona_id: str) -> str:
+    return f"runs/{storage_name(run_id)}/variants/{storage_name(persona_id)}.json"
 
 
 def judgement_path(run_id: str, persona_id: str) -> str:
@@ -114,6 +129,27 @@ def interaction_key(model: str, persona_id: str, situation_index: int) -> str:
     return f"{model}|{persona_id}|{situation_index}"
 
 
+VARIANT_SEPARATOR = "~"
+
+
+def variant_id_for(text: str) -> str:
+    """A variant's id: the same edited text always gives the same id, so a repeat resumes it."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:12]
+
+
+def variant_key(model: str, persona_id: str, situation_index: int, variant_id: str) -> str:
+    return f"{interaction_key(model, persona_id, situation_index)}{VARIANT_SEPARATOR}{variant_id}"
+
+
+def record_location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
+    """Where an interaction record is saved, and its key: a variant's own shard, or the run's records."""
+    model, persona_id, index = record["model"], record["persona_id"], record["situation_index"]
+    variant = record.get("variant")
+    if variant:
+        return run_variants_path(run_id, persona_id), variant_key(model, persona_id, index, variant["id"])
+    return run_records_path(run_id, persona_id), interaction_key(model, persona_id, index)
+
+
 def merged_run_meta(
     run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any], must_match: tuple[str, ...]
 ) -> dict[str, Any]:
@@ -158,6 +194,18 @@ def load_records(store: Store, run_id: str) -> list[dict[str, Any]]:
     load_run_meta(store, run_id)
     records = store.all_in(f"runs/{storage_name(run_id)}/records", INTERACTIONS_TABLE)
     return sorted(records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"]))
+
+
+def load_variant_records(store: Store, run_id: str, persona_id: str | None = None) -> list[dict[str, Any]]:
+    """The what-if variant records of a run (of one persona), ordered by model, persona, situation, variant."""
+    load_run_meta(store, run_id)
+    if persona_id is not None:
+        records = store.all(run_variants_path(run_id, persona_id), INTERACTIONS_TABLE)
+    else:
+        records = store.all_in(f"runs/{storage_name(run_id)}/variants", INTERACTIONS_TABLE)
+    return sorted(
+        records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"], r["variant"]["id"])
+    )
 
 
 def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:

@@ -30,7 +30,13 @@ from compass_tui.metrics import (
     success_rate,
     tool_usage,
 )
-from compass_tui.records import load_judgements, load_records, load_run_meta, split_system_id
+from compass_tui.records import (
+    load_judgements,
+    load_records,
+    load_run_meta,
+    load_variant_records,
+    split_system_id,
+)
 from compass_tui.statistics import bootstrap_mean_ci
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
@@ -112,10 +118,15 @@ class Report:
     source: str
     aggregate: Aggregate = "ours"
     by: Breakdown | None = None
+    variants_excluded: dict[str, tuple[int, int]] = field(default_factory=dict)  # run -> (items, scored)
 
     @property
     def notes(self) -> list[str]:
-        notes = []
+        notes = [
+            f"run {run}: {items} what-if variant items ({scored} scored by hand) are not counted "
+            f"in these rows; `compass-tui variants list {run}` lists them"
+            for run, (items, scored) in self.variants_excluded.items()
+        ]
         provenances = {row.run_id: row.provenance for row in self.rows}
         if len(set(provenances.values())) > 1:
             notes.append(
@@ -174,9 +185,13 @@ def build_report(
     if aggregate == "official" and source != "judge":
         raise InputError(None, "--aggregate", "official aggregation reads judge scores: use --source judge")
     rows = []
+    excluded: dict[str, tuple[int, int]] = {}
     for run_id in run_ids:
         meta = load_run_meta(store, run_id)
-        records = scored_records(store, run_id)
+        variant_items = len(load_variant_records(store, run_id))
+        if variant_items:
+            excluded[run_id] = (variant_items, _human_variant_scores(store, run_id))
+        records = scored_records(store, run_id, variant_items)
         selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
         for model in meta["models"]:
             mine = [r for r in records if r["model"] == model]
@@ -184,14 +199,16 @@ def build_report(
                 row = _row(run_id, model, meta, items, personas, source, selection, aggregate)
                 row.group = group
                 rows.append(row)
-    return Report(rows, source, aggregate, by)
+    return Report(rows, source, aggregate, by, excluded)
 
 
-def scored_records(store: Store, run_id: str) -> list[dict[str, Any]]:
-    """The run's records that count in a table (the history setting's cold start does not)."""
+def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[dict[str, Any]]:
+    """The run's records that count in a table (the history setting's cold start and what-if variants
+    do not)."""
     records = [r for r in load_records(store, run_id) if r.get("scored", True)]
     if not records:
-        raise InputError(None, "RUN", f"run {run_id!r} is empty")
+        only = f" but for {variant_items} what-if variant items (not counted)" if variant_items else ""
+        raise InputError(None, "RUN", f"run {run_id!r} is empty{only}")
     return records
 
 
@@ -344,7 +361,7 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
     collected: dict[tuple, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
-        if annotated_run != run_id or not annotation.has_final_scores:
+        if annotated_run != run_id or not annotation.has_final_scores or annotation.variant:
             continue
         collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(
             annotation.scores
@@ -353,6 +370,17 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
         key: {"scores": {d: statistics.fmean(s[d] for s in score_sets) for d in DIMENSION_KEYS}}
         for key, score_sets in collected.items()
     }
+
+
+def _human_variant_scores(store: Store, run_id: str) -> int:
+    """Finished human scores of the run's what-if variants: counted in a note, never in a row."""
+    return sum(
+        1
+        for annotation in load_annotations(store, SESSION_SCOPE)
+        if annotation.variant
+        and annotation.has_final_scores
+        and split_system_id(annotation.system)[0] == run_id
+    )
 
 
 def history_deltas(rows: list[SystemRow]) -> list[dict[str, Any]]:

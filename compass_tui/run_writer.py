@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from compass_tui.records import INTERACTIONS_TABLE, interaction_key, run_records_path
+from compass_tui.records import INTERACTIONS_TABLE, record_location
 from compass_tui.store import AtomicJSONStorage, ShardText, Store
 
 KEPT_SHARDS = 32  # a run writes a few personas' shards at a time; older ones are read again if needed
@@ -177,10 +177,7 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 
 def _location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
-    return (
-        run_records_path(run_id, record["persona_id"]),
-        interaction_key(record["model"], record["persona_id"], record["situation_index"]),
-    )
+    return record_location(run_id, record)
 
 
 def _settle(loop: asyncio.AbstractEventLoop, outcomes: list[tuple[asyncio.Future, Exception | None]]) -> None:

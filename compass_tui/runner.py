@@ -36,17 +36,19 @@ from compass_tui.prompts import PromptSet
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
-    interaction_key,
     merged_run_meta,
     now_iso,
+    record_location,
     run_lock,
     run_meta_path,
     run_records_path,
+    run_variants_path,
 )
 from compass_tui.run_progress import RunProgress
 from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
 from compass_tui.tools.environment import ToolEnvironment
+from compass_tui.variants import HISTORY_REFUSED, Variant, persona_saying
 from compass_tui.vocab import SETTINGS
 
 HISTORY_SCORED_TAIL = 3
@@ -68,6 +70,16 @@ class RunPlan:
     max_retries: int = 4
     simulator_fallback: bool = False  # a failing LLM simulator falls back to the rule instead of erring
     fidelity: str = "clean"  # "official": prompts filled as ComPASS's scripts fill them (prompts.fidelity)
+    variant: Variant | None = None  # a what-if: its one situation asked with these words, saved apart
+
+    def __post_init__(self) -> None:
+        if self.variant is None:
+            return
+        if self.setting == "history":
+            raise InputError(None, "--setting", HISTORY_REFUSED)
+        persona = next(p for p in self.personas if p.id == self.variant.persona_id)
+        self.personas = [persona_saying(persona, self.variant)]
+        self.only_situations = {self.variant.situation_index}
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -148,8 +160,9 @@ def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
 
     store.modify(run_meta_path(plan.run_id), META_TABLE, "meta", merged)
     saved: dict[str, dict[str, Any]] = {}
+    shard = run_variants_path if plan.variant else run_records_path
     for persona in plan.personas:
-        for record in store.all(run_records_path(plan.run_id, persona.id), INTERACTIONS_TABLE):
+        for record in store.all(shard(plan.run_id, persona.id), INTERACTIONS_TABLE):
             saved[record["key"]] = record
     return saved
 
@@ -282,9 +295,8 @@ async def _one(
     run: _Run, system: System, persona: Persona, index: int, previous: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
     plan, progress = run.plan, run.progress
-    record = run.saved.get(interaction_key(system.name, persona.id, index)) or _new_record(
-        plan, system, persona, index
-    )
+    fresh = _new_record(plan, system, persona, index)
+    record = run.saved.get(record_location(plan.run_id, fresh)[1]) or fresh
     if record.get("status") == "done" and not _awaits_feedback(plan, record):
         progress.skipped += 1
         run.report(progress, None)
@@ -303,6 +315,7 @@ async def _one(
         plan.today,
         calls=run.calls,
         shown_persona=run.shown_persona(persona),
+        variant_id=plan.variant.id if plan.variant else None,
     )
     if plan.setting == "history":
         shown = previous if plan.history_enabled else []
@@ -368,6 +381,7 @@ def _stop(run: _Run, system: System) -> None:
 def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> dict[str, Any]:
     situation = persona.situations[index]
     scored = index >= len(persona.situations) - HISTORY_SCORED_TAIL if plan.setting == "history" else True
+    variant = {"variant": plan.variant.as_record()} if plan.variant else {}
     return {
         "run_id": plan.run_id,
         "model": system.name,
@@ -384,6 +398,7 @@ def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> 
         "response": None,
         "feedback": None,
         "error": None,
+        **variant,
     }
 
 

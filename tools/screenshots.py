@@ -115,10 +115,10 @@ async def _shoot(out: Path) -> list[Path]:
         await save(app, pilot, "06-report")
         await pilot.press("]")
         await pilot.pause(1.0)
-        await save(app, pilot, "10-report-by-tool")
+        await save(app, pilot, "11-report-by-tool")
         await pilot.press("[", "[", "[")
         await pilot.pause(1.5)
-        await save(app, pilot, "11-report-plots")
+        await save(app, pilot, "12-report-plots")
     written.append(_figure(ctx, out))
 
     annotator = CompassApp(ctx, pack=pack)
@@ -141,7 +141,27 @@ async def _shoot(out: Path) -> list[Path]:
     async with small_annotator.run_test(size=SMALL) as pilot:
         await pilot.pause(0.5)
         await save(small_annotator, pilot, "09-annotator-80x24")
+    await _what_if(CompassApp(ctx), save)  # last, so the screens above never show its variant
     return written
+
+
+WHAT_IF = "My neighbour says she will take the weans to school all week, so I can rest the leg."
+
+
+async def _what_if(app, save) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        await pilot.press("w", "f7", *WHAT_IF, "ctrl+s")
+        for _ in range(100):
+            await pilot.pause(0.2)
+            if getattr(app.screen, "run_thread", None) is None:
+                break
+        await pilot.press("5", "4", "5", "5", "5", "5", "enter")
+        await save(app, pilot, "10-stepper-what-if")
 
 
 def main(argv: list[str]) -> int:

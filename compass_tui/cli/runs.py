@@ -15,7 +15,7 @@ from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
 from compass_tui.fidelity import CLEAN, FIDELITIES, OFFICIAL
 from compass_tui.prompts import PromptSet, load_prompt_dir, our_prompts
-from compass_tui.records import list_run_ids, load_records, load_run_meta
+from compass_tui.records import list_run_ids, load_records, load_run_meta, load_variant_records
 from compass_tui.replay import import_results
 from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
 from compass_tui.vocab import SETTINGS
@@ -246,6 +246,11 @@ def show_run(args, ctx: Context) -> int:
             for r in records
         ],
     )
+    variants = len(load_variant_records(ctx.store, args.run))
+    if variants:
+        console.print(
+            f"{variants} what-if variant items, not counted above: compass-tui variants list {safe(args.run)}"
+        )
     _print_judge_summaries(ctx, args.run)
     return 0
 

@@ -12,7 +12,7 @@ from compass_tui.annotations import Annotation, load_annotation, load_annotation
 from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
-from compass_tui.records import load_records, system_id
+from compass_tui.records import load_records, load_variant_records, system_id
 from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report, comparison_tables
 from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
 from compass_tui.vocab import DIMENSION_KEYS
@@ -72,6 +72,7 @@ def add_parser(commands) -> None:
     score.add_argument("--persona", required=True)
     score.add_argument("--situation", type=int, required=True, help="1-based situation number")
     score.add_argument("--annotator", default="me")
+    score.add_argument("--variant", help="score a what-if variant of the situation (its id: `variants list`)")
     for key in DIMENSION_KEYS:
         score.add_argument(f"--{key}", type=int, metavar="1-5")
     score.add_argument("--comment")
@@ -287,20 +288,25 @@ def _delta_cell(value) -> str:
 
 
 def score_command(args, ctx: Context) -> int:
+    scorable = (
+        load_variant_records(ctx.store, args.run) if args.variant else load_records(ctx.store, args.run)
+    )
     records = {
-        (r["model"], r["persona_id"], r["situation_index"]): r for r in load_records(ctx.store, args.run)
+        (r["model"], r["persona_id"], r["situation_index"], (r.get("variant") or {}).get("id")): r
+        for r in scorable
     }
     index = args.situation - 1
-    if (args.model, args.persona, index) not in records:
+    if (args.model, args.persona, index, args.variant) not in records:
+        what = f"what-if variant {args.variant} of situation" if args.variant else "situation"
         raise InputError(
             None,
-            "--situation",
-            f"run {args.run!r} has no response of {args.model} for {args.persona} situation {args.situation}",
+            "--variant" if args.variant else "--situation",
+            f"run {args.run!r} has no response of {args.model} for {args.persona} {what} {args.situation}",
         )
     system = system_id(args.run, args.model)
     annotation = load_annotation(
-        ctx.store, SESSION_SCOPE, args.annotator, args.persona, index, system
-    ) or Annotation(SESSION_SCOPE, args.annotator, args.persona, index, system)
+        ctx.store, SESSION_SCOPE, args.annotator, args.persona, index, system, args.variant
+    ) or Annotation(SESSION_SCOPE, args.annotator, args.persona, index, system, variant=args.variant)
     for key in DIMENSION_KEYS:
         value = getattr(args, key)
         if value is not None:

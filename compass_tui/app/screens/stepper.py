@@ -15,11 +15,24 @@ from compass_tui.annotations import Annotation, load_annotation, save_annotation
 from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, RunProgressed, ToolsWarming
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
-from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records, run_meta_path
+from compass_tui.records import (
+    JUDGEMENTS_TABLE,
+    judgement_path,
+    load_records,
+    load_variant_records,
+    run_meta_path,
+)
 from compass_tui.report import SESSION_SCOPE
 from compass_tui.safe_text import printable
 from compass_tui.session import Column, Session
+from compass_tui.variants import Variant, make_variant, variants_of
 from compass_tui.vocab import SCENARIO_BY_KEY
+
+WHAT_IF_ELSEWHERE = "What-if answers come from the session's own models; this run is only compared."
+
+
+def _variant_item(record: dict[str, Any]) -> tuple[str, str, int, str]:
+    return record["run_id"], record["model"], record["situation_index"], record["variant"]["id"]
 
 
 class StepperScreen(ScoringScreen):
@@ -28,6 +41,9 @@ class StepperScreen(ScoringScreen):
         Binding("G", "generate(True)", "Generate all", id="stepper.generate_all"),
         Binding("x", "cancel_generation", "Stop", id="stepper.cancel"),
         Binding("j", "judge", "Judge", id="stepper.judge"),
+        # Listed in F1's keys and the palette, not the footer: the footer keeps its layout at 80 columns.
+        Binding("w", "what_if", "What if…", show=False, id="stepper.what_if"),
+        Binding("v", "toggle_variant", "Original/what-if", show=False, id="stepper.variant"),
         Binding("escape", "back", "Back", id="stepper.back"),
     ]
 
@@ -37,7 +53,10 @@ class StepperScreen(ScoringScreen):
         self.records: dict[tuple[str, str, int], dict[str, Any]] = {}
         self.judgements: dict[tuple[str, str, int], JudgeScores] = {}
         self.judge_notes: dict[str, str] = {}  # run -> why its judge scores are not shown
-        self.annotations: dict[tuple[str, int], Annotation] = {}
+        self.annotations: dict[tuple[str, int, str | None], Annotation] = {}
+        self.variants: dict[int, list[Variant]] = {}  # per situation, the own run's what-if variants
+        self.variant_records: dict[tuple[str, str, int, str], dict[str, Any]] = {}
+        self.shown_variant: dict[int, str | None] = {}  # per situation, the variant shown (None: original)
         self.generation = 0
         self.run_thread = None
         self.progress_text = ""
@@ -85,6 +104,12 @@ class StepperScreen(ScoringScreen):
             for record in mine:
                 self.records[(run_id, record["model"], record["situation_index"])] = record
             self.load_judge_scores(run_id, mine)
+            for record in load_variant_records(store, run_id, self.session.persona.id):
+                self.variant_records[_variant_item(record)] = record
+            if run_id == self.session.own_run_id:
+                for found in variants_of(store, run_id, self.session.persona.id).values():
+                    for variant in found:
+                        self.add_variant(variant)
 
     def load_judge_scores(self, run_id: str, records: list[dict[str, Any]]) -> None:
         """The judge scores of this persona's items, picked by the rule the report uses."""
@@ -109,8 +134,26 @@ class StepperScreen(ScoringScreen):
         for (model, _, index), judgement in selection.by_item.items():
             self.judgements[(run_id, model, index)] = JudgeScores.of(judgement, selection.provenance)
 
+    def add_variant(self, variant: Variant) -> None:
+        known = self.variants.setdefault(variant.situation_index, [])
+        if all(existing.id != variant.id for existing in known):
+            known.append(variant)
+
+    @property
+    def variant(self) -> Variant | None:
+        """The what-if variant shown for the current situation, or None for the original."""
+        shown = self.shown_variant.get(self.index)
+        return next((v for v in self.variants.get(self.index, []) if v.id == shown), None)
+
+    def record_of(self, column: Column) -> dict[str, Any] | None:
+        variant = self.variant
+        if variant is None:
+            return self.records.get((column.run_id, column.model, self.index))
+        return self.variant_records.get((column.run_id, column.model, self.index, variant.id))
+
     def annotation(self, column: Column, position: int) -> Annotation:
-        key = (column.system, self.index)
+        variant_id = self.variant.id if self.variant else None
+        key = (column.system, self.index, variant_id)
         if key not in self.annotations:
             stored = load_annotation(
                 self.app.ctx.store,
@@ -119,9 +162,15 @@ class StepperScreen(ScoringScreen):
                 self.session.persona.id,
                 self.index,
                 column.system,
+                variant_id,
             )
             self.annotations[key] = stored or Annotation(
-                SESSION_SCOPE, self.session.annotator, self.session.persona.id, self.index, column.system
+                SESSION_SCOPE,
+                self.session.annotator,
+                self.session.persona.id,
+                self.index,
+                column.system,
+                variant=variant_id,
             )
         annotation = self.annotations[key]
         annotation.position = position
@@ -144,12 +193,35 @@ class StepperScreen(ScoringScreen):
             f" · {self.session.setting}",
             (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
             f" · {scenario} · {printable(situation.emotion)}",
+            self.variant_tag(),
             (f"   {self.progress_text}", "cyan"),
             (f"   {self.tools_text}", "yellow"),
             "\n",
-            (printable(situation.utterance, multiline=True), "italic"),
+            self.utterance_lines(situation.utterance),
         )
         self.query_one("#stepper-header", Static).update(header)
+
+    def variant_tag(self) -> Text:
+        variants = self.variants.get(self.index, [])
+        if not variants:
+            return Text("")
+        variant = self.variant
+        if variant is None:
+            return Text(f" · original ({len(variants)} what-if: v)", style="magenta")
+        number = [v.id for v in variants].index(variant.id) + 1
+        return Text(f" · what-if {number}/{len(variants)} (v: next)", style="bold magenta")
+
+    def utterance_lines(self, original: str) -> Text:
+        variant = self.variant
+        if variant is None:
+            return Text(printable(original, multiline=True), style="italic")
+        return Text.assemble(
+            ("what-if: ", "bold magenta"),
+            (printable(variant.text, multiline=True), "italic"),
+            "\n",
+            ("original: ", "dim bold"),
+            (printable(original, multiline=True), "dim italic"),
+        )
 
     def render_item(self) -> None:
         self.render_header()
@@ -173,14 +245,19 @@ class StepperScreen(ScoringScreen):
     def render_position(self, position: int) -> None:
         column = self.column_at(position)
         widget = self.query_one(f"#column-{position}", ModelColumn)
-        record = self.records.get((column.run_id, column.model, self.index))
+        record = self.record_of(column)
         generating = (
             self.run_thread is not None
             and column.run_id == self.session.own_run_id
             and (record is None or record.get("status") not in ("done", "error"))
         )
-        widget.set_title(self.session.label(column, self.index))
-        widget.show_record(record, self.stance(record), generating)
+        label = self.session.label(column, self.index)
+        variant = self.variant
+        widget.set_title(f"{label} · what-if: {variant.first_words(4)}" if variant else label)
+        if variant is not None and column.run_id != self.session.own_run_id:
+            widget.show_record(record, self.stance(record), generating, WHAT_IF_ELSEWHERE)
+        else:
+            widget.show_record(record, self.stance(record), generating)
         self.render_scores(position)
 
     def render_scores(self, position: int) -> None:
@@ -208,9 +285,48 @@ class StepperScreen(ScoringScreen):
             return self.run_thread is not None
         if action == "judge":
             return bool(self.app.ctx.settings.judge_model)
+        if action == "what_if":
+            if not self.item_count:
+                return False
+            can = self.session.generate_models and self.session.setting != "history"
+            return True if can and self.run_thread is None else None
+        if action == "toggle_variant":
+            return bool(self.variants.get(self.index))
         return super().check_action(action, parameters)
 
     # ----- generation (off the UI loop) -------------------------------------------------------
+
+    def action_toggle_variant(self) -> None:
+        """Original → each what-if variant of this situation → original."""
+        ids = [None, *(variant.id for variant in self.variants.get(self.index, []))]
+        current = ids.index(self.variant.id if self.variant else None)
+        self.shown_variant[self.index] = ids[(current + 1) % len(ids)]
+        self.render_item()
+        self.refresh_bindings()
+
+    def action_what_if(self) -> None:
+        from compass_tui.app.screens.what_if import WhatIfDialog
+
+        original = self.situation.utterance
+        shown = self.variant.text if self.variant else original
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.start_what_if(text)
+
+        self.app.push_screen(WhatIfDialog(shown, original), done)
+
+    def start_what_if(self, text: str) -> None:
+        from compass_tui.errors import InputError
+
+        try:
+            variant = make_variant(self.session.persona, self.index, text)
+        except InputError as error:
+            self.notify(error.message, title="No what-if", severity="error", timeout=10)
+            return
+        self.add_variant(variant)
+        self.shown_variant[self.index] = variant.id
+        self.action_generate(False)
 
     def action_generate(self, everything: bool) -> None:
         from compass_tui.errors import InputError
@@ -218,25 +334,27 @@ class StepperScreen(ScoringScreen):
         from compass_tui.runner import RunPlan, RunThread, check_keys, resolve_systems
 
         settings = self.app.ctx.settings
+        variant = None if everything else self.variant
+        only = None if everything or self.session.setting == "history" else {self.index}
+        dated = {"today": self.app.today} if self.app.today else {}
         try:
             systems = resolve_systems(self.session.generate_models, self.session.setting, settings)
             check_keys(systems)
+            plan = RunPlan(
+                run_id=self.session.own_run_id,
+                setting=self.session.setting,
+                systems=systems,
+                personas=[self.session.persona],
+                prompts=our_prompts(),
+                concurrency=settings.concurrency,
+                only_situations=only,
+                max_retries=settings.max_retries,
+                variant=variant,
+                **dated,
+            )
         except InputError as error:
             self.notify(str(error), title="Cannot generate", severity="error", timeout=10)
             return
-        only = None if everything or self.session.setting == "history" else {self.index}
-        dated = {"today": self.app.today} if self.app.today else {}
-        plan = RunPlan(
-            run_id=self.session.own_run_id,
-            setting=self.session.setting,
-            systems=systems,
-            personas=[self.session.persona],
-            prompts=our_prompts(),
-            concurrency=settings.concurrency,
-            only_situations=only,
-            max_retries=settings.max_retries,
-            **dated,
-        )
         self.generation += 1
         generation = self.generation
 
@@ -280,8 +398,17 @@ class StepperScreen(ScoringScreen):
 
     def on_record_updated(self, message: RecordUpdated) -> None:
         record = message.record
-        self.records[(record["run_id"], record["model"], record["situation_index"])] = record
-        if message.generation == self.generation and record["situation_index"] == self.index:
+        variant_id = (record.get("variant") or {}).get("id")
+        if variant_id:
+            self.variant_records[_variant_item(record)] = record
+        else:
+            self.records[(record["run_id"], record["model"], record["situation_index"])] = record
+        shown = self.variant.id if self.variant else None
+        if (
+            message.generation == self.generation
+            and record["situation_index"] == self.index
+            and variant_id == shown
+        ):
             for position in range(len(self.session.columns)):  # only the column that shows this record
                 column = self.column_at(position)
                 if (column.run_id, column.model) == (record["run_id"], record["model"]):

@@ -147,16 +147,20 @@ situation, and the scores. `g` generates missing responses for this situation, `
     def set_title(self, title: str) -> None:
         self.border_title = title
 
-    def show_record(self, record: dict[str, Any] | None, stance: str | None, generating: bool) -> None:
+    def show_record(
+        self,
+        record: dict[str, Any] | None,
+        stance: str | None,
+        generating: bool,
+        empty_note: str = "No response yet. Press g to generate.",
+    ) -> None:
         self.record = record
         self.query_one(LoadingIndicator).display = generating
         response = self.query_one("#response", Static)
         status = self.query_one("#column-status", Static)
         summary = self.query_one("#summary", Static)
         if record is None:
-            summary.update(
-                Text("No response yet. Press g to generate." if not generating else "", style="dim")
-            )
+            summary.update(Text(empty_note if not generating else "", style="dim"))
             response.update("")
             status.update("generating…" if generating else "")
             return
