@@ -7,16 +7,20 @@ systems, builds a two-annotator study for the annotator screen, and drives the a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 
+from tools.stub_llm import StubLLM
+
 SIZE = (120, 40)
 SMALL = (80, 24)
 PERSONAS = ("adam-kerr", "haruko-okumura")
 TODAY = date(2026, 11, 23)
+STUB_JUDGE = "stub-judge"
 
 
 async def _prepare(ctx) -> Path:
@@ -37,8 +41,31 @@ async def _prepare(ctx) -> Path:
         )
         await execute_run(plan, ctx.store, env)
     _score_by_hand(ctx)
+    await _judge(ctx)
     create_study(ctx.store, "pilot", ["profile-baseline", "empathetic-baseline"], 6, ["ana", "ben"], seed=7)
     return write_pack(ctx.store, "pilot", "ana", ctx.data_dir)
+
+
+def _stub_judge(body: dict):
+    """A loopback judge for the pictures only: scores vary with the prompt's text; its rationale says so."""
+    from compass_tui.vocab import DIMENSION_KEYS
+    from tools.stub_llm import text
+
+    seed = sum(map(ord, body["messages"][-1]["content"]))
+    verdict = {
+        key: {"score": 1 + (seed // (index + 1)) % 5, "rationale": "a stub judge for the screenshots"}
+        for index, key in enumerate(DIMENSION_KEYS)
+    }
+    return text(json.dumps(verdict))
+
+
+async def _judge(ctx) -> None:
+    from compass_tui.judge import judge_run, load_judge_prompt
+
+    model = ctx.settings.model(STUB_JUDGE)
+    await judge_run(
+        ctx.store, ctx.personas_by_id(), "profile-baseline", model, STUB_JUDGE, load_judge_prompt(None)
+    )
 
 
 def _score_by_hand(ctx) -> None:
@@ -119,6 +146,9 @@ async def _shoot(out: Path) -> list[Path]:
         await pilot.press("[", "[", "[")
         await pilot.pause(1.5)
         await save(app, pilot, "12-report-plots")
+        await pilot.press("]")
+        await pilot.pause(1.5)
+        await save(app, pilot, "13-report-triage")
     written.append(_figure(ctx, out))
 
     annotator = CompassApp(ctx, pack=pack)
@@ -170,9 +200,13 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as home:
         os.environ["COMPASS_TUI_HOME"] = home
         config = Path(home) / "compass-tui.toml"
-        config.write_text("", encoding="utf-8")
         os.environ["COMPASS_TUI_CONFIG"] = str(config)
-        written = asyncio.run(_shoot(out))
+        with StubLLM(_stub_judge) as judge:
+            config.write_text(
+                f'[models.{STUB_JUDGE}]\nmodel = "openai/{STUB_JUDGE}"\napi_base = "{judge.base_url}"\n',
+                encoding="utf-8",
+            )
+            written = asyncio.run(_shoot(out))
     for path in written:
         print(path)
     return 0
