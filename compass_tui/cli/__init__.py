@@ -14,7 +14,17 @@ from compass_tui.workspace import Context
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-_COMMAND_MODULES = ("personas", "tools", "models", "runs", "scoring", "study", "annotate", "serve")
+_COMMAND_MODULES = (
+    "personas",
+    "tools",
+    "models",
+    "runs",
+    "scoring",
+    "training",
+    "study",
+    "annotate",
+    "serve",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
