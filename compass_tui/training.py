@@ -216,7 +216,7 @@ def _example(
 def _mean(judged: dict[str, Any] | None) -> float | None:
     """The mean of the six dimension scores; None unless all six have one."""
     values = [(judged or {}).get("scores", {}).get(key) for key in DIMENSION_KEYS]
-    return None if None in values else statistics.fmean(values)  # type: ignore[arg-type]
+    return None if None in values else statistics.fmean(values)
 
 
 def stage1_prompt(

@@ -23,8 +23,8 @@ from compass_tui.config import ModelConfig
 from compass_tui.errors import InputError
 from compass_tui.judge import judge_run, load_judge_prompt
 from compass_tui.library import PersonaLibrary
-from compass_tui.pipeline import System
-from compass_tui.prompts import as_json, our_prompts, persona_text
+from compass_tui.pipeline import System, history_line
+from compass_tui.prompts import WITHHELD, as_json, our_prompts, persona_text
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
@@ -465,3 +465,22 @@ def test_the_format_helpers_agree_on_one_example(store, persona, definitions):
     tools = openai_tools(definitions)
     assert openai_line(example, tools)["messages"] == jsonl_line(example, tools, "judge")["messages"]
     assert sharegpt_line(example, tools)["system"] == example.messages[0]["content"]
+
+
+def test_a_rebuilt_history_prompt_shows_the_earlier_turns_and_withholds_the_persona(
+    tmp_path, persona, definitions
+):
+    store = Store(tmp_path / "history")
+    plan = RunPlan(
+        run_id="H", setting="history", systems=[System("baseline")], personas=[persona], prompts=our_prompts()
+    )
+    env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=tmp_path / "cache")
+    asyncio.run(execute_run(plan, store, env))
+    training = collect(store, ["H"], {PERSONA: persona}, definitions, TrainingFilter())
+    saved = {record["situation_index"]: record for record in load_records(store, "H")}
+    third = next(example for example in training.examples if example.record["situation_index"] == 2)
+    history = "\n".join(history_line(saved[index]) for index in (0, 1))
+    expected = our_prompts().tool_selection(WITHHELD, saved[2]["utterance"], history, "", True)
+    assert third.messages[:2] == expected
+    assert persona.personality_description not in third.messages[1]["content"]
+    assert saved[0]["utterance"] in third.messages[1]["content"]
