@@ -305,7 +305,7 @@ def sharegpt_line(example: Example, tools: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-def jsonl_line(example: Example, tools: list[dict[str, Any]], source: str) -> dict[str, Any]:
+def jsonl_line(example: Example, source: str) -> dict[str, Any]:
     """Our flat record: where the interaction comes from, its messages, the call and its scores."""
     record = example.record
     return {
@@ -341,7 +341,7 @@ def render_lines(training: TrainingSet, fmt: str, definitions: dict[str, dict[st
         elif fmt == "sharegpt":
             line = sharegpt_line(example, tools)
         else:
-            line = jsonl_line(example, tools, source)
+            line = jsonl_line(example, source)
         lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False))
     return "".join(line + "\n" for line in lines)
 

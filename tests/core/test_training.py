@@ -463,7 +463,7 @@ def test_a_run_without_responses_is_bad_input(store, persona, definitions):
 def test_the_format_helpers_agree_on_one_example(store, persona, definitions):
     example = exported(store, persona, definitions).examples[0]
     tools = openai_tools(definitions)
-    assert openai_line(example, tools)["messages"] == jsonl_line(example, tools, "judge")["messages"]
+    assert openai_line(example, tools)["messages"] == jsonl_line(example, "judge")["messages"]
     assert sharegpt_line(example, tools)["system"] == example.messages[0]["content"]
 
 
