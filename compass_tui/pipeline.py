@@ -203,11 +203,18 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
         record["response"] = compose_response(situation.emotion_label, situation.utterance, tool_result)
         await _finish(record, save)
         return
-    shown_result = tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
     messages = item.prompts.response(
-        item.shown_persona, situation.utterance, as_json(record.get("tool_call")), as_json(shown_result)
+        item.shown_persona,
+        situation.utterance,
+        as_json(record.get("tool_call")),
+        as_json(shown_tool_result(tool_result)),
     )
     await _llm_reply(item, record, save, messages, item.prompts.official)
+
+
+def shown_tool_result(tool_result: dict[str, Any]) -> Any:
+    """What stage 2 is given of the tool's run: its result, or {"error": ...} when it did not run."""
+    return tool_result.get("result") if tool_result.get("ok") else {"error": tool_result.get("error")}
 
 
 async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:

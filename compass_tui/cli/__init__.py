@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "runs",
     "variants",
     "scoring",
+    "training",
     "study",
     "annotate",
     "serve",
