@@ -61,7 +61,7 @@ variant), the six dimensions (means with their own n, ⚑ for items the judge le
 mean over one item; `compass-tui report --format md` adds 95 % bootstrap intervals), Avg (the mean of
 the six means), and the preference acceptable/optimal rates. The tabs break each system down by tool,
 scenario type, emotion and persona (`report --by`), Plots draws the report's figures
-(`report --figures DIR` writes them as SVG and PDF), and Triage ranks the first chosen run's
+(`report --figures DIR` writes them as SVG and PDF), and Triage ranks the chosen runs'
 responses by |human mean − judge| (`report RUN --source human --vs judge`); Enter opens one in the
 stepper, with your scores, the judge's and its rationale, and the preference badge. `]` and `[` move
 between the tabs. `e` exports the human scores as CSV."""
@@ -170,28 +170,31 @@ between the tabs. `e` exports the human scores as CSV."""
         from compass_tui.errors import InputError
         from compass_tui.triage import session_disagreements
 
-        run_id = choices[0][0]
         ctx = self.app.ctx
-        try:
-            triage = session_disagreements(ctx.store, run_id, ctx.personas_by_id())
-        except InputError as error:
-            self.post_message(TriageReady(choices, status=str(error)))
-            return
-        rows = [triage_row(rank, entry) for rank, entry in enumerate(triage.by_gap, 1)]
-        left_out = sum(triage.not_ranked_gap.values())
-        status = (
-            f"run {run_id}: {len(rows)} responses by |human mean − judge| {triage.basis}"
-            f" · judge {triage.judge_model or 'none'} · {triage.judge_prompt or ''}"
-            + (f" · not ranked: {left_out} ({', '.join(triage.not_ranked_gap)})" if left_out else "")
-            + (" · Enter opens it in the stepper" if rows else "")
-        )
-        self.post_message(TriageReady(choices, rows, status))
+        entries, unranked, judges, problems = [], 0, set(), []
+        for run_id in choices[0]:
+            try:
+                triage = session_disagreements(ctx.store, run_id, ctx.personas_by_id())
+            except InputError as error:
+                problems.append(error.message)
+                continue
+            entries += triage.by_gap
+            unranked += sum(triage.not_ranked_gap.values())
+            if triage.judge_model:
+                judges.add(f"{run_id}: {triage.judge_model} · {triage.judge_prompt}")
+        entries.sort(key=lambda e: (-(e.gap or 0), e.run_id or "", e.persona_id, e.situation_index, e.system))
+        rows = [triage_row(rank, entry) for rank, entry in enumerate(entries, 1)]
+        parts = [f"{len(rows)} responses by |human mean − judge| (mean over the dimensions)"]
+        parts += [f"judge {', '.join(sorted(judges))}" if judges else "no judge scores"]
+        parts += [f"not ranked: {unranked} (no judge or no final human score)"] if unranked else []
+        parts += problems + (["Enter opens one in the stepper"] if rows else [])
+        self.post_message(TriageReady(choices, rows, " · ".join(parts)))
 
     def on_triage_ready(self, message: TriageReady) -> None:
         if message.choices != self._shown:
             return
         shown = [{k: v for k, v in row.items() if not k.startswith("_")} for row in message.rows]
-        keys = [f"{row['_persona']}|{row['_situation']}|{row['model']}" for row in message.rows]
+        keys = [f"{row['run']}|{row['_persona']}|{row['_situation']}|{row['model']}" for row in message.rows]
         fill_table(self.query_one("#report-table-triage", DataTable), shown, keys)
         self.query_one("#report-status", Static).update(message.status)
 
@@ -201,8 +204,7 @@ between the tabs. `e` exports the human scores as CSV."""
         from compass_tui.records import load_run_meta
         from compass_tui.session import Column, Session
 
-        persona_id, situation, model = str(event.row_key.value).split("|", 2)
-        run_id = self._shown[0][0] if self._shown else ""
+        run_id, persona_id, situation, model = str(event.row_key.value).split("|", 3)
         ctx = self.app.ctx
         setting = load_run_meta(ctx.store, run_id)["setting"]
         stepper = StepperScreen(Session(ctx.library.get(persona_id), setting, [Column(run_id, model)]))
@@ -260,6 +262,7 @@ def triage_row(rank: int, entry) -> dict[str, str]:
     """One ranked response as table cells; `_`-keys say which item to open."""
     return {
         "#": str(rank),
+        "run": entry.run_id or "",
         "persona": entry.persona_id,
         "situation": str(entry.situation_index + 1),
         "model": entry.model or entry.system,
