@@ -77,12 +77,11 @@ def draw(plt: Any, figure: Figure) -> Any:
         _scatter(axes, figure)
     else:
         _bars(axes, figure)
-    axes.set_title(figure.title)
+    axes.set_title(f"{figure.title}\n{figure.note}", fontsize=9)
     axes.set_xlabel(figure.x_label)
     axes.set_ylabel(figure.y_label)
     if len(figure.series) > 1 or figure.kind == "scatter":
         axes.legend(fontsize=7, frameon=False)
-    drawing.text(0.01, 0.01, figure.note, fontsize=7, color="#555555")
     return drawing
 
 
@@ -95,7 +94,8 @@ def _bars(axes: Any, figure: Figure) -> None:
         axes.bar(positions, [values.get(c, 0.0) for c in categories], width, label=series.label)
     axes.set_xticks(range(len(categories)), [str(c) for c in categories])
     if any(len(str(c)) > 3 for c in categories):
-        axes.tick_params(axis="x", labelrotation=35, labelsize=7)
+        for label in axes.get_xticklabels():
+            label.set(rotation=35, horizontalalignment="right", fontsize=7)
 
 
 def _scatter(axes: Any, figure: Figure) -> None:

@@ -90,7 +90,7 @@ def test_the_written_figures_have_the_expected_axes_and_series(store, personas, 
     by_name = {figure.name: figure for figure in figures}
     tool_means = draw(plt, by_name["tool-means"])
     [axes] = tool_means.axes
-    assert axes.get_title() == "Mean score by tool" and len(axes.containers) == 2  # alpha and beta
+    assert axes.get_title().startswith("Mean score by tool\n") and len(axes.containers) == 2  # alpha, beta
     used_tools = sorted({t for tools in TOOLS.values() for t in tools if t})
     assert [label.get_text() for label in axes.get_xticklabels()] == used_tools
     scatter = draw(plt, by_name["human-vs-judge-pooled"])
