@@ -404,13 +404,16 @@ class DuplicateReport:
     pairs: list[DuplicatePair] = field(default_factory=list)
 
 
-def background_text(persona: Persona) -> str:
-    return " ".join(text for text in persona.background.model_dump().values() if text.strip())
+def background_parts(persona: Persona) -> list[str]:
+    """The five background aspects (embedded one by one: the model reads 128 word pieces at most)."""
+    return [text for text in persona.background.model_dump().values() if text.strip()]
 
 
-def near_duplicates(texts: dict[str, str], focus: set[str], embedder: Embedder | None) -> DuplicateReport:
-    """Pairs of texts at or above the threshold, at least one of them in `focus`, most similar first."""
-    ids = [persona for persona, text in texts.items() if text.strip()]
+def near_duplicates(
+    texts: dict[str, list[str]], focus: set[str], embedder: Embedder | None
+) -> DuplicateReport:
+    """Pairs of backgrounds at or above the threshold, at least one of them in `focus`, most similar first."""
+    ids = [persona for persona, parts in texts.items() if any(part.strip() for part in parts)]
     matrix, mode, detail = _similarities([texts[persona] for persona in ids], embedder)
     threshold = EMBEDDING_THRESHOLD if mode == "embedding" else LEXICAL_THRESHOLD
     pairs = [
@@ -423,25 +426,31 @@ def near_duplicates(texts: dict[str, str], focus: set[str], embedder: Embedder |
     return DuplicateReport(mode, detail, threshold, len(ids), pairs)
 
 
-def _similarities(texts: list[str], embedder: Embedder | None) -> tuple[np.ndarray, str, str]:
+def _similarities(texts: list[list[str]], embedder: Embedder | None) -> tuple[np.ndarray, str, str]:
+    """Cosine similarities: of the mean of each text's part embeddings, else of TF-IDF over the whole text."""
     from compass_tui.tools.embeddings import EmbeddingUnavailable
     from compass_tui.tools.search import LexicalIndex
 
+    size = len(texts)
+    if size < 2:
+        return np.zeros((size, size)), "lexical", "fewer than two backgrounds to compare"
     reason = "no embedding model"
-    if embedder is not None and len(texts) > 1:
+    if embedder is not None:
         try:
-            vectors = embedder.encode(texts)
-            return vectors @ vectors.T, "embedding", f"cosine of {embedder.model_id} embeddings"
+            vectors = embedder.encode([part for parts in texts for part in parts])
         except EmbeddingUnavailable as error:
             reason = str(error)
-    if len(texts) < 2:
-        return np.zeros((len(texts), len(texts))), "lexical", "fewer than two backgrounds to compare"
+        else:
+            owners = np.repeat(np.arange(size), [len(parts) for parts in texts])
+            means = np.vstack([vectors[owners == row].mean(axis=0) for row in range(size)])
+            means /= np.linalg.norm(means, axis=1, keepdims=True)
+            return means @ means.T, "embedding", f"cosine of {embedder.model_id} embeddings, aspect by aspect"
+    whole = [" ".join(parts) for parts in texts]
     try:
-        index = LexicalIndex(texts)
+        index = LexicalIndex(whole)
     except ValueError:  # nothing but stop words
-        return np.zeros((len(texts), len(texts))), "lexical", "no words to compare"
-    matrix = np.vstack([index.scores(text) for text in texts])
-    return matrix, "lexical", f"TF-IDF cosine ({reason})"
+        return np.zeros((size, size)), "lexical", "no words to compare"
+    return np.vstack([index.scores(text) for text in whole]), "lexical", f"TF-IDF cosine ({reason})"
 
 
 # --- running a job ---------------------------------------------------------------------------------
@@ -637,8 +646,11 @@ async def synthesise(
         async with gate:
             return await job.persona(index)
 
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(index)) for index in range(1, plan.count + 1)]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(index)) for index in range(1, plan.count + 1)]
+    except BaseExceptionGroup as group:  # the callback's own exception, not a group, reaches the caller
+        raise group.exceptions[0] from None
     result = SynthesisResult(plan.job, plan.describe())
     for task in tasks:
         kind, value = task.result()
@@ -653,5 +665,5 @@ async def synthesise(
 
 def _duplicates(library: PersonaLibrary, focus: set[str], embedder: Embedder | None) -> DuplicateReport:
     library.refresh()
-    texts = {entry.id: background_text(entry.persona) for entry in library.entries() if entry.persona}
+    texts = {entry.id: background_parts(entry.persona) for entry in library.entries() if entry.persona}
     return near_duplicates(texts, focus, embedder)
