@@ -67,7 +67,11 @@ async def test_new_from_model_saves_the_personas_and_opens_the_first_in_the_edit
     assert [p.demographic.firstname for p in personas] == list(FIRST_NAMES[:2])
     for persona in personas:
         assert persona.origin is not None
-        assert (persona.origin.source, persona.origin.model, persona.origin.seed) == ("synthesised", "synth", 5)
+        assert (persona.origin.source, persona.origin.model, persona.origin.seed) == (
+            "synthesised",
+            "synth",
+            5,
+        )
         assert len(persona.situations) == 15
     assert bot.requests_for(FIRST_NAMES[0]) == dict.fromkeys(STAGES, 1)
     assert bot.requests_for(FIRST_NAMES[1]) == dict.fromkeys(STAGES, 1)
