@@ -27,7 +27,7 @@ from compass_tui.synthesis import (
 )
 from compass_tui.tools.embeddings import Embedder, EmbeddingUnavailable
 from compass_tui.vocab import EMOTIONS
-from tools.stub_llm import StubLLM, text
+from tools.stub_llm import StubLLM, error, text
 
 NO_MODEL = "/nonexistent-embedding-model"
 
@@ -219,3 +219,16 @@ def test_near_duplicates_with_the_bundled_embedding_model():
     assert (report.mode, report.threshold) == ("embedding", 0.90)
     assert [(pair.first, pair.second) for pair in report.pairs] == [("old", "new")]
     assert near_duplicates(texts, set(texts) - {"old", "new"}, embedder).pairs == []
+
+
+async def test_a_refused_key_stops_the_job_after_one_request(stub, tmp_path):
+    stub.script("synth-a", [error(401, "invalid api key")])
+    plan = plan_for(stub, count=3)
+
+    result, _ = await run(plan, tmp_path)
+
+    assert len(stub.requests) == 1
+    assert [(f.index, f.stage) for f in result.failed] == [(1, "demographic"), (2, ""), (3, "")]
+    assert "auth" in result.failed[0].reason and result.failed[0].last_output is None
+    assert all(f.reason.startswith("not attempted: ") for f in result.failed[1:])
+    assert not Store(tmp_path).path(persona_path(plan.job, 2)).exists()
