@@ -140,9 +140,12 @@ class Situation(_Model):
 
 
 class Origin(_Model):
-    source: str
+    source: str  # "compass-bench" (imported) or "synthesised"; absent for bundled and hand-written personas
     user_id: str | None = None
     file: str | None = None
+    model: str | None = None  # synthesised: the configured model's name, its seed and the synthesis job
+    seed: int | None = None
+    job: str | None = None
 
 
 class Persona(_Model):

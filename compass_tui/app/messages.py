@@ -59,3 +59,19 @@ class ToolsWarming(Message):
     """The tool environment is loading its embedding model or building an index; "" when it is ready."""
 
     status: str
+
+
+@dataclass
+class SynthesisProgressed(Message):
+    """One line of a persona synthesis's progress (compass_tui.synthesis.SynthesisEvent.line)."""
+
+    line: str
+
+
+@dataclass
+class SynthesisFinished(Message):
+    """A synthesis ended: its SynthesisResult, or an error, or stopped from the dialog."""
+
+    result: Any
+    error: str | None
+    stopped: bool = False

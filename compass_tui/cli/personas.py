@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -52,6 +53,22 @@ def add_parser(commands) -> None:
     validate.add_argument("file", type=Path)
     validate.add_argument("--json", action="store_true", help="print JSON")
     validate.set_defaults(handler=validate_file)
+
+    synth = sub.add_parser(
+        "synthesise", help="write new personas with an LLM, stage by stage (resumable; README: Synthesising)"
+    )
+    synth.add_argument("--model", help="a model of compass-tui.toml")
+    synth.add_argument("--count", type=int, help="how many personas")
+    synth.add_argument("--seed", type=int, default=0, help="draws each persona's starting points (default 0)")
+    synth.add_argument(
+        "--scenario-mix",
+        help="situations per scenario type, adding up to 15: work_study=3,health=3,... or 3,3,3,3,3 (default)",
+    )
+    synth.add_argument(
+        "--resume", metavar="JOB", help="resume a job by its id (instead of the options above)"
+    )
+    synth.add_argument("--json", action="store_true", help="print the summary as JSON")
+    synth.set_defaults(handler=synthesise_personas)
 
 
 def list_personas(args, ctx: Context) -> int:
@@ -177,3 +194,75 @@ def validate_file(args, ctx: Context) -> int:
 
     emit(args, report, render)
     return 0
+
+
+def synthesise_personas(args, ctx: Context) -> int:
+    import asyncio
+
+    from compass_tui.paths import cache_dir
+    from compass_tui.synthesis import synthesise
+    from compass_tui.tools.embeddings import Embedder
+
+    plan = _synthesis_plan(args, ctx)
+    result = asyncio.run(
+        synthesise(
+            plan,
+            ctx.store,
+            ctx.library,
+            embedder=Embedder(ctx.embedding_model, cache=cache_dir()),
+            on_progress=lambda event: print(
+                f"compass-tui: {printable(event.line())}", file=sys.stderr, flush=True
+            ),
+            concurrency=ctx.settings.concurrency,
+            max_retries=ctx.settings.max_retries,
+        )
+    )
+    emit(args, result.to_dict(), lambda _: _render_synthesis(result))
+    return 1 if result.failed else 0
+
+
+def _synthesis_plan(args, ctx: Context):
+    from compass_tui.config import BASELINE_MODEL
+    from compass_tui.synthesis import SynthesisPlan, load_plan, parse_mix
+
+    if args.resume:
+        given = [name for name in ("model", "count", "scenario_mix") if getattr(args, name) is not None]
+        if given:
+            raise InputError(
+                None, f"--{given[0].replace('_', '-')}", "not with --resume (the job keeps its own)"
+            )
+        return load_plan(ctx.store, args.resume, ctx.settings)
+    for name in ("model", "count"):
+        if getattr(args, name) is None:
+            raise InputError(None, f"--{name}", "required (or --resume JOB)")
+    if args.model == BASELINE_MODEL:
+        raise InputError(None, "--model", "the offline baseline writes no personas; name an LLM")
+    mix = parse_mix(args.scenario_mix)
+    return SynthesisPlan(args.model, ctx.settings.model(args.model), args.count, args.seed, mix)
+
+
+def _render_synthesis(result) -> None:
+    console.print(
+        f"Job {safe(result.job)}: {len(result.written)} written, {len(result.already)} finished earlier, "
+        f"{len(result.failed)} failed · {result.requests} LLM calls"
+    )
+    if result.personas:
+        print_table("Personas", ["id"], [(persona_id,) for persona_id in result.personas])
+    if result.failed:
+        print_table(
+            "Failed (rerun the command to retry from the failed stage)",
+            ["#", "stage", "reason"],
+            [(failure.index, failure.stage, failure.reason) for failure in result.failed],
+        )
+    report = result.duplicates
+    if report is not None:
+        console.print(
+            f"Near-duplicates: {len(report.pairs)} pair(s) at similarity >= {report.threshold:g} among "
+            f"{report.compared} backgrounds ({safe(report.detail)})"
+        )
+        if report.pairs:
+            print_table(
+                None,
+                ["persona", "persona", "similarity"],
+                [(pair.first, pair.second, f"{pair.similarity:.3f}") for pair in report.pairs],
+            )

@@ -38,6 +38,7 @@ class LibraryScreen(Screen):
         Binding("e", "edit", "Edit", id="library.edit"),
         Binding("n", "new", "New", id="library.new"),
         Binding("d", "duplicate", "Duplicate", id="library.duplicate"),
+        Binding("m", "synthesise", "New from model…", id="library.synthesise"),
         Binding("r", "report", "Report", id="library.report"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear"),
     ]
@@ -174,6 +175,17 @@ class LibraryScreen(Screen):
 
     def action_new(self) -> None:
         self._open_editor(None, duplicate=False)
+
+    def action_synthesise(self) -> None:
+        from compass_tui.app.screens.synthesis_dialog import SynthesisDialog
+
+        def synthesised(persona_id: str | None) -> None:
+            if persona_id:
+                self.app.ctx.library.refresh()
+                self.load_library()
+                self._open_editor(self.app.ctx.library.get_entry(persona_id), duplicate=False)
+
+        self.app.push_screen(SynthesisDialog(), synthesised)
 
     def _open_editor(self, entry: PersonaEntry | None, duplicate: bool) -> None:
         from compass_tui.app.screens.editor import EditorScreen
