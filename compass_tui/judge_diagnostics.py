@@ -13,9 +13,9 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from compass_tui.judge import current_contents
-from compass_tui.judgements import item_key, select_judgements
-from compass_tui.records import load_judgements, load_records
+from compass_tui.judgements import item_key
+from compass_tui.records import load_records
+from compass_tui.report import score_selection
 from compass_tui.statistics import correlation
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -31,13 +31,7 @@ def judge_diagnostics(
     judge_prompt: str | None = None,
 ) -> dict[str, Any]:
     records = [r for r in load_records(store, run_id) if r.get("scored", True)]
-    selection = select_judgements(
-        load_judgements(store, run_id),
-        current_contents(records, personas),
-        judge_model,
-        judge_prompt,
-        scope=f"run {run_id!r}",
-    )
+    selection = score_selection(store, run_id, records, personas, "judge", judge_model, judge_prompt)
     judged = [
         (record, selection.by_item[item_key(record)])
         for record in records

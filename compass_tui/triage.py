@@ -19,10 +19,9 @@ from typing import Any
 
 from compass_tui.annotations import item_id, load_annotations
 from compass_tui.errors import InputError
-from compass_tui.judge import current_contents
-from compass_tui.judgements import item_key, select_judgements
-from compass_tui.records import load_judgements, load_records, split_system_id
-from compass_tui.report import SESSION_SCOPE
+from compass_tui.judgements import item_key
+from compass_tui.records import load_records, split_system_id
+from compass_tui.report import SESSION_SCOPE, score_selection
 from compass_tui.statistics import sample_sd
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -174,13 +173,7 @@ def session_disagreements(
     scored, finished responses; the system is the model."""
     check_dimension(dimension)
     records = [r for r in load_records(store, run_id) if r.get("scored", True)]
-    selection = select_judgements(
-        load_judgements(store, run_id),
-        current_contents(records, personas),
-        judge_model,
-        judge_prompt,
-        scope=f"run {run_id!r}",
-    )
+    selection = score_selection(store, run_id, records, personas, "judge", judge_model, judge_prompt)
     done = [r for r in records if r.get("status") == "done"]
     human = _session_scores(store, run_id)
     entries = []
