@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from datetime import date
 from pathlib import Path
@@ -11,13 +10,12 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from compass_tui.app.messages import WorkFailed
 from compass_tui.workspace import Context
 
-# Set to 1 to exit as soon as the first screen has been written to the terminal (benchmarks/tui_startup.py).
-EXIT_AFTER_FIRST_FRAME_ENV = "COMPASS_TUI_EXIT_AFTER_FIRST_FRAME"
 TERMINAL_CHECK_S = 2.0
 
 
@@ -69,20 +67,22 @@ class CompassApp(App):
         self.ctx = ctx
         self.pack = pack
         self.today = today
-        self._exit_after_first_frame = os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) == "1"
 
     def on_mount(self) -> None:
         self._stop_cleanly_on_signals()
         self._leave_when_the_terminal_goes()
         self.call_after_refresh(self._apply_settings)
+
+    def get_default_screen(self) -> Screen:
+        """The first screen is the app's default one, so the start's first frame draws it (a pushed screen
+        waits for a second frame: the app mounts inside a batch update)."""
         if self.pack is not None:
             from compass_tui.app.screens.annotator import AnnotatorScreen
 
-            self.push_screen(AnnotatorScreen(self.pack))
-        else:
-            from compass_tui.app.screens.library import LibraryScreen
+            return AnnotatorScreen(self.pack)
+        from compass_tui.app.screens.library import LibraryScreen
 
-            self.push_screen(LibraryScreen())
+        return LibraryScreen()
 
     def _apply_settings(self) -> None:
         """Theme and keymap come from the settings, read after the first frame (pydantic takes a while to import)."""
@@ -100,21 +100,6 @@ class CompassApp(App):
                     f"keymap: no binding has the id {binding_id!r} (F1 lists the ids)", severity="warning"
                 )
             self.set_keymap(settings.keymap)
-
-    def _display(self, screen, renderable) -> None:
-        """Textual writes every frame here; with COMPASS_TUI_EXIT_AFTER_FIRST_FRAME=1 the first real one ends the app.
-
-        (Textual's public post_display_hook also fires for frames held back in a batch update or empty.)
-        """
-        super()._display(screen, renderable)
-        if (
-            self._exit_after_first_frame
-            and renderable is not None
-            and not self._batch_count
-            and len(self.screen_stack) > 1
-        ):
-            self._exit_after_first_frame = False
-            self.exit()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.CURSOR_BLINK and hasattr(event.widget, "cursor_blink"):
