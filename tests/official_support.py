@@ -117,7 +117,7 @@ MUSIC = {
 }
 SCHEDULE = {
     "tool_folder_name": "schedule_manager",
-    "function_name": "manage_schedule",
+    "function_name": "schedule_api",
     "param": {"operation": "add", "time": "2025-03-15 17:00", "event": "tea with Ada", "location": "home"},
 }
 CARD = {
@@ -180,12 +180,12 @@ def profile_interaction(model: str, user_id: str, index: int, utterance: str) ->
     if kind == 4:  # the tool raised on every attempt; the feedback was written from the error
         step = {
             "tool_call": call,
-            "tool_raw_result": "manage_schedule() missing 1 required positional argument: 'operation'",
+            "tool_raw_result": "schedule_api() missing 1 required positional argument: 'operation'",
             "generated_feedback": "Feedback generation failed: Generation error: Request timed out",
             "execute_success": False,
         }
         return _profile_step(utterance, step, first=False, best=False)
-    raw = RESULT_OF[call["tool_folder_name"]] if (index, user_id) != (2, "901") else UNREADABLE
+    raw = RESULT_OF[call["tool_folder_name"]] if (index, user_id) != (0, "901") else UNREADABLE
     feedback = json.dumps({"feedback": reply(model, user_id, index)}, ensure_ascii=False, indent=4)
     step = {
         "tool_call": call,
