@@ -32,7 +32,7 @@ from official_support import (
 
 from compass_tui import paths
 from compass_tui.judge import JUDGE_SYSTEM
-from compass_tui.records import load_records
+from compass_tui.records import load_records, load_run_meta
 from compass_tui.store import Store
 from tools.stub_llm import StubLLM, text
 
@@ -191,3 +191,75 @@ def test_history_import_keeps_feedback_results_and_replies_readable(cli, data_di
         "tool_call_failed",
         "Tool call failed",
     )
+
+
+# --- the README's "Reproducing the paper" commands, as written, on the made-up users ---------------------
+
+
+def official_companion(bench: Path):
+    """Answers the official prompts: a strength_card call, a {"feedback"} reply, a "Like"."""
+    folder = bench / "prompts"
+    tool_system = (folder / "history-based" / "system_tool_selection.txt").read_text(encoding="utf-8")
+    simulator_system = (folder / "user-simulator" / "system_prompt_perfer.txt").read_text(encoding="utf-8")
+
+    def answer(body: dict) -> object:
+        system = body["messages"][0]["content"]
+        if system.startswith(tool_system.strip()[:40]):
+            call = {
+                "tool_folder_name": "strength_card",
+                "function_name": "strengthcard",
+                "param": {"situation": "x"},
+            }
+            return text(json.dumps({"scenario": "Work/Study_scenario", "1": call}))
+        if system.startswith(simulator_system.strip()[:20]):
+            return text(json.dumps({"output": "Like"}))
+        return text(json.dumps({"feedback": "A card for a hard week, and you are not alone in it."}))
+
+    return answer
+
+
+def readme_commands(repo_root: Path) -> list[list[str]]:
+    """The commands of the README's "Reproducing the paper" block, continuation lines joined."""
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Reproducing the paper", 1)[1].split("\n## ", 1)[0]
+    block = section.split("\n\n")[2]  # the indented command block after the first paragraph
+    joined = block.replace("\\\n", " ")
+    lines = [
+        line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")
+    ]
+    assert all(line.startswith("compass-tui ") for line in lines), lines
+    return [line.split()[1:] for line in lines]
+
+
+def test_the_readme_reproduction_commands_run_as_written(cli, data_dir, shared_bench, repo_root, tmp_path):
+    users_file = write_json(tmp_path / "made_up_users.json", made_up_users())
+    commands = readme_commands(repo_root)
+    assert [c[0] for c in commands] == ["personas", "--tool-data", "--tool-data"]
+    with StubLLM(official_companion(shared_bench)) as server:
+        lines = [
+            'embedding_model = "/nonexistent-embedding-model"',  # lexical search at once
+            "max_retries = 0",
+            *(f'[models.{name}]\nmodel = "openai/{name}"\napi_base = "{server.base_url}"' for name in "MS"),
+        ]
+        Path(paths.config_file()).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for command in commands:
+            argv = [
+                str(users_file)
+                if arg == "B/test_set_correct_form.json"
+                else arg.replace("B/", f"{shared_bench}/")
+                for arg in command
+            ]
+            argv = ["S" if arg == "SIM" else arg for arg in argv]
+            code, out, err = cli(*argv)
+            assert code == 0, (argv, out, err)
+    code, out, err = cli("runs", "list", "--json")
+    assert code == 0, err
+    runs = {run["setting"]: run for run in json.loads(out)}
+    assert sorted(runs) == ["history", "profile"]
+    for setting, run in runs.items():
+        assert (run["status"], run["models"], run["personas"]) == ("finished", ["M"], len(USER_IDS))
+        records = load_records(Store(data_dir), run["run_id"])
+        assert len(records) == 15 * len(USER_IDS) and {r["status"] for r in records} == {"done"}
+        assert sum(1 for r in records if r["scored"]) == (15 if setting == "profile" else 3) * len(USER_IDS)
+        assert all(r["final_success"] for r in records)
+        assert load_run_meta(Store(data_dir), run["run_id"])["fidelity"] == "official"
