@@ -91,7 +91,12 @@ def import_judge_report(cli, setting: str, files: dict[str, Path], prompt: Path)
         "report", setting, "--format", "json", "--aggregate", "official", "--judge-prompt", "official"
     )
     assert code == 0, err
-    return json.loads(out)
+    document = json.loads(out)
+    code, table, err = cli("report", setting, "--aggregate", "official", "--judge-prompt", "official")
+    assert code == 0, err
+    for row in document["systems"]:  # the terminal table prints the same avg_score with its n
+        assert f"{row['official_avg']:.2f} n{row['official_n']}" in table
+    return document
 
 
 def mean(values) -> float:
@@ -116,6 +121,20 @@ def check_row(row: dict, official: list[OfficialItem], summary: dict | None) -> 
         assert row["official_n"] == summary["count"]
 
 
+def check_per_persona(cli, run: str, model: str, official: list[OfficialItem]) -> None:
+    """`report --by persona`: each user's n and Distinct equal the official items of that user."""
+    code, out, err = cli("report", run, "--by", "persona", "--format", "json", "--judge-prompt", "official")
+    assert code == 0, err
+    groups = {row["group"]: row for row in json.loads(out)["systems"] if row["model"] == model}
+    assert sorted(groups) == [f"compass-{uid}" for uid in USER_IDS]
+    for user_id in USER_IDS:
+        mine = [item for item in official if item.user_id == user_id]
+        row = groups[f"compass-{user_id}"]
+        assert (row["items"], row["distinct_n"]) == (len(mine), len(mine))
+        assert row["d1"] == pytest.approx(mean(item.d1 for item in mine), rel=1e-12)
+        assert row["d2"] == pytest.approx(mean(item.d2 for item in mine), rel=1e-12)
+
+
 def share(flags: list[bool]) -> float:
     return sum(flags) / len(flags)
 
@@ -133,6 +152,7 @@ def test_two_models_profile_files_report_what_evaluation_py_measures(
         assert len(official.items) == official.summary["count"] == 15 * len(USER_IDS)
         row = rows[model]
         check_row(row, official.items, official.summary)
+        check_per_persona(cli, "profile", model, official.items)
         interactions = [
             i for user in json.loads(path.read_text())["user_interactions"].values() for i in user
         ]
@@ -159,6 +179,7 @@ def test_two_models_history_files_report_what_evaluation_with_his_measures(
         assert len(official.items) == 3 * len(USER_IDS)  # items 12-14 of each user
         row = rows[model]
         check_row(row, official.items, None)
+        check_per_persona(cli, "history", model, official.items)
         assert row["setting"] == "history" and row["history"] is True
         scored = [i for user in json.loads(path.read_text())["user_interactions"].values() for i in user[12:]]
         steps = [i["tool_call"]["1"] if "tool_call" in i else {} for i in scored]
