@@ -31,7 +31,7 @@ def result_view(record: dict[str, Any] | None) -> RenderableType:
     folder, result = record.get("tool_folder_name"), record.get("result")
     renderer = _RENDERERS.get(folder, _generic)
     if isinstance(result, str) and folder not in _TEXT_RESULTS:  # a result kept as text (an import's)
-        renderer = Text
+        renderer = _text
     try:
         view = renderer(result)
     except (KeyError, TypeError, IndexError, AttributeError):
@@ -183,6 +183,10 @@ def _plan(result: Any) -> RenderableType:
 
 def _roleplay(result: Any) -> RenderableType:
     return Panel(Text(str(result), style="italic"), title="role play", border_style="magenta")
+
+
+def _text(result: Any) -> RenderableType:
+    return Text(str(result))
 
 
 def _generic(result: Any) -> RenderableType:
