@@ -211,7 +211,7 @@ def _summary(record: dict[str, Any]) -> Text:
     if record.get("setting") == "empathetic":
         return Text("empathetic reply, no tool", style="dim")
     call = record.get("tool_call")
-    if not call:  # a tool setting's item without a call: a pass-rate failure
+    if not call and record.get("status") in ("done", "error"):  # ended without a call: a pass-rate failure
         return Text.assemble(("🔧 ", ""), ("✗ no tool call", "bold red"))
     result = result_summary(record.get("tool_result"))
     ok = (record.get("tool_result") or {}).get("ok")
