@@ -167,7 +167,7 @@ situation, and the scores. `g` generates missing responses for this situation, `
         summary.update(_summary(record))
         response.update(self._response(record))
         badge = stance_badge(stance) if stance else Text("")
-        status.update(badge + Text(f"  {record.get('status')}", style="dim"))
+        status.update(badge + Text(f"  {record.get('status')}", style="dim") + _not_scored(record))
 
     @staticmethod
     def _response(record: dict[str, Any]):
@@ -201,11 +201,18 @@ def _feedback(feedback: dict[str, Any]) -> Text:
     return line
 
 
+def _not_scored(record: dict[str, Any]) -> Text:
+    """The history setting's cold start: shown, never counted in a table (nor by the official scripts)."""
+    return Text("  · warm-up, not scored", style="yellow") if record.get("scored") is False else Text("")
+
+
 def _summary(record: dict[str, Any]) -> Text:
     """The tool call and its result in a line or two: what the response was written from."""
     if record.get("setting") == "empathetic":
         return Text("empathetic reply, no tool", style="dim")
     call = record.get("tool_call")
+    if not call and record.get("status") in ("done", "error"):  # ended without a call: a pass-rate failure
+        return Text.assemble(("🔧 ", ""), ("✗ no tool call", "bold red"))
     result = result_summary(record.get("tool_result"))
     ok = (record.get("tool_result") or {}).get("ok")
     tool, _, params = call_summary(call).partition(" · ")

@@ -30,6 +30,8 @@ def result_view(record: dict[str, Any] | None) -> RenderableType:
         return Text(f"✗ {error.get('code', 'error')}{where}: {error.get('message', '')}", style="bold red")
     folder, result = record.get("tool_folder_name"), record.get("result")
     renderer = _RENDERERS.get(folder, _generic)
+    if isinstance(result, str) and folder not in _TEXT_RESULTS:  # a result kept as text (an import's)
+        renderer = _text
     try:
         view = renderer(result)
     except (KeyError, TypeError, IndexError, AttributeError):
@@ -183,6 +185,10 @@ def _roleplay(result: Any) -> RenderableType:
     return Panel(Text(str(result), style="italic"), title="role play", border_style="magenta")
 
 
+def _text(result: Any) -> RenderableType:
+    return Text(str(result))
+
+
 def _generic(result: Any) -> RenderableType:
     return Syntax(
         json.dumps(result, ensure_ascii=False, indent=1)[:3000],
@@ -192,6 +198,7 @@ def _generic(result: Any) -> RenderableType:
     )
 
 
+_TEXT_RESULTS = frozenset({"online_shopping", "plan_assistant", "role_play"})
 _RENDERERS = {
     "music_recommendation": _songs,
     "film_recommendation": _films,
