@@ -160,7 +160,8 @@ STUDY_JUDGE = {  # (item index, blinded id) -> judge scores; (2, S2) was never j
 
 
 def rationale(key: str, model: str, index: int) -> str:
-    return f"{key} of {model} on item {index}"
+    """A judge's reason that never names the system (a blinded view shows it)."""
+    return f"{key}: reason {MODELS.index(model) + 1} on item {index}"
 
 
 def build_study(store: Store, rationales: bool = False) -> Store:

@@ -63,11 +63,15 @@ class CompassApp(App):
     ]
     CURSOR_BLINK = True  # tests turn this off so that screenshots do not depend on the blink phase
 
-    def __init__(self, ctx: Context, *, pack: Path | None = None, today: date | None = None):
-        """`today` fixes the date the baseline and the tools treat as today (None: the real date)."""
+    def __init__(
+        self, ctx: Context, *, pack: Path | None = None, today: date | None = None, study: str | None = None
+    ):
+        """`today` fixes the date the baseline and the tools treat as today (None: the real date); `study`
+        opens that study's triage over the library (the owner's view; never with a pack)."""
         super().__init__()
         self.ctx = ctx
         self.pack = pack
+        self.study = None if pack is not None else study
         self.today = today
         self._exit_after_first_frame = os.environ.get(EXIT_AFTER_FIRST_FRAME_ENV) == "1"
 
@@ -83,6 +87,10 @@ class CompassApp(App):
             from compass_tui.app.screens.library import LibraryScreen
 
             self.push_screen(LibraryScreen())
+            if self.study is not None:
+                from compass_tui.app.screens.study_triage import StudyTriageScreen
+
+                self.push_screen(StudyTriageScreen(self.study))
 
     def _apply_settings(self) -> None:
         """Theme and keymap come from the settings, read after the first frame (pydantic takes a while to import)."""
@@ -175,6 +183,6 @@ class CompassApp(App):
             )
 
 
-def run_app(ctx: Context, pack: Path | None = None) -> int:
-    CompassApp(ctx, pack=pack).run()
+def run_app(ctx: Context, pack: Path | None = None, study: str | None = None) -> int:
+    CompassApp(ctx, pack=pack, study=study).run()
     return 0

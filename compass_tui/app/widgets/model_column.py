@@ -128,9 +128,10 @@ Below them the **response** you score, always in view (long ones scroll in their
 saying whether the chosen tool is liked, neutral or disliked by this persona in this kind of
 situation, and the scores. `g` generates missing responses for this situation, `G` for all."""
 
-    def __init__(self, column_id: str) -> None:
+    def __init__(self, column_id: str, panel: type[ScorePanel] = ScorePanel) -> None:
         super().__init__(id=column_id)
         self.record: dict[str, Any] | None = None
+        self.panel_type = panel
 
     def compose(self) -> ComposeResult:
         yield Static(classes="column-summary", id="summary")
@@ -139,7 +140,7 @@ situation, and the scores. `g` generates missing responses for this situation, `
             yield Static(id="response")
         yield LoadingIndicator()
         yield Static(classes="column-status", id="column-status")
-        yield ScorePanel()
+        yield self.panel_type()
 
     def on_mount(self) -> None:
         self.query_one(LoadingIndicator).display = False
