@@ -77,7 +77,7 @@ dimension."""
             with Vertical():
                 yield Label("Study")
                 options = [(printable(name), name) for name in studies]
-                yield Select(options, value=first or Select.BLANK, id="study-name", prompt="no studies")
+                yield Select(options, value=first or Select.NULL, id="study-name", prompt="no studies")
             with Vertical():
                 yield Label("Dimension")
                 yield Select(dimensions, value=ALL_DIMENSIONS, allow_blank=False, id="study-dimension")
@@ -100,7 +100,7 @@ dimension."""
     def _choices(self) -> Choices:
         study = self.query_one("#study-name", Select).value
         dimension = str(self.query_one("#study-dimension", Select).value)
-        return ("" if study is Select.BLANK else str(study)), dimension, self.reveal
+        return ("" if study is Select.NULL else str(study)), dimension, self.reveal
 
     @on(Select.Changed, "#study-name")
     @on(Select.Changed, "#study-dimension")
