@@ -4,7 +4,6 @@ annotator's scores, the judge's scores and reasons, and the persona's preference
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -63,11 +62,13 @@ below it the annotators' scores and the judge's. Nothing can be scored, generate
         yield Static(id="rubric-bar")
         yield Footer()
 
-    def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # not the stepper's mount: no records to load, no tools to warm up
+    def on_mount(self) -> None:
+        """Runs before the stepper's own mount, which loads this item's records (reload_records) and draws it;
+        the unit the triage pointed at is focused after that."""
         self.title = f"study {self.item.study} · read-only"
-        self.reload_records()
-        self.render_item()
+        self.call_after_refresh(self._focus_unit)
+
+    def _focus_unit(self) -> None:
         blinded = [s.blinded_id for s in self.shown]
         position = blinded.index(self.focus_system) if self.focus_system in blinded else 0
         panel = self.query_one(f"#column-{position}", ModelColumn).query_one(StudyScorePanel)

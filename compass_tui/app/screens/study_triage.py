@@ -146,9 +146,7 @@ dimension."""
         if message.choices != self._shown:  # a thread worker outlives its cancellation: a stale answer
             return
         triage = message.triage
-        lines = (
-            [message.error] if triage is None else [heading(triage), *(f"note: {n}" for n in notes(triage))]
-        )
+        lines = [heading(triage), *(f"note: {n}" for n in notes(triage))] if triage else [str(message.error)]
         self.query_one("#study-heading", Static).update(printable("\n".join(lines), multiline=True))
         tables = {} if triage is None else {"gap": gap_table(triage), "spread": spread_table(triage)}
         for ranking in RANKINGS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.table import Table
@@ -57,7 +57,7 @@ are the judge's scores shown beside yours, so they cannot anchor you. Every chan
         self.annotation, self.judge, self.status = annotation, judge, status
         self.refresh(layout=True)  # a revealed judge adds the line naming it
 
-    def render(self) -> Table:
+    def render(self) -> RenderableType:
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(width=1)
         grid.add_column(width=5)

@@ -3,7 +3,7 @@ annotator's score and the judge's, and the judge's reason for the highlighted di
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -30,7 +30,7 @@ in its packs (`compass-tui annotate PACK`)."""
         self.system = system
         self.refresh(layout=True)
 
-    def render(self) -> Group:
+    def render(self) -> RenderableType:
         system = self.system
         if system is None:
             return Group(Text("not in the study", style="dim"))
