@@ -84,6 +84,13 @@ async def test_the_study_triage_shows_the_cores_rankings_blinded_until_revealed(
         assert [(r["item"], r["system"]) for r in table_rows(table)] == [
             (e.item_id, e.system) for e in empathy.by_gap
         ]
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", "the help")
+        shown = pilot.app.screen.text
+        for key, action in [("enter", "Open in stepper"), ("]", "Other ranking"), ("d", "Dimension")]:
+            assert f"| `{key}` | {action} |" in shown or f"| `⏎` | {action} |" in shown, (key, shown)
+        assert "| `v` | Reveal/blind |" in shown and "### Study triage" in shown
+        await pilot.press("escape")
         await pilot.press("v")
         systems = load_study(study_env.store, STUDY)["systems"]
         await wait_until(pilot, lambda: "(" in table_rows(table)[0]["system"], "the revealed systems")
@@ -163,3 +170,12 @@ async def test_without_studies_the_triage_says_how_to_make_one(tui):
         assert "no studies in" in static_text(pilot.app.screen.query_one("#study-heading"))
         enabled = {a.binding.action for a in pilot.app.screen.active_bindings.values() if a.enabled}
         assert not enabled & {"open_item", "reveal", "dimension"}
+
+
+def test_every_key_of_the_two_screens_is_described_and_has_an_id():
+    from compass_tui.app.screens.study_item import StudyItemScreen
+    from compass_tui.app.screens.study_triage import StudyTriageScreen
+
+    for screen in (StudyTriageScreen, StudyItemScreen):
+        for binding in screen.BINDINGS:
+            assert binding.description and binding.id and binding.id.startswith("study_"), binding
