@@ -159,8 +159,14 @@ STUDY_JUDGE = {  # (item index, blinded id) -> judge scores; (2, S2) was never j
 }
 
 
-def build_study(store: Store) -> Store:
-    """A 3-item, 2-system study, three annotators, scores and judge as in STUDY_HUMANS and STUDY_JUDGE."""
+def rationale(key: str, model: str, index: int) -> str:
+    """A judge's reason that never names the system (a blinded view shows it)."""
+    return f"{key}: reason {MODELS.index(model) + 1} on item {index}"
+
+
+def build_study(store: Store, rationales: bool = False) -> Store:
+    """A 3-item, 2-system study, three annotators, scores and judge as in STUDY_HUMANS and STUDY_JUDGE;
+    with `rationales`, each judgement gives a reason per dimension (`rationale`)."""
     records = {(r["model"], r["situation_index"]): r for r in write_run(store, items=3)}
     design = study.create_study(store, STUDY, [RUN], 3, list(ANNOTATORS), stratify=[], seed=5)
     scope = study.study_scope(STUDY)
@@ -173,9 +179,13 @@ def build_study(store: Store) -> Store:
             elif scores is not None:
                 score(store, scope, annotator, index, blinded, scores)
     model_of = {blinded: split_system_id(system)[1] for blinded, system in design["systems"].items()}
-    write_judgements(
-        store, [judgement(records[(model_of[b], i)], scores) for (i, b), scores in STUDY_JUDGE.items()]
-    )
+    judgements = []
+    for (i, b), scores in STUDY_JUDGE.items():
+        document = judgement(records[(model_of[b], i)], scores)
+        if rationales:
+            document["rationales"] = {key: rationale(key, model_of[b], i) for key in DIMENSION_KEYS}
+        judgements.append(document)
+    write_judgements(store, judgements)
     return store
 
 

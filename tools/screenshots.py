@@ -1,7 +1,8 @@
 """`make screenshots`: SVG screenshots of every main screen, made from the bundled data in a scratch data dir.
 
 It runs the offline baseline twice (with tools, and empathetic-only) so the stepper compares two
-systems, builds a two-annotator study for the annotator screen, and drives the app with Pilot.
+systems, builds a two-annotator study for the annotator screen and the study triage, and drives the
+app with Pilot.
 """
 
 from __future__ import annotations
@@ -42,8 +43,34 @@ async def _prepare(ctx) -> Path:
         await execute_run(plan, ctx.store, env)
     _score_by_hand(ctx)
     await _judge(ctx)
-    create_study(ctx.store, "pilot", ["profile-baseline", "empathetic-baseline"], 6, ["ana", "ben"], seed=7)
+    design = create_study(
+        ctx.store, "pilot", ["profile-baseline", "empathetic-baseline"], 6, ["ana", "ben"], seed=7
+    )
+    _score_study(ctx, design)
     return write_pack(ctx.store, "pilot", "ana", ctx.data_dir)
+
+
+def _score_study(ctx, design: dict) -> None:
+    """Both annotators' finished scores in the store, varied by item, system and annotator, for the triage."""
+    from compass_tui.annotations import Annotation, save_annotation
+    from compass_tui.study import study_scope
+    from compass_tui.vocab import DIMENSION_KEYS
+
+    for a, annotator in enumerate(design["annotators"]):
+        for i, item in enumerate(design["items"]):
+            for b, blinded in enumerate(design["blinded_ids"]):
+                base = 1 + (i * 3 + b * 2 + a * (i % 3)) % 5
+                scores = {key: min(5, max(1, base + d % 2 - a)) for d, key in enumerate(DIMENSION_KEYS)}
+                annotation = Annotation(
+                    study_scope(design["name"]),
+                    annotator,
+                    item["persona_id"],
+                    item["situation_index"],
+                    blinded,
+                    scores=scores,
+                    committed=True,
+                )
+                save_annotation(ctx.store, annotation)
 
 
 def _stub_judge(body: dict):
@@ -149,6 +176,9 @@ async def _shoot(out: Path) -> list[Path]:
         await pilot.press("]")
         await pilot.pause(1.5)
         await save(app, pilot, "13-report-triage")
+        await pilot.press("escape", "s")
+        await pilot.pause(1.5)
+        await save(app, pilot, "14-study-triage")
     written.append(_figure(ctx, out))
 
     annotator = CompassApp(ctx, pack=pack)

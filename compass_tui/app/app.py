@@ -61,17 +61,25 @@ class CompassApp(App):
     ]
     CURSOR_BLINK = True  # tests turn this off so that screenshots do not depend on the blink phase
 
-    def __init__(self, ctx: Context, *, pack: Path | None = None, today: date | None = None):
-        """`today` fixes the date the baseline and the tools treat as today (None: the real date)."""
+    def __init__(
+        self, ctx: Context, *, pack: Path | None = None, today: date | None = None, study: str | None = None
+    ):
+        """`today` fixes the date the baseline and the tools treat as today (None: the real date); `study`
+        opens that study's triage over the library (the owner's view; never with a pack)."""
         super().__init__()
         self.ctx = ctx
         self.pack = pack
+        self.study = None if pack is not None else study
         self.today = today
 
     def on_mount(self) -> None:
         self._stop_cleanly_on_signals()
         self._leave_when_the_terminal_goes()
         self.call_after_refresh(self._apply_settings)
+        if self.study is not None:
+            from compass_tui.app.screens.study_triage import StudyTriageScreen
+
+            self.push_screen(StudyTriageScreen(self.study))
 
     def get_default_screen(self) -> Screen:
         """The first screen is the app's default one, so the start's first frame draws it (a pushed screen
@@ -160,6 +168,6 @@ class CompassApp(App):
             )
 
 
-def run_app(ctx: Context, pack: Path | None = None) -> int:
-    CompassApp(ctx, pack=pack).run()
+def run_app(ctx: Context, pack: Path | None = None, study: str | None = None) -> int:
+    CompassApp(ctx, pack=pack, study=study).run()
     return 0

@@ -56,6 +56,9 @@ def _global_parser(add_help: bool) -> argparse.ArgumentParser:
     parser.add_argument(
         "--embedding-model", help="path of a local sentence-transformers model for semantic search"
     )
+    parser.add_argument(
+        "--study", metavar="NAME", help="open the TUI on this study's triage (for the study's owner)"
+    )
     return parser
 
 
@@ -70,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(args.data_dir, args.tool_data, args.embedding_model)
     try:
         if args.command is None:
-            return _open_tui(ctx)
+            return _open_tui(ctx, args.study)
+        if args.study is not None:
+            raise InputError(None, "--study", "opens the TUI on a study's triage and takes no command")
         _ = ctx.settings  # loading the settings sets the input limit before any file is read
         return args.handler(args, ctx) or 0
     except BusyError as error:
@@ -96,10 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"compass-tui: note: {note}", file=sys.stderr)
 
 
-def _open_tui(ctx: Context) -> int:
+def _open_tui(ctx: Context, study: str | None = None) -> int:
     from compass_tui.app.app import run_app
 
-    return run_app(ctx)
+    if study is not None:
+        from compass_tui.study import load_study
+
+        load_study(ctx.store, study)  # an unknown study is bad input, before the terminal is taken
+    return run_app(ctx, study=study)
 
 
 def _write_crash_log(ctx: Context) -> Path:

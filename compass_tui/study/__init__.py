@@ -12,7 +12,7 @@ with the LLM judge and measures agreement among humans; `tables` moves scores th
     merge      journals into the store; progress
     agreement  human-judge and inter-annotator statistics (formulas in compass_tui.statistics)
     tables     CSV export and import
-    triage     units ranked by human-judge gap and by annotator spread
+    triage     units ranked by human-judge gap and by annotator spread; one item as its owner sees it
 """
 
 from compass_tui.study.agreement import (
@@ -74,7 +74,10 @@ from compass_tui.study.tables import (
     import_csv,
 )
 from compass_tui.study.triage import (
+    StudyItem,
+    StudyItemSystem,
     study_disagreements,
+    study_item,
 )
 
 __all__ = [
@@ -83,6 +86,8 @@ __all__ = [
     "LONG_COLUMNS",
     "MergeReport",
     "PackScores",
+    "StudyItem",
+    "StudyItemSystem",
     "PACK_FORMAT",
     "STRATIFY_FIELDS",
     "STUDY_FORMAT",
@@ -122,6 +127,7 @@ __all__ = [
     "study_annotations",
     "study_disagreements",
     "study_fingerprint",
+    "study_item",
     "study_path",
     "study_scope",
     "write_pack",

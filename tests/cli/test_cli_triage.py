@@ -127,3 +127,15 @@ def test_bad_input_is_one_line_and_exit_2(cli, study_dir, argv, field):
     code, out, err = cli(*argv)
     assert code == 2, (out, err)
     assert field in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_the_study_option_refuses_an_unknown_study_and_a_command(cli, study_dir, monkeypatch):
+    import compass_tui.app.app as tui
+
+    opened = []
+    monkeypatch.setattr(tui, "run_app", lambda ctx, pack=None, study=None: opened.append(study) or 0)
+    code, _, err = cli("--study", "nope")
+    assert code == 2 and "no study 'nope' (studies: tri-study)" in err and opened == []
+    code, _, err = cli("--study", STUDY, "runs", "list")
+    assert code == 2 and "--study: opens the TUI on a study's triage and takes no command" in err
+    assert cli("--study", STUDY)[0] == 0 and opened == [STUDY]

@@ -100,6 +100,33 @@ def test_study_triage_without_a_judge_counts_every_unit(study_store):
     assert len(triage.by_spread) == 5 and "unavailable" in triage.notes[0]
 
 
+def test_study_item_shows_every_system_and_annotator_of_one_item(tmp_path):
+    from triage_support import ANNOTATORS, full, rationale
+
+    store = build_study(Store(tmp_path / "data"), rationales=True)
+    design = study.load_study(store, STUDY)
+    item = study.study_item(store, STUDY, "adam-kerr#1")
+    assert (item.persona_id, item.situation_index, item.annotators) == ("adam-kerr", 1, list(ANNOTATORS))
+    assert [s.blinded_id for s in item.systems] == ["S1", "S2"] and item.judge_model == JUDGE
+    first, second = item.systems
+    assert f"{first.run_id}::{first.model}" == design["systems"]["S1"]
+    assert first.record["response"] == f"{first.model} answers situation 1."
+    assert first.states == {"alice": "finished", "bob": "finished", "chen": "skipped"}
+    assert first.scores == {"alice": full(2), "bob": full(2), "chen": None}
+    assert first.entry.dimensions["empathy"] == {
+        "human_mean": 2.0, "human_n": 2, "human_sd": 0.0, "judge": 4.0, "gap": 2.0
+    }  # fmt: skip
+    assert first.judge_rationales["empathy"] == rationale("empathy", first.model, 1)
+    assert second.entry.dimensions["safety"]["judge"] is None and second.entry.spread == pytest.approx(2)
+    triage = study.study_disagreements(store, STUDY, judge_model=JUDGE)
+    ranked = {(e.item_id, e.system): e.gap for e in triage.by_gap}
+    assert first.entry.gap == pytest.approx(ranked[("adam-kerr#1", "S1")])  # the triage's own numbers
+    last = study.study_item(store, STUDY, "adam-kerr#2").systems[0]
+    assert last.states == {"alice": "finished", "bob": "in progress", "chen": "not scored"}
+    with pytest.raises(NotFoundError, match="item: study 'tri-study' has no item 'adam-kerr#9'"):
+        study.study_item(store, STUDY, "adam-kerr#9")
+
+
 # ------------------------------------------------------------------------------------------ session
 
 

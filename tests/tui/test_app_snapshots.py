@@ -256,3 +256,32 @@ def test_annotator(snap_compare, snap_env, tmp_path):
         await pilot.pause(0.2)
 
     assert snap_compare(snap_env.app(pack=pack), terminal_size=WIDE, run_before=score_some)
+
+
+async def _study_triage_ready(pilot) -> None:
+    from textual.widgets import DataTable
+
+    await _library_ready(pilot)
+    await pilot.press("s")
+    await wait_until(pilot, lambda: pilot.app.screen.query("#study-table-gap"), "the study triage")
+    table = pilot.app.screen.query_one("#study-table-gap", DataTable)
+    await wait_until(pilot, lambda: table.row_count == 5, "the ranked units")
+    await pilot.pause(0.2)
+
+
+async def _study_item_open(pilot) -> None:
+    await _study_triage_ready(pilot)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "StudyItemScreen", "the study item")
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("screen", ["triage", "item"])
+def test_study_triage(snap_compare, snap_env, screen, size):
+    """The study owner's triage (blinded) and its top unit's item in the read-only stepper."""
+    from triage_support import build_study
+
+    build_study(snap_env.store, rationales=True)
+    ready = _study_triage_ready if screen == "triage" else _study_item_open
+    assert snap_compare(snap_env.app(), terminal_size=size, run_before=ready)

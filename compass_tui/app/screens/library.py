@@ -40,6 +40,7 @@ class LibraryScreen(Screen):
         Binding("d", "duplicate", "Duplicate", id="library.duplicate"),
         Binding("m", "synthesise", "New from model…", id="library.synthesise"),
         Binding("r", "report", "Report", id="library.report"),
+        Binding("s", "studies", "Studies", id="library.studies"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear"),
     ]
 
@@ -202,6 +203,11 @@ class LibraryScreen(Screen):
         from compass_tui.app.screens.report import ReportScreen
 
         self.app.push_screen(ReportScreen())
+
+    def action_studies(self) -> None:
+        from compass_tui.app.screens.study_triage import StudyTriageScreen
+
+        self.app.push_screen(StudyTriageScreen())
 
 
 def _label(entry: ListedPersona) -> Text:

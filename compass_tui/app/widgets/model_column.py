@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.rule import Rule
 from rich.table import Table
@@ -57,7 +57,7 @@ are the judge's scores shown beside yours, so they cannot anchor you. Every chan
         self.annotation, self.judge, self.status = annotation, judge, status
         self.refresh(layout=True)  # a revealed judge adds the line naming it
 
-    def render(self) -> Table:
+    def render(self) -> RenderableType:
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(width=1)
         grid.add_column(width=5)
@@ -128,9 +128,10 @@ Below them the **response** you score, always in view (long ones scroll in their
 saying whether the chosen tool is liked, neutral or disliked by this persona in this kind of
 situation, and the scores. `g` generates missing responses for this situation, `G` for all."""
 
-    def __init__(self, column_id: str) -> None:
+    def __init__(self, column_id: str, panel: type[ScorePanel] = ScorePanel) -> None:
         super().__init__(id=column_id)
         self.record: dict[str, Any] | None = None
+        self.panel_type = panel
 
     def compose(self) -> ComposeResult:
         yield Static(classes="column-summary", id="summary")
@@ -139,7 +140,7 @@ situation, and the scores. `g` generates missing responses for this situation, `
             yield Static(id="response")
         yield LoadingIndicator()
         yield Static(classes="column-status", id="column-status")
-        yield ScorePanel()
+        yield self.panel_type()
 
     def on_mount(self) -> None:
         self.query_one(LoadingIndicator).display = False
