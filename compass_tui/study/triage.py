@@ -30,19 +30,19 @@ def study_disagreements(
     selection, judge_scores, judge_note = study_judge_scores(store, design, judge_model, judge_prompt)
     human = _finished_scores(study_annotations(store, design))
     entries = []
-    for item in design["items"]:
-        for blinded in design["blinded_ids"]:
-            run_id, model = split_system_id(design["systems"][blinded]) if reveal else (None, None)
+    for item in design.items:
+        for blinded in design.blinded_ids:
+            run_id, model = split_system_id(design.systems[blinded]) if reveal else (None, None)
             entry = TriageEntry(
-                item["item_id"],
-                item["persona_id"],
-                item["situation_index"],
+                item.item_id,
+                item.persona_id,
+                item.situation_index,
                 blinded,
                 study=name,
                 run_id=run_id,
                 model=model,
             )
-            unit = (item["item_id"], blinded)
+            unit = (item.item_id, blinded)
             entries.append(fill_entry(entry, human.get(unit, []), judge_scores.get(unit), dimension))
     by_gap, by_spread, not_gap, not_spread = rank(entries)
     return Triage(
