@@ -76,7 +76,7 @@ def scored_items(
             if record.get("status") != "done":
                 continue
             judged = selection.by_item.get(item_key(record))
-            items.append(ScoredItem(run_id, record["model"], record, judged["scores"] if judged else None))
+            items.append(ScoredItem(run_id, record["model"], record, judged.scores if judged else None))
     return items
 
 

@@ -188,7 +188,9 @@ def session_disagreements(
             run_id=run_id,
             model=record["model"],
         )
-        entries.append(fill_entry(entry, human.pop(key, []), judgement and judgement["scores"], dimension))
+        entries.append(
+            fill_entry(entry, human.pop(key, []), judgement.scores if judgement else None, dimension)
+        )
     notes = []
     if selection.judge_model is None:
         notes.append(f"no judge scores in run {run_id!r}: nothing is ranked by |human mean - judge|")

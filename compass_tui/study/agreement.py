@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from compass_tui.annotations import Annotation, item_id
-from compass_tui.judgements import JudgeSelection, item_key, record_hash, select_judgements
-from compass_tui.records import load_judgements, load_records, system_id
+from compass_tui.judgements import (
+    ItemKey,
+    Judgement,
+    JudgeSelection,
+    read_judgements,
+    record_hash,
+    select_judgements,
+)
+from compass_tui.records import load_records, system_id
 from compass_tui.statistics import (
     correlation,
     finite_number,
@@ -152,7 +160,8 @@ def study_judge_scores(
     judge scores, and a note when no judge scored this study's items."""
     blinded_of = {system: blinded for blinded, system in design.systems.items()}
     items = {item.item_id for item in design.items}
-    judgements, current = [], {}
+    judgements: list[Judgement] = []
+    current: dict[ItemKey, tuple[str, str | None]] = {}
     for run in design.runs:
         for record in load_records(store, run):
             system = system_id(run, record["model"])
@@ -161,16 +170,14 @@ def study_judge_scores(
                     record_hash(record),
                     None,
                 )
-        judgements += [
-            {**j, "model": system_id(run, j.get("model", ""))} for j in load_judgements(store, run)
-        ]
-    relevant = [j for j in judgements if item_key(j) in current]
+        judgements += [replace(j, model=system_id(run, j.model)) for j in read_judgements(store, run)]
+    relevant = [j for j in judgements if j.key in current]
     selection = select_judgements(relevant, current, judge_model, judge_prompt, scope="this study")
     if selection.judge_model is None:
         note = "no judge scores for this study's systems and items; judge correlation is unavailable"
         return selection, {}, note
     scores = {
-        (item_id(persona_id, index), blinded_of[system]): judgement["scores"]
+        (item_id(persona_id, index), blinded_of[system]): judgement.scores
         for (system, persona_id, index), judgement in selection.by_item.items()
     }
     return selection, scores, None

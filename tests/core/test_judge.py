@@ -755,3 +755,32 @@ def test_aggregate_official_equals_the_official_avg_score(
     assert official["count"] == row["official_n"] == len(SITUATIONS)
     assert row["official_avg"] == pytest.approx(official["avg_score"])
     assert row["official_avg"] == pytest.approx((20 + 20 + 10) / 3)  # clamped to 1-5, int()-ed, summed
+
+
+def test_a_stored_judgement_reads_as_a_typed_judgement_with_every_field(cli, configured, stub, bot):
+    from compass_tui.judgements import Judgement, read_judgements
+
+    for index, value in enumerate((2, 5, 1)):
+        bot.queue(
+            index, text(verdict({**dict.fromkeys(DIMENSION_KEYS, 4), "empathy": value})), text(verdict(3))
+        )
+    code, _, err = judge(cli, "--samples", "2")
+    assert code == 0, err
+    stored = judgements(configured)
+    typed = {j.situation_index: j for j in read_judgements(Store(configured), RUN)}
+    assert sorted(typed) == sorted(stored) == list(SITUATIONS)
+    for index, judgement in typed.items():
+        document = stored[index]
+        assert judgement == Judgement.from_document(document)
+        assert judgement.key == ("baseline", PERSONA, index)
+        for name in ("run_id", "judge_model", "prompt_hash", "prompt_kind", "rubric_version", "record_hash"):
+            assert getattr(judgement, name) == document[name]
+        assert (judgement.scores, judgement.spread, judgement.samples) == (
+            document["scores"],
+            document["spread"],
+            document["samples"],
+        )
+        assert judgement.valid is document["valid"] and judgement.flags == document["flags"]
+        assert judgement.sample_count == 2 and judgement.sample_scores("empathy") == [(2, 5, 1)[index], 3]
+        assert judgement.first_answer() == document["samples"][0]["raw"]
+        assert judgement.prompt_label == f"ours:{load_judge_prompt(None).hash[:8]}"
