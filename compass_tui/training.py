@@ -19,12 +19,13 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.judgements import ItemKey, Judgement, item_key
-from compass_tui.pipeline import history_line, persona_as_shown, shown_tool_result
+from compass_tui.pipeline import persona_as_shown, shown_tool_result
 from compass_tui.prompts import as_json, our_prompts
 from compass_tui.records import load_records, load_run_meta, now_iso
 from compass_tui.report import score_selection
 from compass_tui.store import Store
 from compass_tui.tools.definitions import openai_tools
+from compass_tui.user_simulator import history_line
 from compass_tui.vocab import DIMENSION_KEYS
 
 FORMATS = ("openai", "sharegpt", "jsonl")

@@ -8,7 +8,6 @@ queue, else with a default verdict. Nothing of ours and nothing of litellm's is 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import statistics
@@ -17,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from run_support import write_baseline_run
 
 from compass_tui import paths
 from compass_tui.errors import InputError
@@ -30,8 +30,6 @@ from compass_tui.judge import (
 )
 from compass_tui.judgements import content_hash
 from compass_tui.library import PersonaLibrary
-from compass_tui.pipeline import System
-from compass_tui.prompts import our_prompts
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
@@ -41,9 +39,7 @@ from compass_tui.records import (
     run_meta_path,
     run_records_path,
 )
-from compass_tui.runner import RunPlan, execute_run
 from compass_tui.store import Store
-from compass_tui.tools.environment import ToolEnvironment
 from compass_tui.vocab import DIMENSION_KEYS
 from tools.stub_llm import Reply, StubLLM, error, text
 
@@ -133,19 +129,7 @@ def write_config(
 def baseline_run(tmp_path_factory) -> Path:
     """A finished offline-baseline run R over situations 0-2 of adam-kerr, built once."""
     root = tmp_path_factory.mktemp("baseline-run")
-    store = Store(root)
-    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
-    plan = RunPlan(
-        run_id=RUN,
-        setting="profile",
-        systems=[System("baseline")],
-        personas=[persona],
-        prompts=our_prompts(),
-        only_situations=set(SITUATIONS),
-    )
-    env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=root / "cache")
-    progress = asyncio.run(execute_run(plan, store, env))
-    assert (progress.finished, progress.errors) == (len(SITUATIONS), 0)
+    write_baseline_run(root, RUN, PERSONA, set(SITUATIONS))
     return root
 
 
