@@ -91,8 +91,10 @@ def _figure(ctx, out: Path) -> Path:
     """The per-tool means (the paper's Figure 8) as `report --figures` writes it."""
     from compass_tui.figures import write_figures
     from compass_tui.plot_data import tool_means
+    from compass_tui.report import ScoreSource
 
-    figure = tool_means(ctx.store, ["profile-baseline", "empathetic-baseline"], ctx.personas_by_id(), "human")
+    runs = ["profile-baseline", "empathetic-baseline"]
+    figure = tool_means(ctx.store, runs, ctx.personas_by_id(), ScoreSource("human"))
     [svg, _] = write_figures([figure], out / "figures")
     target = out / "figure-tool-means.svg"
     svg.replace(target)

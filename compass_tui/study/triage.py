@@ -14,7 +14,7 @@ from compass_tui.study.agreement import study_judge_scores
 from compass_tui.study.design import load_study
 from compass_tui.study.journal import annotation_item
 from compass_tui.study.merge import study_annotations
-from compass_tui.triage import Triage, TriageEntry, check_dimension, fill_entry, rank
+from compass_tui.triage import Triage, TriageEntry, check_dimension, fill_entry
 
 
 def study_disagreements(
@@ -44,20 +44,7 @@ def study_disagreements(
             )
             unit = (item.item_id, blinded)
             entries.append(fill_entry(entry, human.get(unit, []), judge_scores.get(unit), dimension))
-    by_gap, by_spread, not_gap, not_spread = rank(entries)
-    return Triage(
-        f"study {name}",
-        dimension,
-        selection.judge_model,
-        selection.prompt_label,
-        selection.stale,
-        len(entries),
-        by_gap,
-        by_spread,
-        not_gap,
-        not_spread,
-        [judge_note] if judge_note else [],
-    )
+    return Triage.ranked(f"study {name}", dimension, selection, entries, [judge_note] if judge_note else [])
 
 
 def _finished_scores(annotations: list[Annotation]) -> dict[tuple[str, str], list[dict]]:
