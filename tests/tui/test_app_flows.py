@@ -28,6 +28,7 @@ from tui_harness import (
     panel_text,
     press_each,
     replace_input,
+    save_session_scores,
     screen_text,
     static_text,
     toggle_in_list,
@@ -698,19 +699,7 @@ async def test_the_report_shows_human_table_2_numbers_and_exports_them(tui, tmp_
 
     await baseline_run("study-run", situations={0, 1, 2})
     system = system_id("study-run", "baseline")
-    for situation, scores in HUMAN_SCORES.items():
-        save_annotation(
-            tui.store,
-            Annotation(
-                SESSION_SCOPE,
-                "me",
-                PERSONA,
-                situation,
-                system,
-                scores=dict(zip(DIMENSION_KEYS, scores)),
-                committed=True,
-            ),
-        )
+    save_session_scores(tui.store, "study-run", HUMAN_SCORES)
     save_annotation(
         tui.store,
         Annotation(SESSION_SCOPE, "me", PERSONA, 3, system, scores=dict.fromkeys(DIMENSION_KEYS, 1)),
@@ -1106,18 +1095,7 @@ async def test_the_report_breaks_systems_down_by_tool_and_plots_the_scores(tui):
     from compass_tui.app.widgets.figure_plot import FigurePlot
 
     await baseline_run("tabs-run", situations={0, 1, 2})
-    system = system_id("tabs-run", "baseline")
-    for situation, scores in HUMAN_SCORES.items():
-        annotation = Annotation(
-            SESSION_SCOPE,
-            "me",
-            PERSONA,
-            situation,
-            system,
-            scores=dict(zip(DIMENSION_KEYS, scores)),
-            committed=True,
-        )
-        save_annotation(tui.store, annotation)
+    save_session_scores(tui.store, "tabs-run", HUMAN_SCORES)
     tools = {
         r["situation_index"]: r["tool_call"]["tool_folder_name"] for r in load_records(tui.store, "tabs-run")
     }
