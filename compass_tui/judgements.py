@@ -213,6 +213,18 @@ class JudgeSelection:
         return f"{self.judge_model} · {self.prompt_label}"
 
 
+@dataclass(frozen=True)
+class ScoreSource:
+    """Which scores a table or a figure reads: humans' or a judge's, and which judge and prompt."""
+
+    source: str = "judge"
+    judge_model: str | None = None
+    judge_prompt: str | None = None
+
+    def as_arguments(self) -> tuple[str, str | None, str | None]:
+        return self.source, self.judge_model, self.judge_prompt
+
+
 def select_judgements(
     judgements: Iterable[Mapping[str, Any] | Judgement],
     current: Mapping[ItemKey, tuple[str, str | None]],

@@ -10,10 +10,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from compass_tui.judgements import item_key
+from compass_tui.judgements import ScoreSource, item_key
 from compass_tui.metrics import tool_usage
 from compass_tui.records import load_run_meta
-from compass_tui.report import NO_TOOL, ScoreSource, build_report, score_selection, scored_records
+from compass_tui.report import NO_TOOL, build_report, score_selection, scored_records
 from compass_tui.statistics import correlation
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS, TOOL_BY_FOLDER

@@ -209,18 +209,6 @@ def build_report(
     return Report(rows, source, aggregate, by, excluded)
 
 
-@dataclass(frozen=True)
-class ScoreSource:
-    """Which scores a table or a figure reads: humans' or a judge's, and which judge and prompt."""
-
-    source: str = "judge"
-    judge_model: str | None = None
-    judge_prompt: str | None = None
-
-    def as_arguments(self) -> tuple[str, str | None, str | None]:
-        return self.source, self.judge_model, self.judge_prompt
-
-
 def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[dict[str, Any]]:
     """The run's records that count in a table (the history setting's cold start and what-if variants
     do not)."""

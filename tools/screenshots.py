@@ -90,8 +90,8 @@ def _score_by_hand(ctx) -> None:
 def _figure(ctx, out: Path) -> Path:
     """The per-tool means (the paper's Figure 8) as `report --figures` writes it."""
     from compass_tui.figures import write_figures
+    from compass_tui.judgements import ScoreSource
     from compass_tui.plot_data import tool_means
-    from compass_tui.report import ScoreSource
 
     runs = ["profile-baseline", "empathetic-baseline"]
     figure = tool_means(ctx.store, runs, ctx.personas_by_id(), ScoreSource("human"))

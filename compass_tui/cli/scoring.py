@@ -187,8 +187,8 @@ def report_command(args, ctx: Context) -> int:
 
 def _write_figures(args, ctx: Context, personas: dict) -> None:
     from compass_tui.figures import write_figures
+    from compass_tui.judgements import ScoreSource
     from compass_tui.plot_data import report_figures
-    from compass_tui.report import ScoreSource
 
     scores = ScoreSource(args.source, args.judge_model, args.judge_prompt)
     figures = report_figures(ctx.store, args.runs, personas, scores)

@@ -11,10 +11,11 @@ from scipy import stats
 from test_report import ITEMS, PERSONA, TOOLS, judge_score, write_fixed_runs
 
 from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.judgements import ScoreSource
 from compass_tui.library import PersonaLibrary
 from compass_tui.plot_data import human_vs_judge, report_figures, score_distribution, scored_items
 from compass_tui.records import system_id
-from compass_tui.report import SESSION_SCOPE, ScoreSource
+from compass_tui.report import SESSION_SCOPE
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
 

@@ -152,8 +152,8 @@ between the tabs. `e` exports the human scores as CSV."""
     @work(thread=True, exclusive=True, group="report", description="Drawing the figures", exit_on_error=False)
     def draw_figures(self, choices: Choices) -> None:
         from compass_tui.errors import InputError
+        from compass_tui.judgements import ScoreSource
         from compass_tui.plot_data import report_figures
-        from compass_tui.report import ScoreSource
 
         runs, source, _ = choices
         ctx = self.app.ctx
