@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from compass_tui.judgements import item_key
+from compass_tui.judgements import Judgement, item_key
 from compass_tui.records import load_records
 from compass_tui.report import score_selection
 from compass_tui.statistics import correlation
@@ -37,7 +37,7 @@ def judge_diagnostics(
         for record in records
         if record.get("status") == "done" and item_key(record) in selection.by_item
     ]
-    sample_counts = sorted({len(j.get("samples") or []) or 1 for _, j in judged})
+    sample_counts = sorted({j.sample_count or 1 for _, j in judged})
     notes = []
     if selection.judge_model is None:
         notes.append(f"no judge scores in run {run_id!r}")
@@ -57,26 +57,20 @@ def judge_diagnostics(
     }
 
 
-def _dimension(judged: list[tuple[dict, dict]], key: str) -> dict[str, Any]:
-    scored = [(record, j) for record, j in judged if j["scores"].get(key) is not None]
+def _dimension(judged: list[tuple[dict, Judgement]], key: str) -> dict[str, Any]:
+    scored = [(record, score) for record, j in judged if (score := j.score(key)) is not None]
     lengths = [len(record.get("response") or "") for record, _ in scored]
-    scores = [float(j["scores"][key]) for _, j in scored]
+    scores = [float(score) for _, score in scored]
     length = correlation(lengths, scores, "spearman", seed=0)
-    levels = sorted({value for _, j in judged for value in _sample_scores(j, key)})
+    levels = sorted({value for _, j in judged for value in j.sample_scores(key)})
     return {
         "n": len(scored),
         "length_spearman": length,
-        "consistency": _consistency([_sample_scores(j, key) for _, j in judged]),
+        "consistency": _consistency([j.sample_scores(key) for _, j in judged]),
         "levels": levels,
         "distinct_levels": len(levels),
         "collapsed": bool(levels) and len(levels) < COLLAPSED_BELOW,
     }
-
-
-def _sample_scores(judgement: dict[str, Any], key: str) -> list[float]:
-    samples = judgement.get("samples") or [judgement]
-    values = [(sample.get("scores") or {}).get(key) for sample in samples]
-    return [float(value) for value in values if value is not None]
 
 
 def _consistency(per_item: list[list[float]]) -> dict[str, Any] | None:

@@ -5,6 +5,9 @@ A judgement belongs to one item (model, persona, situation), one judge model, on
 one content: a hash of the record's utterance, tool call, tool result and response, and one of the
 persona as the judge reads it. A judgement whose content no longer matches its record is stale: it
 is never served from the cache and never read into a table, only counted.
+
+`Judgement` is a stored judgement read into a typed value (the fields of compass_tui.records'
+docstring); the judge writes the stored dict, and every reader goes through `Judgement.from_document`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.vocab import DIMENSION_KEYS
+
+if TYPE_CHECKING:
+    from compass_tui.store import Store
 
 ItemKey = tuple[str, str, int]  # (model, persona id, situation index)
 
@@ -54,10 +60,101 @@ def content_hash(record_content: str, persona_content: str) -> str:
     return _digest([record_content, persona_content])
 
 
-def prompt_label(judgement: Mapping[str, Any]) -> str:
-    """'ours:1a2b3c4d' or 'official:…': which prompt scored, short enough for a table cell."""
-    kind = judgement.get("prompt_kind") or "ours"
-    return f"{kind}:{str(judgement.get('prompt_hash') or '?')[:8]}"
+@dataclass(frozen=True)
+class Judgement:
+    """One stored judgement of one item. `scores` and `spread` are per dimension over the valid samples
+    (None where every sample left the dimension flagged); `samples` are the K judged answers."""
+
+    model: str
+    persona_id: str
+    situation_index: int
+    scores: dict[str, float | None]
+    judge_model: str | None = None
+    prompt_hash: str | None = None
+    prompt_kind: str | None = None
+    run_id: str | None = None
+    rubric_version: str | None = None
+    record_hash: str | None = None
+    persona_hash: str | None = None
+    spread: dict[str, float | None] = field(default_factory=dict)
+    rationales: dict[str, str] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    valid: bool = False
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> Judgement:
+        def mapping(name: str) -> dict:
+            value = document.get(name)
+            return dict(value) if isinstance(value, Mapping) else {}
+
+        return cls(
+            model=document["model"],
+            persona_id=document["persona_id"],
+            situation_index=document["situation_index"],
+            scores=mapping("scores"),
+            judge_model=document.get("judge_model"),
+            prompt_hash=document.get("prompt_hash"),
+            prompt_kind=document.get("prompt_kind"),
+            run_id=document.get("run_id"),
+            rubric_version=document.get("rubric_version"),
+            record_hash=document.get("record_hash"),
+            persona_hash=document.get("persona_hash"),
+            spread=mapping("spread"),
+            rationales=mapping("rationales"),
+            samples=list(document.get("samples") or []),
+            valid=bool(document.get("valid")),
+            flags=list(document.get("flags") or []),
+            error=document.get("error"),
+            created_at=document.get("created_at"),
+        )
+
+    @classmethod
+    def of_scores(cls, key: ItemKey, scores: dict[str, float | None]) -> Judgement:
+        """Scores from elsewhere (the mean of humans' scores) in a judgement's shape, with no judge."""
+        model, persona_id, index = key
+        return cls(model, persona_id, index, scores)
+
+    @property
+    def key(self) -> ItemKey:
+        return (self.model, self.persona_id, self.situation_index)
+
+    @property
+    def prompt_label(self) -> str:
+        """'ours:1a2b3c4d' or 'official:…': which prompt scored, short enough for a table cell."""
+        return f"{self.prompt_kind or 'ours'}:{str(self.prompt_hash or '?')[:8]}"
+
+    @property
+    def sample_count(self) -> int:
+        return len(self.samples)
+
+    def score(self, key: str) -> float | None:
+        return self.scores.get(key)
+
+    def sample_scores(self, key: str) -> list[float]:
+        """Each sample's score on one dimension (the summary's where no samples are kept)."""
+        values = [(sample.get("scores") or {}).get(key) for sample in self.samples] or [self.scores.get(key)]
+        return [float(value) for value in values if value is not None]
+
+    def first_answer(self) -> str | None:
+        """The judge's first answer to the first sample: the one answer ComPASS's script would have read."""
+        if not self.samples:
+            return None
+        attempts = self.samples[0].get("attempt_log") or [{"raw": self.samples[0].get("raw")}]
+        return attempts[0].get("raw")
+
+
+def read_judgements(store: Store, run_id: str) -> list[Judgement]:
+    """Every stored judgement of a run that names its item."""
+    from compass_tui.records import load_judgements
+
+    return [Judgement.from_document(j) for j in load_judgements(store, run_id) if _names_item(j)]
+
+
+def _names_item(document: Mapping[str, Any]) -> bool:
+    return all(name in document for name in ("model", "persona_id", "situation_index"))
 
 
 # ----- one judged sample and the summary over K samples -------------------------------------------
@@ -92,15 +189,6 @@ def official_total(raw: str) -> int | None:
         return None
 
 
-def first_answer(judgement: Mapping[str, Any]) -> str | None:
-    """The judge's first answer to the first sample: the one answer ComPASS's script would have read."""
-    samples = judgement.get("samples") or []
-    if not samples:
-        return None
-    attempts = samples[0].get("attempt_log") or [{"raw": samples[0].get("raw")}]
-    return attempts[0].get("raw")
-
-
 # ----- which judgements a table reads --------------------------------------------------------------
 
 
@@ -111,7 +199,7 @@ class JudgeSelection:
     judge_model: str | None
     prompt_hash: str | None
     prompt_label: str | None
-    by_item: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+    by_item: dict[ItemKey, Judgement] = field(default_factory=dict)
     stale_items: list[ItemKey] = field(default_factory=list)
 
     @property
@@ -125,8 +213,20 @@ class JudgeSelection:
         return f"{self.judge_model} · {self.prompt_label}"
 
 
+@dataclass(frozen=True)
+class ScoreSource:
+    """Which scores a table or a figure reads: humans' or a judge's, and which judge and prompt."""
+
+    source: str = "judge"
+    judge_model: str | None = None
+    judge_prompt: str | None = None
+
+    def as_arguments(self) -> tuple[str, str | None, str | None]:
+        return self.source, self.judge_model, self.judge_prompt
+
+
 def select_judgements(
-    judgements: Iterable[Mapping[str, Any]],
+    judgements: Iterable[Mapping[str, Any] | Judgement],
     current: Mapping[ItemKey, tuple[str, str | None]],
     judge_model: str | None = None,
     judge_prompt: str | None = None,
@@ -136,8 +236,8 @@ def select_judgements(
     'official' or a hash prefix, or the only one), and per item the judgement of the record's current
     content (`current`: item -> (record hash, persona hash or None where the persona is not known)).
     Mixing judges or prompts is refused in one line; so is asking for one that did not judge."""
-    usable = [dict(j) for j in judgements if isinstance(j.get("scores"), dict) and j.get("judge_model")]
-    judges = sorted({j["judge_model"] for j in usable})
+    usable = [j for j in map(_as_judgement, judgements) if j is not None and j.judge_model]
+    judges = sorted({j.judge_model for j in usable if j.judge_model})
     if judge_model is not None and judge_model not in judges:
         raise NotFoundError(
             None, "--judge-model", f"no judgements by {judge_model!r} in {scope} (judges: {_listed(judges)})"
@@ -151,13 +251,13 @@ def select_judgements(
         if judge_prompt is not None:
             raise NotFoundError(None, "--judge-prompt", f"no judgements in {scope}")
         return JudgeSelection(None, None, None)
-    by_judge = [j for j in usable if j["judge_model"] == chosen]
+    by_judge = [j for j in usable if j.judge_model == chosen]
     prompt = _chosen_prompt(by_judge, judge_prompt, chosen, scope)
-    selection = JudgeSelection(chosen, prompt["prompt_hash"], prompt_label(prompt))
+    selection = JudgeSelection(chosen, prompt.prompt_hash, prompt.prompt_label)
     for judgement in by_judge:
-        if judgement.get("prompt_hash") != selection.prompt_hash:
+        if judgement.prompt_hash != selection.prompt_hash:
             continue
-        key = item_key(judgement)
+        key = judgement.key
         if key not in current:  # an item this table does not read (a cold start, a deleted record)
             continue
         if _is_current(judgement, current[key]):
@@ -167,25 +267,32 @@ def select_judgements(
     return selection
 
 
-def _chosen_prompt(
-    judgements: list[dict[str, Any]], wanted: str | None, judge: str, scope: str
-) -> dict[str, Any]:
-    by_hash = {j.get("prompt_hash"): j for j in judgements}
+def _as_judgement(document: Mapping[str, Any] | Judgement) -> Judgement | None:
+    """A stored judgement as a Judgement; None for one without scores or without an item."""
+    if isinstance(document, Judgement):
+        return document
+    if not isinstance(document.get("scores"), dict) or not _names_item(document):
+        return None
+    return Judgement.from_document(document)
+
+
+def _chosen_prompt(judgements: list[Judgement], wanted: str | None, judge: str, scope: str) -> Judgement:
+    by_hash = {j.prompt_hash: j for j in judgements}
     if wanted is not None:
         matches = [
             j
             for h, j in by_hash.items()
-            if wanted in (j.get("prompt_kind"), prompt_label(j)) or str(h).startswith(wanted)
+            if wanted in (j.prompt_kind, j.prompt_label) or str(h).startswith(wanted)
         ]
         if len(matches) != 1:
-            known = _listed(sorted(prompt_label(j) for j in by_hash.values()))
+            known = _listed(sorted(j.prompt_label for j in by_hash.values()))
             problem = "matches no prompt" if not matches else "matches several prompts"
             raise NotFoundError(
                 None, "--judge-prompt", f"{wanted!r} {problem} of {judge} in {scope} (prompts: {known})"
             )
         return matches[0]
     if len(by_hash) > 1:
-        labels = ", ".join(sorted(prompt_label(j) for j in by_hash.values()))
+        labels = ", ".join(sorted(j.prompt_label for j in by_hash.values()))
         raise InputError(
             None,
             "--judge-prompt",
@@ -195,10 +302,10 @@ def _chosen_prompt(
     return next(iter(by_hash.values()))
 
 
-def _is_current(judgement: Mapping[str, Any], content: tuple[str, str | None]) -> bool:
-    if judgement.get("record_hash") != content[0]:
+def _is_current(judgement: Judgement, content: tuple[str, str | None]) -> bool:
+    if judgement.record_hash != content[0]:
         return False
-    return content[1] is None or judgement.get("persona_hash") == content[1]
+    return content[1] is None or judgement.persona_hash == content[1]
 
 
 def _listed(names: list[str]) -> str:

@@ -7,10 +7,10 @@ Each `Figure` holds its series and says what its numbers are (source, n, what wa
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from compass_tui.judgements import item_key
+from compass_tui.judgements import ScoreSource, item_key
 from compass_tui.metrics import tool_usage
 from compass_tui.records import load_run_meta
 from compass_tui.report import NO_TOOL, build_report, score_selection, scored_records
@@ -60,23 +60,18 @@ class ScoredItem:
 
 
 def scored_items(
-    store: Store,
-    run_ids: list[str],
-    personas: dict[str, Any],
-    source: str,
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
+    store: Store, run_ids: list[str], personas: dict[str, Any], scores: ScoreSource
 ) -> list[ScoredItem]:
     """Every finished item of the runs with its scores from one source (the report's selection rule)."""
     items = []
     for run_id in run_ids:
         records = scored_records(store, run_id)
-        selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
+        selection = score_selection(store, run_id, records, personas, *scores.as_arguments())
         for record in records:
             if record.get("status") != "done":
                 continue
             judged = selection.by_item.get(item_key(record))
-            items.append(ScoredItem(run_id, record["model"], record, judged["scores"] if judged else None))
+            items.append(ScoredItem(run_id, record["model"], record, judged.scores if judged else None))
     return items
 
 
@@ -146,17 +141,11 @@ def tool_usage_figure(store: Store, run_ids: list[str]) -> Figure:
     return Figure("tool-usage", "Tool usage", "bar", "tool", "calls", series, "finished items")
 
 
-def tool_means(
-    store: Store,
-    run_ids: list[str],
-    personas: dict[str, Any],
-    source: str,
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
-) -> Figure:
+def tool_means(store: Store, run_ids: list[str], personas: dict[str, Any], scores: ScoreSource) -> Figure:
     """The paper's Figure 8: per tool, each system's mean of the six dimension means on items that
     called it (`report --by tool`'s Avg column)."""
-    report = build_report(store, run_ids, personas, source, judge_model, judge_prompt, by="tool")
+    source = scores.source
+    report = build_report(store, run_ids, personas, *scores.as_arguments(), by="tool")
     tools = sorted({row.group for row in report.rows if row.group and row.avg is not None})
     series = []
     for label in dict.fromkeys(system_label(r.run_id, r.model, run_ids) for r in report.rows):
@@ -176,31 +165,26 @@ def tool_means(
 
 
 def report_figures(
-    store: Store,
-    run_ids: list[str],
-    personas: dict[str, Any],
-    source: str = "judge",
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
+    store: Store, run_ids: list[str], personas: dict[str, Any], scores: ScoreSource
 ) -> list[Figure]:
     """Every figure of a report: a distribution per dimension, human vs judge (per dimension and pooled,
     when both kinds of score exist), tool usage and per-tool means."""
-    items = scored_items(store, run_ids, personas, source, judge_model, judge_prompt)
-    figures = [score_distribution(items, key, source, run_ids) for key in DIMENSION_KEYS]
-    human = scored_items(store, run_ids, personas, "human")
-    judge = items if source == "judge" else _judge_items(store, run_ids, personas, judge_model, judge_prompt)
+    items = scored_items(store, run_ids, personas, scores)
+    figures = [score_distribution(items, key, scores.source, run_ids) for key in DIMENSION_KEYS]
+    human = scored_items(store, run_ids, personas, ScoreSource("human"))
+    judge = items if scores.source == "judge" else _judge_items(store, run_ids, personas, scores)
     if any(item.scores for item in human) and any(item.scores for item in judge):
         figures += [human_vs_judge(human, judge, key, run_ids) for key in (*DIMENSION_KEYS, None)]
     figures.append(tool_usage_figure(store, run_ids))
-    figures.append(tool_means(store, run_ids, personas, source, judge_model, judge_prompt))
+    figures.append(tool_means(store, run_ids, personas, scores))
     return figures
 
 
-def _judge_items(store, run_ids, personas, judge_model, judge_prompt) -> list[ScoredItem]:
+def _judge_items(store, run_ids, personas, scores: ScoreSource) -> list[ScoredItem]:
     from compass_tui.errors import InputError
 
     try:
-        return scored_items(store, run_ids, personas, "judge", judge_model, judge_prompt)
+        return scored_items(store, run_ids, personas, replace(scores, source="judge"))
     except InputError:  # several judges and none chosen: no scatter rather than a guess
         return []
 

@@ -17,7 +17,15 @@ from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
 from compass_tui.judge import current_contents
 from compass_tui.judge_prompt import judged_by_official_scripts
-from compass_tui.judgements import JudgeSelection, first_answer, item_key, official_total, select_judgements
+from compass_tui.judgements import (
+    ItemKey,
+    Judgement,
+    JudgeSelection,
+    item_key,
+    official_total,
+    read_judgements,
+    select_judgements,
+)
 from compass_tui.metrics import (
     OFFICIAL_BASIS,
     distinct_standard,
@@ -31,7 +39,6 @@ from compass_tui.metrics import (
     tool_usage,
 )
 from compass_tui.records import (
-    load_judgements,
     load_records,
     load_run_meta,
     load_variant_records,
@@ -225,7 +232,7 @@ def score_selection(
     if source == "human":
         return JudgeSelection(None, None, None, by_item=_human_scores(store, run_id))
     return select_judgements(
-        load_judgements(store, run_id),
+        read_judgements(store, run_id),
         current_contents(records, personas),
         judge_model,
         judge_prompt,
@@ -258,9 +265,7 @@ def system_rows(
 
 def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list[SystemRow]:
     """One row per model for every (judge, prompt) that judged the run: what `runs show` lists."""
-    scored_by = {
-        (j["judge_model"], j["prompt_hash"]) for j in load_judgements(store, run_id) if j.get("judge_model")
-    }
+    scored_by = {(j.judge_model, j.prompt_hash) for j in read_judgements(store, run_id) if j.judge_model}
     rows: list[SystemRow] = []
     for judge_model, prompt_hash in sorted(scored_by):
         rows += build_report(
@@ -325,21 +330,18 @@ def _row(
         judged = scored + [
             selection.by_item.get(item_key(r)) for r in errored if judged_by_official_scripts(r)
         ]
-        totals = [official_total(first_answer(j) or "") for j in judged if j is not None]
+        totals = [official_total(j.first_answer() or "") for j in judged if j is not None]
         kept = [total for total in totals if total is not None]
         row.official_avg = sum(kept) / len(kept) if kept else None
         row.official_n = len(kept)
     return row
 
 
-def _dimension(scored: list[dict | None], key: str) -> DimensionScore:
-    values = [j["scores"][key] for j in scored if j is not None and j["scores"].get(key) is not None]
-    flagged = sum(1 for j in scored if j is not None and j["scores"].get(key) is None)
-    spreads = [
-        j["spread"][key]
-        for j in scored
-        if j is not None and len(j.get("samples") or []) > 1 and (j.get("spread") or {}).get(key) is not None
-    ]
+def _dimension(scored: list[Judgement | None], key: str) -> DimensionScore:
+    judged = [j for j in scored if j is not None]
+    values = [score for j in judged if (score := j.score(key)) is not None]
+    flagged = sum(1 for j in judged if j.score(key) is None)
+    spreads = [spread for j in judged if j.sample_count > 1 and (spread := j.spread.get(key)) is not None]
     mean, low, high = bootstrap_mean_ci(values)
     if len(values) < 2:
         low = high = None
@@ -356,9 +358,9 @@ def _pass_rate_with_errors(done: list[dict], errored: list[dict]) -> float | Non
     return len(ran) / len(attempted)
 
 
-def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
+def _human_scores(store: Store, run_id: str) -> dict[ItemKey, Judgement]:
     """Per item, the mean over annotators of complete, committed session scores, in a judgement's shape."""
-    collected: dict[tuple, list[dict]] = {}
+    collected: dict[ItemKey, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
         if annotated_run != run_id or not annotation.has_final_scores or annotation.variant:
@@ -367,7 +369,7 @@ def _human_scores(store: Store, run_id: str) -> dict[tuple, dict]:
             annotation.scores
         )
     return {
-        key: {"scores": {d: statistics.fmean(s[d] for s in score_sets) for d in DIMENSION_KEYS}}
+        key: Judgement.of_scores(key, {d: statistics.fmean(s[d] for s in score_sets) for d in DIMENSION_KEYS})
         for key, score_sets in collected.items()
     }
 

@@ -23,15 +23,7 @@ from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
 from compass_tui.model_calls import FatalModelError, ModelCalls
 from compass_tui.persona import Persona
-from compass_tui.pipeline import (
-    Interaction,
-    SimulatorError,
-    System,
-    history_line,
-    persona_as_shown,
-    run_interaction,
-    simulate_feedback,
-)
+from compass_tui.pipeline import Interaction, System, persona_as_shown, run_interaction
 from compass_tui.prompts import PromptSet
 from compass_tui.records import (
     INTERACTIONS_TABLE,
@@ -48,6 +40,7 @@ from compass_tui.run_progress import RunProgress
 from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
 from compass_tui.tools.environment import ToolEnvironment
+from compass_tui.user_simulator import SimulatorError, history_line, simulate_feedback
 from compass_tui.variants import HISTORY_REFUSED, Variant, persona_saying
 from compass_tui.vocab import SETTINGS
 

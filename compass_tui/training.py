@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compass_tui.errors import InputError
-from compass_tui.judgements import item_key
-from compass_tui.pipeline import history_line, persona_as_shown, shown_tool_result
+from compass_tui.judgements import ItemKey, Judgement, item_key
+from compass_tui.pipeline import persona_as_shown, shown_tool_result
 from compass_tui.prompts import as_json, our_prompts
 from compass_tui.records import load_records, load_run_meta, now_iso
 from compass_tui.report import score_selection
 from compass_tui.store import Store
 from compass_tui.tools.definitions import openai_tools
+from compass_tui.user_simulator import history_line
 from compass_tui.vocab import DIMENSION_KEYS
 
 FORMATS = ("openai", "sharegpt", "jsonl")
@@ -133,7 +134,7 @@ def collect(
         records = load_records(store, run_id)
         if not any(_has_response(record) for record in records):
             raise InputError(None, "RUN", f"run {run_id!r} has no responses to export")
-        scores: dict[Any, dict[str, Any]] = {}
+        scores: dict[ItemKey, Judgement] = {}
         if chosen.reads_scores or with_scores:
             selection = score_selection(
                 store, run_id, records, personas, chosen.source, chosen.judge_model, chosen.judge_prompt
@@ -177,7 +178,7 @@ def _example(
     personas: dict[str, Any],
     definitions: dict[str, dict[str, Any]],
     chosen: TrainingFilter,
-    scores: dict[Any, dict[str, Any]],
+    scores: dict[ItemKey, Judgement],
 ) -> Example | Refusal:
     def refuse(reason: str, detail: str) -> Refusal:
         return Refusal(
@@ -204,19 +205,19 @@ def _example(
     if chosen.min_score is not None:
         if judged is None:
             return refuse("no_score", f"no {chosen.source} score")
-        missing = [key for key in DIMENSION_KEYS if judged["scores"].get(key) is None]
+        missing = [key for key in DIMENSION_KEYS if judged.score(key) is None]
         if missing:
             return refuse("incomplete_score", f"the {chosen.source} score has none for {', '.join(missing)}")
         if mean is not None and round(mean, 9) < chosen.min_score:
             return refuse("below_min_score", f"mean score {mean:.3f} is below {chosen.min_score:g}")
     messages = [*prompt, *_tool_turns(record, definitions)]
-    return Example(record, messages, origin, judged["scores"] if judged else None, mean, {})
+    return Example(record, messages, origin, judged.scores if judged else None, mean, {})
 
 
-def _mean(judged: dict[str, Any] | None) -> float | None:
+def _mean(judged: Judgement | None) -> float | None:
     """The mean of the six dimension scores; None unless all six have one."""
-    values = [(judged or {}).get("scores", {}).get(key) for key in DIMENSION_KEYS]
-    return None if None in values else statistics.fmean(values)
+    values = [judged.score(key) if judged else None for key in DIMENSION_KEYS]
+    return None if None in values else statistics.fmean(v for v in values if v is not None)
 
 
 def stage1_prompt(

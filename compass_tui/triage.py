@@ -19,7 +19,7 @@ from typing import Any
 
 from compass_tui.annotations import item_id, load_annotations
 from compass_tui.errors import InputError
-from compass_tui.judgements import item_key
+from compass_tui.judgements import JudgeSelection, item_key
 from compass_tui.records import load_records, split_system_id
 from compass_tui.report import SESSION_SCOPE, score_selection
 from compass_tui.statistics import sample_sd
@@ -69,6 +69,31 @@ class Triage:
     not_ranked_gap: dict[str, int]
     not_ranked_spread: dict[str, int]
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def ranked(
+        cls,
+        scope: str,
+        dimension: str | None,
+        selection: JudgeSelection,
+        entries: list[TriageEntry],
+        notes: list[str],
+    ) -> Triage:
+        """The triage of these units under this judge selection, both rankings made."""
+        by_gap, by_spread, not_gap, not_spread = rank(entries)
+        return cls(
+            scope,
+            dimension,
+            selection.judge_model,
+            selection.prompt_label,
+            selection.stale,
+            len(entries),
+            by_gap,
+            by_spread,
+            not_gap,
+            not_spread,
+            notes,
+        )
 
     @property
     def basis(self) -> str:
@@ -188,7 +213,9 @@ def session_disagreements(
             run_id=run_id,
             model=record["model"],
         )
-        entries.append(fill_entry(entry, human.pop(key, []), judgement and judgement["scores"], dimension))
+        entries.append(
+            fill_entry(entry, human.pop(key, []), judgement.scores if judgement else None, dimension)
+        )
     notes = []
     if selection.judge_model is None:
         notes.append(f"no judge scores in run {run_id!r}: nothing is ranked by |human mean - judge|")
@@ -197,20 +224,7 @@ def session_disagreements(
             f"{sum(map(len, human.values()))} finished human scores of {len(human)} items without a "
             "finished response in the run are not read"
         )
-    by_gap, by_spread, not_gap, not_spread = rank(entries)
-    return Triage(
-        f"run {run_id}",
-        dimension,
-        selection.judge_model,
-        selection.prompt_label,
-        selection.stale,
-        len(entries),
-        by_gap,
-        by_spread,
-        not_gap,
-        not_spread,
-        notes,
-    )
+    return Triage.ranked(f"run {run_id}", dimension, selection, entries, notes)
 
 
 def _session_scores(store: Store, run_id: str) -> dict[tuple, list[dict[str, Any]]]:

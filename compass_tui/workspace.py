@@ -96,6 +96,26 @@ class Context:
             self._environments[search_mode] = self._new_tool_environment(search_mode)
         return self._environments[search_mode]
 
+    def synthesise_personas(self, plan, on_progress):
+        """Run a persona synthesis (compass_tui.synthesis) with this workspace's store, library, embedding
+        model and settings; what the CLI's `personas synthesise` and the TUI's dialog both do."""
+        import asyncio
+
+        from compass_tui.synthesis import synthesise
+        from compass_tui.tools.embeddings import Embedder
+
+        return asyncio.run(
+            synthesise(
+                plan,
+                self.store,
+                self.library,
+                embedder=Embedder(self.embedding_model, cache=paths.cache_dir()),
+                on_progress=on_progress,
+                concurrency=self.settings.concurrency,
+                max_retries=self.settings.max_retries,
+            )
+        )
+
     def _new_tool_environment(self, search_mode: str):
         from compass_tui.tools.environment import ToolEnvironment
 

@@ -111,3 +111,32 @@ def write_models(server: StubLLM, models: dict[str, dict], *, max_retries: int =
         fields = {"api_base": server.base_url, "timeout": 2, **fields}
         lines += [f"{key} = {json.dumps(value)}" for key, value in fields.items()]
     Path(paths.config_file()).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# --- an offline-baseline run written straight into a store -----------------------------------------
+
+
+def write_baseline_run(root: Path, run_id: str, persona_id: str, situations: set[int]) -> None:
+    """Run the offline baseline (compass_tui.runner, lexical tool search) over some situations of one
+    bundled persona into the store at `root`; every item finishes."""
+    import asyncio
+
+    from compass_tui.library import PersonaLibrary
+    from compass_tui.pipeline import System
+    from compass_tui.prompts import our_prompts
+    from compass_tui.runner import RunPlan, execute_run
+    from compass_tui.store import Store
+    from compass_tui.tools.environment import ToolEnvironment
+
+    store = Store(root)
+    plan = RunPlan(
+        run_id=run_id,
+        setting="profile",
+        systems=[System("baseline")],
+        personas=[PersonaLibrary(Path("/nonexistent")).get(persona_id)],
+        prompts=our_prompts(),
+        only_situations=set(situations),
+    )
+    env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=root / "cache")
+    progress = asyncio.run(execute_run(plan, store, env))
+    assert (progress.finished, progress.errors) == (len(situations), 0)

@@ -178,7 +178,7 @@ def build_study(store: Store, rationales: bool = False) -> Store:
                 score(store, scope, annotator, index, blinded, full(5), committed=False)
             elif scores is not None:
                 score(store, scope, annotator, index, blinded, scores)
-    model_of = {blinded: split_system_id(system)[1] for blinded, system in design["systems"].items()}
+    model_of = {blinded: split_system_id(system)[1] for blinded, system in design.systems.items()}
     judgements = []
     for (i, b), scores in STUDY_JUDGE.items():
         document = judgement(records[(model_of[b], i)], scores)

@@ -50,22 +50,22 @@ async def _prepare(ctx) -> Path:
     return write_pack(ctx.store, "pilot", "ana", ctx.data_dir)
 
 
-def _score_study(ctx, design: dict) -> None:
+def _score_study(ctx, design) -> None:
     """Both annotators' finished scores in the store, varied by item, system and annotator, for the triage."""
     from compass_tui.annotations import Annotation, save_annotation
     from compass_tui.study import study_scope
     from compass_tui.vocab import DIMENSION_KEYS
 
-    for a, annotator in enumerate(design["annotators"]):
-        for i, item in enumerate(design["items"]):
-            for b, blinded in enumerate(design["blinded_ids"]):
+    for a, annotator in enumerate(design.annotators):
+        for i, item in enumerate(design.items):
+            for b, blinded in enumerate(design.blinded_ids):
                 base = 1 + (i * 3 + b * 2 + a * (i % 3)) % 5
                 scores = {key: min(5, max(1, base + d % 2 - a)) for d, key in enumerate(DIMENSION_KEYS)}
                 annotation = Annotation(
-                    study_scope(design["name"]),
+                    study_scope(design.name),
                     annotator,
-                    item["persona_id"],
-                    item["situation_index"],
+                    item.persona_id,
+                    item.situation_index,
                     blinded,
                     scores=scores,
                     committed=True,
@@ -117,9 +117,11 @@ def _score_by_hand(ctx) -> None:
 def _figure(ctx, out: Path) -> Path:
     """The per-tool means (the paper's Figure 8) as `report --figures` writes it."""
     from compass_tui.figures import write_figures
+    from compass_tui.judgements import ScoreSource
     from compass_tui.plot_data import tool_means
 
-    figure = tool_means(ctx.store, ["profile-baseline", "empathetic-baseline"], ctx.personas_by_id(), "human")
+    runs = ["profile-baseline", "empathetic-baseline"]
+    figure = tool_means(ctx.store, runs, ctx.personas_by_id(), ScoreSource("human"))
     [svg, _] = write_figures([figure], out / "figures")
     target = out / "figure-tool-means.svg"
     svg.replace(target)

@@ -197,25 +197,9 @@ def validate_file(args, ctx: Context) -> int:
 
 
 def synthesise_personas(args, ctx: Context) -> int:
-    import asyncio
-
-    from compass_tui.paths import cache_dir
-    from compass_tui.synthesis import synthesise
-    from compass_tui.tools.embeddings import Embedder
-
     plan = _synthesis_plan(args, ctx)
-    result = asyncio.run(
-        synthesise(
-            plan,
-            ctx.store,
-            ctx.library,
-            embedder=Embedder(ctx.embedding_model, cache=cache_dir()),
-            on_progress=lambda event: print(
-                f"compass-tui: {printable(event.line())}", file=sys.stderr, flush=True
-            ),
-            concurrency=ctx.settings.concurrency,
-            max_retries=ctx.settings.max_retries,
-        )
+    result = ctx.synthesise_personas(
+        plan, lambda event: print(f"compass-tui: {printable(event.line())}", file=sys.stderr, flush=True)
     )
     emit(args, result.to_dict(), lambda _: _render_synthesis(result))
     return 1 if result.failed else 0

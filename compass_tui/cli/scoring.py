@@ -187,9 +187,11 @@ def report_command(args, ctx: Context) -> int:
 
 def _write_figures(args, ctx: Context, personas: dict) -> None:
     from compass_tui.figures import write_figures
+    from compass_tui.judgements import ScoreSource
     from compass_tui.plot_data import report_figures
 
-    figures = report_figures(ctx.store, args.runs, personas, args.source, args.judge_model, args.judge_prompt)
+    scores = ScoreSource(args.source, args.judge_model, args.judge_prompt)
+    figures = report_figures(ctx.store, args.runs, personas, scores)
     written = write_figures(figures, args.figures)
     skipped = [figure.name for figure in figures if figure.empty]
     error_console.print(

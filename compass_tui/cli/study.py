@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from compass_tui import study
@@ -109,13 +110,13 @@ def create_study(args, ctx: Context) -> int:
         seed=args.seed,
     )
     summary = {
-        "name": design["name"],
+        "name": design.name,
         "path": str(study.study_path(ctx.store, args.name)),
-        "items": len(design["items"]),
-        "systems": len(design["blinded_ids"]),
-        "annotators": design["annotators"],
-        "strata": design["strata"],
-        "warnings": design["warnings"],
+        "items": len(design.items),
+        "systems": len(design.blinded_ids),
+        "annotators": design.annotators,
+        "strata": [asdict(stratum) for stratum in design.strata],
+        "warnings": design.warnings,
     }
 
     def render(data):
@@ -351,10 +352,10 @@ def _summary(ctx: Context, name: str) -> dict:
     progress = study.progress(design, study.study_annotations(ctx.store, design))
     return {
         "name": name,
-        "created_at": design["created_at"],
-        "items": len(design["items"]),
-        "systems": len(design["blinded_ids"]),
-        "annotators": design["annotators"],
+        "created_at": design.created_at,
+        "items": len(design.items),
+        "systems": len(design.blinded_ids),
+        "annotators": design.annotators,
         "rated": sum(p["rated"] for p in progress.values()),
         "assigned": sum(p["assigned"] for p in progress.values()),
     }
@@ -362,7 +363,7 @@ def _summary(ctx: Context, name: str) -> dict:
 
 def show_study(args, ctx: Context) -> int:
     design = study.load_study(ctx.store, args.name)
-    data = study.public_design(design, reveal=args.reveal)
+    data = design.public_document(reveal=args.reveal)
     data["progress"] = study.progress(design, study.study_annotations(ctx.store, design))
     emit(args, data, _render_study)
     return 0

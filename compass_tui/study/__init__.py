@@ -6,7 +6,8 @@ positions. Annotators work in the shared data dir (scope `study:<name>`) or on a
 file whose append-only journal `merge` brings into the store. `agreement` compares the human mean
 with the LLM judge and measures agreement among humans; `tables` moves scores through tidy CSV.
 
-    design     names, drawing and balancing items, the design file, its public view
+    models     the design and the pack as typed values, read from and written to their JSON
+    design     names and paths, drawing and balancing items
     packs      the pack an annotator takes away
     journal    the pack's fsynced score journal
     merge      journals into the store; progress
@@ -22,25 +23,20 @@ from compass_tui.study.design import (
     CSV_HEADERS,
     JOURNAL_SUFFIX,
     LONG_COLUMNS,
-    PACK_FORMAT,
     STRATIFY_FIELDS,
-    STUDY_FORMAT,
     TOOL_CALL_FIELDS,
     TOOL_RESULT_FIELDS,
     UNKNOWN,
     WIDE_COLUMNS,
-    check_annotator,
     create_study,
     default_pack_path,
-    design_positions,
     is_finished,
     journal_path,
     largest_remainder,
     latin_row,
     list_studies,
     load_study,
-    public_design,
-    study_fingerprint,
+    pack_file_name,
     study_path,
     study_scope,
 )
@@ -63,10 +59,19 @@ from compass_tui.study.merge import (
     progress,
     study_annotations,
 )
+from compass_tui.study.models import (
+    PACK_FORMAT,
+    STUDY_FORMAT,
+    Assignment,
+    DesignItem,
+    PackItem,
+    PackResponse,
+    StudyDesign,
+    StudyPack,
+)
 from compass_tui.study.packs import (
     load_pack,
     pack_for_journal,
-    pack_positions,
     write_pack,
 )
 from compass_tui.study.tables import (
@@ -81,6 +86,13 @@ from compass_tui.study.triage import (
 )
 
 __all__ = [
+    "Assignment",
+    "PackItem",
+    "PackResponse",
+    "StudyDesign",
+    "DesignItem",
+    "StudyPack",
+    "pack_file_name",
     "CSV_HEADERS",
     "JOURNAL_SUFFIX",
     "LONG_COLUMNS",
@@ -99,12 +111,10 @@ __all__ = [
     "annotation_item",
     "append_pack_score",
     "apply_annotations",
-    "check_annotator",
     "check_scores",
     "check_timestamp",
     "create_study",
     "default_pack_path",
-    "design_positions",
     "export",
     "import_csv",
     "is_finished",
@@ -118,15 +128,12 @@ __all__ = [
     "merge",
     "missing_items",
     "pack_for_journal",
-    "pack_positions",
     "progress",
-    "public_design",
     "read_journal",
     "read_pack_journal",
     "read_pack_scores",
     "study_annotations",
     "study_disagreements",
-    "study_fingerprint",
     "study_item",
     "study_path",
     "study_scope",

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from compass_tui.annotations import Annotation, item_id
-from compass_tui.judgements import JudgeSelection, item_key, record_hash, select_judgements
-from compass_tui.records import load_judgements, load_records, system_id
+from compass_tui.judgements import (
+    ItemKey,
+    Judgement,
+    JudgeSelection,
+    read_judgements,
+    record_hash,
+    select_judgements,
+)
+from compass_tui.records import load_records, system_id
 from compass_tui.statistics import (
     correlation,
     finite_number,
@@ -18,9 +26,10 @@ from compass_tui.statistics import (
     position_effect,
 )
 from compass_tui.store import Store
-from compass_tui.study.design import design_positions, load_study
+from compass_tui.study.design import load_study
 from compass_tui.study.journal import annotation_item
 from compass_tui.study.merge import progress, study_annotations
+from compass_tui.study.models import StudyDesign
 from compass_tui.vocab import DIMENSION_KEYS
 
 
@@ -35,7 +44,7 @@ def agreement(
     """
     design = load_study(store, name)
     annotations = study_annotations(store, design)
-    units = [(item["item_id"], blinded) for item in design["items"] for blinded in design["blinded_ids"]]
+    units = design.units
     selection, judge_scores, judge_note = study_judge_scores(store, design, judge_model, judge_prompt)
     dimensions, matrices = {}, {}
     for key in DIMENSION_KEYS:
@@ -49,14 +58,14 @@ def agreement(
         "judge_stale": selection.stale,
         "judge_note": judge_note,
         "units": len(units),
-        "annotators": design["annotators"],
+        "annotators": design.annotators,
         "dimensions": dimensions,
         "overall": _overall(design, units, matrices, judge_scores) if judge_scores else None,
         "progress": progress(design, annotations),
     }
 
 
-def _overall(design, units, matrices, judge_scores) -> dict[str, Any]:
+def _overall(design: StudyDesign, units, matrices, judge_scores) -> dict[str, Any]:
     """Across all six dimensions, in both readings (see statistics.overall_correlations)."""
     import numpy as np
 
@@ -66,7 +75,7 @@ def _overall(design, units, matrices, judge_scores) -> dict[str, Any]:
     judge = np.array(
         [[_number(judge_scores.get(unit, {}).get(key)) for key in DIMENSION_KEYS] for unit in units]
     )
-    overall = overall_correlations(human, judge, design["seed"])
+    overall = overall_correlations(human, judge, design.seed)
     overall["pooled"]["label"] = "pooled over all (unit, dimension) pairs"
     overall["mean_of_dimensions"]["label"] = "mean of the six per-dimension coefficients"
     return overall
@@ -77,12 +86,12 @@ def _number(value) -> float:
 
 
 def _rating_matrix(
-    design: dict[str, Any], annotations: list[Annotation], units: list[tuple[str, str]], key: str
+    design: StudyDesign, annotations: list[Annotation], units: list[tuple[str, str]], key: str
 ):
     import numpy as np
 
     column = {unit: index for index, unit in enumerate(units)}
-    row = {annotator: index for index, annotator in enumerate(design["annotators"])}
+    row = {annotator: index for index, annotator in enumerate(design.annotators)}
     matrix = np.full((len(row), len(units)), np.nan)
     for annotation in annotations:
         score = annotation.scores.get(key)
@@ -93,7 +102,9 @@ def _rating_matrix(
     return matrix
 
 
-def _dimension_statistics(design, annotations, units, matrix, key, judge_scores) -> dict[str, Any]:
+def _dimension_statistics(
+    design: StudyDesign, annotations, units, matrix, key, judge_scores
+) -> dict[str, Any]:
     import numpy as np
 
     rated = ~np.isnan(matrix).all(axis=0)
@@ -117,21 +128,21 @@ def _dimension_statistics(design, annotations, units, matrix, key, judge_scores)
         "judged_units": len(paired),
         "human_mean": finite_number(np.nanmean(matrix)) if rated.any() else None,
         "judge_mean": finite_number(np.mean(judged)) if judged else None,
-        "pearson": correlation(humans, judged, "pearson", design["seed"]) if judge_scores else None,
-        "spearman": correlation(humans, judged, "spearman", design["seed"]) if judge_scores else None,
+        "pearson": correlation(humans, judged, "pearson", design.seed) if judge_scores else None,
+        "spearman": correlation(humans, judged, "spearman", design.seed) if judge_scores else None,
         "alpha_ordinal": krippendorff_alpha(matrix, "ordinal"),
         "alpha_interval": krippendorff_alpha(matrix, "interval"),
         "icc2_1": finite_number(icc_single),
         "icc2_k": finite_number(icc_average),
         "icc_units": int(complete.shape[0]),
-        "position": position_effect(_position_blocks(design, annotations, key), len(design["blinded_ids"])),
+        "position": position_effect(_position_blocks(design, annotations, key), len(design.blinded_ids)),
     }
 
 
 def _position_blocks(
-    design, annotations: list[Annotation], key: str
+    design: StudyDesign, annotations: list[Annotation], key: str
 ) -> dict[tuple[str, str], dict[int, int]]:
-    positions = design_positions(design)
+    positions = design.positions()
     blocks: dict[tuple[str, str], dict[int, int]] = {}
     for annotation in annotations:
         score = annotation.scores.get(key)
@@ -143,14 +154,15 @@ def _position_blocks(
 
 
 def study_judge_scores(
-    store: Store, design: dict[str, Any], judge_model: str | None, judge_prompt: str | None
+    store: Store, design: StudyDesign, judge_model: str | None, judge_prompt: str | None
 ) -> tuple[JudgeSelection, dict[tuple[str, str], dict[str, Any]], str | None]:
     """The judge selection (the same rule as `report`, over all the study's runs), (item, blinded id) ->
     judge scores, and a note when no judge scored this study's items."""
-    blinded_of = {system: blinded for blinded, system in design["systems"].items()}
-    items = {item["item_id"] for item in design["items"]}
-    judgements, current = [], {}
-    for run in design["runs"]:
+    blinded_of = {system: blinded for blinded, system in design.systems.items()}
+    items = {item.item_id for item in design.items}
+    judgements: list[Judgement] = []
+    current: dict[ItemKey, tuple[str, str | None]] = {}
+    for run in design.runs:
         for record in load_records(store, run):
             system = system_id(run, record["model"])
             if system in blinded_of and item_id(record["persona_id"], record["situation_index"]) in items:
@@ -158,16 +170,14 @@ def study_judge_scores(
                     record_hash(record),
                     None,
                 )
-        judgements += [
-            {**j, "model": system_id(run, j.get("model", ""))} for j in load_judgements(store, run)
-        ]
-    relevant = [j for j in judgements if item_key(j) in current]
+        judgements += [replace(j, model=system_id(run, j.model)) for j in read_judgements(store, run)]
+    relevant = [j for j in judgements if j.key in current]
     selection = select_judgements(relevant, current, judge_model, judge_prompt, scope="this study")
     if selection.judge_model is None:
         note = "no judge scores for this study's systems and items; judge correlation is unavailable"
         return selection, {}, note
     scores = {
-        (item_id(persona_id, index), blinded_of[system]): judgement["scores"]
+        (item_id(persona_id, index), blinded_of[system]): judgement.scores
         for (system, persona_id, index), judgement in selection.by_item.items()
     }
     return selection, scores, None

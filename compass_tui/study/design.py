@@ -7,8 +7,6 @@ system is kept in the design and never leaves it. Positions are 1-based.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections import Counter
@@ -22,10 +20,9 @@ from compass_tui.names import name_from_storage, storage_name
 from compass_tui.records import load_records, load_run_meta, now_iso, system_id
 from compass_tui.rubric import RUBRIC_VERSION
 from compass_tui.store import Store
+from compass_tui.study.models import Assignment, DesignItem, Stratum, StudyDesign
 from compass_tui.vocab import DIMENSION_KEYS
 
-STUDY_FORMAT = "compass-tui/study@1"
-PACK_FORMAT = "compass-tui/study-pack@1"
 JOURNAL_SUFFIX = ".scores.jsonl"
 STRATIFY_FIELDS: dict[str, str] = {"scenario": "scenario_type", "emotion": "emotion", "persona": "persona_id"}
 UNKNOWN = "unknown"
@@ -62,10 +59,12 @@ def study_path(store: Store, name: str) -> Path:
     return store.path("studies", storage_name(name), "study.json")
 
 
+def pack_file_name(name: str, annotator: str) -> str:
+    return f"{storage_name(name)}-{storage_name(annotator)}.pack.json"
+
+
 def default_pack_path(store: Store, name: str, annotator: str) -> Path:
-    return (
-        study_path(store, name).parent / "packs" / f"{storage_name(name)}-{storage_name(annotator)}.pack.json"
-    )
+    return study_path(store, name).parent / "packs" / pack_file_name(name, annotator)
 
 
 def journal_path(pack_path: str | Path) -> Path:
@@ -82,23 +81,14 @@ def list_studies(store: Store) -> list[str]:
     return sorted(name for name in names if name is not None)
 
 
-def load_study(store: Store, name: str) -> dict[str, Any]:
+def load_study(store: Store, name: str) -> StudyDesign:
     """The design of a study, or NotFoundError."""
     _check_simple_name(name, "study")
     path = study_path(store, name)
     if not path.is_file():
         known = ", ".join(list_studies(store)) or "none yet"
         raise NotFoundError(None, None, f"no study {name!r} (studies: {known})")
-    design = load_json(path)
-    if not isinstance(design, dict) or design.get("format") != STUDY_FORMAT:
-        raise InputError(path, "format", f"not a compass-tui study design (expected {STUDY_FORMAT})")
-    return design
-
-
-def study_fingerprint(design: dict[str, Any]) -> str:
-    """A hash of the whole design. The design holds a random nonce, so the hash reveals nothing of the blinding."""
-    canonical = json.dumps(design, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return StudyDesign.from_document(load_json(path), path)
 
 
 def _check_simple_name(name: Any, what: str) -> str:
@@ -120,10 +110,10 @@ def create_study(
     annotators: list[str],
     stratify: tuple[str, ...] | list[str] = ("scenario",),
     seed: int = 0,
-) -> dict[str, Any]:
+) -> StudyDesign:
     """Draw a stratified sample of shared items, blind the systems, balance positions, and save the design.
 
-    Every (run, model) pair of the listed runs is one system. Returns the design; its "warnings"
+    Every (run, model) pair of the listed runs is one system. Returns the design; its `warnings`
     list says what a researcher should know (e.g. a single system).
     """
     import numpy as np
@@ -140,25 +130,24 @@ def create_study(
     rng = np.random.default_rng(seed)
     chosen, strata = _stratified_sample(shared, sample, stratify, rng)
     blinded = _blind(list(finished), rng)
-    design = {
-        "format": STUDY_FORMAT,
-        "name": name,
-        "created_at": now_iso(),
-        "seed": seed,
-        "nonce": os.urandom(16).hex(),
-        "runs": runs,
-        "stratify": stratify,
-        "sample": sample,
-        "systems": blinded,
-        "blinded_ids": list(blinded),
-        "annotators": annotators,
-        "items": [_item_summary(shared[item]) for item in chosen],
-        "strata": strata,
-        "assignments": _assignments(chosen, list(blinded), annotators, rng),
-        "rubric_version": RUBRIC_VERSION,
-        "warnings": ["only one system: positions and blinding have no effect"] if len(blinded) == 1 else [],
-    }
-    atomic_write_json(study_path(store, name), design)
+    design = StudyDesign(
+        name=name,
+        created_at=now_iso(),
+        seed=seed,
+        nonce=os.urandom(16).hex(),
+        runs=runs,
+        stratify=stratify,
+        sample=sample,
+        systems=blinded,
+        blinded_ids=list(blinded),
+        annotators=annotators,
+        items=[_study_item(shared[item]) for item in chosen],
+        strata=strata,
+        assignments=_assignments(chosen, list(blinded), annotators, rng),
+        rubric_version=RUBRIC_VERSION,
+        warnings=["only one system: positions and blinding have no effect"] if len(blinded) == 1 else [],
+    )
+    atomic_write_json(study_path(store, name), design.to_document())
     return design
 
 
@@ -260,18 +249,18 @@ def largest_remainder(total: int, sizes: dict[Any, int]) -> dict[Any, int]:
 
 def _stratified_sample(
     shared: dict[str, dict[str, Any]], sample: int, stratify: list[str], rng
-) -> tuple[list[str], list[dict[str, Any]]]:
+) -> tuple[list[str], list[Stratum]]:
     strata: dict[tuple[str, ...], list[str]] = {}
     for item in sorted(shared, key=lambda item: _item_sort_key(shared[item])):
         strata.setdefault(_stratum(shared[item], stratify), []).append(item)
     quotas = largest_remainder(sample, {key: len(items) for key, items in strata.items()})
     chosen: list[str] = []
-    report = []
+    report: list[Stratum] = []
     for key in sorted(strata):
         members = strata[key]
         picked = rng.choice(len(members), size=quotas[key], replace=False)
         chosen.extend(members[index] for index in sorted(picked))
-        report.append({"values": dict(zip(stratify, key)), "available": len(members), "drawn": quotas[key]})
+        report.append(Stratum(dict(zip(stratify, key)), len(members), quotas[key]))
     return sorted(chosen, key=lambda item: _item_sort_key(shared[item])), report
 
 
@@ -281,15 +270,15 @@ def _blind(systems: list[str], rng) -> dict[str, str]:
     return {f"S{position + 1}": systems[index] for position, index in enumerate(order)}
 
 
-def _item_summary(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "item_id": item_id(record["persona_id"], record["situation_index"]),
-        "persona_id": record["persona_id"],
-        "situation_index": record["situation_index"],
-        "scenario_type": record.get("scenario_type"),
-        "emotion": record.get("emotion"),
-        "utterance": record.get("utterance"),
-    }
+def _study_item(record: dict[str, Any]) -> DesignItem:
+    return DesignItem(
+        item_id(record["persona_id"], record["situation_index"]),
+        record["persona_id"],
+        record["situation_index"],
+        record.get("scenario_type"),
+        record.get("emotion"),
+        record.get("utterance"),
+    )
 
 
 def latin_row(blinded_ids: list[str], row: int) -> list[str]:
@@ -299,7 +288,7 @@ def latin_row(blinded_ids: list[str], row: int) -> list[str]:
 
 def _assignments(
     items: list[str], blinded_ids: list[str], annotators: list[str], rng
-) -> dict[str, list[dict]]:
+) -> dict[str, list[Assignment]]:
     """Per annotator: every item (fully crossed), in a seeded order, systems in Latin-square display order.
 
     Item i gets row (i + annotator index), so within one annotator the rows cycle through the
@@ -307,40 +296,6 @@ def _assignments(
     """
     assignments = {}
     for offset, annotator in enumerate(annotators):
-        rows = [
-            {"item_id": item, "systems": latin_row(blinded_ids, index + offset)}
-            for index, item in enumerate(items)
-        ]
+        rows = [Assignment(item, latin_row(blinded_ids, index + offset)) for index, item in enumerate(items)]
         assignments[annotator] = [rows[index] for index in rng.permutation(len(rows))]
     return assignments
-
-
-def design_positions(design: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
-    """annotator -> item id -> blinded id -> display position (1-based)."""
-    return {
-        annotator: {
-            entry["item_id"]: {blinded: position for position, blinded in enumerate(entry["systems"], 1)}
-            for entry in entries
-        }
-        for annotator, entries in design["assignments"].items()
-    }
-
-
-def check_annotator(
-    design: dict[str, Any], annotator: str, source: str | Path | None = None, line: int | None = None
-) -> None:
-    if annotator not in design["annotators"]:
-        raise InputError(
-            source,
-            "annotator",
-            f"{annotator!r} is not an annotator of study {design['name']!r} "
-            f"(annotators: {', '.join(design['annotators'])})",
-            line=line,
-        )
-
-
-def public_design(design: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
-    """The design without what would unblind it (the system map and the nonce), unless `reveal`."""
-    if reveal:
-        return dict(design)
-    return {key: value for key, value in design.items() if key not in ("systems", "nonce")}

@@ -15,7 +15,8 @@ from compass_tui.inputs import check_regular_file, read_input_bytes
 from compass_tui.jsonio import dumps, fsync_directory, loads_strict
 from compass_tui.records import now_iso
 from compass_tui.study.design import journal_path, study_scope
-from compass_tui.study.packs import pack_for_journal, pack_positions
+from compass_tui.study.models import Positions
+from compass_tui.study.packs import pack_for_journal
 
 # ---------------------------------------------------------------------------------------------- pack journals
 
@@ -28,16 +29,14 @@ def append_pack_score(pack_path: str | Path, annotation: Annotation) -> Annotati
     """
     pack_path = Path(pack_path)
     pack = pack_for_journal(pack_path)
-    positions = pack_positions(pack)
+    positions = pack.positions()
     check_scores(annotation.scores, pack_path, None)
-    _check_assigned(annotation, study_scope(pack["study"]), positions, pack_path, None)
+    _check_assigned(annotation, study_scope(pack.study), positions, pack_path, None)
     annotation.blinded_id = annotation.system
     annotation.position = positions[annotation.annotator][annotation_item(annotation)][annotation.system]
     annotation.revision += 1
     annotation.updated_at = now_iso()
-    line = dumps(
-        annotation.as_record() | {"study": pack["study"], "fingerprint": pack["fingerprint"]}, indent=None
-    )
+    line = dumps(annotation.as_record() | {"study": pack.study, "fingerprint": pack.fingerprint}, indent=None)
     _append_line(journal_path(pack_path), line + "\n")
     return annotation
 
@@ -68,8 +67,7 @@ def read_pack_journal(pack_path: str | Path) -> PackScores:
     if not journal.exists():
         return PackScores([])
     skipped: list[InputError] = []
-    positions = pack_positions(pack)
-    entries = read_journal(journal, pack["fingerprint"], study_scope(pack["study"]), positions, skipped)
+    entries = read_journal(journal, pack.fingerprint, study_scope(pack.study), pack.positions(), skipped)
     return PackScores(list(last_per_key(entries).values()), skipped)
 
 
@@ -111,7 +109,7 @@ def read_journal(
     path: Path,
     fingerprint: str,
     scope: str,
-    positions: dict[str, dict[str, dict[str, int]]],
+    positions: Positions,
     skipped: list[InputError] | None = None,
 ) -> list[tuple[int, Annotation]]:
     """Every checked (line number, annotation) of a journal; a torn last line is ignored.
@@ -155,7 +153,7 @@ def _journal_entry(
     line: int,
     fingerprint: str,
     scope: str,
-    positions: dict[str, dict[str, dict[str, int]]],
+    positions: Positions,
 ) -> Annotation:
     if not isinstance(record, dict):
         raise InputError(path, None, "a journal line must be a JSON object", line=line)
@@ -187,7 +185,7 @@ def _annotation_from_record(record: dict[str, Any], path: Path, line: int) -> An
 def _check_assigned(
     annotation: Annotation,
     scope: str,
-    positions: dict[str, dict[str, dict[str, int]]],
+    positions: Positions,
     source: str | Path | None,
     line: int | None,
 ) -> None:

@@ -11,15 +11,9 @@ from typing import Any
 from compass_tui.annotations import TABLE, Annotation, load_annotations, shard_path
 from compass_tui.errors import InputError
 from compass_tui.store import Store
-from compass_tui.study.design import (
-    JOURNAL_SUFFIX,
-    design_positions,
-    journal_path,
-    load_study,
-    study_fingerprint,
-    study_scope,
-)
+from compass_tui.study.design import JOURNAL_SUFFIX, journal_path, load_study, study_scope
 from compass_tui.study.journal import annotation_item, check_scores, last_per_key, read_journal
+from compass_tui.study.models import StudyDesign
 from compass_tui.study.packs import load_pack
 from compass_tui.vocab import DIMENSION_KEYS
 
@@ -58,8 +52,8 @@ def merge(store: Store, name: str, files: list[str | Path]) -> MergeReport:
     Merging the same file again changes nothing and reports every record as unchanged.
     """
     design = load_study(store, name)
-    fingerprint = study_fingerprint(design)
-    positions = design_positions(design)
+    fingerprint = design.fingerprint()
+    positions = design.positions()
     incoming: list[tuple[str, Annotation]] = []
     for file in files:
         journal = _journal_of(Path(file), fingerprint)
@@ -74,9 +68,9 @@ def _journal_of(path: Path, fingerprint: str) -> Path:
     if path.name.endswith(JOURNAL_SUFFIX):
         return path
     pack = load_pack(path)
-    if pack["fingerprint"] != fingerprint:
+    if pack.fingerprint != fingerprint:
         raise InputError(
-            path, "fingerprint", f"a pack of another study ({pack['study']!r}, different fingerprint)"
+            path, "fingerprint", f"a pack of another study ({pack.study!r}, different fingerprint)"
         )
     journal = journal_path(path)
     if not journal.exists():
@@ -85,10 +79,10 @@ def _journal_of(path: Path, fingerprint: str) -> Path:
 
 
 def apply_annotations(
-    store: Store, design: dict[str, Any], incoming: list[tuple[str, Annotation]], files: list[str]
+    store: Store, design: StudyDesign, incoming: list[tuple[str, Annotation]], files: list[str]
 ) -> MergeReport:
-    report = MergeReport(design["name"], files)
-    current = {(a.annotator, a.key): a for a in load_annotations(store, study_scope(design["name"]))}
+    report = MergeReport(design.name, files)
+    current = {(a.annotator, a.key): a for a in load_annotations(store, study_scope(design.name))}
     to_write: dict[tuple[str, str], Annotation] = {}
     for source, new in incoming:
         slot = (new.annotator, new.key)
@@ -159,34 +153,34 @@ def _store_annotation(store: Store, annotation: Annotation) -> None:
     )
 
 
-def missing_items(design: dict[str, Any], annotations) -> dict[str, list[str]]:
+def missing_items(design: StudyDesign, annotations) -> dict[str, list[str]]:
     """annotator -> items (in their order) with at least one response not yet rated or skipped."""
     rated = {(a.annotator, annotation_item(a), a.system) for a in annotations if a.finished}
     return {
         annotator: [
-            entry["item_id"]
+            entry.item_id
             for entry in entries
-            if any((annotator, entry["item_id"], s) not in rated for s in entry["systems"])
+            if any((annotator, entry.item_id, s) not in rated for s in entry.systems)
         ]
-        for annotator, entries in design["assignments"].items()
+        for annotator, entries in design.assignments.items()
     }
 
 
-def study_annotations(store: Store, design: dict[str, Any]) -> list[Annotation]:
+def study_annotations(store: Store, design: StudyDesign) -> list[Annotation]:
     """The study's stored annotations that belong to its design (annotator, item and blinded system)."""
-    positions = design_positions(design)
+    positions = design.positions()
     return [
         a
-        for a in load_annotations(store, study_scope(design["name"]))
+        for a in load_annotations(store, study_scope(design.name))
         if a.system in positions.get(a.annotator, {}).get(annotation_item(a), {})
     ]
 
 
-def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str, dict[str, Any]]:
+def progress(design: StudyDesign, annotations: list[Annotation]) -> dict[str, dict[str, Any]]:
     """annotator -> rated and assigned responses, items done, and mean seconds spent per item."""
     missing = missing_items(design, annotations)
     result = {}
-    for annotator, entries in design["assignments"].items():
+    for annotator, entries in design.assignments.items():
         mine = [a for a in annotations if a.annotator == annotator]
         seconds_by_item: defaultdict[str, float] = defaultdict(float)
         for annotation in mine:
@@ -194,7 +188,7 @@ def progress(design: dict[str, Any], annotations: list[Annotation]) -> dict[str,
         item_seconds = list(seconds_by_item.values())
         result[annotator] = {
             "rated": sum(1 for a in mine if a.finished),
-            "assigned": sum(len(e["systems"]) for e in entries),
+            "assigned": sum(len(e.systems) for e in entries),
             "items_done": len(entries) - len(missing[annotator]),
             "items_assigned": len(entries),
             "mean_seconds_per_item": sum(item_seconds) / len(item_seconds) if item_seconds else None,

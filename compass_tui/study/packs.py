@@ -9,18 +9,26 @@ from typing import Any
 from compass_tui.annotations import item_id
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.jsonio import atomic_write_json, load_json
-from compass_tui.names import storage_name
 from compass_tui.records import load_records, system_id
 from compass_tui.rubric import DEFINITIONS, LEVELS, RUBRIC_VERSION, SCORE_RANGE
 from compass_tui.store import Store
 from compass_tui.study.design import (
-    PACK_FORMAT,
     TOOL_CALL_FIELDS,
     TOOL_RESULT_FIELDS,
-    check_annotator,
     is_finished,
     load_study,
-    study_fingerprint,
+    pack_file_name,
+)
+from compass_tui.study.models import (
+    DesignItem,
+    PackItem,
+    PackPersona,
+    PackResponse,
+    PackRubric,
+    PackSituation,
+    RubricDimension,
+    StudyDesign,
+    StudyPack,
 )
 from compass_tui.vocab import DIMENSIONS
 
@@ -35,43 +43,38 @@ def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Pat
     no judge scores.
     """
     design = load_study(store, name)
-    check_annotator(design, annotator)
+    design.check_annotator(annotator)
     responses = _study_responses(store, design)
     personas = _study_personas(store, design)
-    items = {item["item_id"]: item for item in design["items"]}
-    pack = {
-        "format": PACK_FORMAT,
-        "study": name,
-        "fingerprint": study_fingerprint(design),
-        "annotator": annotator,
-        "rubric": _pack_rubric(),
-        "items": [
+    items = design.items_by_id
+    pack = StudyPack(
+        study=name,
+        fingerprint=design.fingerprint(),
+        annotator=annotator,
+        rubric=_pack_rubric(),
+        items=[
             _pack_item(
                 order,
-                items[entry["item_id"]],
-                entry["systems"],
-                design["systems"],
+                items[entry.item_id],
+                entry.systems,
+                design.systems,
                 responses,
-                personas[items[entry["item_id"]]["persona_id"]],
+                personas[items[entry.item_id].persona_id],
             )
-            for order, entry in enumerate(design["assignments"][annotator], 1)
+            for order, entry in enumerate(design.assignments[annotator], 1)
         ],
-    }
-    path = _pack_destination(Path(dest), name, annotator)
-    atomic_write_json(path, pack)
+    )
+    path = Path(dest) / pack_file_name(name, annotator) if Path(dest).is_dir() else Path(dest)
+    atomic_write_json(path, pack.to_document())
     return path
 
 
-def _pack_destination(dest: Path, name: str, annotator: str) -> Path:
-    return dest / f"{storage_name(name)}-{storage_name(annotator)}.pack.json" if dest.is_dir() else dest
-
-
-def _study_responses(store: Store, design: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+def _study_responses(store: Store, design: StudyDesign) -> dict[tuple[str, str], dict[str, Any]]:
     """(system, item id) -> finished record, for the study's systems and items."""
-    wanted_items = {item["item_id"] for item in design["items"]}
-    wanted_systems = set(design["systems"].values())
+    wanted_items = {item.item_id for item in design.items}
+    wanted_systems = set(design.systems.values())
     responses = {}
-    for run in design["runs"]:
+    for run in design.runs:
         for record in filter(is_finished, load_records(store, run)):
             key = (system_id(run, record["model"]), item_id(record["persona_id"], record["situation_index"]))
             if key[0] in wanted_systems and key[1] in wanted_items:
@@ -85,82 +88,72 @@ def _study_responses(store: Store, design: dict[str, Any]) -> dict[tuple[str, st
     return responses
 
 
-def _study_personas(store: Store, design: dict[str, Any]) -> dict[str, Any]:
+def _study_personas(store: Store, design: StudyDesign) -> dict[str, Any]:
     from compass_tui.library import PersonaLibrary
 
     library = PersonaLibrary(store.root)
     personas = {}
-    for persona_id in dict.fromkeys(item["persona_id"] for item in design["items"]):
+    for persona_id in dict.fromkeys(item.persona_id for item in design.items):
         personas[persona_id] = library.get(persona_id)
     return personas
 
 
-def _pack_rubric() -> dict[str, Any]:
-    return {
-        "version": RUBRIC_VERSION,
-        "scale": list(SCORE_RANGE),
-        "dimensions": [
-            {
-                "key": d.key,
-                "short": d.short,
-                "label": d.label,
-                "definition": DEFINITIONS[d.key],
-                "levels": {str(score): LEVELS[d.key][score] for score in range(5, 0, -1)},
-            }
-            for d in DIMENSIONS
-        ],
-    }
+def _pack_rubric() -> PackRubric:
+    dimensions = [
+        RubricDimension(
+            d.key,
+            d.short,
+            d.label,
+            DEFINITIONS[d.key],
+            {str(score): LEVELS[d.key][score] for score in range(5, 0, -1)},
+        )
+        for d in DIMENSIONS
+    ]
+    return PackRubric(RUBRIC_VERSION, list(SCORE_RANGE), dimensions)
 
 
 def _pack_item(
     order: int,
-    item: dict[str, Any],
+    item: DesignItem,
     display: list[str],
     systems: dict[str, str],
     responses: dict[tuple[str, str], dict[str, Any]],
     persona,
-) -> dict[str, Any]:
-    if not 0 <= item["situation_index"] < len(persona.situations):
-        raise InputError(None, item["item_id"], f"persona {persona.id!r} no longer has this situation")
-    situation = persona.situations[item["situation_index"]]
-    scenario_type = item["scenario_type"]
+) -> PackItem:
+    if not 0 <= item.situation_index < len(persona.situations):
+        raise InputError(None, item.item_id, f"persona {persona.id!r} no longer has this situation")
+    situation = persona.situations[item.situation_index]
+    scenario_type = item.scenario_type
     preference = persona.tool_preferences.for_scenario(scenario_type).text if scenario_type else ""
-    return {
-        "order": order,
-        "item_id": item["item_id"],
-        "persona_id": item["persona_id"],
-        "situation_index": item["situation_index"],
-        "persona": {
-            "name": persona.display_name,
-            "age": persona.demographic.age,
-            "career": persona.demographic.career,
-            "personality_description": persona.personality_description,
-            "tool_preference": preference,
-        },
-        "situation": {
-            "scenario": situation.scenario,
-            "utterance": item["utterance"] or situation.utterance,
-            "emotion": item["emotion"],
-            "scenario_type": scenario_type,
-        },
-        "responses": [
-            _pack_response(position, blinded, responses[(systems[blinded], item["item_id"])])
+    return PackItem(
+        order=order,
+        item_id=item.item_id,
+        persona_id=item.persona_id,
+        situation_index=item.situation_index,
+        persona=PackPersona(
+            persona.display_name,
+            persona.demographic.age,
+            persona.demographic.career,
+            persona.personality_description,
+            preference,
+        ),
+        situation=PackSituation(
+            situation.scenario, item.utterance or situation.utterance, item.emotion, scenario_type
+        ),
+        responses=[
+            _pack_response(position, blinded, responses[(systems[blinded], item.item_id)])
             for position, blinded in enumerate(display, 1)
         ],
-    }
+    )
 
 
-def _pack_response(position: int, blinded: str, record: dict[str, Any]) -> dict[str, Any]:
+def _pack_response(position: int, blinded: str, record: dict[str, Any]) -> PackResponse:
     tool_result = _pick(record.get("tool_result"), TOOL_RESULT_FIELDS)
     if tool_result is not None:
         tool_result["error"] = _compact_error(record["tool_result"].get("error"))
-    return {
-        "blinded_id": blinded,
-        "position": position,
-        "tool_call": _pick(record.get("tool_call"), TOOL_CALL_FIELDS),
-        "tool_result": tool_result,
-        "response": record["response"],
-    }
+    return PackResponse(
+        blinded, position, _pick(record.get("tool_call"), TOOL_CALL_FIELDS), tool_result, record["response"]
+    )
 
 
 def _compact_error(error: Any) -> dict[str, Any] | None:
@@ -176,55 +169,18 @@ def _pick(record: dict[str, Any] | None, fields: tuple[str, ...]) -> dict[str, A
     return {name: record[name] for name in fields if name in record} if isinstance(record, dict) else None
 
 
-def load_pack(path: str | Path) -> dict[str, Any]:
-    """Read and check a pack; InputError (one line) if it is not a well-formed study pack."""
+def load_pack(path: str | Path) -> StudyPack:
+    """Read and check a pack; InputError (one line, naming the field) if it is not a well-formed study pack."""
     path = Path(path)
-    pack = load_json(path)
-    if not isinstance(pack, dict) or pack.get("format") != PACK_FORMAT:
-        raise InputError(path, "format", f"not a compass-tui study pack (expected {PACK_FORMAT})")
-    for name, kind in (("study", str), ("fingerprint", str), ("annotator", str), ("items", list)):
-        if not isinstance(pack.get(name), kind):
-            raise InputError(path, name, "missing or of the wrong type")
-    for index, item in enumerate(pack["items"]):
-        _check_pack_item(path, index, item)
-    return pack
-
-
-def _check_pack_item(path: Path, index: int, item: Any) -> None:
-    where = f"items[{index}]"
-    if (
-        not isinstance(item, dict)
-        or not isinstance(item.get("item_id"), str)
-        or not isinstance(item.get("responses"), list)
-    ):
-        raise InputError(path, where, "an item needs an item_id and a list of responses")
-    for number, response in enumerate(item["responses"]):
-        if (
-            not isinstance(response, dict)
-            or not isinstance(response.get("blinded_id"), str)
-            or not isinstance(response.get("position"), int)
-        ):
-            raise InputError(
-                path, f"{where}.responses[{number}]", "a response needs a blinded_id and a position"
-            )
-
-
-def pack_positions(pack: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
-    """Like `design_positions`, for the pack's one annotator."""
-    return {
-        pack["annotator"]: {
-            item["item_id"]: {r["blinded_id"]: r["position"] for r in item["responses"]}
-            for item in pack["items"]
-        }
-    }
+    return StudyPack.from_document(load_json(path), path)
 
 
 @lru_cache(maxsize=8)
-def _cached_pack(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+def _cached_pack(path: str, mtime_ns: int, size: int) -> StudyPack:
     return load_pack(path)
 
 
-def pack_for_journal(pack_path: Path) -> dict[str, Any]:
+def pack_for_journal(pack_path: Path) -> StudyPack:
     stat = pack_path.stat() if pack_path.exists() else None
     if stat is None:
         raise InputError(pack_path, None, "no such file")

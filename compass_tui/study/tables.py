@@ -18,13 +18,12 @@ from compass_tui.study.design import (
     CSV_HEADERS,
     LONG_COLUMNS,
     WIDE_COLUMNS,
-    check_annotator,
-    design_positions,
     load_study,
     study_scope,
 )
 from compass_tui.study.journal import annotation_item, check_timestamp
 from compass_tui.study.merge import MergeReport, apply_annotations, study_annotations
+from compass_tui.study.models import DesignItem, Positions, StudyDesign
 from compass_tui.vocab import DIMENSION_KEYS
 
 # ---------------------------------------------------------------------------------------------- CSV
@@ -43,30 +42,32 @@ def export(store: Store, name: str, fmt: str, out: str | Path) -> int:
     return csvio.write_csv(out, CSV_HEADERS[fmt], rows)
 
 
-def _export_records(design: dict[str, Any], annotations: list[Annotation]) -> list[dict[str, Any]]:
+def _export_records(design: StudyDesign, annotations: list[Annotation]) -> list[dict[str, Any]]:
     by_slot = {(a.annotator, annotation_item(a), a.system): a for a in annotations}
-    items = {item["item_id"]: item for item in design["items"]}
+    items = design.items_by_id
     records = []
-    for annotator, entries in design["assignments"].items():
+    for annotator, entries in design.assignments.items():
         for entry in entries:
-            for position, blinded in enumerate(entry["systems"], 1):
-                annotation = by_slot.get((annotator, entry["item_id"], blinded))
+            for position, blinded in enumerate(entry.systems, 1):
+                annotation = by_slot.get((annotator, entry.item_id, blinded))
                 if annotation is not None:
                     records.append(
-                        _export_record(design, items[entry["item_id"]], blinded, position, annotation)
+                        _export_record(design, items[entry.item_id], blinded, position, annotation)
                     )
     return records
 
 
-def _export_record(design, item, blinded: str, position: int, annotation: Annotation) -> dict[str, Any]:
+def _export_record(
+    design: StudyDesign, item: DesignItem, blinded: str, position: int, annotation: Annotation
+) -> dict[str, Any]:
     return {
         "annotator": annotation.annotator,
-        "item_id": item["item_id"],
-        "persona_id": item["persona_id"],
-        "situation_index": item["situation_index"],
-        "scenario_type": item["scenario_type"],
-        "emotion": item["emotion"],
-        "system": design["systems"][blinded],
+        "item_id": item.item_id,
+        "persona_id": item.persona_id,
+        "situation_index": item.situation_index,
+        "scenario_type": item.scenario_type,
+        "emotion": item.emotion,
+        "system": design.systems[blinded],
         "blinded_id": blinded,
         "position": position,
         **{key: annotation.scores.get(key) for key in DIMENSION_KEYS},
@@ -75,7 +76,7 @@ def _export_record(design, item, blinded: str, position: int, annotation: Annota
         "skipped": annotation.skipped,
         "seconds": annotation.seconds,
         "rubric_version": annotation.rubric_version,
-        "seed": design["seed"],
+        "seed": design.seed,
         "timestamp": annotation.updated_at,
     }
 
@@ -110,16 +111,16 @@ def import_csv(store: Store, name: str, path: str | Path) -> MergeReport:
                 line=line,
             )
         group.append((line, row))
-    study = _CsvStudy(design, {item["item_id"]: item for item in design["items"]}, design_positions(design))
+    study = _CsvStudy(design, design.items_by_id, design.positions())
     incoming = [(str(path), _csv_annotation(study, path, table.kind, rows)) for rows in groups.values()]
     return apply_annotations(store, design, incoming, [str(path)])
 
 
 @dataclass
 class _CsvStudy:
-    design: dict[str, Any]
-    items: dict[str, dict[str, Any]]
-    positions: dict[str, dict[str, dict[str, int]]]
+    design: StudyDesign
+    items: dict[str, DesignItem]
+    positions: Positions
 
 
 def _csv_annotation(
@@ -136,10 +137,10 @@ def _csv_annotation(
     timestamp = first["timestamp"] or now_iso()
     check_timestamp(timestamp, path, line, "timestamp")
     return Annotation(
-        scope=study_scope(design["name"]),
+        scope=study_scope(design.name),
         annotator=first["annotator"],
-        persona_id=item["persona_id"],
-        situation_index=item["situation_index"],
+        persona_id=item.persona_id,
+        situation_index=item.situation_index,
         system=first["blinded_id"],
         scores=scores,
         comment=first["comment"],
@@ -155,24 +156,24 @@ def _csv_annotation(
     )
 
 
-def _csv_item(study: _CsvStudy, path: Path, line: int, row: dict[str, str]) -> dict[str, Any]:
+def _csv_item(study: _CsvStudy, path: Path, line: int, row: dict[str, str]) -> DesignItem:
     """The design item of a row, after checking that the row is this study's."""
     design = study.design
-    if _csv_int(path, line, "seed", row["seed"]) != design["seed"]:
+    if _csv_int(path, line, "seed", row["seed"]) != design.seed:
         raise InputError(
-            path, "seed", f"{row['seed']} is not study {design['name']!r}'s seed {design['seed']}", line=line
+            path, "seed", f"{row['seed']} is not study {design.name!r}'s seed {design.seed}", line=line
         )
-    check_annotator(design, row["annotator"], path, line)
+    design.check_annotator(row["annotator"], path, line)
     item = study.items.get(row["item_id"])
     if (
         item is None
-        or row["persona_id"] != item["persona_id"]
-        or _csv_int(path, line, "situation_index", row["situation_index"]) != item["situation_index"]
+        or row["persona_id"] != item.persona_id
+        or _csv_int(path, line, "situation_index", row["situation_index"]) != item.situation_index
     ):
         raise InputError(
-            path, "item_id", f"{row['item_id']!r} is not an item of study {design['name']!r}", line=line
+            path, "item_id", f"{row['item_id']!r} is not an item of study {design.name!r}", line=line
         )
-    if design["systems"].get(row["blinded_id"]) != row["system"]:
+    if design.systems.get(row["blinded_id"]) != row["system"]:
         raise InputError(
             path,
             "system",

@@ -19,7 +19,7 @@ from compass_tui.study.agreement import study_judge_scores
 from compass_tui.study.design import load_study
 from compass_tui.study.journal import annotation_item
 from compass_tui.study.merge import study_annotations
-from compass_tui.triage import Triage, TriageEntry, check_dimension, fill_entry, rank
+from compass_tui.triage import Triage, TriageEntry, check_dimension, fill_entry
 
 
 def study_disagreements(
@@ -35,34 +35,21 @@ def study_disagreements(
     selection, judge_scores, judge_note = study_judge_scores(store, design, judge_model, judge_prompt)
     human = _finished_scores(study_annotations(store, design))
     entries = []
-    for item in design["items"]:
-        for blinded in design["blinded_ids"]:
-            run_id, model = split_system_id(design["systems"][blinded]) if reveal else (None, None)
+    for item in design.items:
+        for blinded in design.blinded_ids:
+            run_id, model = split_system_id(design.systems[blinded]) if reveal else (None, None)
             entry = TriageEntry(
-                item["item_id"],
-                item["persona_id"],
-                item["situation_index"],
+                item.item_id,
+                item.persona_id,
+                item.situation_index,
                 blinded,
                 study=name,
                 run_id=run_id,
                 model=model,
             )
-            unit = (item["item_id"], blinded)
+            unit = (item.item_id, blinded)
             entries.append(fill_entry(entry, human.get(unit, []), judge_scores.get(unit), dimension))
-    by_gap, by_spread, not_gap, not_spread = rank(entries)
-    return Triage(
-        f"study {name}",
-        dimension,
-        selection.judge_model,
-        selection.prompt_label,
-        selection.stale,
-        len(entries),
-        by_gap,
-        by_spread,
-        not_gap,
-        not_spread,
-        [judge_note] if judge_note else [],
-    )
+    return Triage.ranked(f"study {name}", dimension, selection, entries, [judge_note] if judge_note else [])
 
 
 def _finished_scores(annotations: list[Annotation]) -> dict[tuple[str, str], list[dict]]:
@@ -115,29 +102,29 @@ def study_item(
     """One item of a study with every system's response, every annotator's scores and the judge's: the
     study owner's view (it names the real systems; an annotator's pack never holds them)."""
     design = load_study(store, name)
-    summary = next((entry for entry in design["items"] if entry["item_id"] == item), None)
+    summary = next((entry for entry in design.items if entry.item_id == item), None)
     if summary is None:
         raise NotFoundError(None, "item", f"study {name!r} has no item {item!r}")
     selection, judge_scores, judge_note = study_judge_scores(store, design, judge_model, judge_prompt)
     mine = [a for a in study_annotations(store, design) if annotation_item(a) == item]
-    persona_id, index = summary["persona_id"], summary["situation_index"]
+    persona_id, index = summary.persona_id, summary.situation_index
     systems = []
-    for blinded in design["blinded_ids"]:
-        run_id, model = split_system_id(design["systems"][blinded])
+    for blinded in design.blinded_ids:
+        run_id, model = split_system_id(design.systems[blinded])
         by_annotator = {a.annotator: a for a in mine if a.system == blinded}
         finished = [a.scores for a in by_annotator.values() if a.has_final_scores]
         entry = TriageEntry(item, persona_id, index, blinded, study=name, run_id=run_id, model=model)
-        judgement = selection.by_item.get((design["systems"][blinded], persona_id, index)) or {}
+        judgement = selection.by_item.get((design.systems[blinded], persona_id, index))
         systems.append(
             StudyItemSystem(
                 blinded,
                 run_id,
                 model,
                 _record(store, run_id, model, persona_id, index),
-                {who: _final(by_annotator.get(who)) for who in design["annotators"]},
-                {who: _state(by_annotator.get(who)) for who in design["annotators"]},
+                {who: _final(by_annotator.get(who)) for who in design.annotators},
+                {who: _state(by_annotator.get(who)) for who in design.annotators},
                 fill_entry(entry, finished, judge_scores.get((item, blinded)), None),
-                {k: str(v) for k, v in (judgement.get("rationales") or {}).items() if v},
+                {k: str(v) for k, v in (judgement.rationales if judgement else {}).items() if v},
             )
         )
     return StudyItem(
@@ -145,7 +132,7 @@ def study_item(
         item,
         persona_id,
         index,
-        list(design["annotators"]),
+        list(design.annotators),
         systems,
         selection.judge_model,
         selection.prompt_label,

@@ -62,7 +62,7 @@ def test_study_disagreements_table_is_blinded_unless_revealed(cli, study_dir):
     assert "tri::" not in out
     code, out, _ = cli("study", "disagreements", STUDY, "--reveal")
     design = load_study(Store(study_dir), STUDY)
-    assert code == 0 and f"S1 ({design['systems']['S1']})" in out and "mean over the six dimensions" in out
+    assert code == 0 and f"S1 ({design.systems['S1']})" in out and "mean over the six dimensions" in out
 
 
 def test_study_agreement_prints_the_overall_readings(cli, study_dir):

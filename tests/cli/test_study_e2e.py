@@ -57,15 +57,15 @@ def judge_score(item_index: int, system_index: int, dimension: int) -> int:
 async def annotate_pack(pack_path: Path) -> dict[Slot, list[int]]:
     """Score every response of the pack with the keyboard: 1-5 per dimension, enter, then on to the next."""
     pack = load_pack(pack_path)
-    annotator = pack["annotator"]
+    annotator = pack.annotator
     typed: dict[Slot, list[int]] = {}
     app = CompassApp(Context(), pack=pack_path)
     async with app.run_test(size=(110, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, AnnotatorScreen)
-        for order, item in enumerate(pack["items"]):
+        for order, item in enumerate(pack.items):
             assert screen.index == order
-            for position, response in enumerate(item["responses"]):
+            for position, response in enumerate(item.responses):
                 if (order, position) != (0, 0):
                     await pilot.press("right", "down")  # next column; the cursor wraps from Safe to Emp
                 panel = screen.focused_panel()
@@ -76,10 +76,10 @@ async def annotate_pack(pack_path: Path) -> dict[Slot, list[int]]:
                 await pilot.press("enter")
                 saved = screen.annotation_at(position)
                 assert saved.committed and list(saved.scores.values()) == scores
-                typed[(annotator, item["item_id"], response["blinded_id"])] = scores
+                typed[(annotator, item.item_id, response.blinded_id)] = scores
             assert screen.item_done(order)
             await pilot.press("n")
-        assert screen.index == len(pack["items"]) - 1  # `n` on the last item goes nowhere
+        assert screen.index == len(pack.items) - 1  # `n` on the last item goes nowhere
     return typed
 
 
@@ -157,16 +157,16 @@ def write_judgements(store: Store, design: dict) -> dict[tuple[str, str], list[i
     judged = {}
     records = {
         (r["run_id"], r["model"], r["persona_id"], r["situation_index"]): r
-        for run in design["runs"]
+        for run in design.runs
         for r in load_records(store, run)
     }
-    for blinded, system in design["systems"].items():
+    for blinded, system in design.systems.items():
         run, _, model = system.partition("::")
-        system_index = design["blinded_ids"].index(blinded)
-        for item_index, item in enumerate(design["items"]):
+        system_index = design.blinded_ids.index(blinded)
+        for item_index, item in enumerate(design.items):
             scores = [judge_score(item_index, system_index, d) for d in range(len(DIMENSION_KEYS))]
-            judged[(item["item_id"], blinded)] = scores
-            persona, index = item["persona_id"], item["situation_index"]
+            judged[(item.item_id, blinded)] = scores
+            persona, index = item.persona_id, item.situation_index
             store.upsert(
                 judgement_path(run, persona),
                 JUDGEMENTS_TABLE,
@@ -224,7 +224,7 @@ def check_wide(path: Path, design: dict, typed: dict[Slot, list[int]]) -> None:
     for row in rows:
         slot = (row["annotator"], row["item_id"], row["blinded_id"])
         assert [int(row[key]) for key in DIMENSION_KEYS] == typed[slot]
-        assert row["system"] == design["systems"][row["blinded_id"]]
+        assert row["system"] == design.systems[row["blinded_id"]]
         assert (row["seed"], row["skipped"], row["flag"], row["comment"]) == ("3", "false", "false", "")
         seen.add(slot)
     assert seen == set(typed)
@@ -237,4 +237,4 @@ def check_long(path: Path, design: dict, typed: dict[Slot, list[int]]) -> None:
     for row in rows:
         slot = (row["annotator"], row["item_id"], row["blinded_id"])
         assert int(row["score"]) == typed[slot][DIMENSION_KEYS.index(row["dimension"])]
-        assert row["system"] == design["systems"][row["blinded_id"]]
+        assert row["system"] == design.systems[row["blinded_id"]]

@@ -11,6 +11,7 @@ from scipy import stats
 from test_report import ITEMS, PERSONA, TOOLS, judge_score, write_fixed_runs
 
 from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.judgements import ScoreSource
 from compass_tui.library import PersonaLibrary
 from compass_tui.plot_data import human_vs_judge, report_figures, score_distribution, scored_items
 from compass_tui.records import system_id
@@ -47,7 +48,7 @@ def score_by_hand(store: Store, model: str = "alpha") -> None:
 
 
 def test_a_score_distribution_counts_each_level_per_system(store, personas):
-    items = scored_items(store, [RUN], personas, "judge")
+    items = scored_items(store, [RUN], personas, ScoreSource("judge"))
     figure = score_distribution(items, "helpfulness", "judge", [RUN])
     by_label = {series.label: series for series in figure.series}
     assert set(by_label) == {"alpha", "beta"} and by_label["alpha"].x == [1, 2, 3, 4, 5]
@@ -62,8 +63,8 @@ def test_a_score_distribution_counts_each_level_per_system(store, personas):
 
 def test_human_vs_judge_pairs_items_and_its_r_is_scipys(store, personas):
     score_by_hand(store)
-    human = scored_items(store, [RUN], personas, "human")
-    judge = scored_items(store, [RUN], personas, "judge")
+    human = scored_items(store, [RUN], personas, ScoreSource("human"))
+    judge = scored_items(store, [RUN], personas, ScoreSource("judge"))
     pooled = human_vs_judge(human, judge, None, [RUN])
     [series] = pooled.series  # beta has no human scores: no points
     xs = [float(human_score("alpha", i, k)) for i in ITEMS for k in DIMENSION_KEYS]
@@ -76,7 +77,7 @@ def test_the_written_figures_have_the_expected_axes_and_series(store, personas, 
     from compass_tui.figures import _pyplot, draw, write_figures
 
     score_by_hand(store)
-    figures = report_figures(store, [RUN], personas, "judge")
+    figures = report_figures(store, [RUN], personas, ScoreSource("judge"))
     names = [figure.name for figure in figures]
     assert names == [
         *(f"scores-{key}" for key in DIMENSION_KEYS),
@@ -102,7 +103,7 @@ def test_the_written_figures_have_the_expected_axes_and_series(store, personas, 
 def test_figures_are_byte_identical_for_the_same_data(store, personas, tmp_path):
     from compass_tui.figures import write_figures
 
-    figures = report_figures(store, [RUN], personas, "judge")
+    figures = report_figures(store, [RUN], personas, ScoreSource("judge"))
     first = {p.name: p.read_bytes() for p in write_figures(figures, tmp_path / "a")}
     second = {p.name: p.read_bytes() for p in write_figures(figures, tmp_path / "b")}
     assert first == second

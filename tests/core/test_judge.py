@@ -8,7 +8,6 @@ queue, else with a default verdict. Nothing of ours and nothing of litellm's is 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import statistics
@@ -17,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from run_support import write_baseline_run
 
 from compass_tui import paths
 from compass_tui.errors import InputError
@@ -30,8 +30,6 @@ from compass_tui.judge import (
 )
 from compass_tui.judgements import content_hash
 from compass_tui.library import PersonaLibrary
-from compass_tui.pipeline import System
-from compass_tui.prompts import our_prompts
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
@@ -41,9 +39,7 @@ from compass_tui.records import (
     run_meta_path,
     run_records_path,
 )
-from compass_tui.runner import RunPlan, execute_run
 from compass_tui.store import Store
-from compass_tui.tools.environment import ToolEnvironment
 from compass_tui.vocab import DIMENSION_KEYS
 from tools.stub_llm import Reply, StubLLM, error, text
 
@@ -133,19 +129,7 @@ def write_config(
 def baseline_run(tmp_path_factory) -> Path:
     """A finished offline-baseline run R over situations 0-2 of adam-kerr, built once."""
     root = tmp_path_factory.mktemp("baseline-run")
-    store = Store(root)
-    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
-    plan = RunPlan(
-        run_id=RUN,
-        setting="profile",
-        systems=[System("baseline")],
-        personas=[persona],
-        prompts=our_prompts(),
-        only_situations=set(SITUATIONS),
-    )
-    env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=root / "cache")
-    progress = asyncio.run(execute_run(plan, store, env))
-    assert (progress.finished, progress.errors) == (len(SITUATIONS), 0)
+    write_baseline_run(root, RUN, PERSONA, set(SITUATIONS))
     return root
 
 
@@ -755,3 +739,32 @@ def test_aggregate_official_equals_the_official_avg_score(
     assert official["count"] == row["official_n"] == len(SITUATIONS)
     assert row["official_avg"] == pytest.approx(official["avg_score"])
     assert row["official_avg"] == pytest.approx((20 + 20 + 10) / 3)  # clamped to 1-5, int()-ed, summed
+
+
+def test_a_stored_judgement_reads_as_a_typed_judgement_with_every_field(cli, configured, stub, bot):
+    from compass_tui.judgements import Judgement, read_judgements
+
+    for index, value in enumerate((2, 5, 1)):
+        bot.queue(
+            index, text(verdict({**dict.fromkeys(DIMENSION_KEYS, 4), "empathy": value})), text(verdict(3))
+        )
+    code, _, err = judge(cli, "--samples", "2")
+    assert code == 0, err
+    stored = judgements(configured)
+    typed = {j.situation_index: j for j in read_judgements(Store(configured), RUN)}
+    assert sorted(typed) == sorted(stored) == list(SITUATIONS)
+    for index, judgement in typed.items():
+        document = stored[index]
+        assert judgement == Judgement.from_document(document)
+        assert judgement.key == ("baseline", PERSONA, index)
+        for name in ("run_id", "judge_model", "prompt_hash", "prompt_kind", "rubric_version", "record_hash"):
+            assert getattr(judgement, name) == document[name]
+        assert (judgement.scores, judgement.spread, judgement.samples) == (
+            document["scores"],
+            document["spread"],
+            document["samples"],
+        )
+        assert judgement.valid is document["valid"] and judgement.flags == document["flags"]
+        assert judgement.sample_count == 2 and judgement.sample_scores("empathy") == [(2, 5, 1)[index], 3]
+        assert judgement.first_answer() == document["samples"][0]["raw"]
+        assert judgement.prompt_label == f"ours:{load_judge_prompt(None).hash[:8]}"

@@ -160,14 +160,14 @@ def _create(store: Store, name: str = "s1", sample: int = 20, annotators=ANNOTAT
 
 
 def _annotation(
-    design: dict, annotator: str, entry: dict, blinded: str, scores: dict, **fields
+    design: study.StudyDesign, annotator: str, entry: study.Assignment, blinded: str, scores: dict, **fields
 ) -> Annotation:
-    item = next(item for item in design["items"] if item["item_id"] == entry["item_id"])
+    item = design.items_by_id[entry.item_id]
     return Annotation(
-        scope=study.study_scope(design["name"]),
+        scope=study.study_scope(design.name),
         annotator=annotator,
-        persona_id=item["persona_id"],
-        situation_index=item["situation_index"],
+        persona_id=item.persona_id,
+        situation_index=item.situation_index,
         system=blinded,
         scores=dict(scores),
         **{"committed": True, **fields},  # what the annotator screen saves on enter
@@ -183,27 +183,27 @@ def _full(score: int) -> dict:
 
 def test_shared_items_and_systems(store):
     design = _create(store, sample=SHARED_ITEMS)
-    items = {item["item_id"] for item in design["items"]}
+    items = {item.item_id for item in design.items}
     assert len(items) == SHARED_ITEMS
     assert "adam-kerr#14" not in items and f"{EXTRA_PERSONA}#0" not in items
-    assert sorted(design["systems"].values()) == sorted(system_id(r, m) for r, ms in RUNS.items() for m in ms)
-    assert design["blinded_ids"] == ["S1", "S2", "S3"]
+    assert sorted(design.systems.values()) == sorted(system_id(r, m) for r, ms in RUNS.items() for m in ms)
+    assert design.blinded_ids == ["S1", "S2", "S3"]
     assert json.loads(study.study_path(store, "s1").read_text())["name"] == "s1"
 
 
 def test_fully_crossed_and_positions_balanced(store):
     design = _create(store, sample=20)
-    items = {item["item_id"] for item in design["items"]}
+    items = {item.item_id for item in design.items}
     for annotator in ANNOTATORS:
-        entries = design["assignments"][annotator]
-        assert {entry["item_id"] for entry in entries} == items and len(entries) == len(items)
-        assert all(sorted(entry["systems"]) == design["blinded_ids"] for entry in entries)
+        entries = design.assignments[annotator]
+        assert {entry.item_id for entry in entries} == items and len(entries) == len(items)
+        assert all(sorted(entry.systems) == design.blinded_ids for entry in entries)
         counts = Counter(
-            (blinded, position) for entry in entries for position, blinded in enumerate(entry["systems"])
+            (blinded, position) for entry in entries for position, blinded in enumerate(entry.systems)
         )
-        per_cell = [counts[(b, p)] for b in design["blinded_ids"] for p in range(3)]
+        per_cell = [counts[(b, p)] for b in design.blinded_ids for p in range(3)]
         assert max(per_cell) - min(per_cell) <= 1
-    orders = [[entry["item_id"] for entry in design["assignments"][a]] for a in ANNOTATORS]
+    orders = [[entry.item_id for entry in design.assignments[a]] for a in ANNOTATORS]
     assert orders[0] != orders[1]  # item order is shuffled per annotator
 
 
@@ -211,16 +211,16 @@ def test_seeded_design_is_reproducible(store, tmp_path):
     first = _create(store, "a", seed=7)
     second = _create(store, "b", seed=7)
     for key in ("items", "systems", "assignments", "strata"):
-        assert first[key] == second[key]
-    assert _create(store, "c", seed=8)["assignments"] != first["assignments"]
+        assert getattr(first, key) == getattr(second, key)
+    assert _create(store, "c", seed=8).assignments != first.assignments
 
 
 def test_stratification_is_proportional(store):
     design = _create(store, sample=12, stratify=["scenario"])
-    available = Counter(item["scenario_type"] for item in _create(store, "all", sample=SHARED_ITEMS)["items"])
-    drawn = Counter(item["scenario_type"] for item in design["items"])
+    available = Counter(item.scenario_type for item in _create(store, "all", sample=SHARED_ITEMS).items)
+    drawn = Counter(item.scenario_type for item in design.items)
     assert sum(drawn.values()) == 12
-    assert dict(drawn) == {s["values"]["scenario"]: s["drawn"] for s in design["strata"] if s["drawn"]}
+    assert dict(drawn) == {s.values["scenario"]: s.drawn for s in design.strata if s.drawn}
     for scenario, count in available.items():
         assert abs(drawn[scenario] - 12 * count / SHARED_ITEMS) < 1
     assert study.largest_remainder(10, {"a": 5, "b": 3, "c": 2}) == {"a": 5, "b": 3, "c": 2}
@@ -262,7 +262,7 @@ def test_refuses_to_overwrite_and_warns_for_one_system(store):
     with pytest.raises(InputError, match="already exists"):
         _create(store)
     single = study.create_study(store, "solo", ["run-beta"], 3, ["alice"])
-    assert single["warnings"] and single["blinded_ids"] == ["S1"]
+    assert single.warnings and single.blinded_ids == ["S1"]
 
 
 # ------------------------------------------------------------------------------------------------- packs
@@ -275,14 +275,20 @@ def test_pack_is_blind_and_complete(store, tmp_path):
     for secret in SECRET_NAMES:
         assert secret not in text
     pack = study.load_pack(path)
-    assert pack["annotator"] == "bob" and pack["fingerprint"] == study.study_fingerprint(design)
-    assert [d["key"] for d in pack["rubric"]["dimensions"]] == list(DIMENSION_KEYS)
-    assert [item["item_id"] for item in pack["items"]] == [e["item_id"] for e in design["assignments"]["bob"]]
-    first, entry = pack["items"][0], design["assignments"]["bob"][0]
-    assert [r["blinded_id"] for r in first["responses"]] == entry["systems"]
-    assert [r["position"] for r in first["responses"]] == [1, 2, 3]
-    assert set(first["persona"]) == {"name", "age", "career", "personality_description", "tool_preference"}
-    assert first["situation"]["scenario"] and first["responses"][0]["response"].startswith("That sounds hard")
+    assert pack.annotator == "bob" and pack.fingerprint == design.fingerprint()
+    assert [d.key for d in pack.rubric.dimensions] == list(DIMENSION_KEYS)
+    assert [item.item_id for item in pack.items] == [e.item_id for e in design.assignments["bob"]]
+    first, entry = pack.items[0], design.assignments["bob"][0]
+    assert [r.blinded_id for r in first.responses] == entry.systems
+    assert [r.position for r in first.responses] == [1, 2, 3]
+    assert set(json.loads(text)["items"][0]["persona"]) == {
+        "name",
+        "age",
+        "career",
+        "personality_description",
+        "tool_preference",
+    }
+    assert first.situation.scenario and (first.responses[0].response or "").startswith("That sounds hard")
     assert '"scores":' not in text and '"judge_model"' not in text
 
 
@@ -301,8 +307,8 @@ def test_unknown_annotator_and_alien_files(store, tmp_path):
 def test_journal_last_line_wins_and_torn_tail_ignored(store, tmp_path):
     design = _create(store)
     pack = study.write_pack(store, "s1", "alice", tmp_path / "alice.pack.json")
-    entry = design["assignments"]["alice"][0]
-    blinded = entry["systems"][1]
+    entry = design.assignments["alice"][0]
+    blinded = entry.systems[1]
     study.append_pack_score(pack, _annotation(design, "alice", entry, blinded, _full(2), seconds=4.0))
     study.append_pack_score(pack, _annotation(design, "alice", entry, blinded, _full(4), seconds=9.5))
     journal = study.journal_path(pack)
@@ -312,8 +318,8 @@ def test_journal_last_line_wins_and_torn_tail_ignored(store, tmp_path):
     scores = study.read_pack_scores(pack)
     assert len(scores) == 1
     assert scores[0].scores == _full(4) and scores[0].position == 2 and scores[0].blinded_id == blinded
-    other = design["assignments"]["alice"][1]
-    study.append_pack_score(pack, _annotation(design, "alice", other, other["systems"][0], _full(3)))
+    other = design.assignments["alice"][1]
+    study.append_pack_score(pack, _annotation(design, "alice", other, other.systems[0], _full(3)))
     assert len(study.read_pack_scores(pack)) == 2
     assert all(json.loads(line) for line in journal.read_text().splitlines())
 
@@ -321,13 +327,13 @@ def test_journal_last_line_wins_and_torn_tail_ignored(store, tmp_path):
 def test_a_corrupt_journal_line_before_the_last_is_skipped_counted_and_named(store, tmp_path):
     design = _create(store)
     pack = study.write_pack(store, "s1", "alice", tmp_path / "alice.pack.json")
-    first, second = design["assignments"]["alice"][:2]
-    study.append_pack_score(pack, _annotation(design, "alice", first, first["systems"][0], _full(2)))
+    first, second = design.assignments["alice"][:2]
+    study.append_pack_score(pack, _annotation(design, "alice", first, first.systems[0], _full(2)))
     journal = study.journal_path(pack)
     with journal.open("ab") as handle:
         handle.write(b'{"scope": "study:s1", "annot\n')  # line 2: garbage, yet newline-terminated
         handle.write(json.dumps({"fingerprint": "elsewhere"}).encode() + b"\n")  # line 3: another study
-    study.append_pack_score(pack, _annotation(design, "alice", second, second["systems"][0], _full(5)))
+    study.append_pack_score(pack, _annotation(design, "alice", second, second.systems[0], _full(5)))
     journal_read = study.read_pack_journal(pack)
     assert sorted(a.scores["empathy"] for a in journal_read.annotations) == [2, 5]
     assert [error.line for error in journal_read.skipped] == [2, 3]
@@ -343,7 +349,7 @@ def test_a_corrupt_journal_line_before_the_last_is_skipped_counted_and_named(sto
 def test_append_rejects_foreign_or_bad_scores(store, tmp_path):
     design = _create(store)
     pack = study.write_pack(store, "s1", "alice", tmp_path)
-    entry = design["assignments"]["alice"][0]
+    entry = design.assignments["alice"][0]
     with pytest.raises(InputError, match="outside 1-5"):
         study.append_pack_score(pack, _annotation(design, "alice", entry, "S1", {"empathy": 6}))
     with pytest.raises(InputError, match="not an annotator"):
@@ -357,9 +363,9 @@ def test_append_rejects_foreign_or_bad_scores(store, tmp_path):
 def _scored_pack(
     store: Store, design: dict, annotator: str, folder: Path, items: int, score: int = 3
 ) -> Path:
-    pack = study.write_pack(store, design["name"], annotator, folder / f"{annotator}.pack.json")
-    for entry in design["assignments"][annotator][:items]:
-        for blinded in entry["systems"]:
+    pack = study.write_pack(store, design.name, annotator, folder / f"{annotator}.pack.json")
+    for entry in design.assignments[annotator][:items]:
+        for blinded in entry.systems:
             study.append_pack_score(
                 pack, _annotation(design, annotator, entry, blinded, _full(score), seconds=2.0)
             )
@@ -380,8 +386,8 @@ def test_merge_is_idempotent_and_reports_missing(store, tmp_path):
 
 def test_merge_reports_conflicts_and_keeps_newer(store, tmp_path):
     design = _create(store, sample=4)
-    entry = design["assignments"]["alice"][0]
-    older = _annotation(design, "alice", entry, entry["systems"][0], _full(1))
+    entry = design.assignments["alice"][0]
+    older = _annotation(design, "alice", entry, entry.systems[0], _full(1))
     save_annotation(store, older)  # alice also worked in the shared data dir, earlier
     pack = _scored_pack(store, design, "alice", tmp_path, items=1, score=5)
     report = study.merge(store, "s1", [pack])
@@ -391,7 +397,7 @@ def test_merge_reports_conflicts_and_keeps_newer(store, tmp_path):
     assert conflict["incoming"]["scores"] == _full(5)
     stored = {a.key: a for a in load_annotations(store, "study:s1")}
     assert stored[older.key].scores == _full(5)
-    newer = _annotation(design, "alice", entry, entry["systems"][0], _full(2))
+    newer = _annotation(design, "alice", entry, entry.systems[0], _full(2))
     save_annotation(store, newer)
     again = study.merge(store, "s1", [pack])
     assert again.conflicts[0]["kept"] == "stored"
@@ -439,20 +445,18 @@ def test_icc_matches_shrout_fleiss_textbook_example():
 def _rate_everything(store: Store, design: dict, seed: int = 3) -> dict:
     """Annotators score in the shared store: noisy copies of the judge, a few units left out."""
     rng = np.random.default_rng(seed)
-    items = {item["item_id"]: item for item in design["items"]}
+    items = design.items_by_id
     table = {}
-    for annotator in design["annotators"]:
-        for entry in design["assignments"][annotator]:
-            item = items[entry["item_id"]]
-            for blinded in entry["systems"]:
+    for annotator in design.annotators:
+        for entry in design.assignments[annotator]:
+            item = items[entry.item_id]
+            for blinded in entry.systems:
                 if rng.random() < 0.1:
                     continue
-                base = _judge_score(
-                    design["systems"][blinded], item["persona_id"], item["situation_index"], "empathy"
-                )
+                base = _judge_score(design.systems[blinded], item.persona_id, item.situation_index, "empathy")
                 scores = {key: int(np.clip(base + rng.integers(-1, 2), 1, 5)) for key in DIMENSION_KEYS}
                 save_annotation(store, _annotation(design, annotator, entry, blinded, scores, seconds=10.0))
-                table[(annotator, entry["item_id"], blinded)] = scores
+                table[(annotator, entry.item_id, blinded)] = scores
     return table
 
 
@@ -461,15 +465,15 @@ def test_agreement_equals_direct_scipy_and_krippendorff(store):
     table = _rate_everything(store, design)
     result = study.agreement(store, "s1", judge_model=JUDGE)
     assert result["judge_model"] == JUDGE and result["units"] == 24
-    units = [(item["item_id"], b) for item in design["items"] for b in design["blinded_ids"]]
-    items = {item["item_id"]: item for item in design["items"]}
-    positions = study.design_positions(design)
+    units = design.units
+    items = design.items_by_id
+    positions = design.positions()
     for key in DIMENSION_KEYS:
         matrix = np.array([[table.get((a, i, b), {}).get(key, np.nan) for i, b in units] for a in ANNOTATORS])
         rated = ~np.isnan(matrix).all(axis=0)
         human = np.nanmean(matrix[:, rated], axis=0)
         judge = [
-            _judge_score(design["systems"][b], items[i]["persona_id"], items[i]["situation_index"], key)
+            _judge_score(design.systems[b], items[i].persona_id, items[i].situation_index, key)
             for (i, b), keep in zip(units, rated)
             if keep
         ]
@@ -524,15 +528,13 @@ def test_agreement_judge_choice_and_absence(store):
 def test_agreement_refuses_to_mix_prompts_and_judge_prompt_chooses(store):
     design = _create(store, sample=SHARED_ITEMS)
     _rate_everything(store, design)
-    item = design["items"][0]
-    run, model = design["systems"][design["blinded_ids"][0]].split("::", 1)
-    path = judgement_path(run, item["persona_id"])
+    item = design.items[0]
+    run, model = design.systems[design.blinded_ids[0]].split("::", 1)
+    path = judgement_path(run, item.persona_id)
     (original,) = [
         j
         for j in store.all(path, JUDGEMENTS_TABLE)
-        if j["model"] == model
-        and j["situation_index"] == item["situation_index"]
-        and j["judge_model"] == JUDGE
+        if j["model"] == model and j["situation_index"] == item.situation_index and j["judge_model"] == JUDGE
     ]
     store.upsert(
         path, JUDGEMENTS_TABLE, "other-prompt", {**original, "prompt_hash": "h2", "prompt_kind": "official"}
@@ -555,7 +557,7 @@ def _csv_rows(path: Path) -> list[dict]:
 
 
 def _store_with_scores(store: Store, design: dict) -> None:
-    entries = design["assignments"]["alice"]
+    entries = design.assignments["alice"]
     comments = [*INJECTIONS, "line one\nline two", "'=quoted already", 'café, "quoted"']
     for number, (entry, comment) in enumerate(zip(entries, comments)):
         scores = _full(1 + number % 5) | ({"safety": None} if number == 2 else {})
@@ -563,7 +565,7 @@ def _store_with_scores(store: Store, design: dict) -> None:
             design,
             "alice",
             entry,
-            entry["systems"][0],
+            entry.systems[0],
             scores,
             comment=comment,
             flag=number == 1,
@@ -571,8 +573,8 @@ def _store_with_scores(store: Store, design: dict) -> None:
             seconds=1.25 * number,
         )
         save_annotation(store, annotation)
-    entry = design["assignments"]["bob"][0]
-    save_annotation(store, _annotation(design, "bob", entry, entry["systems"][2], _full(4), seconds=3.0))
+    entry = design.assignments["bob"][0]
+    save_annotation(store, _annotation(design, "bob", entry, entry.systems[2], _full(4), seconds=3.0))
 
 
 def test_neutralise_round_trips():
@@ -595,7 +597,7 @@ def test_export_neutralises_and_import_restores(store, tmp_path):
     assert rows[6]["comment"] == "line one\nline two"
     assert all(not row[key].startswith("'") for row in rows for key in DIMENSION_KEYS)
     assert rows[2]["safety"] == "" and rows[1]["flag"] == "true"
-    assert rows[0]["system"] == design["systems"][rows[0]["blinded_id"]]
+    assert rows[0]["system"] == design.systems[rows[0]["blinded_id"]]
     fresh = _fresh_store(store, tmp_path)
     report = study.import_csv(fresh, "s1", out)
     assert report.added == 10
@@ -702,8 +704,8 @@ def test_cli_study_workflow(store, tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "'zed' is not an annotator" in error
     design = study.load_study(store, "cli")
-    for entry in design["assignments"]["alice"]:
-        for blinded in entry["systems"]:
+    for entry in design.assignments["alice"]:
+        for blinded in entry.systems:
             study.append_pack_score(pack, _annotation(design, "alice", entry, blinded, _full(4)))
     assert _cli(data, "study", "merge", "cli", str(pack), "--json") == 0
     assert json.loads(capsys.readouterr().out)["added"] == 18
@@ -746,9 +748,9 @@ def test_one_rule_of_finished_for_study_progress_agreement_and_report():
 
 def test_an_uncommitted_annotation_is_neither_progress_nor_agreement(store, tmp_path):
     design = _create(store, sample=4)
-    entry = design["assignments"]["alice"][0]
-    for blinded in entry["systems"]:
+    entry = design.assignments["alice"][0]
+    for blinded in entry.systems:
         save_annotation(store, _annotation(design, "alice", entry, blinded, _full(4), committed=False))
     report = study.merge(store, "s1", [])
-    assert entry["item_id"] in report.missing["alice"]
+    assert entry.item_id in report.missing["alice"]
     assert study.progress(design, load_annotations(store, "study:s1"))["alice"]["rated"] == 0

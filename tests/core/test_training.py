@@ -17,13 +17,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from run_support import write_baseline_run
 
 from compass_tui.annotations import Annotation, save_annotation
 from compass_tui.config import ModelConfig
 from compass_tui.errors import InputError
 from compass_tui.judge import judge_run, load_judge_prompt
 from compass_tui.library import PersonaLibrary
-from compass_tui.pipeline import System, history_line
+from compass_tui.pipeline import System
 from compass_tui.prompts import WITHHELD, as_json, our_prompts, persona_text
 from compass_tui.records import (
     INTERACTIONS_TABLE,
@@ -49,6 +50,7 @@ from compass_tui.training import (
     render_lines,
     sharegpt_line,
 )
+from compass_tui.user_simulator import history_line
 from compass_tui.vocab import DIMENSION_KEYS
 from tools.stub_llm import StubLLM, text
 
@@ -253,17 +255,7 @@ def persona():
 def judged_run(tmp_path_factory, persona) -> Path:
     root = tmp_path_factory.mktemp("training-run")
     store = Store(root)
-    plan = RunPlan(
-        run_id=RUN,
-        setting="profile",
-        systems=[System("baseline")],
-        personas=[persona],
-        prompts=our_prompts(),
-        only_situations=set(SITUATIONS),
-    )
-    env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=root / "cache")
-    progress = asyncio.run(execute_run(plan, store, env))
-    assert (progress.finished, progress.errors) == (len(SITUATIONS), 0)
+    write_baseline_run(root, RUN, persona.id, set(SITUATIONS))
     shard = run_records_path(RUN, PERSONA)
     edit = {
         3: {"status": "error", "error": {"stage": "response", "kind": "server", "message": "stub"}},

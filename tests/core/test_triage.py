@@ -80,7 +80,7 @@ def test_study_triage_reveals_systems_only_when_asked(study_store):
     design = study.load_study(study_store, STUDY)
     revealed = study.study_disagreements(study_store, STUDY, reveal=True)
     for entry in revealed.by_gap:
-        assert f"{entry.run_id}::{entry.model}" == design["systems"][entry.system]
+        assert f"{entry.run_id}::{entry.model}" == design.systems[entry.system]
     assert {e.model for e in revealed.by_gap} == set(MODELS)
 
 
@@ -109,7 +109,7 @@ def test_study_item_shows_every_system_and_annotator_of_one_item(tmp_path):
     assert (item.persona_id, item.situation_index, item.annotators) == ("adam-kerr", 1, list(ANNOTATORS))
     assert [s.blinded_id for s in item.systems] == ["S1", "S2"] and item.judge_model == JUDGE
     first, second = item.systems
-    assert f"{first.run_id}::{first.model}" == design["systems"]["S1"]
+    assert f"{first.run_id}::{first.model}" == design.systems["S1"]
     assert first.record["response"] == f"{first.model} answers situation 1."
     assert first.states == {"alice": "finished", "bob": "finished", "chen": "skipped"}
     assert first.scores == {"alice": full(2), "bob": full(2), "chen": None}
@@ -172,7 +172,7 @@ def overall_store(tmp_path) -> Store:
     store = Store(tmp_path / "data")
     records = {(r["model"], r["situation_index"]): r for r in write_run(store, items=OVERALL_ITEMS)}
     design = study.create_study(store, STUDY, [RUN], OVERALL_ITEMS, ["ann", "ben"], stratify=[], seed=11)
-    for blinded, system in design["systems"].items():
+    for blinded, system in design.systems.items():
         m = MODELS.index(split_system_id(system)[1])
         for index in range(OVERALL_ITEMS):
             for a, annotator in enumerate(("ann", "ben")):

@@ -28,6 +28,7 @@ from tui_harness import (
     panel_text,
     press_each,
     replace_input,
+    save_session_scores,
     screen_text,
     static_text,
     toggle_in_list,
@@ -698,19 +699,7 @@ async def test_the_report_shows_human_table_2_numbers_and_exports_them(tui, tmp_
 
     await baseline_run("study-run", situations={0, 1, 2})
     system = system_id("study-run", "baseline")
-    for situation, scores in HUMAN_SCORES.items():
-        save_annotation(
-            tui.store,
-            Annotation(
-                SESSION_SCOPE,
-                "me",
-                PERSONA,
-                situation,
-                system,
-                scores=dict(zip(DIMENSION_KEYS, scores)),
-                committed=True,
-            ),
-        )
+    save_session_scores(tui.store, "study-run", HUMAN_SCORES)
     save_annotation(
         tui.store,
         Annotation(SESSION_SCOPE, "me", PERSONA, 3, system, scores=dict.fromkeys(DIMENSION_KEYS, 1)),
@@ -794,8 +783,8 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
     from compass_tui.study import journal_path, load_pack, read_pack_scores
 
     pack_path = await make_pack(tmp_path)
-    items = load_pack(pack_path)["items"]
-    assert len(items) == 4 and all(len(item["responses"]) == 2 for item in items)
+    items = load_pack(pack_path).items
+    assert len(items) == 4 and all(len(item.responses) == 2 for item in items)
     async with tui.app(pack=pack_path).run_test(size=SIZE) as pilot:
         screen = await wait_until(
             pilot,
@@ -806,18 +795,20 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
         assert screen.index == 0
         assert static_text(screen.query_one("#annotator-progress")).startswith("item 1/4 · 0 done")
         assert [column_view(screen, p)["title"] for p in range(2)] == [
-            f"System {response['blinded_id']}" for response in items[0]["responses"]
+            f"System {response.blinded_id}" for response in items[0].responses
         ]
-        assert sorted(response["blinded_id"] for response in items[0]["responses"]) == ["S1", "S2"]
-        for position, response in enumerate(items[0]["responses"]):
+        assert sorted(response.blinded_id for response in items[0].responses) == ["S1", "S2"]
+        for position, response in enumerate(items[0].responses):
             view = column_view(screen, position)
-            if response["tool_call"]:
-                assert response["tool_call"]["tool_folder_name"] in view["call"] and view[
-                    "summary"
-                ].startswith("🔧")
+            if response.tool_call:
+                assert response.tool_call["tool_folder_name"] in view["call"] and view["summary"].startswith(
+                    "🔧"
+                )
             else:
                 assert "empathetic reply, no tool" in view["summary"]
-            assert response["response"][:40] in " ".join(column_view(screen, position)["response"].split())
+            assert (response.response or "")[:40] in " ".join(
+                column_view(screen, position)["response"].split()
+            )
         assert_no_names(pilot.app)
         await score_column(pilot, score_keys(0, 0))
         await pilot.press("right", "down")
@@ -830,13 +821,11 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
         await pilot.press("ctrl+q")
     saved = {(a.persona_id, a.situation_index, a.blinded_id): a for a in read_pack_scores(pack_path)}
     assert len(saved) == 3 and journal_path(pack_path).exists()
-    for position, response in enumerate(items[0]["responses"]):
-        annotation = saved[(items[0]["persona_id"], items[0]["situation_index"], response["blinded_id"])]
+    for position, response in enumerate(items[0].responses):
+        annotation = saved[(items[0].persona_id, items[0].situation_index, response.blinded_id)]
         assert annotation.committed and annotation.scores == scores_of(score_keys(0, position))
-        assert (annotation.annotator, annotation.position) == ("a", response["position"])
-    partial = saved[
-        (items[1]["persona_id"], items[1]["situation_index"], items[1]["responses"][0]["blinded_id"])
-    ]
+        assert (annotation.annotator, annotation.position) == ("a", response.position)
+    partial = saved[(items[1].persona_id, items[1].situation_index, items[1].responses[0].blinded_id)]
     assert not partial.committed
     assert [partial.scores[key] for key in DIMENSION_KEYS] == [2, 3, 4, None, None, None]
 
@@ -863,19 +852,19 @@ async def test_a_corrupt_journal_line_is_named_skipped_and_the_pack_still_opens(
 
     pack_path = await make_pack(tmp_path)
     pack = load_pack(pack_path)
-    for item in pack["items"][:2]:
-        response = item["responses"][0]
+    for item in pack.items[:2]:
+        response = item.responses[0]
         annotation = Annotation(
-            study_scope(pack["study"]),
+            study_scope(pack.study),
             "a",
-            item["persona_id"],
-            item["situation_index"],
-            response["blinded_id"],
+            item.persona_id,
+            item.situation_index,
+            response.blinded_id,
             scores=dict.fromkeys(DIMENSION_KEYS, 3),
             committed=True,
         )
         append_pack_score(pack_path, annotation)
-        if item is pack["items"][0]:
+        if item is pack.items[0]:
             with journal_path(pack_path).open("ab") as handle:
                 handle.write(b"\x00garbage from a bad disk\n")  # line 2 of 3
     async with tui.app(pack=pack_path).run_test(size=SIZE) as pilot:
@@ -1100,18 +1089,7 @@ async def test_the_report_breaks_systems_down_by_tool_and_plots_the_scores(tui):
     from compass_tui.app.widgets.figure_plot import FigurePlot
 
     await baseline_run("tabs-run", situations={0, 1, 2})
-    system = system_id("tabs-run", "baseline")
-    for situation, scores in HUMAN_SCORES.items():
-        annotation = Annotation(
-            SESSION_SCOPE,
-            "me",
-            PERSONA,
-            situation,
-            system,
-            scores=dict(zip(DIMENSION_KEYS, scores)),
-            committed=True,
-        )
-        save_annotation(tui.store, annotation)
+    save_session_scores(tui.store, "tabs-run", HUMAN_SCORES)
     tools = {
         r["situation_index"]: r["tool_call"]["tool_folder_name"] for r in load_records(tui.store, "tabs-run")
     }

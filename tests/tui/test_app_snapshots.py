@@ -18,9 +18,11 @@ from tui_harness import (
     PERSONA,
     TuiEnv,
     baseline_run,
+    baseline_runs,
     generate,
     make_env,
     open_stepper,
+    save_session_scores,
     wait_for_library,
     wait_until,
 )
@@ -109,15 +111,7 @@ def test_stepper_small(snap_compare, snap_env):
 
 
 def _compared_runs(count: int) -> list[str]:
-    names = [
-        ("profile-a", "profile"),
-        ("empathetic-b", "empathetic"),
-        ("profile-c", "profile"),
-        ("profile-d", "profile"),
-    ]
-    for run_id, setting in names[:count]:
-        asyncio.run(baseline_run(run_id, setting, situations={0, 1, 2, 3}))
-    return [run_id for run_id, _ in names[:count]]
+    return asyncio.run(baseline_runs(count, situations={0, 1, 2, 3}))
 
 
 def _stepper_with_runs(count: int, keys: list[str]):
@@ -159,20 +153,9 @@ def test_report(snap_compare, snap_env):
     from textual.widgets import DataTable
 
     asyncio.run(baseline_run("profile-pilot-run", situations={0, 1, 2}))
-    system = system_id("profile-pilot-run", "baseline")
-    for situation, score in enumerate((4, 3, 5)):
-        save_annotation(
-            snap_env.store,
-            Annotation(
-                SESSION_SCOPE,
-                "me",
-                PERSONA,
-                situation,
-                system,
-                scores=dict.fromkeys(DIMENSION_KEYS, score),
-                committed=True,
-            ),
-        )
+    save_session_scores(
+        snap_env.store, "profile-pilot-run", {s: [v] * len(DIMENSION_KEYS) for s, v in enumerate((4, 3, 5))}
+    )
 
     async def open_report(pilot) -> None:
         await _library_ready(pilot)

@@ -5,7 +5,7 @@ scrolling; the tool call and result are summed up above the response and shown i
 from __future__ import annotations
 
 import pytest
-from tui_harness import PERSONA, baseline_run, generate, open_stepper, screen_text, wait_until
+from tui_harness import PERSONA, baseline_runs, generate, open_stepper, screen_text, wait_until
 
 from compass_tui.vocab import DIMENSIONS
 
@@ -35,15 +35,7 @@ def assert_scored_parts_visible(screen, columns: int) -> None:
 
 async def runs_for(count: int) -> list[str]:
     """`count` finished baseline runs over the first two situations."""
-    names = [
-        ("profile-a", "profile"),
-        ("empathetic-b", "empathetic"),
-        ("profile-c", "profile"),
-        ("profile-d", "profile"),
-    ]
-    for run_id, setting in names[:count]:
-        await baseline_run(run_id, setting, situations={0, 1})
-    return [run_id for run_id, _ in names[:count]]
+    return await baseline_runs(count, situations={0, 1})
 
 
 @pytest.mark.parametrize(("size", "columns"), LAYOUTS)

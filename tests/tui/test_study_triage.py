@@ -92,7 +92,7 @@ async def test_the_study_triage_shows_the_cores_rankings_blinded_until_revealed(
         assert "| `v` | Reveal/blind |" in shown and "### Study triage" in shown
         await pilot.press("escape")
         await pilot.press("v")
-        systems = load_study(study_env.store, STUDY)["systems"]
+        systems = load_study(study_env.store, STUDY).systems
         await wait_until(pilot, lambda: "(" in table_rows(table)[0]["system"], "the revealed systems")
         first = table_rows(table)[0]["system"]
         assert first == f"{empathy.by_gap[0].system} ({systems[empathy.by_gap[0].system]})"
@@ -103,7 +103,7 @@ async def test_enter_opens_the_item_read_only_and_no_key_writes(study_env):
     from compass_tui.app.widgets.study_scores import StudyScorePanel
 
     top = study_disagreements(study_env.store, STUDY).by_gap[0]  # adam-kerr#0, S2: |h-j| 3
-    systems = load_study(study_env.store, STUDY)["systems"]
+    systems = load_study(study_env.store, STUDY).systems
     async with study_env.app().run_test(size=SIZE) as pilot:
         await open_triage(pilot)
         await pilot.press("enter")

@@ -448,3 +448,40 @@ class PtyApp:
             self.process.kill()
             self.process.wait(timeout=10)
         os.close(self.master)
+
+
+BASELINE_RUNS = (
+    ("profile-a", "profile"),
+    ("empathetic-b", "empathetic"),
+    ("profile-c", "profile"),
+    ("profile-d", "profile"),
+)
+
+
+async def baseline_runs(count: int, situations: set[int]) -> list[str]:
+    """`count` finished baseline runs (profile, empathetic, profile, profile) over the given situations."""
+    for run_id, setting in BASELINE_RUNS[:count]:
+        await baseline_run(run_id, setting, situations=situations)
+    return [run_id for run_id, _ in BASELINE_RUNS[:count]]
+
+
+def save_session_scores(
+    store: Store, run_id: str, scores: dict[int, list[int]], annotator: str = "me"
+) -> None:
+    """Committed session scores of the baseline on PERSONA's situations, six per situation in DIMENSION_KEYS order."""
+    from compass_tui.annotations import Annotation, save_annotation
+    from compass_tui.records import system_id
+    from compass_tui.report import SESSION_SCOPE
+
+    system = system_id(run_id, "baseline")
+    for situation, values in scores.items():
+        annotation = Annotation(
+            SESSION_SCOPE,
+            annotator,
+            PERSONA,
+            situation,
+            system,
+            scores=dict(zip(DIMENSION_KEYS, values)),
+            committed=True,
+        )
+        save_annotation(store, annotation)

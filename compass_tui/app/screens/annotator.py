@@ -8,7 +8,6 @@ item not yet committed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from rich.console import Group
 from rich.text import Text
@@ -22,6 +21,7 @@ from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
 from compass_tui.safe_text import printable
 from compass_tui.study import append_pack_score, load_pack, read_pack_journal, study_scope
+from compass_tui.study.models import PackItem, PackResponse
 from compass_tui.vocab import SCENARIO_BY_KEY
 
 
@@ -40,11 +40,11 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         super().__init__()
         self.pack_path = Path(pack_path)
         self.pack = load_pack(self.pack_path)
-        self.scope = study_scope(self.pack["study"])
+        self.scope = study_scope(self.pack.study)
         journal = read_pack_journal(self.pack_path)
         self.skipped_note = journal.skipped_note()
         self.scores = {(a.persona_id, a.situation_index, a.system): a for a in journal.annotations}
-        self.columns = max(len(item["responses"]) for item in self.pack["items"])
+        self.columns = max(len(item.responses) for item in self.pack.items)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,7 +57,7 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = f"study {self.pack['study']} · annotator {self.pack['annotator']}"
+        self.title = f"study {self.pack.study} · annotator {self.pack.annotator}"
         self.index = self.first_unfinished()
         self.render_item()
         self.query(ScorePanel).first().focus()
@@ -65,36 +65,36 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
             self.notify(printable(self.skipped_note), severity="warning", timeout=30, markup=False)
 
     @property
-    def item(self) -> dict[str, Any]:
-        return self.pack["items"][self.index]
+    def item(self) -> PackItem:
+        return self.pack.items[self.index]
 
     @property
     def item_count(self) -> int:
-        return len(self.pack["items"])
+        return len(self.pack.items)
 
     def item_done(self, index: int) -> bool:
-        item = self.pack["items"][index]
-        return all(self._annotation(item, response).finished for response in item["responses"])
+        item = self.pack.items[index]
+        return all(self._annotation(item, response).finished for response in item.responses)
 
     def first_unfinished(self) -> int:
         return next((i for i in range(self.item_count) if not self.item_done(i)), 0)
 
-    def _annotation(self, item: dict[str, Any], response: dict[str, Any]) -> Annotation:
-        key = (item["persona_id"], item["situation_index"], response["blinded_id"])
+    def _annotation(self, item: PackItem, response: PackResponse) -> Annotation:
+        key = (item.persona_id, item.situation_index, response.blinded_id)
         if key not in self.scores:
             self.scores[key] = Annotation(
                 self.scope,
-                self.pack["annotator"],
-                item["persona_id"],
-                item["situation_index"],
-                response["blinded_id"],
-                position=response["position"],
-                blinded_id=response["blinded_id"],
+                self.pack.annotator,
+                item.persona_id,
+                item.situation_index,
+                response.blinded_id,
+                position=response.position,
+                blinded_id=response.blinded_id,
             )
         return self.scores[key]
 
     def annotation_at(self, position: int) -> Annotation:
-        return self._annotation(self.item, self.item["responses"][position])
+        return self._annotation(self.item, self.item.responses[position])
 
     def save(self, annotation: Annotation) -> None:
         append_pack_score(self.pack_path, annotation)
@@ -109,23 +109,21 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
         )
         self.query_one("#annotator-progress", Static).update(progress)
         self.sub_title = progress.plain  # the header carries it where the progress line is hidden (80x24)
-        persona, situation = item["persona"], item["situation"]
-        scenario = (
-            SCENARIO_BY_KEY[situation["scenario_type"]].label if situation.get("scenario_type") else "?"
-        )
+        persona, situation = item.persona, item.situation
+        scenario = SCENARIO_BY_KEY[situation.scenario_type].label if situation.scenario_type else "?"
         who = Text.assemble(
-            (printable(persona["name"]), "bold"),
-            printable(f" · {situation['emotion']} · {scenario} · {persona['age']} · {persona['career']}"),
+            (printable(persona.name), "bold"),
+            printable(f" · {situation.emotion} · {scenario} · {persona.age} · {persona.career}"),
             no_wrap=True,
             overflow="ellipsis",
         )
         preferences = Text(
-            f"Preferences here: {printable(persona.get('tool_preference', ''))}",
+            f"Preferences here: {printable(persona.tool_preference)}",
             style="dim",
             no_wrap=True,
             overflow="ellipsis",
         )
-        utterance = Text(printable(situation["utterance"], multiline=True), style="italic")
+        utterance = Text(printable(situation.utterance, multiline=True), style="italic")
         self.query_one("#stepper-header", Static).update(Group(who, preferences, utterance))
         for position in range(self.columns):
             self.render_position(position)
@@ -133,18 +131,18 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
 
     def render_position(self, position: int) -> None:
         widget = self.query_one(f"#column-{position}", ModelColumn)
-        responses = self.item["responses"]
+        responses = self.item.responses
         widget.display = position < len(responses)
         if position >= len(responses):
             return
         response = responses[position]
-        widget.set_title(f"System {response['blinded_id']}")
+        widget.set_title(f"System {response.blinded_id}")
         record = {
-            "setting": "profile" if response.get("tool_call") else "empathetic",
+            "setting": "profile" if response.tool_call else "empathetic",
             "status": "done",
-            "tool_call": response.get("tool_call"),
-            "tool_result": response.get("tool_result"),
-            "response": response.get("response"),
+            "tool_call": response.tool_call,
+            "tool_result": response.tool_result,
+            "response": response.response,
         }
         widget.show_record(record, None, generating=False)
         self.render_scores(position)

@@ -152,12 +152,13 @@ between the tabs. `e` exports the human scores as CSV."""
     @work(thread=True, exclusive=True, group="report", description="Drawing the figures", exit_on_error=False)
     def draw_figures(self, choices: Choices) -> None:
         from compass_tui.errors import InputError
+        from compass_tui.judgements import ScoreSource
         from compass_tui.plot_data import report_figures
 
         runs, source, _ = choices
         ctx = self.app.ctx
         try:
-            figures = report_figures(ctx.store, list(runs), ctx.personas_by_id(), source)
+            figures = report_figures(ctx.store, list(runs), ctx.personas_by_id(), ScoreSource(source))
         except InputError as error:
             self.post_message(FiguresReady(choices, error=str(error)))
             return

@@ -115,12 +115,13 @@ class StepperScreen(ScoringScreen):
         """The judge scores of this persona's items, picked by the rule the report uses."""
         from compass_tui.errors import InputError
         from compass_tui.judge import current_contents
-        from compass_tui.judgements import select_judgements
+        from compass_tui.judgements import Judgement, select_judgements
 
         persona = self.session.persona
-        judgements = self.app.ctx.store.all(judgement_path(run_id, persona.id), JUDGEMENTS_TABLE)
+        stored = self.app.ctx.store.all(judgement_path(run_id, persona.id), JUDGEMENTS_TABLE)
+        judgements = [Judgement.from_document(j) for j in stored if isinstance(j.get("scores"), dict)]
         preferred = self.app.ctx.settings.judge_model
-        chosen = preferred if any(j.get("judge_model") == preferred for j in judgements) else None
+        chosen = preferred if any(j.judge_model == preferred for j in judgements) else None
         try:
             selection = select_judgements(
                 judgements, current_contents(records, {persona.id: persona}), chosen, scope=f"run {run_id!r}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 from rich.text import Text
@@ -84,29 +83,13 @@ Every stage is saved as it arrives: the same model, count and seed resume a stop
         exit_on_error=False,
     )
     def synthesise(self, plan) -> None:
-        from compass_tui.paths import cache_dir
-        from compass_tui.synthesis import synthesise
-        from compass_tui.tools.embeddings import Embedder
-
-        ctx = self.app.ctx
-
         def progress(event) -> None:
             if self._stop.is_set():
                 raise SynthesisStopped
             self.post_message(SynthesisProgressed(event.line()))
 
         try:
-            result = asyncio.run(
-                synthesise(
-                    plan,
-                    ctx.store,
-                    ctx.library,
-                    embedder=Embedder(ctx.embedding_model, cache=cache_dir()),
-                    on_progress=progress,
-                    concurrency=ctx.settings.concurrency,
-                    max_retries=ctx.settings.max_retries,
-                )
-            )
+            result = self.app.ctx.synthesise_personas(plan, progress)
         except SynthesisStopped:
             self.post_message(SynthesisFinished(None, None, stopped=True))
         except Exception as error:

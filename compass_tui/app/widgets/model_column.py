@@ -18,6 +18,7 @@ from textual.widgets import LoadingIndicator, Static
 
 from compass_tui.annotations import Annotation
 from compass_tui.app.widgets.persona_detail import stance_badge
+from compass_tui.judgements import Judgement
 from compass_tui.tools.summary import call_summary, result_summary
 from compass_tui.vocab import DIMENSIONS
 
@@ -31,9 +32,9 @@ class JudgeScores:
     rationales: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, judgement: dict[str, Any], source: str) -> JudgeScores:
-        rationales = {k: str(v) for k, v in (judgement.get("rationales") or {}).items() if v}
-        return cls(dict(judgement.get("scores") or {}), source, rationales)
+    def of(cls, judgement: Judgement, source: str) -> JudgeScores:
+        rationales = {k: str(v) for k, v in judgement.rationales.items() if v}
+        return cls(dict(judgement.scores), source, rationales)
 
 
 class ScorePanel(Widget, can_focus=True):
