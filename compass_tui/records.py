@@ -40,6 +40,11 @@ Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
     {"run_id", "model", "persona_id", "situation_index", "judge_model", "prompt_hash", "rubric_version",
      "scores": {dimension: mean or None}, "spread": {dimension: sd or None}, "rationales": {dimension: text},
      "samples": [{"raw", "scores", "valid", "flags"}], "valid": bool, "flags": [..], "created_at"}
+
+Judgements of what-if variants (`judge RUN --variants`): `variant_judgements/<run>/<persona>.json`, the
+same shape plus "variant": {"id", "text"}, keyed by the variant's item id
+`<model>|<persona>|<situation index>~<variant id>|<judge model>|<prompt hash>|<content hash>`; apart
+from the originals' judgements, so a table of the originals never reads one.
 """
 
 from __future__ import annotations
@@ -74,6 +79,16 @@ def run_variants_path(run_id: str, persona_id: str) -> str:
 
 def judgement_path(run_id: str, persona_id: str) -> str:
     return f"judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
+
+
+def variant_judgement_path(run_id: str, persona_id: str) -> str:
+    return f"variant_judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
+
+
+def judgement_location(record: dict[str, Any]) -> str:
+    """The shard a record's judgement goes to: the variants' own, or the run's judgements."""
+    where = variant_judgement_path if record.get("variant") else judgement_path
+    return where(record["run_id"], record["persona_id"])
 
 
 def run_lock_path(run_id: str) -> str:
@@ -210,6 +225,10 @@ def load_variant_records(store: Store, run_id: str, persona_id: str | None = Non
 
 def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:
     return store.all_in(f"judgements/{storage_name(run_id)}", JUDGEMENTS_TABLE)
+
+
+def load_variant_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:
+    return store.all_in(f"variant_judgements/{storage_name(run_id)}", JUDGEMENTS_TABLE)
 
 
 def system_id(run_id: str, model: str) -> str:
