@@ -31,6 +31,7 @@ __all__ = [
     "ErrorKind",
     "LLMError",
     "LLMResult",
+    "accepts_seed",
     "acomplete",
     "import_litellm",
     "redact",
@@ -131,6 +132,18 @@ def uses_native_tools(config: ModelConfig) -> bool:
     return config.api_base is not None and _provider(litellm, config.model) in OPENAI_COMPATIBLE_PROVIDERS
 
 
+def accepts_seed(config: ModelConfig) -> bool:
+    """Whether litellm sends a `seed` to this model's provider (OpenAI-compatible ones do). Imports litellm."""
+    litellm = import_litellm()
+    try:
+        model, provider, *_ = litellm.get_llm_provider(config.model)
+        return "seed" in (
+            litellm.get_supported_openai_params(model=model, custom_llm_provider=provider) or []
+        )
+    except Exception:  # litellm raises for a provider it does not know
+        return False
+
+
 def _declared_function_calling(litellm: ModuleType, model: str) -> bool | None:
     try:
         if litellm.supports_function_calling(model=model):
@@ -160,17 +173,21 @@ async def acomplete(
     backoff_max: float = 20.0,
     allow_empty: bool = False,
     on_retry: Callable[[LLMError], None] | None = None,
+    seed: int | None = None,
 ) -> LLMResult:
     """Run one chat completion, retrying transient failures; raise LLMError when it fails for good.
 
     Retried, with exponential backoff, full jitter and any Retry-After (each wait capped at
     backoff_max): timeouts, 429, 5xx, connection errors, unparseable bodies, and replies with neither
-    content nor tool calls (unless allow_empty). Never retried: 400, 401, 403, 404.
+    content nor tool calls (unless allow_empty). Never retried: 400, 401, 403, 404. `seed` is sent as
+    litellm's `seed` (check `accepts_seed` first: a provider without one refuses the request).
     Safe to run from many tasks at once and from event loops in other threads.
     """
     remember_key_env(config.api_key_env)
     litellm = _litellm if _litellm is not None else await asyncio.to_thread(import_litellm)
     request = _request_kwargs(config, messages, tools, tool_choice, json_mode)
+    if seed is not None:
+        request["seed"] = seed
     attempt = 0
     while True:
         attempt += 1

@@ -99,7 +99,15 @@ def run_lock_path(run_id: str) -> str:
 def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
     """Hold the run's writer lock while executing it; yields a note if a dead writer's lock was taken
     over. Another live writer of the run raises BusyError naming its pid and start time."""
-    path = store.path(run_lock_path(run_id))
+    with writer_lock(store, run_lock_path(run_id), f"run {run_id!r}") as note:
+        yield note
+
+
+@contextmanager
+def writer_lock(store: Store, relative: str, what: str) -> Iterator[str | None]:
+    """An exclusive flock on `relative`, held by one live process at a time (`what` names the thing in
+    messages); yields a note if a dead writer's lock was taken over, raises BusyError if it is held."""
+    path = store.path(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as lock:
         try:
@@ -107,7 +115,7 @@ def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
         except BlockingIOError:
             holder = _lock_holder(lock)
             raise BusyError(
-                f"run {run_id!r} is being written by pid {holder.get('pid', '?')} "
+                f"{what} is being written by pid {holder.get('pid', '?')} "
                 f"since {holder.get('since', '?')}; wait for it or stop it"
             ) from None
         previous = _lock_holder(lock)
@@ -117,7 +125,7 @@ def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
         lock.flush()
         try:
             yield (
-                f"took over the lock of run {run_id!r} from pid {previous['pid']}, which is no longer running"
+                f"took over the lock of {what} from pid {previous['pid']}, which is no longer running"
                 if previous.get("pid")
                 else None
             )

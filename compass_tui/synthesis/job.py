@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from compass_tui import synthesis_prompts as prompts
 from compass_tui.errors import InputError
-from compass_tui.records import now_iso
+from compass_tui.records import now_iso, writer_lock
 from compass_tui.synthesis.duplicates import DuplicateReport, library_duplicates
 from compass_tui.synthesis.plan import (
     FAILURES_TABLE,
@@ -20,6 +20,7 @@ from compass_tui.synthesis.plan import (
     STAGES_TABLE,
     STATE_TABLE,
     SynthesisPlan,
+    job_lock_path,
     job_path,
     persona_path,
 )
@@ -67,6 +68,7 @@ class SynthesisResult:
     failed: list[Failure] = field(default_factory=list)
     duplicates: DuplicateReport | None = None
     requests: int = 0  # LLM calls made by this call
+    sampling_seed: int | None = None  # the seed sent with every call; None when the provider takes none
 
     @property
     def personas(self) -> list[str]:
@@ -80,6 +82,7 @@ class SynthesisResult:
             "failed": [asdict(failure) for failure in self.failed],
             "duplicates": asdict(self.duplicates) if self.duplicates else None,
             "requests": self.requests,
+            "sampling_seed": self.sampling_seed,
         }
 
 
@@ -100,9 +103,11 @@ class _Job:
         library: PersonaLibrary,
         on_progress: Progress | None,
         max_retries: int,
+        sampling_seed: int | None,
     ):
         from compass_tui.model_calls import ModelCalls
 
+        self.sampling_seed = sampling_seed
         self.plan = plan
         self.store = store
         self.library = library
@@ -142,7 +147,7 @@ class _Job:
 
     def finish(self, shard: str, index: int, stages: dict[str, Any]) -> tuple[str, str | Failure]:
         try:
-            persona = assemble(self.plan, index, stages, str(self.store.path(shard)))
+            persona = assemble(self.plan, index, stages, str(self.store.path(shard)), self.sampling_seed)
             self.library.save(persona)
         except InputError as error:
             return "failed", self.record_failure(shard, index, _StageFailed("persona", str(error), []))
@@ -165,7 +170,7 @@ class _Job:
             self.tell(index, "started" if attempt == 1 else "retry", stage, attempt)
             self.requests += 1
             try:
-                result = await self.calls.complete(self.plan.model, messages)
+                result = await self.calls.complete(self.plan.model, messages, seed=self.sampling_seed)
             except (LLMError, FatalModelError) as error:
                 fatal = isinstance(error, FatalModelError) or error.kind in FATAL_KINDS
                 if fatal:
@@ -211,21 +216,22 @@ async def synthesise(
 ) -> SynthesisResult:
     """Synthesise (or resume) the plan's personas, then look for near-duplicates among them and the library.
 
-    An exception raised by `on_progress` stops the job; every stage saved until then is kept.
+    One process at a time per job: another live synthesis of the same job raises BusyError before any
+    request. The seed goes to the model as litellm's `seed` where its provider takes one. An exception
+    raised by `on_progress` stops the job; every stage saved until then is kept.
     """
-    store.upsert(job_path(plan.job), JOB_TABLE, "job", {**plan.describe(), "updated_at": now_iso()})
-    job = _Job(plan, store, library, on_progress, max_retries)
-    gate = asyncio.Semaphore(max(1, concurrency))
+    from compass_tui.llm import accepts_seed
 
-    async def one(index: int) -> tuple[str, str | Failure]:
-        async with gate:
-            return await job.persona(index)
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(index)) for index in range(1, plan.count + 1)]
-    except BaseExceptionGroup as group:  # the callback's own exception, not a group, reaches the caller
-        raise group.exceptions[0] from None
+    with writer_lock(store, job_lock_path(plan.job), f"synthesis job {plan.job!r}"):
+        sampling_seed = plan.seed if await asyncio.to_thread(accepts_seed, plan.model) else None
+        store.upsert(
+            job_path(plan.job),
+            JOB_TABLE,
+            "job",
+            {**plan.describe(), "sampling_seed": sampling_seed, "updated_at": now_iso()},
+        )
+        job = _Job(plan, store, library, on_progress, max_retries, sampling_seed)
+        tasks = await _run_personas(job, plan.count, concurrency)
     result = SynthesisResult(plan.job, plan.describe())
     for task in tasks:
         kind, value = task.result()
@@ -234,5 +240,21 @@ async def synthesise(
         else:
             (result.written if kind == "written" else result.already).append(value)
     result.requests = job.requests
+    result.sampling_seed = sampling_seed
     result.duplicates = await asyncio.to_thread(library_duplicates, library, set(result.personas), embedder)
     return result
+
+
+async def _run_personas(job: _Job, count: int, concurrency: int) -> list[asyncio.Task]:
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(index: int) -> tuple[str, str | Failure]:
+        async with gate:
+            return await job.persona(index)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(index)) for index in range(1, count + 1)]
+    except BaseExceptionGroup as group:  # the callback's own exception, not a group, reaches the caller
+        raise group.exceptions[0] from None
+    return tasks

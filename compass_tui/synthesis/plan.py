@@ -126,6 +126,10 @@ def job_path(job: str) -> str:
     return f"synthesis/{storage_name(job)}/job.json"
 
 
+def job_lock_path(job: str) -> str:
+    return f"synthesis/{storage_name(job)}/writer.lock"
+
+
 def persona_path(job: str, index: int) -> str:
     return f"synthesis/{storage_name(job)}/{index}.json"
 

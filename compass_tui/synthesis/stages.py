@@ -189,7 +189,9 @@ def persona_id(job: str, index: int, demographic: dict[str, Any]) -> str:
     return f"{(name or 'synth')[:60]}-{tag}-{index}"
 
 
-def assemble(plan: SynthesisPlan, index: int, stages: dict[str, Any], source: str) -> Persona:
+def assemble(
+    plan: SynthesisPlan, index: int, stages: dict[str, Any], source: str, sampling_seed: int | None = None
+) -> Persona:
     demographic = stages["demographic"]
     utterances = stages["utterances"]["utterances"]
     situations = [
@@ -205,6 +207,12 @@ def assemble(plan: SynthesisPlan, index: int, stages: dict[str, Any], source: st
         "background": stages["background"],
         "tool_preferences": stages["tool_preferences"],
         "situations": situations,
-        "origin": {"source": ORIGIN, "model": plan.model_name, "seed": plan.seed, "job": plan.job},
+        "origin": {
+            "source": ORIGIN,
+            "model": plan.model_name,
+            "seed": plan.seed,
+            "job": plan.job,
+            **({"sampling_seed": sampling_seed} if sampling_seed is not None else {}),
+        },
     }
     return persona_from_dict(document, source=source)
