@@ -41,17 +41,18 @@ class TrainingExportDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         default = Path.cwd() / "compass-training.jsonl"
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="training-dialog"):
             yield Label(f"Export training data of {len(self.runs)} run(s): {', '.join(self.runs) or 'none'}")
-            with Horizontal():
-                yield Select(
-                    [(name, name) for name in FORMATS], value="openai", allow_blank=False, id="format"
-                )
-                yield Select(
-                    [(name, name) for name in SOURCES], value="judge", allow_blank=False, id="source"
-                )
-            yield Input(placeholder="min score 1-5 (blank: no score filter)", id="min-score")
-            yield Checkbox("require pass (the tool call ran)", id="require-pass")
+            with Horizontal(classes="buttons"):
+                yield Label("format", classes="field-label")
+                yield Select([(n, n) for n in FORMATS], value="openai", allow_blank=False, id="format")
+                yield Label("scores from", classes="field-label")
+                yield Select([(n, n) for n in SOURCES], value="judge", allow_blank=False, id="source")
+            with Horizontal(classes="buttons"):
+                yield Label("min score", classes="field-label")
+                yield Input(placeholder="1-5 or blank", id="min-score")
+                yield Checkbox("require pass (the tool ran)", id="require-pass")
+            yield Label("write to (the manifest goes beside it as FILE.manifest.json)")
             yield Input(value=str(default), id="training-path")
             yield Static("", id="training-result")
             with Horizontal(classes="buttons"):
