@@ -45,7 +45,7 @@ from compass_tui.judgements import (
 from compass_tui.model_calls import FATAL_KINDS
 from compass_tui.persona import Persona
 from compass_tui.prompts import persona_text
-from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, now_iso
+from compass_tui.records import JUDGEMENTS_TABLE, judgement_location, now_iso
 from compass_tui.rubric import RUBRIC_VERSION
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -57,6 +57,15 @@ __all__ = [
     "neutralise",
     "official_score_order",
 ]
+
+
+def judged_persona(persona: Persona, record: dict[str, Any]) -> Persona:
+    """The persona as the judge must read it: for a what-if variant, saying the variant's words."""
+    if not record.get("variant"):
+        return persona
+    from compass_tui.variants import Variant, persona_saying
+
+    return persona_saying(persona, Variant.of_record(record))
 
 
 def judged_content(persona: Persona, record: dict[str, Any]) -> tuple[str, str]:
@@ -105,8 +114,8 @@ async def judge_record(
 
     key = key_for(record, persona, model_name, prompt)
     done = list((cache.get(key) or {}).get("samples", []))
-    messages = prompt.messages(persona, record)
-    path = judgement_path(record["run_id"], record["persona_id"])
+    messages = prompt.messages(judged_persona(persona, record), record)
+    path = judgement_location(record)
     contents = judged_content(persona, record)
     failure: str | None = None
     while len(done) < samples:
@@ -197,6 +206,7 @@ def summarise(
         "rubric_version": RUBRIC_VERSION,
         "record_hash": contents[0],
         "persona_hash": contents[1],
+        **({"variant": {k: record["variant"][k] for k in ("id", "text")}} if record.get("variant") else {}),
         **summary,
         "rationales": with_rationales[-1]["rationales"] if with_rationales else {},
         "samples": samples,
@@ -224,23 +234,26 @@ def records_to_judge(
     samples: int = 1,
     persona_ids: set[str] | None = None,
     official: bool = False,
+    variants: bool = False,
 ) -> list[dict[str, Any]]:
-    """The finished, scored records of a run (with the official prompt, also the failed items the
-    official scripts judge); InputError (before anything is sent) when there is nothing to judge."""
+    """The finished, scored records of a run, or of its what-if variants (with the official prompt,
+    also the failed items the official scripts judge); InputError (before anything is sent) when
+    there is nothing to judge."""
     from compass_tui.judge_prompt import judged_by_official_scripts
-    from compass_tui.records import load_records
+    from compass_tui.records import load_records, load_variant_records
 
     if samples < 1:
         raise InputError(None, "--samples", "must be at least 1")
     records = [
         r
-        for r in load_records(store, run_id)
+        for r in (load_variant_records if variants else load_records)(store, run_id)
         if (r.get("status") == "done" or (official and judged_by_official_scripts(r)))
         and r.get("scored", True)
         and (persona_ids is None or r["persona_id"] in persona_ids)
     ]
     if not records:
-        raise InputError(None, "RUN", f"run {run_id!r} has no finished responses to judge")
+        what = "what-if variants" if variants else "responses"
+        raise InputError(None, "RUN", f"run {run_id!r} has no finished {what} to judge")
     missing = sorted({r["persona_id"] for r in records} - set(personas))
     if missing:
         raise InputError(
@@ -261,15 +274,19 @@ async def judge_run(
     on_progress=None,
     persona_ids: set[str] | None = None,
     max_retries: int = 4,
+    variants: bool = False,
 ) -> JudgeProgress:
-    """Judge every finished, scored record of a run; cached samples of the same content are reused,
-    so this resumes. The first record to judge goes alone: a bad key then costs one request.
-    Raises FatalJudgeError when the provider refuses the key or the model."""
+    """Judge every finished, scored record of a run (`variants`: of its what-if variants instead);
+    cached samples of the same content are reused, so this resumes. The first record to judge goes
+    alone: a bad key then costs one request. Raises FatalJudgeError when the provider refuses the
+    key or the model."""
     from compass_tui.llm import import_litellm
-    from compass_tui.records import load_judgements
+    from compass_tui.records import load_judgements, load_variant_judgements
 
-    records = records_to_judge(store, personas, run_id, samples, persona_ids, prompt.kind == "official")
-    cache = {j["key"]: j for j in load_judgements(store, run_id)}
+    official = prompt.kind == "official"
+    records = records_to_judge(store, personas, run_id, samples, persona_ids, official, variants)
+    loaded = (load_variant_judgements if variants else load_judgements)(store, run_id)
+    cache = {j["key"]: j for j in loaded}
     progress = JudgeProgress(total=len(records))
     report = on_progress or (lambda _progress: None)
     pending = []

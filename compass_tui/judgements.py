@@ -52,8 +52,11 @@ def item_key(document: Mapping[str, Any]) -> ItemKey:
 
 
 def judgement_key(record: Mapping[str, Any], judge_model: str, prompt_hash: str, content: str) -> str:
+    """Item, judge, prompt and content; a what-if variant's item is `<index>~<variant id>`."""
     model, persona_id, index = item_key(record)
-    return f"{model}|{persona_id}|{index}|{judge_model}|{prompt_hash}|{content}"
+    variant = (record.get("variant") or {}).get("id")
+    item = f"{index}~{variant}" if variant else str(index)
+    return f"{model}|{persona_id}|{item}|{judge_model}|{prompt_hash}|{content}"
 
 
 def content_hash(record_content: str, persona_content: str) -> str:

@@ -13,22 +13,29 @@ import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from compass_tui.llm_errors import ErrorKind, LLMError, classify
 from compass_tui.redaction import redact, redact_data, remember_key_env, secret_values
 
 if TYPE_CHECKING:
     from compass_tui.config import ModelConfig
 
-ErrorKind = Literal[
-    "auth", "rate_limit", "timeout", "server", "bad_request", "connection", "empty", "not_found", "other"
+__all__ = [
+    "ErrorKind",
+    "LLMError",
+    "LLMResult",
+    "accepts_seed",
+    "acomplete",
+    "import_litellm",
+    "redact",
+    "uses_native_tools",
 ]
 
 NO_KEY_PLACEHOLDER = "sk-none"  # OpenAI-compatible servers that need no key still require the field
@@ -46,9 +53,7 @@ OPENAI_COMPATIBLE_PROVIDERS = frozenset(
     }
 )
 _TIMEOUT_GRACE_S = 5.0  # slack for our own guard on top of litellm's per-request timeout
-_MAX_MESSAGE_LENGTH = 400
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
-_LITELLM_MESSAGE_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*[:\-]\s*)+")
 
 _litellm: ModuleType | None = None
 _import_lock = threading.Lock()
@@ -73,38 +78,6 @@ class LLMResult:
     def raw(self) -> dict:
         """The whole response as a dict, redacted; built on demand, since a batch run never needs it."""
         return redact_data(self.response.model_dump(), secret_values()) if self.response is not None else {}
-
-
-class LLMError(Exception):
-    """A completion that failed for good. `str(error)` is one redacted line naming the model and the kind."""
-
-    def __init__(
-        self,
-        kind: ErrorKind,
-        message: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        attempts: int = 1,
-        model: str | None = None,
-        retry_after_s: float | None = None,
-    ):
-        self.kind = kind
-        self.message = _one_line(redact(message))
-        self.retryable = retryable
-        self.status = status
-        self.attempts = attempts
-        self.model = model
-        self.retry_after_s = retry_after_s
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        head = f"{self.model}: {self.kind}" if self.model else self.kind
-        if self.status is not None:
-            head += f" (HTTP {self.status})"
-        if self.attempts > 1:
-            head += f" after {self.attempts} attempts"
-        return f"{head}: {self.message}"
 
 
 def import_litellm() -> ModuleType:
@@ -159,6 +132,18 @@ def uses_native_tools(config: ModelConfig) -> bool:
     return config.api_base is not None and _provider(litellm, config.model) in OPENAI_COMPATIBLE_PROVIDERS
 
 
+def accepts_seed(config: ModelConfig) -> bool:
+    """Whether litellm sends a `seed` to this model's provider (OpenAI-compatible ones do). Imports litellm."""
+    litellm = import_litellm()
+    try:
+        model, provider, *_ = litellm.get_llm_provider(config.model)
+        return "seed" in (
+            litellm.get_supported_openai_params(model=model, custom_llm_provider=provider) or []
+        )
+    except Exception:  # litellm raises for a provider it does not know
+        return False
+
+
 def _declared_function_calling(litellm: ModuleType, model: str) -> bool | None:
     try:
         if litellm.supports_function_calling(model=model):
@@ -188,17 +173,21 @@ async def acomplete(
     backoff_max: float = 20.0,
     allow_empty: bool = False,
     on_retry: Callable[[LLMError], None] | None = None,
+    seed: int | None = None,
 ) -> LLMResult:
     """Run one chat completion, retrying transient failures; raise LLMError when it fails for good.
 
     Retried, with exponential backoff, full jitter and any Retry-After (each wait capped at
     backoff_max): timeouts, 429, 5xx, connection errors, unparseable bodies, and replies with neither
-    content nor tool calls (unless allow_empty). Never retried: 400, 401, 403, 404.
+    content nor tool calls (unless allow_empty). Never retried: 400, 401, 403, 404. `seed` is sent as
+    litellm's `seed` (check `accepts_seed` first: a provider without one refuses the request).
     Safe to run from many tasks at once and from event loops in other threads.
     """
     remember_key_env(config.api_key_env)
     litellm = _litellm if _litellm is not None else await asyncio.to_thread(import_litellm)
     request = _request_kwargs(config, messages, tools, tool_choice, json_mode)
+    if seed is not None:
+        request["seed"] = seed
     attempt = 0
     while True:
         attempt += 1
@@ -207,7 +196,7 @@ async def acomplete(
             async with asyncio.timeout(config.timeout + _TIMEOUT_GRACE_S):
                 response = await litellm.acompletion(**request)
         except Exception as exc:
-            failure = _classify(litellm, exc, config.model, attempt)
+            failure = classify(litellm, exc, config.model, attempt)
         else:
             result = _to_result(litellm, response, time.perf_counter() - started, attempt)
             if allow_empty or not _is_empty(result):
@@ -333,126 +322,3 @@ def _backoff_s(retry_index: int, base: float, cap: float, retry_after_s: float |
     if retry_after_s is None:
         return jittered
     return max(jittered, min(retry_after_s, cap))
-
-
-# --- classifying failures -------------------------------------------------------------------------
-
-
-def _classify(litellm: ModuleType, exc: Exception, model: str, attempt: int) -> LLMError:
-    kind, retryable, status = _kind_of(litellm, exc)
-    message = _clean_message(exc)
-    if kind == "server" and _is_unparseable_body(exc):
-        # litellm reports a 200 with a broken body as a made-up HTTP 500.
-        status, message = None, f"the response body is not valid JSON ({message})"
-    return LLMError(
-        kind,
-        message,
-        retryable=retryable,
-        status=status,
-        attempts=attempt,
-        model=model,
-        retry_after_s=_retry_after_s(exc) if retryable else None,
-    )
-
-
-def _is_unparseable_body(exc: Exception) -> bool:
-    return any(isinstance(link, json.JSONDecodeError) for link in _exception_chain(exc))
-
-
-def _kind_of(litellm: ModuleType, exc: Exception) -> tuple[ErrorKind, bool, int | None]:
-    errors = litellm.exceptions
-    chain = _exception_chain(exc)
-    if isinstance(exc, errors.Timeout) or any(isinstance(link, TimeoutError) for link in chain):
-        return "timeout", True, None
-    status = _http_status(exc)
-    if isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError)) or status in (401, 403):
-        return "auth", False, status
-    if isinstance(exc, errors.RateLimitError) or status == 429:
-        return "rate_limit", True, status
-    if isinstance(exc, errors.NotFoundError) or status == 404:
-        return "not_found", False, status
-    if _is_transport_failure(chain):
-        return "connection", True, None
-    if status == 408:
-        return "timeout", True, status
-    if isinstance(
-        exc, (errors.InternalServerError, errors.ServiceUnavailableError, errors.BadGatewayError)
-    ) or (status is not None and status >= 500):
-        return "server", True, status
-    if isinstance(exc, errors.BadRequestError) or (status is not None and 400 <= status < 500):
-        return "bad_request", False, status
-    # Includes litellm's APIConnectionError without a network cause: litellm wraps its own bugs in it.
-    return "other", False, status
-
-
-def _http_status(exc: Exception) -> int | None:
-    import openai
-
-    if isinstance(exc, openai.APIConnectionError):  # litellm gives these a made-up 500 (or 408)
-        return None
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def _is_transport_failure(chain: list[BaseException]) -> bool:
-    """A real network failure somewhere in the cause chain, not litellm's same-named wrapper."""
-    import httpx
-    import openai
-
-    transport_errors = (openai.APIConnectionError, httpx.TransportError, ConnectionError)
-    return any(
-        isinstance(link, transport_errors) and not type(link).__module__.startswith("litellm")
-        for link in chain
-    )
-
-
-def _exception_chain(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    link: BaseException | None = exc
-    while link is not None and link not in chain:
-        chain.append(link)
-        link = link.__cause__ or link.__context__
-    return chain
-
-
-def _retry_after_s(exc: Exception) -> float | None:
-    """Seconds from a Retry-After (or OpenAI's retry-after-ms) header on the failed response."""
-    for headers in _response_headers(exc):
-        try:
-            if headers.get("retry-after-ms") is not None:
-                return max(0.0, float(headers["retry-after-ms"]) / 1000)
-            if headers.get("retry-after") is not None:
-                return _parse_retry_after(headers["retry-after"])
-        except (TypeError, ValueError):
-            continue
-    return None
-
-
-def _response_headers(exc: Exception) -> list[Any]:
-    import httpx
-
-    candidates = [
-        getattr(exc, "litellm_response_headers", None),
-        getattr(getattr(exc, "response", None), "headers", None),
-        getattr(exc, "headers", None),
-    ]
-    return [httpx.Headers(headers) for headers in candidates if headers]
-
-
-def _parse_retry_after(value: str) -> float:
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-
-
-def _clean_message(exc: Exception) -> str:
-    message = str(getattr(exc, "message", None) or exc) or type(exc).__name__
-    return _LITELLM_MESSAGE_PREFIX.sub("", message.strip()) or message
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE_LENGTH else text[: _MAX_MESSAGE_LENGTH - 1] + "…"

@@ -146,6 +146,9 @@ class Origin(_Model):
     model: str | None = None  # synthesised: the configured model's name, its seed and the synthesis job
     seed: int | None = None
     job: str | None = None
+    sampling_seed: int | None = (
+        None  # synthesised: the seed sent to the model (None: its provider takes none)
+    )
 
 
 class Persona(_Model):

@@ -40,6 +40,11 @@ Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
     {"run_id", "model", "persona_id", "situation_index", "judge_model", "prompt_hash", "rubric_version",
      "scores": {dimension: mean or None}, "spread": {dimension: sd or None}, "rationales": {dimension: text},
      "samples": [{"raw", "scores", "valid", "flags"}], "valid": bool, "flags": [..], "created_at"}
+
+Judgements of what-if variants (`judge RUN --variants`): `variant_judgements/<run>/<persona>.json`, the
+same shape plus "variant": {"id", "text"}, keyed by the variant's item id
+`<model>|<persona>|<situation index>~<variant id>|<judge model>|<prompt hash>|<content hash>`; apart
+from the originals' judgements, so a table of the originals never reads one.
 """
 
 from __future__ import annotations
@@ -76,6 +81,16 @@ def judgement_path(run_id: str, persona_id: str) -> str:
     return f"judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
 
 
+def variant_judgement_path(run_id: str, persona_id: str) -> str:
+    return f"variant_judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
+
+
+def judgement_location(record: dict[str, Any]) -> str:
+    """The shard a record's judgement goes to: the variants' own, or the run's judgements."""
+    where = variant_judgement_path if record.get("variant") else judgement_path
+    return where(record["run_id"], record["persona_id"])
+
+
 def run_lock_path(run_id: str) -> str:
     return f"runs/{storage_name(run_id)}/writer.lock"
 
@@ -84,7 +99,15 @@ def run_lock_path(run_id: str) -> str:
 def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
     """Hold the run's writer lock while executing it; yields a note if a dead writer's lock was taken
     over. Another live writer of the run raises BusyError naming its pid and start time."""
-    path = store.path(run_lock_path(run_id))
+    with writer_lock(store, run_lock_path(run_id), f"run {run_id!r}") as note:
+        yield note
+
+
+@contextmanager
+def writer_lock(store: Store, relative: str, what: str) -> Iterator[str | None]:
+    """An exclusive flock on `relative`, held by one live process at a time (`what` names the thing in
+    messages); yields a note if a dead writer's lock was taken over, raises BusyError if it is held."""
+    path = store.path(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as lock:
         try:
@@ -92,7 +115,7 @@ def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
         except BlockingIOError:
             holder = _lock_holder(lock)
             raise BusyError(
-                f"run {run_id!r} is being written by pid {holder.get('pid', '?')} "
+                f"{what} is being written by pid {holder.get('pid', '?')} "
                 f"since {holder.get('since', '?')}; wait for it or stop it"
             ) from None
         previous = _lock_holder(lock)
@@ -102,7 +125,7 @@ def run_lock(store: Store, run_id: str) -> Iterator[str | None]:
         lock.flush()
         try:
             yield (
-                f"took over the lock of run {run_id!r} from pid {previous['pid']}, which is no longer running"
+                f"took over the lock of {what} from pid {previous['pid']}, which is no longer running"
                 if previous.get("pid")
                 else None
             )
@@ -210,6 +233,10 @@ def load_variant_records(store: Store, run_id: str, persona_id: str | None = Non
 
 def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:
     return store.all_in(f"judgements/{storage_name(run_id)}", JUDGEMENTS_TABLE)
+
+
+def load_variant_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:
+    return store.all_in(f"variant_judgements/{storage_name(run_id)}", JUDGEMENTS_TABLE)
 
 
 def system_id(run_id: str, model: str) -> str:

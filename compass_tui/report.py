@@ -126,12 +126,17 @@ class Report:
     aggregate: Aggregate = "ours"
     by: Breakdown | None = None
     variants_excluded: dict[str, tuple[int, int]] = field(default_factory=dict)  # run -> (items, scored)
+    variant_rows: list[SystemRow] = field(default_factory=list)  # `--variants`: never pooled into `rows`
 
     @property
     def notes(self) -> list[str]:
+        where = (
+            "are shown as their own what-if rows, never pooled"
+            if self.variant_rows
+            else "are not counted in these rows; `compass-tui variants list {run}` lists them"
+        )
         notes = [
-            f"run {run}: {items} what-if variant items ({scored} scored by hand) are not counted "
-            f"in these rows; `compass-tui variants list {run}` lists them"
+            f"run {run}: {items} what-if variant items ({scored} scored by hand) " + where.format(run=run)
             for run, (items, scored) in self.variants_excluded.items()
         ]
         provenances = {row.run_id: row.provenance for row in self.rows}
@@ -197,13 +202,13 @@ def build_report(
         meta = load_run_meta(store, run_id)
         variant_items = len(load_variant_records(store, run_id))
         if variant_items:
-            excluded[run_id] = (variant_items, _human_variant_scores(store, run_id))
+            excluded[run_id] = (variant_items, hand_scored_variants(store, run_id))
         records = scored_records(store, run_id, variant_items)
         selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
         for model in meta["models"]:
             mine = [r for r in records if r["model"] == model]
             for group, items in _groups(mine, by):
-                row = _row(run_id, model, meta, items, personas, source, selection, aggregate)
+                row = system_row(run_id, model, meta, items, personas, source, selection, aggregate)
                 row.group = group
                 rows.append(row)
     return Report(rows, source, aggregate, by, excluded)
@@ -230,7 +235,7 @@ def score_selection(
 ) -> JudgeSelection:
     """Per item, the scores of one source: the selected judge's, or the mean of humans' final scores."""
     if source == "human":
-        return JudgeSelection(None, None, None, by_item=_human_scores(store, run_id))
+        return JudgeSelection(None, None, None, by_item=human_scores(store, run_id))
     return select_judgements(
         read_judgements(store, run_id),
         current_contents(records, personas),
@@ -274,7 +279,7 @@ def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list
     return rows
 
 
-def _row(
+def system_row(
     run_id: str,
     model: str,
     meta: dict,
@@ -358,12 +363,13 @@ def _pass_rate_with_errors(done: list[dict], errored: list[dict]) -> float | Non
     return len(ran) / len(attempted)
 
 
-def _human_scores(store: Store, run_id: str) -> dict[ItemKey, Judgement]:
-    """Per item, the mean over annotators of complete, committed session scores, in a judgement's shape."""
+def human_scores(store: Store, run_id: str, variant: str | None = None) -> dict[ItemKey, Judgement]:
+    """Per item, the mean over annotators of complete, committed session scores, in a judgement's shape
+    (of the originals, or of one what-if variant)."""
     collected: dict[ItemKey, list[dict]] = {}
     for annotation in load_annotations(store, SESSION_SCOPE):
         annotated_run, model = split_system_id(annotation.system)
-        if annotated_run != run_id or not annotation.has_final_scores or annotation.variant:
+        if annotated_run != run_id or not annotation.has_final_scores or annotation.variant != variant:
             continue
         collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(
             annotation.scores
@@ -374,7 +380,7 @@ def _human_scores(store: Store, run_id: str) -> dict[ItemKey, Judgement]:
     }
 
 
-def _human_variant_scores(store: Store, run_id: str) -> int:
+def hand_scored_variants(store: Store, run_id: str) -> int:
     """Finished human scores of the run's what-if variants: counted in a note, never in a row."""
     return sum(
         1

@@ -14,7 +14,11 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.report import THREE_TURN_FIELD, DimensionScore, Report, SystemRow, comparison_tables
+from compass_tui.variant_report import VariantRow
 from compass_tui.vocab import DIMENSIONS
+
+VARIANTS_TITLE = "What-if variants (each its own rows, never pooled into Table 2)"
+VARIANT_COLUMNS = ("variant", "variant_persona", "variant_situation", "variant_text")
 
 
 def render(report: Report, fmt: str) -> str:
@@ -28,15 +32,33 @@ def render(report: Report, fmt: str) -> str:
 
 
 def render_json(report: Report) -> str:
-    document = {
+    tables: dict[str, Any] = {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report)}
+    document: dict[str, Any] = {
         "source": report.source,
         "aggregate": report.aggregate,
         "by": report.by,
         "notes": report.notes,
         "systems": [row.as_dict() for row in report.rows],
-        "tables": {"Table 2": table2_cells(report, intervals=True), **comparison_tables(report)},
+        "tables": tables,
     }
+    if report.variant_rows:
+        document["variant_systems"] = [row.as_dict() for row in report.variant_rows]
+        tables[VARIANTS_TITLE] = variant_cells(report, intervals=True)
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def variant_rows(report: Report) -> list[VariantRow]:
+    rows = report.variant_rows
+    assert all(isinstance(row, VariantRow) for row in rows)
+    return rows  # type: ignore[return-value]
+
+
+def variant_cells(report: Report, intervals: bool, compact: bool = False) -> list[dict[str, str | None]]:
+    """The what-if rows as text cells, each led by its label: `what-if <id> (<persona> #<situation>)`."""
+    return [
+        {"what-if": row.label, **_row_cells(report, row, intervals, True, compact)}
+        for row in variant_rows(report)
+    ]
 
 
 def avg_heading(report: Report) -> str:
@@ -130,8 +152,15 @@ def tool_call_cells(report: Report, show_run: bool = True) -> list[dict[str, str
 def render_markdown(report: Report) -> str:
     title = f"Table 2 by {report.by}" if report.by else "Table 2"
     tables = {title: table2_cells(report, intervals=True), **comparison_tables(report)}
+    if report.variant_rows:
+        tables[VARIANTS_TITLE] = variant_cells(report, intervals=True)
+    tables = {name: table for name, table in tables.items() if table}
     notes = "".join(f"> Note: {note}\n\n" for note in report.notes)
-    calls = f"\n\n### Tool calls and Distinct basis\n\n{_markdown(tool_call_cells(report))}"
+    calls = (
+        f"\n\n### Tool calls and Distinct basis\n\n{_markdown(tool_call_cells(report))}"
+        if report.rows
+        else ""
+    )
     return (
         notes
         + "\n\n".join(
@@ -186,12 +215,29 @@ def render_csv(report: Report) -> str:
     from compass_tui.csvio import cell
 
     table = [numeric_row(report, row) for row in report.rows]
+    if report.variant_rows:
+        table = [row | _official_kind() for row in table]
+        table += [numeric_row(report, row) | _variant_kind(row) for row in variant_rows(report)]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(list(table[0]))
     for row in table:
         writer.writerow([cell(value) for value in row.values()])
     return buffer.getvalue()
+
+
+def _official_kind() -> dict[str, Any]:
+    return {"row_kind": "official"} | dict.fromkeys(VARIANT_COLUMNS)
+
+
+def _variant_kind(row: VariantRow) -> dict[str, Any]:
+    return {
+        "row_kind": "what-if",
+        "variant": row.variant_id,
+        "variant_persona": row.variant_persona,
+        "variant_situation": row.variant_situation + 1,
+        "variant_text": row.variant_text,
+    }
 
 
 def _errors(row: SystemRow) -> str:

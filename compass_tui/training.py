@@ -15,9 +15,11 @@ import hashlib
 import json
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
+from compass_tui.jsonio import atomic_write_json, atomic_write_text
 from compass_tui.judgements import ItemKey, Judgement, item_key
 from compass_tui.pipeline import persona_as_shown, shown_tool_result
 from compass_tui.prompts import as_json, our_prompts
@@ -368,3 +370,33 @@ def manifest(training: TrainingSet, fmt: str, chosen: TrainingFilter, output: st
         },
         "created_at": now_iso(),
     }
+
+
+def check_destination(path: Path) -> None:
+    """Refuse an output that cannot be written, before any work is done."""
+    for target in (path, manifest_path(path)):
+        if target.is_dir():
+            raise InputError(target, "--out", "is a folder, not a file")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(path, "--out", f"cannot write: {parent} is not a folder")
+
+
+def manifest_path(out: Path) -> Path:
+    return Path(f"{out}{MANIFEST_SUFFIX}")
+
+
+def write_training(
+    training: TrainingSet, fmt: str, chosen: TrainingFilter, definitions: dict[str, dict[str, Any]], out: Path
+) -> dict[str, Any]:
+    """Write the examples in `fmt` to `out` and the manifest beside it, each atomically; the manifest."""
+    text = render_lines(training, fmt, definitions, chosen.source)
+    written = manifest(training, fmt, chosen, str(out))
+    try:
+        atomic_write_text(out, text)
+        atomic_write_json(manifest_path(out), written)
+    except OSError as error:
+        raise InputError(out, "--out", f"cannot write: {error.strerror or error}") from None
+    return written

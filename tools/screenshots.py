@@ -131,7 +131,7 @@ def _figure(ctx, out: Path) -> Path:
     return target
 
 
-async def _shoot(out: Path) -> list[Path]:
+async def _shoot(out: Path, only: set[str] | None = None) -> list[Path]:
     from compass_tui.app.app import CompassApp
     from compass_tui.workspace import Context
 
@@ -144,6 +144,11 @@ async def _shoot(out: Path) -> list[Path]:
         app.save_screenshot(filename=f"{name}.svg", path=str(out))
         written.append(out / f"{name}.svg")
 
+    for name, shoot in DIALOG_SHOTS.items():
+        if only is None or name in only:
+            await shoot(CompassApp(ctx), save, ctx)
+    if only is not None:
+        return written
     app = CompassApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
@@ -226,7 +231,56 @@ async def _what_if(app, save) -> None:
         await save(app, pilot, "10-stepper-what-if")
 
 
+async def _synthesis_dialog(app, save, ctx) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("m")
+        await pilot.pause(0.3)
+        app.screen.query_one("#count").value = "20"
+        app.screen.query_one("#seed").value = "7"
+        await save(app, pilot, "14-synthesis-dialog")
+
+
+async def _training_export(app, save, ctx) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("r")
+        await pilot.pause(1.0)
+        await pilot.press("t")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        dialog.query_one("#min-score").value = "3"
+        dialog.query_one("#require-pass").value = True
+        dialog.query_one("#training-path").value = "compass-training.jsonl"
+        cwd = Path.cwd()
+        os.chdir(ctx.data_dir)  # the scratch dir, which the picture does not name
+        try:
+            dialog.query_one("#export").press()
+            for _ in range(50):
+                await pilot.pause(0.2)
+                if "Wrote" in str(dialog.query_one("#training-result").render()):
+                    break
+        finally:
+            os.chdir(cwd)
+        await save(app, pilot, "15-report-training-export")
+
+
+DIALOG_SHOTS = {"14-synthesis-dialog": _synthesis_dialog, "15-report-training-export": _training_export}
+
+
 def main(argv: list[str]) -> int:
+    """`python -m tools.screenshots [DIR] [--only NAME,NAME]`: every shot, or only the dialogs named."""
+    only = None
+    if "--only" in argv:
+        at = argv.index("--only")
+        only = set(argv[at + 1].split(","))
+        argv = argv[:at] + argv[at + 2 :]
+        unknown = only - set(DIALOG_SHOTS)
+        if unknown:
+            print(
+                f"--only takes {', '.join(DIALOG_SHOTS)}; not {', '.join(sorted(unknown))}", file=sys.stderr
+            )
+            return 2
     out = Path(argv[0] if argv else "screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:
@@ -238,7 +292,7 @@ def main(argv: list[str]) -> int:
                 f'[models.{STUB_JUDGE}]\nmodel = "openai/{STUB_JUDGE}"\napi_base = "{judge.base_url}"\n',
                 encoding="utf-8",
             )
-            written = asyncio.run(_shoot(out))
+            written = asyncio.run(_shoot(out, only))
     for path in written:
         print(path)
     return 0

@@ -230,6 +230,8 @@ def _render_synthesis(result) -> None:
         f"Job {safe(result.job)}: {len(result.written)} written, {len(result.already)} finished earlier, "
         f"{len(result.failed)} failed · {result.requests} LLM calls"
     )
+    if result.sampling_seed is None:
+        console.print(f"The provider of {safe(result.plan['model'])} takes no seed: sampled without one")
     if result.personas:
         print_table("Personas", ["id"], [(persona_id,) for persona_id in result.personas])
     if result.failed:

@@ -28,6 +28,11 @@ def add_parser(commands) -> None:
     judge.add_argument("--judge-prompt", type=Path, help="ComPASS's eval_prompt.txt instead of our prompt")
     judge.add_argument("--samples", type=int, default=1, help="judge each item K times; keep mean and spread")
     judge.add_argument("--concurrency", type=int, help="judge calls in flight")
+    judge.add_argument(
+        "--variants",
+        action="store_true",
+        help="judge the run's what-if variants (kept apart from the originals)",
+    )
     judge.add_argument("--json", action="store_true")
     judge.set_defaults(handler=judge_command)
 
@@ -49,6 +54,11 @@ def add_parser(commands) -> None:
     )
     report.add_argument(
         "--by", choices=BREAKDOWNS, help="one row per tool, scenario type, emotion or persona of each system"
+    )
+    report.add_argument(
+        "--variants",
+        action="store_true",
+        help="also show each what-if variant's systems as rows of their own (never pooled)",
     )
     report.add_argument(
         "--figures",
@@ -99,11 +109,11 @@ def judge_command(args, ctx: Context) -> int:
     personas = ctx.personas_by_id()
     official = prompt.kind == "official"
     records_to_judge(
-        ctx.store, personas, args.run, args.samples, official=official
+        ctx.store, personas, args.run, args.samples, official=official, variants=args.variants
     )  # bad input: before output
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
     with Progress(
-        TextColumn(f"judging {args.run} with {name}"),
+        TextColumn(f"judging {args.run}{' what-if variants' if args.variants else ''} with {name}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[invalid]} invalid"),
@@ -132,6 +142,7 @@ def judge_command(args, ctx: Context) -> int:
                     args.concurrency or ctx.settings.concurrency,
                     on_progress,
                     max_retries=ctx.settings.max_retries,
+                    variants=args.variants,
                 )
             )
         except FatalJudgeError as error:
@@ -141,6 +152,7 @@ def judge_command(args, ctx: Context) -> int:
         "run": args.run,
         "judge_model": name,
         "prompt_hash": prompt.hash,
+        "variants": args.variants,
         "judged": progress.judged,
         "cached": progress.cached,
         "invalid": progress.invalid,
@@ -166,16 +178,20 @@ def report_command(args, ctx: Context) -> int:
     for name in ("dimension", "top"):
         if getattr(args, name) is not None:
             raise InputError(None, f"--{name}", "applies to --vs judge only")
-    report = build_report(
-        ctx.store,
-        args.runs,
-        personas,
+    options = dict(
         source=args.source,
         judge_model=args.judge_model,
         judge_prompt=args.judge_prompt,
         aggregate=args.aggregate,
-        by=args.by,
     )
+    if args.variants:
+        from compass_tui.variant_report import report_with_variants
+
+        if args.by:
+            raise InputError(None, "--variants", "what-if rows are one per variant and system: not with --by")
+        report = report_with_variants(ctx.store, args.runs, personas, **options)
+    else:
+        report = build_report(ctx.store, args.runs, personas, **options, by=args.by)
     if args.figures is not None:
         _write_figures(args, ctx, personas)
     if args.format == "table":
@@ -216,8 +232,8 @@ def triage_command(args, ctx: Context, personas: dict) -> int:
         raise InputError(None, "RUN", f"{flag} reads one run; {len(args.runs)} given")
     if args.format not in ("table", "json"):
         raise InputError(None, "--format", f"{flag} prints a table or json")
-    if args.by or args.figures or args.aggregate != "ours":
-        option = "--by" if args.by else "--figures" if args.figures else "--aggregate"
+    if args.by or args.figures or args.aggregate != "ours" or args.variants:
+        option = next(name for name, on in OPTIONS_OF_TABLE2 if on(args))
         raise InputError(None, option, f"does not apply to {flag}")
     if args.vs and args.source != "human":
         raise InputError(None, "--vs", "compares human scores with the judge: use --source human")
@@ -239,12 +255,43 @@ def triage_command(args, ctx: Context, personas: dict) -> int:
     return 0
 
 
+OPTIONS_OF_TABLE2 = (
+    ("--by", lambda args: args.by),
+    ("--figures", lambda args: args.figures),
+    ("--aggregate", lambda args: args.aggregate != "ours"),
+    ("--variants", lambda args: args.variants),
+)
+
+
 def _print_report(report: Report) -> None:
     """The terminal shows means with their n; --format md adds the 95 % confidence intervals."""
-    from compass_tui.cli.output import print_table
-
     for note in report.notes:
         console.print(f"Note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if report.rows:
+        _print_table2(report)
+    if report.variant_rows:
+        _print_variants(report)
+
+
+def _print_variants(report: Report) -> None:
+    from compass_tui.cli.output import print_table
+    from compass_tui.report_format import VARIANTS_TITLE, variant_cells
+
+    cells = variant_cells(report, intervals=False, compact=True)
+    hidden = {"scored by", "setting", "Err", "Pass", "D-1", "D-2", "Accept", "Optimal"}
+    hidden |= set() if len({row.run_id for row in report.variant_rows}) > 1 else {"run"}
+    headers = [h for h in cells[0] if h not in hidden]
+    scored_by = "; ".join(dict.fromkeys(row.provenance for row in report.variant_rows))
+    print_table(
+        f"{VARIANTS_TITLE} — scores from {scored_by}. A mean's n is the row's n unless shown",
+        headers,
+        [[row[h] or "—" for h in headers] for row in cells],
+    )
+
+
+def _print_table2(report: Report) -> None:
+    from compass_tui.cli.output import print_table
+
     cells = table2_cells(report, intervals=False, show_run=runs_needed(report.rows), compact=True)
     sources = list(dict.fromkeys(row.provenance for row in report.rows))
     letters = {source: chr(ord("A") + index) for index, source in enumerate(sources)}

@@ -6,19 +6,18 @@ from pathlib import Path
 
 from compass_tui.cli.output import console, error_console
 from compass_tui.errors import InputError
-from compass_tui.jsonio import atomic_write_json, atomic_write_text
 from compass_tui.safe_text import printable
 from compass_tui.tools.data import ToolData
 from compass_tui.tools.definitions import load_definitions
 from compass_tui.training import (
     FORMATS,
-    MANIFEST_SUFFIX,
     SOURCES,
     TrainingFilter,
+    check_destination,
     check_selection,
     collect,
-    manifest,
-    render_lines,
+    manifest_path,
+    write_training,
 )
 from compass_tui.workspace import Context
 
@@ -43,9 +42,7 @@ def add_parser(commands) -> None:
 def export_training_command(args, ctx: Context) -> int:
     chosen = _filter(args)
     out: Path = args.out
-    manifest_path = Path(f"{out}{MANIFEST_SUFFIX}")
-    for path in (out, manifest_path):
-        _check_writable(path)
+    check_destination(out)
     definitions = load_definitions(ToolData(ctx.tool_data_dir).toolenv)
     training = collect(
         ctx.store,
@@ -58,18 +55,13 @@ def export_training_command(args, ctx: Context) -> int:
     for refusal in training.refusals:
         error_console.print(f"refused {printable(refusal.line())}", markup=False, highlight=False)
     check_selection(training, chosen)
-    text = render_lines(training, args.format, definitions, chosen.source)
-    try:
-        atomic_write_text(out, text)
-        atomic_write_json(manifest_path, manifest(training, args.format, chosen, str(out)))
-    except OSError as error:
-        raise InputError(out, "--out", f"cannot write: {error.strerror or error}") from None
+    write_training(training, args.format, chosen, definitions, out)
     refused = ", ".join(f"{n} {reason}" for reason, n in training.refused_by_reason().items())
     console.print(
         f"Wrote {len(training.examples)} of {training.considered} interactions ({args.format}) to "
         f"{printable(str(out))}; refused {len(training.refusals)}"
         + (f" ({refused})" if refused else "")
-        + f"; manifest {printable(str(manifest_path))}",
+        + f"; manifest {printable(str(manifest_path(out)))}",
         markup=False,
         highlight=False,
         soft_wrap=True,
@@ -84,14 +76,3 @@ def _filter(args) -> TrainingFilter:
         option = "--judge-model" if args.judge_model else "--judge-prompt"
         raise InputError(None, option, "selects judge scores: use it with --source judge")
     return TrainingFilter(args.min_score, args.source, args.judge_model, args.judge_prompt, args.require_pass)
-
-
-def _check_writable(path: Path) -> None:
-    """Refuse an --out that cannot be written before any work is done."""
-    if path.is_dir():
-        raise InputError(path, "--out", "is a folder, not a file")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError(path, "--out", f"cannot write: {parent} is not a folder")

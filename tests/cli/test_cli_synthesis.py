@@ -54,7 +54,8 @@ def test_synthesise_writes_personas_and_prints_a_summary(cli, configured, bot):
     assert "persona 2/2 utterances: stage_done (attempt 1)" in err
     for persona_id in summary["written"]:
         document = json.loads((configured / "personas" / f"{persona_id}.json").read_text())
-        assert document["origin"] == {"source": "synthesised", "model": "synth", "seed": 0, "job": JOB}
+        origin = {"source": "synthesised", "model": "synth", "seed": 0, "job": JOB, "sampling_seed": 0}
+        assert document["origin"] == origin
 
     code, out, _ = cli("personas", "synthesise", "--model", "synth", "--count", "2")
     assert code == 0
@@ -135,3 +136,37 @@ def test_a_synthesis_killed_between_stages_resumes_where_it_stopped(cli, configu
     asked = bot.requests_for(FIRST_NAMES[1])
     assert set(asked) == set(STAGES) - done_before, (asked, done_before)
     assert all(count == 1 for count in asked.values()) and bot.requests_for(FIRST_NAMES[0]) == {}
+
+
+HOLD_LOCK = """
+import sys, time
+from compass_tui.records import writer_lock
+from compass_tui.store import Store
+from compass_tui.synthesis.plan import job_lock_path
+with writer_lock(Store(sys.argv[1]), job_lock_path(sys.argv[2]), "synthesis job"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_synthesis_of_the_same_job_fails_at_once_in_one_line_and_exit_1(cli, configured, stub):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(configured), JOB],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        code, out, err = cli("personas", "synthesise", "--model", "synth", "--count", "2")
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 1 and out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"compass-tui: synthesis job {JOB!r} is being written by pid {holder.pid} since ")
+    assert stub.requests == []
+    code, out, err = cli("personas", "synthesise", "--model", "synth", "--count", "2")
+    assert code == 0, err  # the holder is gone: the lock is free again

@@ -11,15 +11,18 @@ from synthesis_support import FIRST_NAMES, SHARED_BACKGROUND, SynthBot, valid_an
 from compass_tui.config import ModelConfig
 from compass_tui.errors import InputError
 from compass_tui.library import PersonaLibrary
+from compass_tui.llm import accepts_seed
 from compass_tui.persona import load_persona_file
 from compass_tui.store import Store
 from compass_tui.synthesis import (
     DEFAULT_MIX,
+    JOB_TABLE,
     STAGES,
     STAGES_TABLE,
     STATE_TABLE,
     SynthesisPlan,
     background_parts,
+    job_path,
     near_duplicates,
     parse_mix,
     persona_path,
@@ -232,3 +235,19 @@ async def test_a_refused_key_stops_the_job_after_one_request(stub, tmp_path):
     assert "auth" in result.failed[0].reason and result.failed[0].last_output is None
     assert all(f.reason.startswith("not attempted: ") for f in result.failed[1:])
     assert not Store(tmp_path).path(persona_path(plan.job, 2)).exists()
+
+
+async def test_the_seed_goes_to_the_model_as_litellms_seed_and_is_recorded(data_dir):
+    with StubLLM(SynthBot(seed=7)) as stub:
+        result, library = await run(plan_for(stub, count=1, seed=7), data_dir)
+    assert result.sampling_seed == 7 and result.to_dict()["sampling_seed"] == 7
+    assert len(stub.requests) == len(STAGES) and all(body.get("seed") == 7 for body in stub.requests)
+    [persona_id] = result.written
+    assert library.get(persona_id).origin.sampling_seed == 7
+    job = Store(data_dir).get(job_path(result.job), JOB_TABLE, "job")
+    assert (job["seed"], job["sampling_seed"]) == (7, 7)
+
+
+def test_a_provider_without_a_seed_parameter_is_not_sent_one():
+    assert accepts_seed(ModelConfig(model="openai/synth-a", api_base="http://127.0.0.1:9"))
+    assert not accepts_seed(ModelConfig(model="anthropic/claude-3-5-sonnet-20240620"))

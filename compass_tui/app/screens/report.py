@@ -64,9 +64,11 @@ scenario type, emotion and persona (`report --by`), Plots draws the report's fig
 (`report --figures DIR` writes them as SVG and PDF), and Triage ranks the chosen runs'
 responses by |human mean − judge| (`report RUN --source human --vs judge`); Enter opens one in the
 stepper, with your scores, the judge's and its rationale, and the preference badge. `]` and `[` move
-between the tabs. `e` exports the human scores as CSV."""
+between the tabs. `e` exports the human scores as CSV; `t` the chosen runs' interactions as tool-use
+training data (`compass-tui export-training`)."""
     BINDINGS = [
         Binding("e", "export", "Export CSV", id="report.export"),
+        Binding("t", "export_training", "Export training data", id="report.export_training", show=False),
         Binding("r", "refresh", "Refresh", id="report.refresh"),
         Binding("]", "tab(1)", "Next tab", id="report.next_tab"),
         Binding("[", "tab(-1)", "Previous tab", id="report.previous_tab", show=False),
@@ -254,6 +256,13 @@ between the tabs. `e` exports the human scores as CSV."""
         from compass_tui.app.screens.export_dialog import ExportDialog
 
         self.app.push_screen(ExportDialog(list(self.query_one("#report-runs", SelectionList).selected)))
+
+    def action_export_training(self) -> None:
+        from compass_tui.app.screens.training_dialog import TrainingExportDialog
+
+        self.app.push_screen(
+            TrainingExportDialog(list(self.query_one("#report-runs", SelectionList).selected))
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()
