@@ -238,7 +238,7 @@ async def _synthesis_dialog(app, save, ctx) -> None:
         await pilot.pause(0.3)
         app.screen.query_one("#count").value = "20"
         app.screen.query_one("#seed").value = "7"
-        await save(app, pilot, "14-synthesis-dialog")
+        await save(app, pilot, "15-synthesis-dialog")
 
 
 async def _training_export(app, save, ctx) -> None:
@@ -262,10 +262,10 @@ async def _training_export(app, save, ctx) -> None:
                     break
         finally:
             os.chdir(cwd)
-        await save(app, pilot, "15-report-training-export")
+        await save(app, pilot, "16-report-training-export")
 
 
-DIALOG_SHOTS = {"14-synthesis-dialog": _synthesis_dialog, "15-report-training-export": _training_export}
+DIALOG_SHOTS = {"15-synthesis-dialog": _synthesis_dialog, "16-report-training-export": _training_export}
 
 
 def main(argv: list[str]) -> int:
