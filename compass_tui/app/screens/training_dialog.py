@@ -42,7 +42,7 @@ class TrainingExportDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         default = Path.cwd() / "compass-training.jsonl"
         with Vertical(classes="dialog", id="training-dialog"):
-            yield Label(f"Export training data of {len(self.runs)} run(s): {', '.join(self.runs) or 'none'}")
+            yield Static(f"Export training data of {len(self.runs)} run(s): {', '.join(self.runs) or 'none'}")
             with Horizontal(classes="buttons"):
                 yield Label("format", classes="field-label")
                 yield Select([(n, n) for n in FORMATS], value="openai", allow_blank=False, id="format")
