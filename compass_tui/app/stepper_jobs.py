@@ -30,7 +30,6 @@ def generation_plan(
 
     settings = ctx.settings
     only = None if everything or session.setting == "history" else {index}
-    dated = {"today": today} if today else {}
     systems = resolve_systems(session.generate_models, session.setting, settings)
     check_keys(systems)
     return RunPlan(
@@ -43,7 +42,7 @@ def generation_plan(
         only_situations=only,
         max_retries=settings.max_retries,
         variant=None if everything else variant,
-        **dated,
+        today=today or date.today(),
     )
 
 
@@ -78,6 +77,7 @@ def judge_session_runs(ctx: Context, session: Session, post: Post) -> None:
     from compass_tui.judge import judge_run, load_judge_prompt
 
     name = ctx.settings.judge_model
+    assert name, "`j` is offered only with a judge_model"
     personas = {session.persona.id: session.persona}
     for run_id in sorted({column.run_id for column in session.columns}):
         if ctx.store.get(run_meta_path(run_id), "meta", "meta") is None:

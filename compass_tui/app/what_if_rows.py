@@ -30,31 +30,33 @@ class WhatIfTable:
 
 def what_if_table(store, run_ids: list[str], personas: dict[str, Any], source: str) -> WhatIfTable:
     """The variant rows of the runs scored by `source`; InputError as `report --variants` raises it."""
-    from compass_tui.report_format import variant_cells
+    from compass_tui.report_format import variant_cells, variant_rows
     from compass_tui.variant_report import report_with_variants
 
     report = report_with_variants(store, run_ids, personas, source)
-    variant_rows = report.variant_rows
-    if not variant_rows:
+    rows_of_variants = variant_rows(report)
+    if not rows_of_variants:
         return WhatIfTable(status=NO_VARIANTS)
-    several_runs = len({row.run_id for row in variant_rows}) > 1
+    several_runs = len({row.run_id for row in rows_of_variants}) > 1
     rows = []
-    for row, cells in zip(variant_rows, variant_cells(report, intervals=False, compact=True), strict=True):
+    for row, cells in zip(
+        rows_of_variants, variant_cells(report, intervals=False, compact=True), strict=True
+    ):
         shown = {k: v or "—" for k, v in cells.items() if k not in HIDDEN_COLUMNS}
         if not several_runs:
             shown.pop("run", None)
         shown["words"] = _shortened(row.variant_text)
         rows.append({k: printable(v) for k, v in shown.items()})
-    scored_by = "; ".join(dict.fromkeys(row.provenance for row in variant_rows))
+    scored_by = "; ".join(dict.fromkeys(row.provenance for row in rows_of_variants))
     parts = [
         f"{len(rows)} what-if rows, each its own n, never pooled into Systems",
         f"scores from {scored_by}",
         "a mean's n is the row's n unless shown (nN)",
     ]
     parts += [note for note in report.notes if "what-if" in note]
-    if any(0 < score.n < 2 for row in variant_rows for score in row.scores.values()):
+    if any(0 < score.n < 2 for row in rows_of_variants for score in row.scores.values()):
         parts.append("† a mean over one item")
-    return WhatIfTable(rows, [row.variant_text for row in variant_rows], " · ".join(parts))
+    return WhatIfTable(rows, [row.variant_text for row in rows_of_variants], " · ".join(parts))
 
 
 def _shortened(text: str) -> str:
