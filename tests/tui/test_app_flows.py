@@ -1112,7 +1112,7 @@ async def test_the_report_breaks_systems_down_by_tool_and_plots_the_scores(tui):
             mean = sum(scores[0] for scores in mine) / len(mine)
             assert row["Emp"] == f"{mean:.2f}" + ("†" if len(mine) == 1 else "")
             assert row["n"] == str(len(mine))
-        await pilot.press("[", "[", "[")  # back past Systems and Triage to Plots
+        await pilot.press("[", "[", "[", "[")  # back past Systems, What-if and Triage to Plots
         plot = report.query_one(FigurePlot)
         await wait_until(pilot, lambda: getattr(plot, "figure", None) is not None, "the first figure")
         assert plot.figure.name == "scores-empathy"
@@ -1165,7 +1165,7 @@ async def test_the_triage_tab_ranks_disagreements_and_opens_one_in_the_stepper(w
         report = await wait_until(
             pilot, lambda: isinstance(pilot.app.screen, ReportScreen) and pilot.app.screen, "the report"
         )
-        await pilot.press("[")  # from Systems back to the last tab, Triage
+        await pilot.press("[", "[")  # from Systems back past What-if to Triage
         table = report.query_one("#report-table-triage", DataTable)
         await wait_until(pilot, lambda: table.row_count == 3, "three ranked responses")
         labels = [str(column.label) for column in table.columns.values()]

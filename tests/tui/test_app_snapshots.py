@@ -268,3 +268,27 @@ def test_study_triage(snap_compare, snap_env, screen, size):
     build_study(snap_env.store, rationales=True)
     ready = _study_triage_ready if screen == "triage" else _study_item_open
     assert snap_compare(snap_env.app(), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "120x40"])
+def test_report_what_if(snap_compare, snap_env, size):
+    """The report's What-if tab: a hand-scored variant and an unscored one, each its own row."""
+    from test_report_what_if import build_run
+
+    asyncio.run(build_run(snap_env.store))
+
+    async def open_what_if(pilot) -> None:
+        await _library_ready(pilot)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: pilot.app.screen.query("#report-status"), "the report")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("[")
+        await wait_until(
+            pilot,
+            lambda: str(pilot.app.screen.query_one("#report-status").render()).startswith("2 what-if rows"),
+            "the what-if rows",
+        )
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+
+    assert snap_compare(snap_env.app(), terminal_size=size, run_before=open_what_if)

@@ -20,8 +20,10 @@ from tui_harness import (
 from compass_tui.study import load_study, study_disagreements
 
 SIZE = (120, 40)
-# Every key the stepper scores, commits, comments, flags, skips, generates, judges or edits with.
-WRITING_KEYS = ["1", "2", "3", "4", "5", "0", "enter", "c", "f", "s", "g", "G", "x", "j", "w", "n", "p"]
+# Every key the stepper scores, commits, comments, flags, skips, generates, judges or edits with, and the
+# stepper's other keys to the next and previous situation (n and p step through the triage here).
+WRITING_KEYS = ["1", "2", "3", "4", "5", "0", "enter", "c", "f", "s", "g", "G", "x", "j", "w"]
+WRITING_KEYS += ["pagedown", "pageup", "right_square_bracket", "left_square_bracket"]
 
 
 def store_bytes(data_dir: Path) -> dict[str, bytes]:
@@ -138,9 +140,59 @@ async def test_enter_opens_the_item_read_only_and_no_key_writes(study_env):
         assert f"why (Help): {rationale('helpfulness', model, 0)}" in panel_text(focused)
         await pilot.press("v")
         assert column_view(item, 1)["title"] == f"S2 · {systems['S2']}"
+        last = await step_through_the_ranking(pilot, item, systems)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "StudyTriageScreen", "the triage")
+        triage = await wait_until(
+            pilot,
+            lambda: type(pilot.app.screen).__name__ == "StudyTriageScreen" and pilot.app.screen,
+            "triage",
+        )
+        assert triage.query_one("#study-table-gap").cursor_row == last  # the row the item screen showed last
     assert store_bytes(study_env.data_dir) == before
+
+
+async def step_through_the_ranking(pilot, first, systems: dict[str, str]) -> int:
+    """n to the last row of the |h-j| ranking and p back one, each row read-only and revealed as `v` left
+    it; n and p are hidden at the ends and do nothing there. Returns the row shown last."""
+    from compass_tui.app.screens.study_item import StudyItemScreen
+
+    ranking = study_disagreements(first.app.ctx.store, STUDY).by_gap
+    assert first.check_action("triage_step", (-1,)) is False and first.check_action("triage_step", (1,))
+    await pilot.press("p")  # the top row: nothing before it
+    await pilot.pause(0.1)
+    assert pilot.app.screen is first
+    screen = first
+    for row in [*range(1, len(ranking)), len(ranking) - 2]:
+        before = screen
+        await pilot.press("n" if row > before.cursor.position else "p")
+        screen = await wait_until(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, StudyItemScreen)
+                and pilot.app.screen is not before
+                and pilot.app.screen
+            ),
+            f"triage row {row + 1}",
+        )
+        await pilot.pause()
+        entry = ranking[row]
+        assert (screen.item.item_id, screen.index) == (entry.item_id, entry.situation_index)
+        assert pilot.app.focused.system.blinded_id == entry.system
+        header = static_text(screen.query_one("#stepper-header"))
+        assert f"triage row {row + 1}/{len(ranking)}" in header and "read-only" in header
+        assert column_view(screen, 0)["title"] == f"S1 · {systems['S1']}"
+        await press_each(pilot, WRITING_KEYS)
+        if row == len(ranking) - 1:
+            assert screen.check_action("triage_step", (1,)) is False
+            await pilot.press("n")
+            await pilot.pause(0.1)
+            assert pilot.app.screen is screen
+    await pilot.press("f1")
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", "the help")
+    shown = pilot.app.screen.text
+    assert "| `n` | Next row |" in shown and "| `p` | Previous row |" in shown
+    await pilot.press("escape")
+    return len(ranking) - 2
 
 
 async def test_the_study_option_opens_the_app_on_that_study(study_env):

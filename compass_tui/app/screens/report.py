@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,6 +26,7 @@ from textual.widgets import (
 from compass_tui.app.widgets.figure_plot import FigurePlot
 from compass_tui.records import list_run_ids
 from compass_tui.report import BREAKDOWNS
+from compass_tui.safe_text import printable
 
 TABLE_TABS = ("systems", *BREAKDOWNS)
 Choices = tuple[tuple[str, ...], str, str]  # runs, score source, tab
@@ -46,6 +48,13 @@ class TriageReady(Message):
 
 
 @dataclass
+class WhatIfReady(Message):
+    choices: Choices
+    table: Any = None  # compass_tui.app.what_if_rows.WhatIfTable
+    error: str | None = None
+
+
+@dataclass
 class FiguresReady(Message):
     choices: Choices
     figures: list = field(default_factory=list)
@@ -63,9 +72,11 @@ the six means), and the preference acceptable/optimal rates. The tabs break each
 scenario type, emotion and persona (`report --by`), Plots draws the report's figures
 (`report --figures DIR` writes them as SVG and PDF), and Triage ranks the chosen runs'
 responses by |human mean − judge| (`report RUN --source human --vs judge`); Enter opens one in the
-stepper, with your scores, the judge's and its rationale, and the preference badge. `]` and `[` move
-between the tabs. `e` exports the human scores as CSV; `t` the chosen runs' interactions as tool-use
-training data (`compass-tui export-training`)."""
+stepper, with your scores, the judge's and its rationale, and the preference badge. What-if lists each
+what-if variant's systems as rows of their own, each with its n, never pooled into Systems
+(`report RUN --variants`; `w` in the stepper makes a variant). `]` and `[` move between the tabs.
+`e` exports the human scores as CSV; `t` the chosen runs' interactions as tool-use training data
+(`compass-tui export-training`)."""
     BINDINGS = [
         Binding("e", "export", "Export CSV", id="report.export"),
         Binding("t", "export_training", "Export training data", id="report.export_training", show=False),
@@ -99,12 +110,16 @@ training data (`compass-tui export-training`)."""
                 yield FigurePlot(id="report-plot")
             with TabPane("Triage", id="tab-triage"):
                 yield DataTable(id="report-table-triage", zebra_stripes=True, cursor_type="row")
+            with TabPane("What-if", id="tab-whatif"):
+                yield DataTable(id="report-table-whatif", zebra_stripes=True, cursor_type="row")
+                yield Static("", id="report-whatif-words", classes="muted")
         yield Static("", id="report-status", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
         self._shown: Choices | None = None
         self._figures: list = []
+        self._what_if = None
         self.action_refresh()
 
     @on(SelectionList.SelectedChanged, "#report-runs")
@@ -129,6 +144,8 @@ training data (`compass-tui export-training`)."""
             self.draw_figures(choices)
         elif choices[2] == "triage":
             self.rank_disagreements(choices)
+        elif choices[2] == "whatif":
+            self.compute_what_if(choices)
         else:
             self.compute(choices)
 
@@ -150,6 +167,44 @@ training data (`compass-tui export-training`)."""
             return
         cells = table2_cells(report, intervals=False, compact=True)
         self.post_message(ReportReady(choices, cells, notes=report.notes))
+
+    @work(
+        thread=True, exclusive=True, group="report", description="Computing what-if rows", exit_on_error=False
+    )
+    def compute_what_if(self, choices: Choices) -> None:
+        from compass_tui.app.what_if_rows import what_if_table
+        from compass_tui.errors import InputError
+
+        runs, source, _ = choices
+        ctx = self.app.ctx
+        try:
+            table = what_if_table(ctx.store, list(runs), ctx.personas_by_id(), source)
+        except InputError as error:
+            self.post_message(WhatIfReady(choices, error=str(error)))
+            return
+        self.post_message(WhatIfReady(choices, table))
+
+    def on_what_if_ready(self, message: WhatIfReady) -> None:
+        if message.choices != self._shown:
+            return
+        self._what_if = message.table
+        rows = message.table.rows if message.table else []
+        fill_table(self.query_one("#report-table-whatif", DataTable), rows)
+        status = message.error or message.table.status
+        self.query_one("#report-status", Static).update(status if rows or message.error else "0 what-if rows")
+        self._show_words()
+
+    @on(DataTable.RowHighlighted, "#report-table-whatif")
+    def _show_words(self) -> None:
+        """The highlighted variant's whole words; with no variants, how to make one."""
+        from compass_tui.app.what_if_rows import NO_VARIANTS
+
+        table, what_if = self.query_one("#report-table-whatif", DataTable), self._what_if
+        if what_if is None or not what_if.rows:
+            text = NO_VARIANTS if what_if is not None else ""
+        else:
+            text = f"words: {printable(what_if.texts[min(table.cursor_row, len(what_if.texts) - 1)])}"
+        self.query_one("#report-whatif-words", Static).update(text)
 
     @work(thread=True, exclusive=True, group="report", description="Drawing the figures", exit_on_error=False)
     def draw_figures(self, choices: Choices) -> None:
@@ -249,7 +304,7 @@ training data (`compass-tui export-training`)."""
 
     def action_tab(self, step: int) -> None:
         tabs = self.query_one("#report-tabs", TabbedContent)
-        names = [*(f"tab-{tab}" for tab in TABLE_TABS), "tab-plots", "tab-triage"]
+        names = [*(f"tab-{tab}" for tab in TABLE_TABS), "tab-plots", "tab-triage", "tab-whatif"]
         tabs.active = names[(names.index(tabs.active or names[0]) + step) % len(names)]
 
     def action_export(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 from compass_tui.annotations import Annotation, load_annotation, save_annotation
 from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, RunProgressed, ToolsWarming
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
+from compass_tui.app.variant_text import WHAT_IF_ELSEWHERE, column_title, utterance_lines, variant_tag
 from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
 from compass_tui.records import (
     JUDGEMENTS_TABLE,
@@ -27,8 +28,6 @@ from compass_tui.safe_text import printable
 from compass_tui.session import Column, Session
 from compass_tui.variants import Variant, make_variant, variants_of
 from compass_tui.vocab import SCENARIO_BY_KEY
-
-WHAT_IF_ELSEWHERE = "What-if answers come from the session's own models; this run is only compared."
 
 
 def _variant_item(record: dict[str, Any]) -> tuple[str, str, int, str]:
@@ -194,35 +193,13 @@ class StepperScreen(ScoringScreen):
             f" · {self.session.setting}",
             (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
             f" · {scenario} · {printable(situation.emotion)}",
-            self.variant_tag(),
+            variant_tag(self.variants.get(self.index, []), self.variant),
             (f"   {self.progress_text}", "cyan"),
             (f"   {self.tools_text}", "yellow"),
             "\n",
-            self.utterance_lines(situation.utterance),
+            utterance_lines(situation.utterance, self.variant),
         )
         self.query_one("#stepper-header", Static).update(header)
-
-    def variant_tag(self) -> Text:
-        variants = self.variants.get(self.index, [])
-        if not variants:
-            return Text("")
-        variant = self.variant
-        if variant is None:
-            return Text(f" · original ({len(variants)} what-if: v)", style="magenta")
-        number = [v.id for v in variants].index(variant.id) + 1
-        return Text(f" · what-if {number}/{len(variants)} (v: next)", style="bold magenta")
-
-    def utterance_lines(self, original: str) -> Text:
-        variant = self.variant
-        if variant is None:
-            return Text(printable(original, multiline=True), style="italic")
-        return Text.assemble(
-            ("what-if: ", "bold magenta"),
-            (printable(variant.text, multiline=True), "italic"),
-            "\n",
-            ("original: ", "dim bold"),
-            (printable(original, multiline=True), "dim italic"),
-        )
 
     def render_item(self) -> None:
         self.render_header()
@@ -252,9 +229,8 @@ class StepperScreen(ScoringScreen):
             and column.run_id == self.session.own_run_id
             and (record is None or record.get("status") not in ("done", "error"))
         )
-        label = self.session.label(column, self.index)
         variant = self.variant
-        widget.set_title(f"{label} · what-if: {variant.first_words(4)}" if variant else label)
+        widget.set_title(column_title(self.session.label(column, self.index), variant))
         if variant is not None and column.run_id != self.session.own_run_id:
             widget.show_record(record, self.stance(record), generating, WHAT_IF_ELSEWHERE)
         else:
@@ -330,56 +306,17 @@ class StepperScreen(ScoringScreen):
         self.action_generate(False)
 
     def action_generate(self, everything: bool) -> None:
+        from compass_tui.app.stepper_jobs import generation_plan, start_generation
         from compass_tui.errors import InputError
-        from compass_tui.prompts import our_prompts
-        from compass_tui.runner import RunPlan, RunThread, check_keys, resolve_systems
 
-        settings = self.app.ctx.settings
-        variant = None if everything else self.variant
-        only = None if everything or self.session.setting == "history" else {self.index}
-        dated = {"today": self.app.today} if self.app.today else {}
+        ctx = self.app.ctx
         try:
-            systems = resolve_systems(self.session.generate_models, self.session.setting, settings)
-            check_keys(systems)
-            plan = RunPlan(
-                run_id=self.session.own_run_id,
-                setting=self.session.setting,
-                systems=systems,
-                personas=[self.session.persona],
-                prompts=our_prompts(),
-                concurrency=settings.concurrency,
-                only_situations=only,
-                max_retries=settings.max_retries,
-                variant=variant,
-                **dated,
-            )
+            plan = generation_plan(ctx, self.session, self.index, self.variant, everything, self.app.today)
         except InputError as error:
             self.notify(str(error), title="Cannot generate", severity="error", timeout=10)
             return
         self.generation += 1
-        generation = self.generation
-
-        def on_progress(progress, record) -> None:
-            if record is not None:
-                self.post_message(RecordUpdated(dict(record), generation))
-            self.post_message(
-                RunProgressed(plan.run_id, progress.done, progress.total, progress.errors, generation)
-            )
-
-        def on_finished(progress, error) -> None:
-            self.post_message(
-                RunFinished(
-                    plan.run_id,
-                    generation,
-                    f"{type(error).__name__}: {error}" if error else None,
-                    progress.fatal if progress else None,
-                )
-            )
-
-        self.run_thread = RunThread(
-            plan, self.app.ctx.store, self.app.ctx.tool_environment(), on_progress, on_finished
-        )
-        self.run_thread.start()
+        self.run_thread = start_generation(ctx, plan, self.generation, self.post_message)
         self.render_item()
         self.refresh_bindings()
 
@@ -442,30 +379,9 @@ class StepperScreen(ScoringScreen):
 
     @work(thread=True, exclusive=True, group="judge", description="Judging", exit_on_error=False)
     def run_judge(self) -> None:
-        import asyncio
+        from compass_tui.app.stepper_jobs import judge_session_runs
 
-        from compass_tui.judge import judge_run, load_judge_prompt
-
-        ctx = self.app.ctx
-        name = ctx.settings.judge_model
-        personas = {self.session.persona.id: self.session.persona}
-        for run_id in sorted({column.run_id for column in self.session.columns}):
-            if ctx.store.get(run_meta_path(run_id), "meta", "meta") is None:
-                continue
-            progress = asyncio.run(
-                judge_run(
-                    ctx.store,
-                    personas,
-                    run_id,
-                    ctx.settings.model(name),
-                    name,
-                    load_judge_prompt(None),
-                    1,
-                    ctx.settings.concurrency,
-                    persona_ids={self.session.persona.id},
-                )
-            )
-            self.post_message(JudgeFinished(run_id, progress.judged, progress.invalid))
+        judge_session_runs(self.app.ctx, self.session, self.post_message)
 
     def on_judge_finished(self, message: JudgeFinished) -> None:
         self.reload_records()

@@ -31,16 +31,6 @@ class StudyTriageReady(Message):
     error: str | None = None
 
 
-@dataclass
-class StudyItemReady(Message):
-    item: Any  # compass_tui.study.StudyItem
-    persona: Any
-    system: str
-    dimension: str | None
-    reveal: bool
-    error: str | None = None
-
-
 class StudyTriageScreen(Screen):
     HELP = """### Study triage
 For the study's owner: every (item, system) unit of a study ranked by |human mean − judge| and, on
@@ -195,34 +185,35 @@ dimension."""
         entries = self.entries[self.ranking]
         if not entries or table.cursor_row >= len(entries):
             return
+        from compass_tui.app.screens.study_item import TriageCursor
+
         study, dimension, reveal = self._shown or self._choices()
         chosen = None if dimension == ALL_DIMENSIONS else dimension
-        self.load_item(study, entries[table.cursor_row], chosen, reveal)
+        cursor = TriageCursor(study, tuple(entries), table.cursor_row, chosen, self._follow(table))
+        self.load_item(cursor, reveal)
+
+    def _follow(self, table: DataTable):
+        def follow(row: int) -> None:
+            table.move_cursor(row=row)
+
+        return follow
 
     @work(
         thread=True, exclusive=True, group="study-item", description="Opening the item", exit_on_error=False
     )
-    def load_item(self, study: str, entry, dimension: str | None, reveal: bool) -> None:
-        from compass_tui.errors import InputError
-        from compass_tui.study import study_item
+    def load_item(self, cursor, reveal: bool) -> None:
+        from compass_tui.app.screens.study_item import read_study_item
 
-        ctx = self.app.ctx
-        try:
-            item = study_item(ctx.store, study, entry.item_id)
-            persona = ctx.library.get(item.persona_id)
-        except InputError as error:
-            self.post_message(StudyItemReady(None, None, entry.system, dimension, reveal, str(error)))
-            return
-        self.post_message(StudyItemReady(item, persona, entry.system, dimension, reveal))
+        self.post_message(read_study_item(self.app.ctx, cursor, reveal))
 
-    def on_study_item_ready(self, message: StudyItemReady) -> None:
+    def on_study_item_ready(self, message) -> None:
         from compass_tui.app.screens.study_item import StudyItemScreen
 
         if message.error:
             self.notify(message.error, title="Cannot open the item", severity="error", timeout=10)
             return
         screen = StudyItemScreen(
-            message.persona, message.item, message.reveal, message.system, message.dimension
+            message.persona, message.item, message.reveal, message.system, message.dimension, message.cursor
         )
         self.app.push_screen(screen)
 
