@@ -177,7 +177,7 @@ async def _shoot(out: Path, only: set[str] | None = None) -> list[Path]:
         await pilot.press("]")
         await pilot.pause(1.0)
         await save(app, pilot, "11-report-by-tool")
-        await pilot.press("[", "[", "[")
+        await pilot.press("[", "[", "[", "[")  # back past Systems, What-if and Triage
         await pilot.pause(1.5)
         await save(app, pilot, "12-report-plots")
         await pilot.press("]")
@@ -229,6 +229,11 @@ async def _what_if(app, save) -> None:
                 break
         await pilot.press("5", "4", "5", "5", "5", "5", "enter")
         await save(app, pilot, "10-stepper-what-if")
+        await pilot.press("escape", "r")
+        await pilot.pause(1.0)
+        await pilot.press("[")  # the last tab
+        await pilot.pause(1.5)
+        await save(app, pilot, "17-report-what-if")
 
 
 async def _synthesis_dialog(app, save, ctx) -> None:
