@@ -1,0 +1,76 @@
+"""A run's run.json and its records shards are written byte for byte as before the typed records, and
+reading a stored document into its type and writing it back changes no byte.
+
+`golden/run/` was written by the code before the typed records (dict-based), from the run below (the
+offline baseline on two situations of a bundled persona, and one what-if variant), with the clock fixed.
+Set COMPASS_TUI_WRITE_GOLDEN=1 to write it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import types
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from compass_tui import pipeline, records, runner
+from compass_tui.tools import environment
+from compass_tui.library import PersonaLibrary
+from compass_tui.pipeline import System
+from compass_tui.prompts import our_prompts
+from compass_tui.records import run_meta_path, run_records_path, run_variants_path
+from compass_tui.runner import RunPlan, execute_run
+from compass_tui.store import Store
+from compass_tui.tools.environment import ToolEnvironment
+from compass_tui.variants import make_variant
+
+GOLDEN = Path(__file__).parent / "golden" / "run"
+RUN, PERSONA = "golden-run", "adam-kerr"
+CLOCK = "2025-01-02T03:04:05.000+00:00"
+WHAT_IF = "Actually I just got promoted and I want to celebrate with some music tonight!"
+FILES = {
+    "run.json": run_meta_path(RUN),
+    "records.json": run_records_path(RUN, PERSONA),
+    "variants.json": run_variants_path(RUN, PERSONA),
+}
+
+
+@pytest.fixture
+def written(tmp_path, monkeypatch) -> Store:
+    for module in (records, runner, pipeline):
+        monkeypatch.setattr(module, "now_iso", lambda: CLOCK)
+    monkeypatch.setattr(environment, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
+    store = Store(tmp_path / "data")
+    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
+    env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=tmp_path / "cache")
+
+    def run(variant=None) -> None:
+        plan = RunPlan(
+            RUN,
+            "profile",
+            [System("baseline")],
+            [persona],
+            our_prompts(),
+            today=date(2025, 3, 14),
+            only_situations={1, 4},
+            variant=variant,
+        )
+        progress = asyncio.run(execute_run(plan, store, env))
+        assert not progress.failed
+
+    run()
+    run(make_variant(persona, 4, WHAT_IF))
+    return store
+
+
+def test_a_run_is_written_byte_for_byte_as_before(written):
+    if os.environ.get("COMPASS_TUI_WRITE_GOLDEN"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for name, relative in FILES.items():
+            shutil.copyfile(written.path(relative), GOLDEN / name)
+    for name, relative in FILES.items():
+        assert written.path(relative).read_bytes() == (GOLDEN / name).read_bytes(), name
