@@ -134,7 +134,7 @@ def tool_usage_figure(store: Store, run_ids: list[str]) -> Figure:
     series = []
     for run_id in run_ids:
         records = scored_records(store, run_id)
-        for model in load_run_meta(store, run_id)["models"]:
+        for model in load_run_meta(store, run_id).models:
             used = tool_usage([r for r in records if r["model"] == model])
             counts = [float(used.get(tool, 0)) for tool in (*TOOL_BY_FOLDER, "(none)")]
             series.append(Series(system_label(run_id, model, run_ids), [*TOOL_BY_FOLDER, NO_TOOL], counts))

@@ -58,8 +58,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from compass_tui.errors import BusyError, InputError, NotFoundError
+from compass_tui.errors import BusyError, NotFoundError
 from compass_tui.names import name_from_storage, storage_name
+from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
 
 META_TABLE, INTERACTIONS_TABLE, JUDGEMENTS_TABLE = "meta", "interactions", "judgements"
@@ -173,29 +174,6 @@ def record_location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
     return run_records_path(run_id, persona_id), interaction_key(model, persona_id, index)
 
 
-def merged_run_meta(
-    run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any], must_match: tuple[str, ...]
-) -> dict[str, Any]:
-    """The metadata of a run that more is added to: the `must_match` fields must agree with the run's
-    (else a one-line error on --name); models and personas are merged in order; created_at stays."""
-    if existing is None:
-        return meta
-    for name in must_match:
-        if existing.get(name) != meta[name]:
-            raise InputError(
-                None,
-                "--name",
-                f"run {run_id!r} exists with {name} {existing.get(name)!r}, "
-                f"not {meta[name]!r}; use another --name",
-            )
-    return {
-        **meta,
-        "created_at": existing.get("created_at", meta["created_at"]),
-        "models": list(dict.fromkeys([*existing.get("models", []), *meta["models"]])),
-        "personas": list(dict.fromkeys([*existing.get("personas", []), *meta["personas"]])),
-    }
-
-
 def list_run_ids(store: Store) -> list[str]:
     base = store.path("runs")
     if not base.is_dir():
@@ -204,8 +182,13 @@ def list_run_ids(store: Store) -> list[str]:
     return sorted(name for name in names if name is not None)
 
 
-def load_run_meta(store: Store, run_id: str) -> dict[str, Any]:
-    meta = store.get(run_meta_path(run_id), META_TABLE, "meta")
+def find_run_meta(store: Store, run_id: str) -> RunMeta | None:
+    document = store.get(run_meta_path(run_id), META_TABLE, "meta")
+    return None if document is None else RunMeta.from_document(document, store.path(run_meta_path(run_id)))
+
+
+def load_run_meta(store: Store, run_id: str) -> RunMeta:
+    meta = find_run_meta(store, run_id)
     if meta is None:
         known = ", ".join(list_run_ids(store)) or "none yet"
         raise NotFoundError(None, None, f"no run {run_id!r} (runs: {known})")

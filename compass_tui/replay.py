@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,6 @@ from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
     interaction_key,
-    merged_run_meta,
     now_iso,
     run_lock,
     run_meta_path,
@@ -51,6 +51,7 @@ from compass_tui.replay_shapes import (
     kind_of,
     nested_step,
 )
+from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
 from compass_tui.tools.calls import parse_call, validate_params
 from compass_tui.tools.definitions import load_definitions
@@ -302,41 +303,45 @@ def _tool_result(
 # --- the run -------------------------------------------------------------------------------------
 
 
-def _meta(run_id, path, model, setting, history, shape, records) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "name": run_id,
-        "setting": setting,
-        "models": [model],
-        "personas": sorted({r["persona_id"] for r in records}),
-        "history": history,
-        "import_shape": shape,
-        "prompt_source": "imported",
-        "prompt_hash": None,
-        "source": f"import:{Path(path).name}",
-        "created_at": now_iso(),
-        "updated_at": now_iso(),
-        "status": "finished",
-    }
+def _meta(run_id, path, model, setting, history, shape, records) -> RunMeta:
+    return RunMeta.for_import(
+        run_id=run_id,
+        name=run_id,
+        setting=setting,
+        models=[model],
+        personas=sorted({r["persona_id"] for r in records}),
+        history=history,
+        import_shape=shape,
+        prompt_source="imported",
+        prompt_hash=None,
+        source=f"import:{Path(path).name}",
+        created_at=now_iso(),
+        updated_at=now_iso(),
+        status="finished",
+    )
 
 
-def _save(store: Store, run_id: str, model: str, meta: dict, records: list[dict[str, Any]]) -> None:
+def _save(store: Store, run_id: str, model: str, meta: RunMeta, records: list[dict[str, Any]]) -> None:
     with run_lock(store, run_id):
         store.modify(
-            run_meta_path(run_id), META_TABLE, "meta", lambda existing: _merged_meta(run_id, existing, meta)
+            run_meta_path(run_id),
+            META_TABLE,
+            "meta",
+            lambda existing: _merged_meta(existing, meta).to_document(),
         )
         for record in records:
             key = interaction_key(model, record["persona_id"], record["situation_index"])
             store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
 
 
-def _merged_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
+def _merged_meta(existing: dict[str, Any] | None, meta: RunMeta) -> RunMeta:
     """Importing into an existing run adds to it (another model's results, say), from the same setting."""
-    merged = merged_run_meta(run_id, existing, meta, ("setting", "history"))
-    if existing is not None:
-        sources = [part for part in (existing.get("source") or "").split("; ") if part]
-        merged["source"] = "; ".join(dict.fromkeys([*sources, meta["source"]]))
-    return merged
+    stored = None if existing is None else RunMeta.from_document(existing, run_meta_path(meta.run_id))
+    merged = meta.merged_into(stored, ("setting", "history"))
+    if stored is None:
+        return merged
+    sources = [part for part in (stored.source or "").split("; ") if part]
+    return replace(merged, source="; ".join(dict.fromkeys([*sources, meta.source or ""])))
 
 
 def _summary(run_id, setting, history, shape, records, users: int) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from compass_tui.records import (
     load_variant_records,
     split_system_id,
 )
+from compass_tui.run_meta import RunMeta
 from compass_tui.statistics import bootstrap_mean_ci
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
@@ -205,7 +206,7 @@ def build_report(
             excluded[run_id] = (variant_items, hand_scored_variants(store, run_id))
         records = scored_records(store, run_id, variant_items)
         selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
-        for model in meta["models"]:
+        for model in meta.models:
             mine = [r for r in records if r["model"] == model]
             for group, items in _groups(mine, by):
                 row = system_row(run_id, model, meta, items, personas, source, selection, aggregate)
@@ -282,7 +283,7 @@ def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list
 def system_row(
     run_id: str,
     model: str,
-    meta: dict,
+    meta: RunMeta,
     records: list[dict],
     personas: dict,
     source: str,
@@ -302,8 +303,8 @@ def system_row(
     row = SystemRow(
         run_id=run_id,
         model=model,
-        setting=meta["setting"],
-        history=meta.get("history"),
+        setting=meta.setting,
+        history=meta.history,
         source=source,
         judge_model=selection.judge_model,
         prompt_label=selection.prompt_label,

@@ -15,7 +15,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -28,7 +28,6 @@ from compass_tui.prompts import PromptSet
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
-    merged_run_meta,
     now_iso,
     record_location,
     run_lock,
@@ -36,6 +35,7 @@ from compass_tui.records import (
     run_records_path,
     run_variants_path,
 )
+from compass_tui.run_meta import RunMeta
 from compass_tui.run_progress import RunProgress
 from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
@@ -74,22 +74,22 @@ class RunPlan:
         self.personas = [persona_saying(persona, self.variant)]
         self.only_situations = {self.variant.situation_index}
 
-    def meta(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "name": self.run_id,
-            "setting": self.setting,
-            "models": [s.name for s in self.systems],
-            "personas": [p.id for p in self.personas],
-            "history": self.history_enabled if self.setting == "history" else None,
-            "prompt_source": self.prompts.source,
-            "prompt_hash": self.prompts.hash,
-            "fidelity": self.fidelity,
-            "simulator": self.simulator_name if self.setting == "history" else None,
-            "simulator_fallback": self._fallback_label(),
-            "today": self.today.isoformat(),
-            "source": "compass-tui",
-        }
+    def meta(self) -> RunMeta:
+        return RunMeta.for_run(
+            run_id=self.run_id,
+            name=self.run_id,
+            setting=self.setting,
+            models=[s.name for s in self.systems],
+            personas=[p.id for p in self.personas],
+            history=self.history_enabled if self.setting == "history" else None,
+            prompt_source=self.prompts.source,
+            prompt_hash=self.prompts.hash,
+            fidelity=self.fidelity,
+            simulator=self.simulator_name if self.setting == "history" else None,
+            simulator_fallback=self._fallback_label(),
+            today=self.today.isoformat(),
+            source="compass-tui",
+        )
 
     def _fallback_label(self) -> str | None:
         if self.setting != "history" or self.simulator is None:
@@ -143,13 +143,10 @@ def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
 
     def merged(existing: dict[str, Any] | None) -> dict[str, Any]:  # under the shard's lock: no model is lost
-        meta = merged_run_meta(
-            plan.run_id,
-            existing,
-            {**plan.meta(), "created_at": now_iso()},
-            ("setting", "history", "prompt_hash"),
-        )
-        return {**meta, "status": "running", "updated_at": now_iso()}
+        stored = None if existing is None else RunMeta.from_document(existing, run_meta_path(plan.run_id))
+        meta = replace(plan.meta(), created_at=now_iso())
+        meta = meta.merged_into(stored, ("setting", "history", "prompt_hash"))
+        return replace(meta, status="running", updated_at=now_iso()).to_document()
 
     store.modify(run_meta_path(plan.run_id), META_TABLE, "meta", merged)
     saved: dict[str, dict[str, Any]] = {}

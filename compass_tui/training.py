@@ -25,6 +25,7 @@ from compass_tui.pipeline import persona_as_shown, shown_tool_result
 from compass_tui.prompts import as_json, our_prompts
 from compass_tui.records import load_records, load_run_meta, now_iso
 from compass_tui.report import score_selection
+from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
 from compass_tui.tools.definitions import openai_tools
 from compass_tui.user_simulator import history_line
@@ -175,7 +176,7 @@ def _has_response(record: dict[str, Any]) -> bool:
 
 def _example(
     record: dict[str, Any],
-    meta: dict[str, Any],
+    meta: RunMeta,
     records: list[dict[str, Any]],
     personas: dict[str, Any],
     definitions: dict[str, dict[str, Any]],
@@ -223,7 +224,7 @@ def _mean(judged: Judgement | None) -> float | None:
 
 
 def stage1_prompt(
-    record: dict[str, Any], meta: dict[str, Any], records: list[dict[str, Any]], personas: dict[str, Any]
+    record: dict[str, Any], meta: RunMeta, records: list[dict[str, Any]], personas: dict[str, Any]
 ) -> tuple[list[dict[str, Any]] | None, str]:
     """(the system and user messages the agent chose its tool from, "stored" or "rebuilt"), or
     (None, why they cannot be known)."""
@@ -233,7 +234,7 @@ def stage1_prompt(
             return None, "the stored stage-1 prompt is not a system and a user message"
         return [{"role": m["role"], "content": m["content"]} for m in stored], "stored"
     prompts = our_prompts()
-    if meta.get("prompt_hash") != prompts.hash:
+    if meta.prompt_hash != prompts.hash:
         return None, "the stage-1 prompt is not stored and the run's prompts are not ours to rebuild"
     persona = personas.get(record["persona_id"])
     if persona is None:
@@ -243,9 +244,9 @@ def stage1_prompt(
     return prompts.tool_selection(shown, record["utterance"], history, "", native=True), "rebuilt"
 
 
-def _history_text(record: dict[str, Any], meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
+def _history_text(record: dict[str, Any], meta: RunMeta, records: list[dict[str, Any]]) -> str:
     """The earlier turns as the history setting shows them (the runner's `history_line`)."""
-    if record["setting"] != "history" or meta.get("history") is False:
+    if record["setting"] != "history" or meta.history is False:
         return "None"
     earlier = [
         r

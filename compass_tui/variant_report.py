@@ -107,7 +107,7 @@ def variant_rows(
             selection = JudgeSelection(None, None, None, by_item=human_scores(store, run_id, item[2]))
         else:
             selection = _variant_selection(judgements, records, personas, basis, item[2], run_id)
-        models = list(dict.fromkeys([*meta["models"], *(r["model"] for r in records)]))
+        models = list(dict.fromkeys([*meta.models, *(r["model"] for r in records)]))
         for model in models:
             mine = [r for r in records if r["model"] == model]
             if mine:

@@ -195,8 +195,15 @@ def list_runs(args, ctx: Context) -> int:
     for run_id in list_run_ids(ctx.store):
         meta = load_run_meta(ctx.store, run_id)
         rows.append(
-            {key: meta.get(key) for key in ("run_id", "setting", "models", "status", "created_at", "source")}
-            | {"personas": len(meta.get("personas", []))}
+            {
+                "run_id": meta.run_id,
+                "setting": meta.setting,
+                "models": list(meta.models),
+                "status": meta.status,
+                "created_at": meta.created_at,
+                "source": meta.source,
+                "personas": len(meta.personas),
+            }
         )
 
     def render(data):
@@ -224,11 +231,11 @@ def show_run(args, ctx: Context) -> int:
     meta = load_run_meta(ctx.store, args.run)
     records = load_records(ctx.store, args.run)
     if args.json:
-        print_json({"meta": meta, "records": records})
+        print_json({"meta": meta.to_document(), "records": records})
         return 0
     console.print(
-        f"[bold]{safe(meta['run_id'])}[/] · {safe(meta['setting'])} · {safe(', '.join(meta['models']))} · "
-        f"{safe(meta['status'])}"
+        f"[bold]{safe(meta.run_id)}[/] · {safe(meta.setting)} · {safe(', '.join(meta.models))} · "
+        f"{safe(meta.status or '')}"
     )
     print_table(
         None,

@@ -199,7 +199,7 @@ def _finished_by_system(store: Store, runs: list[str]) -> dict[str, dict[str, di
     for run in runs:
         meta = load_run_meta(store, run)
         records = load_records(store, run)
-        for model in dict.fromkeys([*meta.get("models", []), *(record["model"] for record in records)]):
+        for model in dict.fromkeys([*meta.models, *(record["model"] for record in records)]):
             finished[system_id(run, model)] = {}
         for record in filter(is_finished, records):
             finished[system_id(run, record["model"])][

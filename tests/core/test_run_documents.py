@@ -9,6 +9,7 @@ Set COMPASS_TUI_WRITE_GOLDEN=1 to write it again.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import types
@@ -18,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from compass_tui import pipeline, records, runner
-from compass_tui.tools import environment
 from compass_tui.library import PersonaLibrary
 from compass_tui.pipeline import System
 from compass_tui.prompts import our_prompts
 from compass_tui.records import run_meta_path, run_records_path, run_variants_path
 from compass_tui.runner import RunPlan, execute_run
 from compass_tui.store import Store
+from compass_tui.tools import environment
 from compass_tui.tools.environment import ToolEnvironment
 from compass_tui.variants import make_variant
 
@@ -74,3 +75,36 @@ def test_a_run_is_written_byte_for_byte_as_before(written):
             shutil.copyfile(written.path(relative), GOLDEN / name)
     for name, relative in FILES.items():
         assert written.path(relative).read_bytes() == (GOLDEN / name).read_bytes(), name
+
+
+def test_run_meta_read_and_written_again_changes_no_byte(tmp_path):
+    from compass_tui.jsonio import dumps
+    from compass_tui.run_meta import RunMeta
+
+    stored = json.loads((GOLDEN / "run.json").read_text())["meta"]["1"]
+    meta = RunMeta.from_document(stored)
+    assert (meta.run_id, meta.models, meta.fidelity, meta.status) == (RUN, ["baseline"], "clean", "finished")
+    assert dumps(meta.to_document(), indent=None) == dumps(stored, indent=None)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.pop("setting"), "setting"),
+        (lambda d: d.update(models="baseline"), "models"),
+        (lambda d: d.update(status=3), "status"),
+    ],
+)
+def test_a_bad_run_json_names_its_file_and_field(tmp_path, change, field):
+    from compass_tui.errors import InputError
+    from compass_tui.records import load_run_meta
+
+    store = Store(tmp_path)
+    document = json.loads((GOLDEN / "run.json").read_text())
+    change(document["meta"]["1"])
+    path = store.path(run_meta_path(RUN))
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(document))
+    with pytest.raises(InputError) as caught:
+        load_run_meta(store, RUN)
+    assert caught.value.field == field and caught.value.source == str(path)
