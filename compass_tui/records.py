@@ -56,9 +56,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from compass_tui.errors import BusyError, NotFoundError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.names import name_from_storage, storage_name
 from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
@@ -195,23 +197,28 @@ def load_run_meta(store: Store, run_id: str) -> RunMeta:
     return meta
 
 
-def load_records(store: Store, run_id: str) -> list[dict[str, Any]]:
+def load_records(store: Store, run_id: str) -> list[InteractionRecord]:
     """Every interaction record of a run, ordered by model, persona and situation."""
     load_run_meta(store, run_id)
-    records = store.all_in(f"runs/{storage_name(run_id)}/records", INTERACTIONS_TABLE)
-    return sorted(records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"]))
+    return _sorted_records(store, f"runs/{storage_name(run_id)}/records")
 
 
-def load_variant_records(store: Store, run_id: str, persona_id: str | None = None) -> list[dict[str, Any]]:
+def load_variant_records(store: Store, run_id: str, persona_id: str | None = None) -> list[InteractionRecord]:
     """The what-if variant records of a run (of one persona), ordered by model, persona, situation, variant."""
     load_run_meta(store, run_id)
     if persona_id is not None:
-        records = store.all(run_variants_path(run_id, persona_id), INTERACTIONS_TABLE)
-    else:
-        records = store.all_in(f"runs/{storage_name(run_id)}/variants", INTERACTIONS_TABLE)
-    return sorted(
-        records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"], r["variant"]["id"])
-    )
+        return _sorted_records(store, run_variants_path(run_id, persona_id))
+    return _sorted_records(store, f"runs/{storage_name(run_id)}/variants")
+
+
+def _sorted_records(store: Store, where: str) -> list[InteractionRecord]:
+    shards = [Path(where)] if where.endswith(".json") else store.shards(where)
+    records = [
+        InteractionRecord.read(document, store.path(str(shard)))
+        for shard in shards
+        for document in store.all(shard, INTERACTIONS_TABLE)
+    ]
+    return sorted(records, key=lambda r: (*r.item, r.variant_id or ""))
 
 
 def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:

@@ -108,3 +108,30 @@ def test_a_bad_run_json_names_its_file_and_field(tmp_path, change, field):
     with pytest.raises(InputError) as caught:
         load_run_meta(store, RUN)
     assert caught.value.field == field and caught.value.source == str(path)
+
+
+@pytest.mark.parametrize("name", ["records.json", "variants.json"])
+def test_records_read_and_written_again_change_no_byte(name):
+    from compass_tui.interaction_record import InteractionRecord, StageCall, VariantInfo
+    from compass_tui.jsonio import dumps
+
+    stored = json.loads((GOLDEN / name).read_text())["interactions"]
+    for document in stored.values():
+        record = InteractionRecord.read(document)
+        assert isinstance(record.stage1, StageCall) and record.finished and record.has_response
+        assert (record.variant is not None) == (name == "variants.json")
+        assert dumps(record.to_document(), indent=None) == dumps(document, indent=None)
+        assert dict(record) == document and record["stage2"] == document["stage2"]
+    if name == "variants.json":
+        assert isinstance(record.variant, VariantInfo) and record.variant.text == WHAT_IF
+
+
+def test_a_record_without_its_item_names_the_field():
+    from compass_tui.errors import InputError
+    from compass_tui.interaction_record import InteractionRecord
+
+    document = next(iter(json.loads((GOLDEN / "records.json").read_text())["interactions"].values()))
+    document["situation_index"] = "1"
+    with pytest.raises(InputError) as caught:
+        InteractionRecord.read(document, "records.json")
+    assert caught.value.field == "situation_index"
