@@ -131,15 +131,15 @@ class OfficialFields(_Stored):
 
 @dataclass(frozen=True, kw_only=True)
 class InteractionRecord(_Stored):
-    run_id: str | None = None
+    run_id: str = ""
     model: str
     persona_id: str
     situation_index: int
-    setting: str | None = None
-    status: str | None = None  # pending | selected | executed | done | error
+    setting: str = ""
+    status: str = ""  # pending | selected | executed | done | error
     scenario_type: str | None = None
     emotion: str | None = None
-    utterance: str | None = None
+    utterance: str = ""
     scored: bool | None = None  # False for the history setting's cold start
     stage1: StageCall | None = None
     tool_call: ToolCall | None = None
@@ -204,5 +204,16 @@ class InteractionRecord(_Stored):
         return bool((self.tool_result or {}).get("ok"))
 
     @property
+    def tool_folder(self) -> str | None:
+        return self.tool_call.tool_folder_name if isinstance(self.tool_call, ToolCall) else None
+
+    @property
     def variant_id(self) -> str | None:
         return self.variant.id if self.variant else None
+
+    @property
+    def what_if(self) -> VariantInfo:
+        """The variant of a what-if record; ValueError on an original."""
+        if self.variant is None:
+            raise ValueError(f"{self.key} is not a what-if variant")
+        return self.variant

@@ -88,10 +88,10 @@ def variant_judgement_path(run_id: str, persona_id: str) -> str:
     return f"variant_judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
 
 
-def judgement_location(record: dict[str, Any]) -> str:
+def judgement_location(record: InteractionRecord) -> str:
     """The shard a record's judgement goes to: the variants' own, or the run's judgements."""
-    where = variant_judgement_path if record.get("variant") else judgement_path
-    return where(record["run_id"], record["persona_id"])
+    where = variant_judgement_path if record.variant else judgement_path
+    return where(record.run_id, record.persona_id)
 
 
 def run_lock_path(run_id: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
 from compass_tui.judge_prompt import judged_by_official_scripts
 from compass_tui.judgements import (
@@ -29,7 +30,6 @@ from compass_tui.judgements import (
 from compass_tui.metrics import (
     OFFICIAL_BASIS,
     distinct_standard,
-    finished,
     mean_distinct_compass,
     official_texts,
     pass_rate,
@@ -207,7 +207,7 @@ def build_report(
         records = scored_records(store, run_id, variant_items)
         selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
         for model in meta.models:
-            mine = [r for r in records if r["model"] == model]
+            mine = [r for r in records if r.model == model]
             for group, items in _groups(mine, by):
                 row = system_row(run_id, model, meta, items, personas, source, selection, aggregate)
                 row.group = group
@@ -215,10 +215,10 @@ def build_report(
     return Report(rows, source, aggregate, by, excluded)
 
 
-def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[dict[str, Any]]:
+def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[InteractionRecord]:
     """The run's records that count in a table (the history setting's cold start and what-if variants
     do not)."""
-    records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+    records = [r for r in load_records(store, run_id) if r.counts]
     if not records:
         only = f" but for {variant_items} what-if variant items (not counted)" if variant_items else ""
         raise InputError(None, "RUN", f"run {run_id!r} is empty{only}")
@@ -228,7 +228,7 @@ def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[di
 def score_selection(
     store: Store,
     run_id: str,
-    records: list[dict[str, Any]],
+    records: list[InteractionRecord],
     personas: dict[str, Any],
     source: str,
     judge_model: str | None = None,
@@ -246,18 +246,20 @@ def score_selection(
     )
 
 
-def group_of(record: dict[str, Any], by: Breakdown) -> str:
+def group_of(record: InteractionRecord, by: Breakdown) -> str:
     """The group an item falls in: the tool it called, its scenario type, emotion or persona."""
     if by == "tool":
-        return (record.get("tool_call") or {}).get("tool_folder_name") or NO_TOOL
+        return record.tool_folder or NO_TOOL
     field_name = {"scenario": "scenario_type", "emotion": "emotion", "persona": "persona_id"}[by]
     return str(record.get(field_name) or "(unknown)")
 
 
-def _groups(records: list[dict], by: Breakdown | None) -> list[tuple[str | None, list[dict]]]:
+def _groups(
+    records: list[InteractionRecord], by: Breakdown | None
+) -> list[tuple[str | None, list[InteractionRecord]]]:
     if by is None:
         return [(None, records)]
-    grouped: dict[str, list[dict]] = {}
+    grouped: dict[str, list[InteractionRecord]] = {}
     for record in records:
         grouped.setdefault(group_of(record, by), []).append(record)
     return sorted(grouped.items())
@@ -284,16 +286,16 @@ def system_row(
     run_id: str,
     model: str,
     meta: RunMeta,
-    records: list[dict],
+    records: list[InteractionRecord],
     personas: dict,
     source: str,
     selection: JudgeSelection,
     aggregate: Aggregate,
 ) -> SystemRow:
-    done = [r for r in records if r.get("status") == "done"]
-    errored = [r for r in records if r.get("status") == "error"]
-    calls_only = [r for r in records if finished(r) and r.get("status") != "done"]
-    responses = [r.get("response") or "" for r in done]
+    done = [r for r in records if r.status == "done"]
+    errored = [r for r in records if r.status == "error"]
+    calls_only = [r for r in records if r.finished and r.status != "done"]
+    responses = [r.response or "" for r in done]
     measured, basis = official_texts(done + errored)
     d1, d2 = mean_distinct_compass(measured)
     rates = preference_rates(done + calls_only, personas)
@@ -355,12 +357,12 @@ def _dimension(scored: list[Judgement | None], key: str) -> DimensionScore:
     return DimensionScore(mean, low, high, len(values), flagged, spread)
 
 
-def _pass_rate_with_errors(done: list[dict], errored: list[dict]) -> float | None:
+def _pass_rate_with_errors(done: list[InteractionRecord], errored: list[InteractionRecord]) -> float | None:
     """Tool calls that ran, over every finished or errored item of a tool setting: an error is a failure."""
-    attempted = [r for r in done + errored if r.get("setting") != "empathetic"]
+    attempted = [r for r in done + errored if r.setting != "empathetic"]
     if not attempted:
         return None
-    ran = [r for r in attempted if finished(r) and (r.get("tool_result") or {}).get("ok")]
+    ran = [r for r in attempted if r.finished and r.tool_ran]
     return len(ran) / len(attempted)
 
 

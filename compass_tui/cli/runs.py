@@ -231,7 +231,7 @@ def show_run(args, ctx: Context) -> int:
     meta = load_run_meta(ctx.store, args.run)
     records = load_records(ctx.store, args.run)
     if args.json:
-        print_json({"meta": meta.to_document(), "records": records})
+        print_json({"meta": meta.to_document(), "records": [r.to_document() for r in records]})
         return 0
     console.print(
         f"[bold]{safe(meta.run_id)}[/] · {safe(meta.setting)} · {safe(', '.join(meta.models))} · "
@@ -242,13 +242,13 @@ def show_run(args, ctx: Context) -> int:
         ["model", "persona", "#", "status", "tool", "ok", "response"],
         [
             (
-                r["model"],
-                r["persona_id"],
-                r["situation_index"] + 1,
-                r["status"],
+                r.model,
+                r.persona_id,
+                r.situation_index + 1,
+                r.status,
                 (r.get("tool_call") or {}).get("tool_folder_name", "—"),
-                "—" if r.get("tool_result") is None else "yes" if r["tool_result"].get("ok") else "no",
-                (r.get("response") or (r.get("error") or {}).get("message", ""))[:60],
+                "—" if r.tool_result is None else "yes" if r.tool_result.get("ok") else "no",
+                (r.response or (r.get("error") or {}).get("message", ""))[:60],
             )
             for r in records
         ],

@@ -340,10 +340,7 @@ def score_command(args, ctx: Context) -> int:
     scorable = (
         load_variant_records(ctx.store, args.run) if args.variant else load_records(ctx.store, args.run)
     )
-    records = {
-        (r["model"], r["persona_id"], r["situation_index"], (r.get("variant") or {}).get("id")): r
-        for r in scorable
-    }
+    records = {(r.model, r.persona_id, r.situation_index, r.variant_id): r for r in scorable}
     index = args.situation - 1
     if (args.model, args.persona, index, args.variant) not in records:
         what = f"what-if variant {args.variant} of situation" if args.variant else "situation"

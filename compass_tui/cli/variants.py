@@ -119,20 +119,20 @@ def _print_added(results: list[dict]) -> None:
 def list_command(args, ctx: Context) -> int:
     records = load_variant_records(ctx.store, args.run, args.persona)
     if args.json:
-        print_json(records)
+        print_json([r.to_document() for r in records])
         return 0
     print_table(
         f"{len(records)} what-if variant items of {args.run}",
         ["persona", "#", "variant", "model", "status", "what-if text", "original"],
         [
             (
-                r["persona_id"],
-                r["situation_index"] + 1,
-                r["variant"]["id"],
-                r["model"],
-                r["status"],
-                r["variant"]["text"][:50],
-                r["variant"]["original_utterance"][:40],
+                r.persona_id,
+                r.situation_index + 1,
+                r.variant_id,
+                r.model,
+                r.status,
+                r.what_if.text[:50],
+                (r.what_if.original_utterance or "")[:40],
             )
             for r in records
         ],

@@ -24,6 +24,7 @@ from run_support import (
     write_models,
 )
 
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.library import PersonaLibrary
 from compass_tui.metrics import pass_rate
 from compass_tui.prompts import persona_text
@@ -268,7 +269,9 @@ def test_each_provider_fault_is_recorded_on_its_item_and_the_run_goes_on(
     response_prompt = all_text(requests_of(stub, "stub-a", "response", said[11])[0])
     assert "unknown_tool" in response_prompt  # the model is told the tool failed
     done = [record for record in records.values() if record["status"] == "done"]
-    assert pass_rate(done) == pytest.approx((len(done) - 1) / len(done))
+    assert pass_rate([InteractionRecord.read(record) for record in done]) == pytest.approx(
+        (len(done) - 1) / len(done)
+    )
     for index in (12, 13, 14):
         assert records[index]["status"] == "done" and records[index]["stage1"]["attempts"] == 1
 
@@ -538,7 +541,7 @@ def test_a_run_resumes_after_the_tool_step_without_asking_for_the_tool_again(
     record = records_by_index(configured)[0]
     assert record["status"] == "error" and record["tool_result"]["ok"] is True
     # Saved mid-way, as a crash after the tool ran would leave it:
-    record["status"] = "executed"
+    record = {**record.to_document(), "status": "executed"}
     Store(configured).upsert(
         run_records_path("r", PERSONA), INTERACTIONS_TABLE, interaction_key("stub", PERSONA, 0), record
     )
