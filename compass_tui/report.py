@@ -47,7 +47,7 @@ from compass_tui.records import (
 from compass_tui.run_meta import RunMeta
 from compass_tui.statistics import bootstrap_mean_ci
 from compass_tui.store import Store
-from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
+from compass_tui.vocab import DIMENSION_KEYS
 
 SESSION_SCOPE = "session"
 THREE_TURN_FIELD = "3turn_execute_succ_rate"  # evaluation_without_his.py's name for the best-of-3 rate
@@ -392,67 +392,3 @@ def hand_scored_variants(store: Store, run_id: str) -> int:
         and annotation.has_final_scores
         and split_system_id(annotation.system)[0] == run_id
     )
-
-
-def history_deltas(rows: list[SystemRow]) -> list[dict[str, Any]]:
-    """Table 3: the same model in the history setting with and without history."""
-    by_model: dict[str, dict[bool, SystemRow]] = {}
-    for row in rows:
-        if row.setting == "history" and row.history is not None:
-            by_model.setdefault(row.model, {})[row.history] = row
-    deltas = []
-    for model, pair in sorted(by_model.items()):
-        if True in pair and False in pair:
-            deltas.append(_delta(model, pair[False], pair[True], "without history", "with history"))
-    return deltas
-
-
-def hybrid_comparisons(rows: list[SystemRow]) -> list[dict[str, Any]]:
-    """Table 4: a hybrid A+B against A and B on their own (profile setting)."""
-    solo = {row.model: row for row in rows if row.setting == "profile"}
-    comparisons = []
-    for row in rows:
-        if row.setting != "hybrid":
-            continue
-        tool_model, _, response_model = row.model.partition("+")
-        for part in (tool_model, response_model):
-            if part in solo:
-                comparisons.append(_delta(row.model, solo[part], row, part, row.model))
-    return comparisons
-
-
-def empathetic_comparisons(rows: list[SystemRow]) -> list[dict[str, Any]]:
-    """Table 5: a model replying with empathy alone against the same model using tools."""
-    with_tools = {row.model: row for row in rows if row.setting == "profile"}
-    return [
-        _delta(row.model, row, with_tools[row.model], "empathetic only", "with tools")
-        for row in rows
-        if row.setting == "empathetic" and row.model in with_tools
-    ]
-
-
-def _delta(
-    model: str, before: SystemRow, after: SystemRow, before_label: str, after_label: str
-) -> dict[str, Any]:
-    delta: dict[str, Any] = {
-        "model": model,
-        "from": f"{before.run_id} ({before_label})",
-        "to": f"{after.run_id} ({after_label})",
-    }
-    for d in DIMENSIONS:
-        low, high = before.scores[d.key].mean, after.scores[d.key].mean
-        delta[d.short] = None if low is None or high is None else round(high - low, 3)
-    return delta
-
-
-def comparison_tables(report: Report) -> dict[str, list[dict[str, Any]]]:
-    """Tables 3-5 compare whole runs: none for a breakdown's groups."""
-    if report.by:
-        return {}
-    rows = report.rows
-    tables = {
-        "Table 3 (history)": history_deltas(rows),
-        "Table 4 (hybrid)": hybrid_comparisons(rows),
-        "Table 5 (empathetic)": empathetic_comparisons(rows),
-    }
-    return {name: table for name, table in tables.items() if table}
