@@ -62,7 +62,11 @@ class _Stored(Mapping[str, Any]):
 
 
 def _stored(value: Any) -> Any:
+    """A typed part as its stored document; any other value as it is."""
     return value.to_document() if isinstance(value, _Stored) else value
+
+
+stored_value = _stored
 
 
 def _is_default(value: _Stored, part: Any) -> bool:
@@ -76,6 +80,7 @@ class StageCall(_Stored):
 
     by: str | None = None
     messages: list[dict[str, Any]] | None = None
+    order: tuple[str, ...] = ("by", "parsed", "declared_scenario")  # a new one: the baseline's
     native_tools: bool | None = None
     raw: Any = None
     parsed: Any = None
@@ -109,6 +114,7 @@ class RecordError(_Stored):
     stage: str | None = None
     kind: str | None = None
     message: str | None = None
+    order: tuple[str, ...] = ("stage", "kind", "message")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +124,7 @@ class VariantInfo(_Stored):
     id: str = ""
     text: str = ""
     original_utterance: str | None = None
+    order: tuple[str, ...] = ("id", "text", "original_utterance")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +134,13 @@ class OfficialFields(_Stored):
     tool_call: Any = None
     scenario: str | None = None
     reply: str | None = None
+    order: tuple[str, ...] = ("tool_call", "scenario", "reply")
+
+
+NEW_RECORD_KEYS = (
+    "run_id", "model", "persona_id", "situation_index", "setting", "status", "scenario_type", "emotion",
+    "utterance", "scored", "tool_call", "tool_result", "response", "feedback", "error",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -55,12 +55,13 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from compass_tui.errors import BusyError, NotFoundError
-from compass_tui.interaction_record import InteractionRecord
+from compass_tui.interaction_record import NEW_RECORD_KEYS, InteractionRecord, stored_value
 from compass_tui.names import name_from_storage, storage_name
 from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
@@ -165,6 +166,25 @@ def variant_id_for(text: str) -> str:
 
 def variant_key(model: str, persona_id: str, situation_index: int, variant_id: str) -> str:
     return f"{interaction_key(model, persona_id, situation_index)}{VARIANT_SEPARATOR}{variant_id}"
+
+
+RECORD_FIELDS = frozenset(f.name for f in fields(InteractionRecord)) - {"extra", "order"}
+
+
+def new_record(**values: Any) -> dict[str, Any]:
+    """The document of an interaction about to run (status "pending"); its steps go through `record_step`."""
+    order = NEW_RECORD_KEYS + (("variant",) if values.get("variant") else ())
+    return InteractionRecord(status="pending", **values, order=order).to_document()
+
+
+def record_step(record: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """Write one step into a record document in progress: the names are InteractionRecord's fields, a
+    typed part (StageCall, RecordError, ...) is stored as its document. Returns the record."""
+    unknown = sorted(set(values) - RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"not a field of an interaction record: {', '.join(unknown)}")
+    record.update((name, stored_value(value)) for name, value in values.items())
+    return record
 
 
 def record_location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:

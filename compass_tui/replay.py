@@ -28,6 +28,7 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.fidelity import DISLIKED_FEEDBACK, LIKED_FEEDBACK
+from compass_tui.interaction_record import Feedback, InteractionRecord, RecordError, StageCall, ToolCall
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
@@ -36,6 +37,7 @@ from compass_tui.records import (
     META_TABLE,
     interaction_key,
     now_iso,
+    record_step,
     run_lock,
     run_meta_path,
     run_records_path,
@@ -116,6 +118,14 @@ def _persona(personas: dict[str, Persona], user_id: str, path: Path) -> Persona:
 # --- which official script wrote the file --------------------------------------------------------
 
 
+_IMPORTED_STAGE1 = ("by", "declared_scenario")
+_IMPORTED_KEYS = (
+    "run_id", "model", "persona_id", "situation_index", "setting", "scenario_type", "emotion", "utterance",
+    "scored", "stage1", "tool_call", "tool_result", "stage2", "response", "response_raw",
+    "first_attempt_success", "final_success", "feedback", "import_shape", "tool_call_only",
+)  # fmt: skip
+
+
 def _record(interaction: dict, context: tuple, definitions: dict) -> dict[str, Any]:
     persona, position, run_id, model, setting, shape = context
     utterance = interaction.get("user_utterance") or interaction.get("utterance") or ""
@@ -126,29 +136,32 @@ def _record(interaction: dict, context: tuple, definitions: dict) -> dict[str, A
     call = parse_call(call_document) if call_document else None
     first, final = _success_flags(interaction, step, shape)
     raw = _raw_response(interaction, shape)
-    record = {
-        "run_id": run_id,
-        "model": model,
-        "persona_id": persona.id,
-        "situation_index": index,
-        "setting": setting,
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": index >= len(persona.situations) - SCORED_TAIL if setting == "history" else True,
-        "stage1": {"by": "imported", "declared_scenario": interaction.get("scenario")},
-        "tool_call": call.as_dict() if call else None,
-        "tool_result": _tool_result(call, _raw_result(interaction, step), final, first, definitions),
-        "stage2": {"by": "imported"},
-        "response": None if "tool_call_failed" in interaction else displayed_reply(raw),
-        "response_raw": raw,
-        "first_attempt_success": first,
-        "final_success": final,
-        "feedback": imported_feedback(interaction.get("user_feedback")),
-        "import_shape": shape,
-        "tool_call_only": shape == TOOL_CALLS,
-    }
-    return record | _outcome(interaction, record, shape)
+    record = InteractionRecord(
+        run_id=run_id,
+        model=model,
+        persona_id=persona.id,
+        situation_index=index,
+        setting=setting,
+        scenario_type=situation.scenario_type,
+        emotion=situation.emotion_label,
+        utterance=situation.utterance,
+        scored=index >= len(persona.situations) - SCORED_TAIL if setting == "history" else True,
+        stage1=StageCall(
+            by="imported", declared_scenario=interaction.get("scenario"), order=_IMPORTED_STAGE1
+        ),
+        tool_call=ToolCall.from_document(call.as_dict()) if call else None,
+        tool_result=_tool_result(call, _raw_result(interaction, step), final, first, definitions),
+        stage2=StageCall(by="imported", order=("by",)),
+        response=None if "tool_call_failed" in interaction else displayed_reply(raw),
+        response_raw=raw,
+        first_attempt_success=first,
+        final_success=final,
+        feedback=_typed_feedback(imported_feedback(interaction.get("user_feedback"))),
+        extra={"import_shape": shape},
+        tool_call_only=shape == TOOL_CALLS,
+        order=_IMPORTED_KEYS,
+    ).to_document()
+    return record_step(record, **_outcome(interaction, record, shape))
 
 
 def _outcome(interaction: dict, record: dict, shape: str) -> dict[str, Any]:
@@ -165,8 +178,8 @@ def _outcome(interaction: dict, record: dict, shape: str) -> dict[str, Any]:
     return {"status": "done", "error": None}
 
 
-def _error(stage: str, kind: str, message: str) -> dict[str, str]:
-    return {"stage": stage, "kind": kind, "message": message}
+def _error(stage: str, kind: str, message: str) -> RecordError:
+    return RecordError(stage=stage, kind=kind, message=message)
 
 
 def _situation_index(persona: Persona, utterance: str, position: int) -> int:
@@ -202,6 +215,10 @@ def displayed_reply(raw: str | None) -> str | None:
     return raw
 
 
+def _typed_feedback(feedback: dict[str, Any] | None) -> Feedback | None:
+    return Feedback.from_document(feedback) if feedback else None
+
+
 def imported_feedback(feedback: Any) -> dict[str, Any] | None:
     """{"label": like|dislike|None, "by": "imported", "text"} from the history scripts' record or text."""
     if isinstance(feedback, dict):
@@ -232,7 +249,7 @@ def _keep_known_flags(records: list[dict[str, Any]]) -> None:
     for flag in ("first_attempt_success", "final_success"):
         known = any(r[flag] is not None for r in records if r["status"] != "error")
         for record in records if not known else []:
-            record[flag] = None
+            record_step(record, **{flag: None})
 
 
 def _raw_result(interaction: dict, step: dict) -> Any:

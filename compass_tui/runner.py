@@ -21,6 +21,7 @@ from typing import Any
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import RecordError
 from compass_tui.model_calls import FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.pipeline import Interaction, System, persona_as_shown, run_interaction
@@ -28,8 +29,10 @@ from compass_tui.prompts import PromptSet
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
+    new_record,
     now_iso,
     record_location,
+    record_step,
     run_lock,
     run_meta_path,
     run_records_path,
@@ -318,7 +321,7 @@ async def _one(
             return None
         try:
             if _awaits_feedback(plan, record):  # the reply is saved; only the simulator is asked again
-                record.update(status="done", error=None)
+                record_step(record, status="done", error=None)
             else:
                 record = await run_interaction(item, record, run.save)
             if plan.setting == "history" and record["status"] == "done":
@@ -351,13 +354,15 @@ def _awaits_feedback(plan: RunPlan, record: dict[str, Any]) -> bool:
 async def _add_feedback(run: _Run, item: Interaction, record: dict[str, Any]) -> None:
     plan = run.plan
     try:
-        record["feedback"] = await simulate_feedback(
+        feedback = await simulate_feedback(
             item, record, plan.simulator, plan.simulator_name, plan.simulator_fallback
         )
+        record_step(record, feedback=feedback)
     except SimulatorError as error:
-        record.update(
+        record_step(
+            record,
             status="error",
-            error={"stage": "simulator", "kind": error.kind, "message": str(error)},
+            error=RecordError(stage="simulator", kind=error.kind, message=str(error)),
             finished_at=now_iso(),
         )
     await run.save(record)
@@ -371,25 +376,18 @@ def _stop(run: _Run, system: System) -> None:
 def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> dict[str, Any]:
     situation = persona.situations[index]
     scored = index >= len(persona.situations) - HISTORY_SCORED_TAIL if plan.setting == "history" else True
-    variant = {"variant": plan.variant.as_record()} if plan.variant else {}
-    return {
-        "run_id": plan.run_id,
-        "model": system.name,
-        "persona_id": persona.id,
-        "situation_index": index,
-        "setting": plan.setting,
-        "status": "pending",
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": scored,
-        "tool_call": None,
-        "tool_result": None,
-        "response": None,
-        "feedback": None,
-        "error": None,
-        **variant,
-    }
+    return new_record(
+        run_id=plan.run_id,
+        model=system.name,
+        persona_id=persona.id,
+        situation_index=index,
+        setting=plan.setting,
+        scenario_type=situation.scenario_type,
+        emotion=situation.emotion_label,
+        utterance=situation.utterance,
+        scored=scored,
+        variant=plan.variant.info() if plan.variant else None,
+    )
 
 
 def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:
