@@ -180,8 +180,8 @@ def measure_ours(workload: Workload, base_url: str, latency: float, run_id: str)
             f"last error: {progress.last_error}"
         )
     records = load_records(store, run_id)
-    calls = sum(r["stage1"]["attempts"] + r["stage2"]["attempts"] for r in records)
-    if not all(r["tool_result"]["ok"] for r in records):
+    calls = sum((r.stage1.attempts or 0) + (r.stage2.attempts or 0) for r in records if r.stage1 and r.stage2)
+    if not all(r.tool_ran for r in records):
         raise SystemExit(f"{run_id}: a tool call failed")
     return Measurement("compass-tui runner", latency, workload.interactions, calls, wall, cpu, CONCURRENCY)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from compass_tui.annotations import Annotation
 from compass_tui.csvio import write_csv
 from compass_tui.errors import NotFoundError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.records import load_records, load_variant_records, split_system_id
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -34,7 +35,7 @@ SESSION_COLUMNS = (
 
 
 def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
-    situations: dict[str, dict] = {}
+    situations: dict[str, dict[tuple, InteractionRecord]] = {}
     rows = []
     for annotation in sorted(
         annotations, key=lambda a: (a.annotator, a.system, a.persona_id, a.situation_index, a.variant or "")
@@ -43,13 +44,16 @@ def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
         if run_id not in situations:
             try:
                 situations[run_id] = {
-                    (r["model"], r["persona_id"], r["situation_index"], (r.get("variant") or {}).get("id")): r
+                    (r.model, r.persona_id, r.situation_index, r.variant_id): r
                     for r in load_records(store, run_id) + load_variant_records(store, run_id)
                 }
             except NotFoundError:  # a deleted run; its annotations still export, without the situation
                 situations[run_id] = {}
         item = (model, annotation.persona_id, annotation.situation_index, annotation.variant)
-        record = situations[run_id].get(item, {})
+        record = situations[run_id].get(item)
+        scenario, emotion, utterance = (
+            (record.scenario_type, record.emotion, record.utterance) if record else (None, None, None)
+        )
         rows.append(
             [
                 annotation.annotator,
@@ -58,8 +62,8 @@ def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
                 annotation.system,
                 annotation.persona_id,
                 annotation.situation_index,
-                record.get("scenario_type"),
-                record.get("emotion"),
+                scenario,
+                emotion,
                 *(annotation.scores.get(key) for key in DIMENSION_KEYS),
                 annotation.comment,
                 annotation.flag,
@@ -69,7 +73,7 @@ def session_rows(store: Store, annotations: list[Annotation]) -> list[list]:
                 annotation.rubric_version,
                 annotation.updated_at,
                 annotation.variant or "",
-                record.get("utterance"),
+                utterance,
             ]
         )
     return rows

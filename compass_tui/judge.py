@@ -25,6 +25,7 @@ from typing import Any
 
 from compass_tui.config import ModelConfig
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge_prompt import (
     JUDGE_SYSTEM,
     MAX_ATTEMPTS,
@@ -59,41 +60,41 @@ __all__ = [
 ]
 
 
-def judged_persona(persona: Persona, record: dict[str, Any]) -> Persona:
+def judged_persona(persona: Persona, record: InteractionRecord) -> Persona:
     """The persona as the judge must read it: for a what-if variant, saying the variant's words."""
-    if not record.get("variant"):
+    if not record.variant:
         return persona
     from compass_tui.variants import Variant, persona_saying
 
     return persona_saying(persona, Variant.of_record(record))
 
 
-def judged_content(persona: Persona, record: dict[str, Any]) -> tuple[str, str]:
+def judged_content(persona: Persona, record: InteractionRecord) -> tuple[str, str]:
     """(record hash, persona hash) of what the judge reads for this record."""
-    situation = persona.situations[record["situation_index"]]
+    situation = persona.situations[record.situation_index]
     return record_hash(record), persona_hash(persona_text(persona), situation.scenario, situation.emotion)
 
 
 def current_contents(
-    records: list[dict[str, Any]], personas: dict[str, Persona]
+    records: list[InteractionRecord], personas: dict[str, Persona]
 ) -> dict[ItemKey, tuple[str, str | None]]:
     """item -> the content its judgement must match; the persona part only where the persona is known."""
     contents: dict[ItemKey, tuple[str, str | None]] = {}
     for record in records:
-        persona = personas.get(record["persona_id"])
-        if persona is not None and record["situation_index"] < len(persona.situations):
+        persona = personas.get(record.persona_id)
+        if persona is not None and record.situation_index < len(persona.situations):
             contents[item_key(record)] = judged_content(persona, record)
         else:
             contents[item_key(record)] = (record_hash(record), None)
     return contents
 
 
-def key_for(record: dict[str, Any], persona: Persona, judge_model: str, prompt: JudgePrompt) -> str:
+def key_for(record: InteractionRecord, persona: Persona, judge_model: str, prompt: JudgePrompt) -> str:
     return judgement_key(record, judge_model, prompt.hash, content_hash(*judged_content(persona, record)))
 
 
 async def judge_record(
-    record: dict[str, Any],
+    record: InteractionRecord,
     persona: Persona,
     prompt: JudgePrompt,
     model: ModelConfig,
@@ -185,7 +186,7 @@ def _retry_request(flags: list[str]) -> str:
 
 
 def summarise(
-    record: dict[str, Any],
+    record: InteractionRecord,
     judge_model: str,
     prompt: JudgePrompt,
     samples: list[dict],
@@ -196,17 +197,17 @@ def summarise(
     complete = [sample for sample in samples if sample["valid"]]
     with_rationales = [sample for sample in samples if sample.get("rationales")]
     return {
-        "run_id": record["run_id"],
-        "model": record["model"],
-        "persona_id": record["persona_id"],
-        "situation_index": record["situation_index"],
+        "run_id": record.run_id,
+        "model": record.model,
+        "persona_id": record.persona_id,
+        "situation_index": record.situation_index,
         "judge_model": judge_model,
         "prompt_hash": prompt.hash,
         "prompt_kind": prompt.kind,
         "rubric_version": RUBRIC_VERSION,
         "record_hash": contents[0],
         "persona_hash": contents[1],
-        **({"variant": {k: record["variant"][k] for k in ("id", "text")}} if record.get("variant") else {}),
+        **({"variant": {"id": record.variant.id, "text": record.variant.text}} if record.variant else {}),
         **summary,
         "rationales": with_rationales[-1]["rationales"] if with_rationales else {},
         "samples": samples,
@@ -235,7 +236,7 @@ def records_to_judge(
     persona_ids: set[str] | None = None,
     official: bool = False,
     variants: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[InteractionRecord]:
     """The finished, scored records of a run, or of its what-if variants (with the official prompt,
     also the failed items the official scripts judge); InputError (before anything is sent) when
     there is nothing to judge."""
@@ -247,14 +248,14 @@ def records_to_judge(
     records = [
         r
         for r in (load_variant_records if variants else load_records)(store, run_id)
-        if (r.get("status") == "done" or (official and judged_by_official_scripts(r)))
-        and r.get("scored", True)
-        and (persona_ids is None or r["persona_id"] in persona_ids)
+        if (r.status == "done" or (official and judged_by_official_scripts(r)))
+        and r.counts
+        and (persona_ids is None or r.persona_id in persona_ids)
     ]
     if not records:
         what = "what-if variants" if variants else "responses"
         raise InputError(None, "RUN", f"run {run_id!r} has no finished {what} to judge")
-    missing = sorted({r["persona_id"] for r in records} - set(personas))
+    missing = sorted({r.persona_id for r in records} - set(personas))
     if missing:
         raise InputError(
             None, "RUN", f"personas of this run are not in the library: {', '.join(missing[:5])}"
@@ -291,7 +292,7 @@ async def judge_run(
     report = on_progress or (lambda _progress: None)
     pending = []
     for record in records:
-        cached = cache.get(key_for(record, personas[record["persona_id"]], model_name, prompt))
+        cached = cache.get(key_for(record, personas[record.persona_id], model_name, prompt))
         if cached and len(cached.get("samples", [])) >= samples:
             progress.cached += 1
             progress.invalid += not cached.get("valid")
@@ -303,11 +304,11 @@ async def judge_run(
     await asyncio.to_thread(import_litellm)
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def one(record: dict[str, Any]) -> None:
+    async def one(record: InteractionRecord) -> None:
         async with semaphore:
             judgement = await judge_record(
                 record,
-                personas[record["persona_id"]],
+                personas[record.persona_id],
                 prompt,
                 model,
                 model_name,

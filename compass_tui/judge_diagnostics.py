@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judgements import Judgement, item_key
 from compass_tui.records import load_records
 from compass_tui.report import score_selection
@@ -30,12 +31,12 @@ def judge_diagnostics(
     judge_model: str | None = None,
     judge_prompt: str | None = None,
 ) -> dict[str, Any]:
-    records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+    records = [r for r in load_records(store, run_id) if r.counts]
     selection = score_selection(store, run_id, records, personas, "judge", judge_model, judge_prompt)
     judged = [
         (record, selection.by_item[item_key(record)])
         for record in records
-        if record.get("status") == "done" and item_key(record) in selection.by_item
+        if record.status == "done" and item_key(record) in selection.by_item
     ]
     sample_counts = sorted({j.sample_count or 1 for _, j in judged})
     notes = []
@@ -57,9 +58,9 @@ def judge_diagnostics(
     }
 
 
-def _dimension(judged: list[tuple[dict, Judgement]], key: str) -> dict[str, Any]:
+def _dimension(judged: list[tuple[InteractionRecord, Judgement]], key: str) -> dict[str, Any]:
     scored = [(record, score) for record, j in judged if (score := j.score(key)) is not None]
-    lengths = [len(record.get("response") or "") for record, _ in scored]
+    lengths = [len(record.response or "") for record, _ in scored]
     scores = [float(score) for _, score in scored]
     length = correlation(lengths, scores, "spearman", seed=0)
     levels = sorted({value for _, j in judged for value in j.sample_scores(key)})

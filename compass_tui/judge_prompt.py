@@ -17,6 +17,7 @@ from typing import Any
 from compass_tui.compass_format import persona_to_compass_user
 from compass_tui.errors import InputError
 from compass_tui.inputs import read_input_text
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.metrics import official_text
 from compass_tui.persona import Persona
 from compass_tui.prompts import extract_json, persona_text
@@ -77,8 +78,8 @@ class JudgePrompt:
             (self.kind + "\x1f" + self.template + "\x1f" + RUBRIC_VERSION).encode()
         ).hexdigest()[:16]
 
-    def messages(self, persona: Persona, record: dict[str, Any]) -> list[dict[str, str]]:
-        situation = persona.situations[record["situation_index"]]
+    def messages(self, persona: Persona, record: InteractionRecord) -> list[dict[str, str]]:
+        situation = persona.situations[record.situation_index]
         if self.kind == "official":
             return [
                 {
@@ -95,8 +96,8 @@ class JudgePrompt:
                 untrusted_block(
                     "TOOL CALL", json.dumps(record.get("tool_call"), ensure_ascii=False, indent=1)
                 ),
-                untrusted_block("TOOL RESULT", _compact(record.get("tool_result"))),
-                untrusted_block("REPLY TO EVALUATE", record.get("response") or ""),
+                untrusted_block("TOOL RESULT", _compact(record.tool_result)),
+                untrusted_block("REPLY TO EVALUATE", record.response or ""),
             ]
         )
         label = (
@@ -107,7 +108,7 @@ class JudgePrompt:
         user = JUDGE_USER.format(rubric=rubric_as_text(), blocks=blocks, scenario_label=label)
         return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
-    def _official_text(self, persona: Persona, record: dict[str, Any], situation) -> str:
+    def _official_text(self, persona: Persona, record: InteractionRecord, situation) -> str:
         user = persona_to_compass_user(persona)
         profile = {
             k: user[k]
@@ -136,16 +137,16 @@ class JudgePrompt:
         return _parse_ours(document)
 
 
-def official_judged_text(record: dict[str, Any]) -> str:
+def official_judged_text(record: InteractionRecord) -> str:
     """What ComPASS's evaluation scripts put under "1": the raw generated_feedback (an import's
     `{"feedback": ...}` string, or "Tool call failed"), the reply an official run kept, else ours."""
-    return official_text(record)[0] or record.get("response") or ""
+    return official_text(record)[0] or record.response or ""
 
 
-def judged_by_official_scripts(record: dict[str, Any]) -> bool:
+def judged_by_official_scripts(record: InteractionRecord) -> bool:
     """A scored item the official scripts judge though it is not done: a history import's
     tool_call_failed, judged as the text "Tool call failed"."""
-    return record.get("status") == "error" and record.get("response_raw") is not None
+    return record.status == "error" and record.response_raw is not None
 
 
 def load_judge_prompt(path: Path | None) -> JudgePrompt:

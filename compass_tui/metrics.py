@@ -7,7 +7,7 @@ Distinct-n comes in two clearly named variants:
   lower-casing and stripping ASCII punctuation. Reported as the mean over responses, measured on the
   text the official script measures (`official_text`), while the standard variant reads the reply shown.
 
-Pass rates count a finished item (`finished`): done, or an imported tool call that has no response by
+Pass rates count a finished item (`InteractionRecord.finished`): done, or an imported tool call that has no response by
 design (a tool-call-only result file).
 """
 
@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+
+from compass_tui.interaction_record import InteractionRecord
 
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
@@ -54,30 +56,24 @@ def mean_distinct_compass(texts: list[str]) -> tuple[float | None, float | None]
 OFFICIAL_BASIS, REPLY_BASIS, MIXED_BASIS = "official", "reply", "mixed"
 
 
-def finished(record: dict[str, Any]) -> bool:
-    return record.get("status") == "done" or (
-        record.get("status") == "executed" and bool(record.get("tool_call_only"))
-    )
+def _with_tools(records: list[InteractionRecord]) -> list[InteractionRecord]:
+    return [r for r in records if r.finished and r.setting != "empathetic"]
 
 
-def _with_tools(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in records if finished(r) and r.get("setting") != "empathetic"]
-
-
-def official_text(record: dict[str, Any]) -> tuple[str | None, str]:
+def official_text(record: InteractionRecord) -> tuple[str | None, str]:
     """(the text ComPASS's evaluation script measures, its basis): an import's raw text, the reply an
     official-fidelity run kept, else the reply shown. None for an item the official script skips."""
-    if record.get("response_raw") is not None:
-        return record["response_raw"], OFFICIAL_BASIS
-    kept = (record.get("official") or {}).get("reply")
-    if isinstance(kept, str) and record.get("status") == "done":
+    if record.response_raw is not None:
+        return record.response_raw, OFFICIAL_BASIS
+    kept = record.official.reply if record.official else None
+    if isinstance(kept, str) and record.status == "done":
         return kept, OFFICIAL_BASIS
-    if record.get("status") == "done" and record.get("response") is not None:
-        return record["response"], REPLY_BASIS
+    if record.status == "done" and record.response is not None:
+        return record.response, REPLY_BASIS
     return None, REPLY_BASIS
 
 
-def official_texts(records: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+def official_texts(records: list[InteractionRecord]) -> tuple[list[str], str | None]:
     """The texts of `official_text` over the records, and their one basis (or "mixed"; None if none)."""
     measured = [official_text(record) for record in records]
     texts = [text for text, _ in measured if text is not None]
@@ -87,48 +83,42 @@ def official_texts(records: list[dict[str, Any]]) -> tuple[list[str], str | None
     return texts, bases.pop() if len(bases) == 1 else MIXED_BASIS
 
 
-def success_rate(records: list[dict[str, Any]], flag: str) -> float | None:
+def success_rate(records: list[InteractionRecord], flag: str) -> float | None:
     """Share of the records carrying `flag` (first_attempt_success, final_success) where it is true."""
-    flags = [r[flag] for r in records if r.get(flag) is not None and r.get("setting") != "empathetic"]
+    flags = [r[flag] for r in records if r.get(flag) is not None and r.setting != "empathetic"]
     return sum(1 for value in flags if value) / len(flags) if flags else None
 
 
-def pass_rate(records: list[dict[str, Any]]) -> float | None:
+def pass_rate(records: list[InteractionRecord]) -> float | None:
     """Share of finished tool-setting records whose tool call ran without error."""
     with_tools = _with_tools(records)
     if not with_tools:
         return None
-    return sum(1 for r in with_tools if (r.get("tool_result") or {}).get("ok")) / len(with_tools)
+    return sum(1 for r in with_tools if r.tool_ran) / len(with_tools)
 
 
-def strict_schema_rate(records: list[dict[str, Any]]) -> float | None:
+def strict_schema_rate(records: list[InteractionRecord]) -> float | None:
     """Share whose parameters passed jsonschema with no normalisation at all."""
     with_tools = _with_tools(records)
     if not with_tools:
         return None
-    strict = sum(
-        1 for r in with_tools if ((r.get("tool_result") or {}).get("validation") or {}).get("strict_valid")
-    )
+    strict = sum(1 for r in with_tools if ((r.tool_result or {}).get("validation") or {}).get("strict_valid"))
     return strict / len(with_tools)
 
 
-def tool_usage(records: list[dict[str, Any]]) -> dict[str, int]:
-    return dict(
-        Counter((r.get("tool_call") or {}).get("tool_folder_name") or "(none)" for r in _with_tools(records))
-    )
+def tool_usage(records: list[InteractionRecord]) -> dict[str, int]:
+    return dict(Counter(r.tool_folder or "(none)" for r in _with_tools(records)))
 
 
-def preference_rates(records: list[dict[str, Any]], personas: dict[str, Any]) -> dict[str, float | None]:
+def preference_rates(records: list[InteractionRecord], personas: dict[str, Any]) -> dict[str, float | None]:
     """Acceptable: the chosen tool is not disliked for the situation's scenario type. Optimal: it is liked."""
     judged = []
     for record in records:
-        persona = personas.get(record["persona_id"])
-        tool = (record.get("tool_call") or {}).get("tool_folder_name")
-        if persona is None or not finished(record) or record.get("setting") == "empathetic":
+        persona = personas.get(record.persona_id)
+        tool = record.tool_folder
+        if persona is None or not record.finished or record.setting == "empathetic":
             continue
-        scenario_type = (
-            record.get("scenario_type") or persona.situations[record["situation_index"]].scenario_type
-        )
+        scenario_type = record.scenario_type or persona.situations[record.situation_index].scenario_type
         preference = persona.tool_preferences.for_scenario(scenario_type or "leisure")
         judged.append((tool is not None and tool not in preference.disliked, tool in preference.liked))
     if not judged:

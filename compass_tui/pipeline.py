@@ -18,10 +18,11 @@ from typing import Any
 from compass_tui import fidelity
 from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
+from compass_tui.interaction_record import OfficialFields, RecordError, StageCall
 from compass_tui.model_calls import FATAL_KINDS, FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
-from compass_tui.records import now_iso
+from compass_tui.records import now_iso, record_step
 from compass_tui.tools.calls import parse_call
 from compass_tui.tools.environment import ToolContext, ToolEnvironment
 
@@ -95,7 +96,7 @@ def persona_as_shown(persona: Persona, setting: str) -> str:
 async def run_interaction(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:
     """Carry one record forward from wherever it stopped; returns it finished (done or error)."""
     record.setdefault("started_at", now_iso())
-    record["error"] = None
+    record_step(record, error=None)
     if item.setting == "empathetic":
         return await _empathetic(item, record, save)
     if item.official:
@@ -106,10 +107,11 @@ async def run_interaction(item: Interaction, record: dict[str, Any], save: Save)
         if record["status"] == "error":
             return record
     if record["status"] == "selected":
-        record["tool_result"] = await item.env.call(
-            record["tool_call"] or {"malformed": True}, ToolContext(item.persona, scope=item.tool_scope)
+        context = ToolContext(item.persona, scope=item.tool_scope)
+        record_step(
+            record, tool_result=await item.env.call(record["tool_call"] or {"malformed": True}, context)
         )
-        record["status"] = "executed"
+        record_step(record, status="executed")
         await save(record)
     await _respond(item, record, save)
     return record
@@ -127,13 +129,12 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
             item.liked_history,
             situation.scenario_type,
         )
-        record["stage1"] = {
-            "by": "baseline",
-            "parsed": baseline_call,
-            "declared_scenario": baseline_call["scenario"],
-        }
-        record["tool_call"] = {k: baseline_call[k] for k in ("tool_folder_name", "function_name", "param")}
-        record["status"] = "selected"
+        chosen = StageCall(by="baseline", parsed=baseline_call, declared_scenario=baseline_call["scenario"])
+        record_step(record, stage1=chosen)
+        record_step(
+            record, tool_call={k: baseline_call[k] for k in ("tool_folder_name", "function_name", "param")}
+        )
+        record_step(record, status="selected")
         await save(record)
         return
     from compass_tui.llm import LLMError
@@ -170,9 +171,9 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
         await _record_failure(record, "stage1", stage, "tool_selection", error, save)
         return
     stage.update(_usage(result), raw=raw, parsed=call, declared_scenario=declared, parse_error=problem)
-    record["stage1"] = stage
-    record["tool_call"] = call
-    record["status"] = "selected"
+    record_step(record, stage1=stage)
+    record_step(record, tool_call=call)
+    record_step(record, status="selected")
     await save(record)
 
 
@@ -198,8 +199,10 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
     situation = item.situation
     tool_result = record.get("tool_result") or {}
     if item.system.is_baseline:
-        record["stage2"] = {"by": "baseline"}
-        record["response"] = compose_response(situation.emotion_label, situation.utterance, tool_result)
+        record_step(record, stage2={"by": "baseline"})
+        record_step(
+            record, response=compose_response(situation.emotion_label, situation.utterance, tool_result)
+        )
         await _finish(record, save)
         return
     messages = item.prompts.response(
@@ -217,11 +220,11 @@ def shown_tool_result(tool_result: dict[str, Any]) -> Any:
 
 
 async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> dict[str, Any]:
-    record["tool_call"] = None
-    record["tool_result"] = None
+    record_step(record, tool_call=None)
+    record_step(record, tool_result=None)
     if item.system.is_baseline:
-        record["stage2"] = {"by": "baseline"}
-        record["response"] = empathetic_reply(item.situation.emotion_label)
+        record_step(record, stage2={"by": "baseline"})
+        record_step(record, response=empathetic_reply(item.situation.emotion_label))
         await _finish(record, save)
     else:
         messages = empathetic_messages(item.shown_persona, item.situation.utterance)
@@ -243,14 +246,14 @@ async def _llm_reply(
         await _record_failure(record, "stage2", stage, "response", error, save)
         return
     stage.update(_usage(result), raw=result.text)
-    record["stage2"] = stage
-    record["response"] = _response_text(result.text or "", official)
+    record_step(record, stage2=stage)
+    record_step(record, response=_response_text(result.text or "", official))
     await _finish(record, save)
 
 
 async def _finish(record: dict[str, Any], save: Save) -> None:
-    record["status"] = "done"
-    record["finished_at"] = now_iso()
+    record_step(record, status="done")
+    record_step(record, finished_at=now_iso())
     await save(record)
 
 
@@ -259,7 +262,7 @@ async def _record_failure(
 ) -> None:
     """Save the failed step; an error that will hit every call of this model stops its other items."""
     _fail(record, stage, step, error)
-    record[stage_name] = stage
+    record_step(record, **{stage_name: stage})
     await save(record)
     if error.kind in FATAL_KINDS:
         raise FatalModelError(str(error)) from error
@@ -288,9 +291,9 @@ def _usage(result) -> dict[str, Any]:
 
 def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> None:
     stage["error"] = {"kind": error.kind, "message": str(error), "attempts": getattr(error, "attempts", None)}
-    record["error"] = {"stage": step, "kind": error.kind, "message": str(error)}
-    record["status"] = "error"
-    record["finished_at"] = now_iso()
+    record_step(record, error=RecordError(stage=step, kind=error.kind, message=str(error)))
+    record_step(record, status="error")
+    record_step(record, finished_at=now_iso())
 
 
 # --- --fidelity official: the official scripts' flow ----------------------------------------------
@@ -309,7 +312,7 @@ async def _official_interaction(item: Interaction, record: dict[str, Any], save:
             ran = await _official_attempt(item, record)
             log.append({"raw": record["stage1"].get("raw"), "tool_ran": ran})
             if attempt == 0:
-                record["first_attempt_success"] = ran
+                record_step(record, first_attempt_success=ran)
             if ran:
                 break
         if item.setting == "history":
@@ -318,10 +321,11 @@ async def _official_interaction(item: Interaction, record: dict[str, Any], save:
         stage_name, step = ("stage2", "response") if record["stage2"] else ("stage1", "tool_selection")
         await _record_failure(record, stage_name, record[stage_name], step, error, save)
         return
-    record.update(final_success=log[-1]["tool_ran"], tool_attempts=len(log))
+    record_step(record, final_success=log[-1]["tool_ran"], tool_attempts=len(log))
     record["stage1"]["attempt_log"] = log
     if record["response"] is None:  # no call in the end: the official judge reads the raw choice
-        record["response"] = record["official"]["reply"] = fidelity.json_text(record["stage1"]["raw"] or "")
+        record["official"]["reply"] = fidelity.json_text(record["stage1"]["raw"] or "")
+        record_step(record, response=record["official"]["reply"])
     await _finish(record, save)
 
 
@@ -343,24 +347,24 @@ async def _official_attempt(item: Interaction, record: dict[str, Any]) -> bool:
             item.prompts.tool_user, fidelity.persona_document(item.persona), situation.utterance, tool_defs
         )
     messages = item.prompts.messages(item.prompts.tool_system, user)
-    record.update(tool_call=None, tool_result=None, response=None, stage2=None)
-    record["stage1"] = {"by": model.model, "messages": messages, "native_tools": False}
+    record_step(record, tool_call=None, tool_result=None, response=None, stage2=None)
+    record_step(record, stage1={"by": model.model, "messages": messages, "native_tools": False})
     result = await item.calls.complete(model, messages)
     raw = result.text or ""
     official_call, scenario, checked = fidelity.tool_choice(raw)
     parsed = parse_call(official_call) if official_call is not None else None
     record["stage1"].update(_usage(result), raw=raw, parsed=official_call, declared_scenario=scenario)
-    record["official"] = {"tool_call": official_call, "scenario": scenario, "reply": None}
+    record_step(record, official=OfficialFields(tool_call=official_call, scenario=scenario))
     malformed = parsed is None or (parsed.problem is not None and parsed.problem.code == "malformed_call")
-    record["tool_call"] = None if malformed or parsed is None else parsed.as_dict()
+    record_step(record, tool_call=None if malformed or parsed is None else parsed.as_dict())
     if item.setting != "history" and not checked:
         return False
     folder = official_call.get("tool_folder_name") if isinstance(official_call, dict) else None
     if folder in fidelity.TOOL_FOLDER_ORDER:
         context = ToolContext(item.persona, scope=item.tool_scope)
-        record["tool_result"] = await item.env.call(official_call, context)
+        record_step(record, tool_result=await item.env.call(official_call, context))
     else:  # the scripts run only a folder they know, by its exact name
-        record["tool_result"] = fidelity.unknown_folder_result(official_call, folder)
+        record_step(record, tool_result=fidelity.unknown_folder_result(official_call, folder))
     if item.setting != "history":
         await _official_reply(item, record)
     return bool(record["tool_result"].get("ok"))
@@ -381,7 +385,7 @@ async def _official_reply(item: Interaction, record: dict[str, Any]) -> None:
     else:
         user = fidelity.profile_response_user(item.prompts.response_user, official["tool_call"])
     messages = item.prompts.messages(item.prompts.response_system, user)
-    record["stage2"] = {"by": model.model, "messages": messages}
+    record_step(record, stage2={"by": model.model, "messages": messages})
     reply: str | None = None
     for _ in range(fidelity.OFFICIAL_ATTEMPTS if item.setting == "history" else 1):
         result = await item.calls.complete(model, messages)
@@ -392,4 +396,4 @@ async def _official_reply(item: Interaction, record: dict[str, Any]) -> None:
             break
     official["reply"] = fidelity.NO_REPLY if reply is None else reply
     shown = _response_text(official["reply"], official=True) if item.setting != "history" else None
-    record["response"] = shown if shown is not None else official["reply"].strip()
+    record_step(record, response=shown if shown is not None else official["reply"].strip())

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judgements import ScoreSource, item_key
 from compass_tui.metrics import tool_usage
 from compass_tui.records import load_run_meta
@@ -55,7 +56,7 @@ class Figure:
 class ScoredItem:
     run_id: str
     model: str
-    record: dict[str, Any]
+    record: InteractionRecord
     scores: dict[str, float | None] | None  # None: no score from the source
 
 
@@ -68,10 +69,10 @@ def scored_items(
         records = scored_records(store, run_id)
         selection = score_selection(store, run_id, records, personas, *scores.as_arguments())
         for record in records:
-            if record.get("status") != "done":
+            if record.status != "done":
                 continue
             judged = selection.by_item.get(item_key(record))
-            items.append(ScoredItem(run_id, record["model"], record, judged.scores if judged else None))
+            items.append(ScoredItem(run_id, record.model, record, judged.scores if judged else None))
     return items
 
 
@@ -134,8 +135,8 @@ def tool_usage_figure(store: Store, run_ids: list[str]) -> Figure:
     series = []
     for run_id in run_ids:
         records = scored_records(store, run_id)
-        for model in load_run_meta(store, run_id)["models"]:
-            used = tool_usage([r for r in records if r["model"] == model])
+        for model in load_run_meta(store, run_id).models:
+            used = tool_usage([r for r in records if r.model == model])
             counts = [float(used.get(tool, 0)) for tool in (*TOOL_BY_FOLDER, "(none)")]
             series.append(Series(system_label(run_id, model, run_ids), [*TOOL_BY_FOLDER, NO_TOOL], counts))
     return Figure("tool-usage", "Tool usage", "bar", "tool", "calls", series, "finished items")

@@ -55,11 +55,15 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
-from compass_tui.errors import BusyError, InputError, NotFoundError
+from compass_tui.errors import BusyError, NotFoundError
+from compass_tui.interaction_record import NEW_RECORD_KEYS, InteractionRecord, stored_value
 from compass_tui.names import name_from_storage, storage_name
+from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
 
 META_TABLE, INTERACTIONS_TABLE, JUDGEMENTS_TABLE = "meta", "interactions", "judgements"
@@ -85,10 +89,10 @@ def variant_judgement_path(run_id: str, persona_id: str) -> str:
     return f"variant_judgements/{storage_name(run_id)}/{storage_name(persona_id)}.json"
 
 
-def judgement_location(record: dict[str, Any]) -> str:
+def judgement_location(record: InteractionRecord) -> str:
     """The shard a record's judgement goes to: the variants' own, or the run's judgements."""
-    where = variant_judgement_path if record.get("variant") else judgement_path
-    return where(record["run_id"], record["persona_id"])
+    where = variant_judgement_path if record.variant else judgement_path
+    return where(record.run_id, record.persona_id)
 
 
 def run_lock_path(run_id: str) -> str:
@@ -164,6 +168,25 @@ def variant_key(model: str, persona_id: str, situation_index: int, variant_id: s
     return f"{interaction_key(model, persona_id, situation_index)}{VARIANT_SEPARATOR}{variant_id}"
 
 
+RECORD_FIELDS = frozenset(f.name for f in fields(InteractionRecord)) - {"extra", "order"}
+
+
+def new_record(**values: Any) -> dict[str, Any]:
+    """The document of an interaction about to run (status "pending"); its steps go through `record_step`."""
+    order = NEW_RECORD_KEYS + (("variant",) if values.get("variant") else ())
+    return InteractionRecord(status="pending", **values, order=order).to_document()
+
+
+def record_step(record: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """Write one step into a record document in progress: the names are InteractionRecord's fields, a
+    typed part (StageCall, RecordError, ...) is stored as its document. Returns the record."""
+    unknown = sorted(set(values) - RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"not a field of an interaction record: {', '.join(unknown)}")
+    record.update((name, stored_value(value)) for name, value in values.items())
+    return record
+
+
 def record_location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
     """Where an interaction record is saved, and its key: a variant's own shard, or the run's records."""
     model, persona_id, index = record["model"], record["persona_id"], record["situation_index"]
@@ -171,29 +194,6 @@ def record_location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
     if variant:
         return run_variants_path(run_id, persona_id), variant_key(model, persona_id, index, variant["id"])
     return run_records_path(run_id, persona_id), interaction_key(model, persona_id, index)
-
-
-def merged_run_meta(
-    run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any], must_match: tuple[str, ...]
-) -> dict[str, Any]:
-    """The metadata of a run that more is added to: the `must_match` fields must agree with the run's
-    (else a one-line error on --name); models and personas are merged in order; created_at stays."""
-    if existing is None:
-        return meta
-    for name in must_match:
-        if existing.get(name) != meta[name]:
-            raise InputError(
-                None,
-                "--name",
-                f"run {run_id!r} exists with {name} {existing.get(name)!r}, "
-                f"not {meta[name]!r}; use another --name",
-            )
-    return {
-        **meta,
-        "created_at": existing.get("created_at", meta["created_at"]),
-        "models": list(dict.fromkeys([*existing.get("models", []), *meta["models"]])),
-        "personas": list(dict.fromkeys([*existing.get("personas", []), *meta["personas"]])),
-    }
 
 
 def list_run_ids(store: Store) -> list[str]:
@@ -204,31 +204,41 @@ def list_run_ids(store: Store) -> list[str]:
     return sorted(name for name in names if name is not None)
 
 
-def load_run_meta(store: Store, run_id: str) -> dict[str, Any]:
-    meta = store.get(run_meta_path(run_id), META_TABLE, "meta")
+def find_run_meta(store: Store, run_id: str) -> RunMeta | None:
+    document = store.get(run_meta_path(run_id), META_TABLE, "meta")
+    return None if document is None else RunMeta.from_document(document, store.path(run_meta_path(run_id)))
+
+
+def load_run_meta(store: Store, run_id: str) -> RunMeta:
+    meta = find_run_meta(store, run_id)
     if meta is None:
         known = ", ".join(list_run_ids(store)) or "none yet"
         raise NotFoundError(None, None, f"no run {run_id!r} (runs: {known})")
     return meta
 
 
-def load_records(store: Store, run_id: str) -> list[dict[str, Any]]:
+def load_records(store: Store, run_id: str) -> list[InteractionRecord]:
     """Every interaction record of a run, ordered by model, persona and situation."""
     load_run_meta(store, run_id)
-    records = store.all_in(f"runs/{storage_name(run_id)}/records", INTERACTIONS_TABLE)
-    return sorted(records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"]))
+    return _sorted_records(store, f"runs/{storage_name(run_id)}/records")
 
 
-def load_variant_records(store: Store, run_id: str, persona_id: str | None = None) -> list[dict[str, Any]]:
+def load_variant_records(store: Store, run_id: str, persona_id: str | None = None) -> list[InteractionRecord]:
     """The what-if variant records of a run (of one persona), ordered by model, persona, situation, variant."""
     load_run_meta(store, run_id)
     if persona_id is not None:
-        records = store.all(run_variants_path(run_id, persona_id), INTERACTIONS_TABLE)
-    else:
-        records = store.all_in(f"runs/{storage_name(run_id)}/variants", INTERACTIONS_TABLE)
-    return sorted(
-        records, key=lambda r: (r["model"], r["persona_id"], r["situation_index"], r["variant"]["id"])
-    )
+        return _sorted_records(store, run_variants_path(run_id, persona_id))
+    return _sorted_records(store, f"runs/{storage_name(run_id)}/variants")
+
+
+def _sorted_records(store: Store, where: str) -> list[InteractionRecord]:
+    shards = [Path(where)] if where.endswith(".json") else store.shards(where)
+    records = [
+        InteractionRecord.read(document, store.path(str(shard)))
+        for shard in shards
+        for document in store.all(shard, INTERACTIONS_TABLE)
+    ]
+    return sorted(records, key=lambda r: (*r.item, r.variant_id or ""))
 
 
 def load_judgements(store: Store, run_id: str) -> list[dict[str, Any]]:

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.fidelity import DISLIKED_FEEDBACK, LIKED_FEEDBACK
+from compass_tui.interaction_record import Feedback, InteractionRecord, RecordError, StageCall, ToolCall
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
@@ -34,8 +36,8 @@ from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
     interaction_key,
-    merged_run_meta,
     now_iso,
+    record_step,
     run_lock,
     run_meta_path,
     run_records_path,
@@ -51,6 +53,7 @@ from compass_tui.replay_shapes import (
     kind_of,
     nested_step,
 )
+from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
 from compass_tui.tools.calls import parse_call, validate_params
 from compass_tui.tools.definitions import load_definitions
@@ -115,6 +118,14 @@ def _persona(personas: dict[str, Persona], user_id: str, path: Path) -> Persona:
 # --- which official script wrote the file --------------------------------------------------------
 
 
+_IMPORTED_STAGE1 = ("by", "declared_scenario")
+_IMPORTED_KEYS = (
+    "run_id", "model", "persona_id", "situation_index", "setting", "scenario_type", "emotion", "utterance",
+    "scored", "stage1", "tool_call", "tool_result", "stage2", "response", "response_raw",
+    "first_attempt_success", "final_success", "feedback", "import_shape", "tool_call_only",
+)  # fmt: skip
+
+
 def _record(interaction: dict, context: tuple, definitions: dict) -> dict[str, Any]:
     persona, position, run_id, model, setting, shape = context
     utterance = interaction.get("user_utterance") or interaction.get("utterance") or ""
@@ -125,29 +136,32 @@ def _record(interaction: dict, context: tuple, definitions: dict) -> dict[str, A
     call = parse_call(call_document) if call_document else None
     first, final = _success_flags(interaction, step, shape)
     raw = _raw_response(interaction, shape)
-    record = {
-        "run_id": run_id,
-        "model": model,
-        "persona_id": persona.id,
-        "situation_index": index,
-        "setting": setting,
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": index >= len(persona.situations) - SCORED_TAIL if setting == "history" else True,
-        "stage1": {"by": "imported", "declared_scenario": interaction.get("scenario")},
-        "tool_call": call.as_dict() if call else None,
-        "tool_result": _tool_result(call, _raw_result(interaction, step), final, first, definitions),
-        "stage2": {"by": "imported"},
-        "response": None if "tool_call_failed" in interaction else displayed_reply(raw),
-        "response_raw": raw,
-        "first_attempt_success": first,
-        "final_success": final,
-        "feedback": imported_feedback(interaction.get("user_feedback")),
-        "import_shape": shape,
-        "tool_call_only": shape == TOOL_CALLS,
-    }
-    return record | _outcome(interaction, record, shape)
+    record = InteractionRecord(
+        run_id=run_id,
+        model=model,
+        persona_id=persona.id,
+        situation_index=index,
+        setting=setting,
+        scenario_type=situation.scenario_type,
+        emotion=situation.emotion_label,
+        utterance=situation.utterance,
+        scored=index >= len(persona.situations) - SCORED_TAIL if setting == "history" else True,
+        stage1=StageCall(
+            by="imported", declared_scenario=interaction.get("scenario"), order=_IMPORTED_STAGE1
+        ),
+        tool_call=ToolCall.from_document(call.as_dict()) if call else None,
+        tool_result=_tool_result(call, _raw_result(interaction, step), final, first, definitions),
+        stage2=StageCall(by="imported", order=("by",)),
+        response=None if "tool_call_failed" in interaction else displayed_reply(raw),
+        response_raw=raw,
+        first_attempt_success=first,
+        final_success=final,
+        feedback=_typed_feedback(imported_feedback(interaction.get("user_feedback"))),
+        extra={"import_shape": shape},
+        tool_call_only=shape == TOOL_CALLS,
+        order=_IMPORTED_KEYS,
+    ).to_document()
+    return record_step(record, **_outcome(interaction, record, shape))
 
 
 def _outcome(interaction: dict, record: dict, shape: str) -> dict[str, Any]:
@@ -164,8 +178,8 @@ def _outcome(interaction: dict, record: dict, shape: str) -> dict[str, Any]:
     return {"status": "done", "error": None}
 
 
-def _error(stage: str, kind: str, message: str) -> dict[str, str]:
-    return {"stage": stage, "kind": kind, "message": message}
+def _error(stage: str, kind: str, message: str) -> RecordError:
+    return RecordError(stage=stage, kind=kind, message=message)
 
 
 def _situation_index(persona: Persona, utterance: str, position: int) -> int:
@@ -201,6 +215,10 @@ def displayed_reply(raw: str | None) -> str | None:
     return raw
 
 
+def _typed_feedback(feedback: dict[str, Any] | None) -> Feedback | None:
+    return Feedback.from_document(feedback) if feedback else None
+
+
 def imported_feedback(feedback: Any) -> dict[str, Any] | None:
     """{"label": like|dislike|None, "by": "imported", "text"} from the history scripts' record or text."""
     if isinstance(feedback, dict):
@@ -231,7 +249,7 @@ def _keep_known_flags(records: list[dict[str, Any]]) -> None:
     for flag in ("first_attempt_success", "final_success"):
         known = any(r[flag] is not None for r in records if r["status"] != "error")
         for record in records if not known else []:
-            record[flag] = None
+            record_step(record, **{flag: None})
 
 
 def _raw_result(interaction: dict, step: dict) -> Any:
@@ -302,41 +320,45 @@ def _tool_result(
 # --- the run -------------------------------------------------------------------------------------
 
 
-def _meta(run_id, path, model, setting, history, shape, records) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "name": run_id,
-        "setting": setting,
-        "models": [model],
-        "personas": sorted({r["persona_id"] for r in records}),
-        "history": history,
-        "import_shape": shape,
-        "prompt_source": "imported",
-        "prompt_hash": None,
-        "source": f"import:{Path(path).name}",
-        "created_at": now_iso(),
-        "updated_at": now_iso(),
-        "status": "finished",
-    }
+def _meta(run_id, path, model, setting, history, shape, records) -> RunMeta:
+    return RunMeta.for_import(
+        run_id=run_id,
+        name=run_id,
+        setting=setting,
+        models=[model],
+        personas=sorted({r["persona_id"] for r in records}),
+        history=history,
+        import_shape=shape,
+        prompt_source="imported",
+        prompt_hash=None,
+        source=f"import:{Path(path).name}",
+        created_at=now_iso(),
+        updated_at=now_iso(),
+        status="finished",
+    )
 
 
-def _save(store: Store, run_id: str, model: str, meta: dict, records: list[dict[str, Any]]) -> None:
+def _save(store: Store, run_id: str, model: str, meta: RunMeta, records: list[dict[str, Any]]) -> None:
     with run_lock(store, run_id):
         store.modify(
-            run_meta_path(run_id), META_TABLE, "meta", lambda existing: _merged_meta(run_id, existing, meta)
+            run_meta_path(run_id),
+            META_TABLE,
+            "meta",
+            lambda existing: _merged_meta(existing, meta).to_document(),
         )
         for record in records:
             key = interaction_key(model, record["persona_id"], record["situation_index"])
             store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
 
 
-def _merged_meta(run_id: str, existing: dict[str, Any] | None, meta: dict[str, Any]) -> dict[str, Any]:
+def _merged_meta(existing: dict[str, Any] | None, meta: RunMeta) -> RunMeta:
     """Importing into an existing run adds to it (another model's results, say), from the same setting."""
-    merged = merged_run_meta(run_id, existing, meta, ("setting", "history"))
-    if existing is not None:
-        sources = [part for part in (existing.get("source") or "").split("; ") if part]
-        merged["source"] = "; ".join(dict.fromkeys([*sources, meta["source"]]))
-    return merged
+    stored = None if existing is None else RunMeta.from_document(existing, run_meta_path(meta.run_id))
+    merged = meta.merged_into(stored, ("setting", "history"))
+    if stored is None:
+        return merged
+    sources = [part for part in (stored.source or "").split("; ") if part]
+    return replace(merged, source="; ".join(dict.fromkeys([*sources, meta.source or ""])))
 
 
 def _summary(run_id, setting, history, shape, records, users: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from compass_tui.annotations import load_annotations
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
 from compass_tui.judge_prompt import judged_by_official_scripts
 from compass_tui.judgements import (
@@ -29,7 +30,6 @@ from compass_tui.judgements import (
 from compass_tui.metrics import (
     OFFICIAL_BASIS,
     distinct_standard,
-    finished,
     mean_distinct_compass,
     official_texts,
     pass_rate,
@@ -44,9 +44,10 @@ from compass_tui.records import (
     load_variant_records,
     split_system_id,
 )
+from compass_tui.run_meta import RunMeta
 from compass_tui.statistics import bootstrap_mean_ci
 from compass_tui.store import Store
-from compass_tui.vocab import DIMENSION_KEYS, DIMENSIONS
+from compass_tui.vocab import DIMENSION_KEYS
 
 SESSION_SCOPE = "session"
 THREE_TURN_FIELD = "3turn_execute_succ_rate"  # evaluation_without_his.py's name for the best-of-3 rate
@@ -205,8 +206,8 @@ def build_report(
             excluded[run_id] = (variant_items, hand_scored_variants(store, run_id))
         records = scored_records(store, run_id, variant_items)
         selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
-        for model in meta["models"]:
-            mine = [r for r in records if r["model"] == model]
+        for model in meta.models:
+            mine = [r for r in records if r.model == model]
             for group, items in _groups(mine, by):
                 row = system_row(run_id, model, meta, items, personas, source, selection, aggregate)
                 row.group = group
@@ -214,10 +215,10 @@ def build_report(
     return Report(rows, source, aggregate, by, excluded)
 
 
-def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[dict[str, Any]]:
+def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[InteractionRecord]:
     """The run's records that count in a table (the history setting's cold start and what-if variants
     do not)."""
-    records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+    records = [r for r in load_records(store, run_id) if r.counts]
     if not records:
         only = f" but for {variant_items} what-if variant items (not counted)" if variant_items else ""
         raise InputError(None, "RUN", f"run {run_id!r} is empty{only}")
@@ -227,7 +228,7 @@ def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[di
 def score_selection(
     store: Store,
     run_id: str,
-    records: list[dict[str, Any]],
+    records: list[InteractionRecord],
     personas: dict[str, Any],
     source: str,
     judge_model: str | None = None,
@@ -245,18 +246,20 @@ def score_selection(
     )
 
 
-def group_of(record: dict[str, Any], by: Breakdown) -> str:
+def group_of(record: InteractionRecord, by: Breakdown) -> str:
     """The group an item falls in: the tool it called, its scenario type, emotion or persona."""
     if by == "tool":
-        return (record.get("tool_call") or {}).get("tool_folder_name") or NO_TOOL
+        return record.tool_folder or NO_TOOL
     field_name = {"scenario": "scenario_type", "emotion": "emotion", "persona": "persona_id"}[by]
     return str(record.get(field_name) or "(unknown)")
 
 
-def _groups(records: list[dict], by: Breakdown | None) -> list[tuple[str | None, list[dict]]]:
+def _groups(
+    records: list[InteractionRecord], by: Breakdown | None
+) -> list[tuple[str | None, list[InteractionRecord]]]:
     if by is None:
         return [(None, records)]
-    grouped: dict[str, list[dict]] = {}
+    grouped: dict[str, list[InteractionRecord]] = {}
     for record in records:
         grouped.setdefault(group_of(record, by), []).append(record)
     return sorted(grouped.items())
@@ -282,17 +285,17 @@ def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list
 def system_row(
     run_id: str,
     model: str,
-    meta: dict,
-    records: list[dict],
+    meta: RunMeta,
+    records: list[InteractionRecord],
     personas: dict,
     source: str,
     selection: JudgeSelection,
     aggregate: Aggregate,
 ) -> SystemRow:
-    done = [r for r in records if r.get("status") == "done"]
-    errored = [r for r in records if r.get("status") == "error"]
-    calls_only = [r for r in records if finished(r) and r.get("status") != "done"]
-    responses = [r.get("response") or "" for r in done]
+    done = [r for r in records if r.status == "done"]
+    errored = [r for r in records if r.status == "error"]
+    calls_only = [r for r in records if r.finished and r.status != "done"]
+    responses = [r.response or "" for r in done]
     measured, basis = official_texts(done + errored)
     d1, d2 = mean_distinct_compass(measured)
     rates = preference_rates(done + calls_only, personas)
@@ -302,8 +305,8 @@ def system_row(
     row = SystemRow(
         run_id=run_id,
         model=model,
-        setting=meta["setting"],
-        history=meta.get("history"),
+        setting=meta.setting,
+        history=meta.history,
         source=source,
         judge_model=selection.judge_model,
         prompt_label=selection.prompt_label,
@@ -354,12 +357,12 @@ def _dimension(scored: list[Judgement | None], key: str) -> DimensionScore:
     return DimensionScore(mean, low, high, len(values), flagged, spread)
 
 
-def _pass_rate_with_errors(done: list[dict], errored: list[dict]) -> float | None:
+def _pass_rate_with_errors(done: list[InteractionRecord], errored: list[InteractionRecord]) -> float | None:
     """Tool calls that ran, over every finished or errored item of a tool setting: an error is a failure."""
-    attempted = [r for r in done + errored if r.get("setting") != "empathetic"]
+    attempted = [r for r in done + errored if r.setting != "empathetic"]
     if not attempted:
         return None
-    ran = [r for r in attempted if finished(r) and (r.get("tool_result") or {}).get("ok")]
+    ran = [r for r in attempted if r.finished and r.tool_ran]
     return len(ran) / len(attempted)
 
 
@@ -389,67 +392,3 @@ def hand_scored_variants(store: Store, run_id: str) -> int:
         and annotation.has_final_scores
         and split_system_id(annotation.system)[0] == run_id
     )
-
-
-def history_deltas(rows: list[SystemRow]) -> list[dict[str, Any]]:
-    """Table 3: the same model in the history setting with and without history."""
-    by_model: dict[str, dict[bool, SystemRow]] = {}
-    for row in rows:
-        if row.setting == "history" and row.history is not None:
-            by_model.setdefault(row.model, {})[row.history] = row
-    deltas = []
-    for model, pair in sorted(by_model.items()):
-        if True in pair and False in pair:
-            deltas.append(_delta(model, pair[False], pair[True], "without history", "with history"))
-    return deltas
-
-
-def hybrid_comparisons(rows: list[SystemRow]) -> list[dict[str, Any]]:
-    """Table 4: a hybrid A+B against A and B on their own (profile setting)."""
-    solo = {row.model: row for row in rows if row.setting == "profile"}
-    comparisons = []
-    for row in rows:
-        if row.setting != "hybrid":
-            continue
-        tool_model, _, response_model = row.model.partition("+")
-        for part in (tool_model, response_model):
-            if part in solo:
-                comparisons.append(_delta(row.model, solo[part], row, part, row.model))
-    return comparisons
-
-
-def empathetic_comparisons(rows: list[SystemRow]) -> list[dict[str, Any]]:
-    """Table 5: a model replying with empathy alone against the same model using tools."""
-    with_tools = {row.model: row for row in rows if row.setting == "profile"}
-    return [
-        _delta(row.model, row, with_tools[row.model], "empathetic only", "with tools")
-        for row in rows
-        if row.setting == "empathetic" and row.model in with_tools
-    ]
-
-
-def _delta(
-    model: str, before: SystemRow, after: SystemRow, before_label: str, after_label: str
-) -> dict[str, Any]:
-    delta: dict[str, Any] = {
-        "model": model,
-        "from": f"{before.run_id} ({before_label})",
-        "to": f"{after.run_id} ({after_label})",
-    }
-    for d in DIMENSIONS:
-        low, high = before.scores[d.key].mean, after.scores[d.key].mean
-        delta[d.short] = None if low is None or high is None else round(high - low, 3)
-    return delta
-
-
-def comparison_tables(report: Report) -> dict[str, list[dict[str, Any]]]:
-    """Tables 3-5 compare whole runs: none for a breakdown's groups."""
-    if report.by:
-        return {}
-    rows = report.rows
-    tables = {
-        "Table 3 (history)": history_deltas(rows),
-        "Table 4 (hybrid)": hybrid_comparisons(rows),
-        "Table 5 (empathetic)": empathetic_comparisons(rows),
-    }
-    return {name: table for name, table in tables.items() if table}

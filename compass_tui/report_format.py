@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from compass_tui.errors import InputError
-from compass_tui.report import THREE_TURN_FIELD, DimensionScore, Report, SystemRow, comparison_tables
+from compass_tui.report import THREE_TURN_FIELD, DimensionScore, Report, SystemRow
+from compass_tui.report_comparisons import comparison_tables
 from compass_tui.variant_report import VariantRow
 from compass_tui.vocab import DIMENSIONS
 

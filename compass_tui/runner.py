@@ -15,12 +15,13 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import RecordError
 from compass_tui.model_calls import FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.pipeline import Interaction, System, persona_as_shown, run_interaction
@@ -28,14 +29,16 @@ from compass_tui.prompts import PromptSet
 from compass_tui.records import (
     INTERACTIONS_TABLE,
     META_TABLE,
-    merged_run_meta,
+    new_record,
     now_iso,
     record_location,
+    record_step,
     run_lock,
     run_meta_path,
     run_records_path,
     run_variants_path,
 )
+from compass_tui.run_meta import RunMeta
 from compass_tui.run_progress import RunProgress
 from compass_tui.run_writer import RunWriter
 from compass_tui.store import Store
@@ -74,22 +77,22 @@ class RunPlan:
         self.personas = [persona_saying(persona, self.variant)]
         self.only_situations = {self.variant.situation_index}
 
-    def meta(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "name": self.run_id,
-            "setting": self.setting,
-            "models": [s.name for s in self.systems],
-            "personas": [p.id for p in self.personas],
-            "history": self.history_enabled if self.setting == "history" else None,
-            "prompt_source": self.prompts.source,
-            "prompt_hash": self.prompts.hash,
-            "fidelity": self.fidelity,
-            "simulator": self.simulator_name if self.setting == "history" else None,
-            "simulator_fallback": self._fallback_label(),
-            "today": self.today.isoformat(),
-            "source": "compass-tui",
-        }
+    def meta(self) -> RunMeta:
+        return RunMeta.for_run(
+            run_id=self.run_id,
+            name=self.run_id,
+            setting=self.setting,
+            models=[s.name for s in self.systems],
+            personas=[p.id for p in self.personas],
+            history=self.history_enabled if self.setting == "history" else None,
+            prompt_source=self.prompts.source,
+            prompt_hash=self.prompts.hash,
+            fidelity=self.fidelity,
+            simulator=self.simulator_name if self.setting == "history" else None,
+            simulator_fallback=self._fallback_label(),
+            today=self.today.isoformat(),
+            source="compass-tui",
+        )
 
     def _fallback_label(self) -> str | None:
         if self.setting != "history" or self.simulator is None:
@@ -143,13 +146,10 @@ def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
 
     def merged(existing: dict[str, Any] | None) -> dict[str, Any]:  # under the shard's lock: no model is lost
-        meta = merged_run_meta(
-            plan.run_id,
-            existing,
-            {**plan.meta(), "created_at": now_iso()},
-            ("setting", "history", "prompt_hash"),
-        )
-        return {**meta, "status": "running", "updated_at": now_iso()}
+        stored = None if existing is None else RunMeta.from_document(existing, run_meta_path(plan.run_id))
+        meta = replace(plan.meta(), created_at=now_iso())
+        meta = meta.merged_into(stored, ("setting", "history", "prompt_hash"))
+        return replace(meta, status="running", updated_at=now_iso()).to_document()
 
     store.modify(run_meta_path(plan.run_id), META_TABLE, "meta", merged)
     saved: dict[str, dict[str, Any]] = {}
@@ -321,7 +321,7 @@ async def _one(
             return None
         try:
             if _awaits_feedback(plan, record):  # the reply is saved; only the simulator is asked again
-                record.update(status="done", error=None)
+                record_step(record, status="done", error=None)
             else:
                 record = await run_interaction(item, record, run.save)
             if plan.setting == "history" and record["status"] == "done":
@@ -354,13 +354,15 @@ def _awaits_feedback(plan: RunPlan, record: dict[str, Any]) -> bool:
 async def _add_feedback(run: _Run, item: Interaction, record: dict[str, Any]) -> None:
     plan = run.plan
     try:
-        record["feedback"] = await simulate_feedback(
+        feedback = await simulate_feedback(
             item, record, plan.simulator, plan.simulator_name, plan.simulator_fallback
         )
+        record_step(record, feedback=feedback)
     except SimulatorError as error:
-        record.update(
+        record_step(
+            record,
             status="error",
-            error={"stage": "simulator", "kind": error.kind, "message": str(error)},
+            error=RecordError(stage="simulator", kind=error.kind, message=str(error)),
             finished_at=now_iso(),
         )
     await run.save(record)
@@ -374,25 +376,18 @@ def _stop(run: _Run, system: System) -> None:
 def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> dict[str, Any]:
     situation = persona.situations[index]
     scored = index >= len(persona.situations) - HISTORY_SCORED_TAIL if plan.setting == "history" else True
-    variant = {"variant": plan.variant.as_record()} if plan.variant else {}
-    return {
-        "run_id": plan.run_id,
-        "model": system.name,
-        "persona_id": persona.id,
-        "situation_index": index,
-        "setting": plan.setting,
-        "status": "pending",
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": scored,
-        "tool_call": None,
-        "tool_result": None,
-        "response": None,
-        "feedback": None,
-        "error": None,
-        **variant,
-    }
+    return new_record(
+        run_id=plan.run_id,
+        model=system.name,
+        persona_id=persona.id,
+        situation_index=index,
+        setting=plan.setting,
+        scenario_type=situation.scenario_type,
+        emotion=situation.emotion_label,
+        utterance=situation.utterance,
+        scored=scored,
+        variant=plan.variant.info() if plan.variant else None,
+    )
 
 
 def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.jsonio import atomic_write_json, atomic_write_text
 from compass_tui.judgements import ItemKey, Judgement, item_key
 from compass_tui.pipeline import persona_as_shown, shown_tool_result
 from compass_tui.prompts import as_json, our_prompts
 from compass_tui.records import load_records, load_run_meta, now_iso
 from compass_tui.report import score_selection
+from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
 from compass_tui.tools.definitions import openai_tools
 from compass_tui.user_simulator import history_line
@@ -92,7 +94,7 @@ class Refusal:
 
 @dataclass
 class Example:
-    record: dict[str, Any]
+    record: InteractionRecord
     messages: list[dict[str, Any]]  # OpenAI chat messages: system, user, tool call, tool result, reply
     prompt_origin: str  # "stored" (the record's own prompt) or "rebuilt"
     scores: dict[str, float | None] | None
@@ -169,30 +171,28 @@ def check_selection(training: TrainingSet, chosen: TrainingFilter) -> None:
     )
 
 
-def _has_response(record: dict[str, Any]) -> bool:
-    return record.get("status") == "done" and bool(record.get("response"))
+def _has_response(record: InteractionRecord) -> bool:
+    return record.status == "done" and bool(record.response)
 
 
 def _example(
-    record: dict[str, Any],
-    meta: dict[str, Any],
-    records: list[dict[str, Any]],
+    record: InteractionRecord,
+    meta: RunMeta,
+    records: list[InteractionRecord],
     personas: dict[str, Any],
     definitions: dict[str, dict[str, Any]],
     chosen: TrainingFilter,
     scores: dict[ItemKey, Judgement],
 ) -> Example | Refusal:
     def refuse(reason: str, detail: str) -> Refusal:
-        return Refusal(
-            record["run_id"], record["model"], record["persona_id"], record["situation_index"], reason, detail
-        )
+        return Refusal(record.run_id, record.model, record.persona_id, record.situation_index, reason, detail)
 
-    if record.get("status") == "error":
+    if record.status == "error":
         error = record.get("error") or {}
         return refuse("errored", f"ended in error ({error.get('stage')}: {error.get('kind')})")
     if not _has_response(record):
         return refuse("no_response", f"no response (status {record.get('status')})")
-    call, tool_result = record.get("tool_call"), record.get("tool_result")
+    call, tool_result = record.get("tool_call"), record.tool_result
     if not call or tool_result is None:
         return refuse("no_tool_call", "no tool call")
     if call.get("tool_folder_name") not in definitions:
@@ -223,7 +223,7 @@ def _mean(judged: Judgement | None) -> float | None:
 
 
 def stage1_prompt(
-    record: dict[str, Any], meta: dict[str, Any], records: list[dict[str, Any]], personas: dict[str, Any]
+    record: InteractionRecord, meta: RunMeta, records: list[InteractionRecord], personas: dict[str, Any]
 ) -> tuple[list[dict[str, Any]] | None, str]:
     """(the system and user messages the agent chose its tool from, "stored" or "rebuilt"), or
     (None, why they cannot be known)."""
@@ -233,36 +233,36 @@ def stage1_prompt(
             return None, "the stored stage-1 prompt is not a system and a user message"
         return [{"role": m["role"], "content": m["content"]} for m in stored], "stored"
     prompts = our_prompts()
-    if meta.get("prompt_hash") != prompts.hash:
+    if meta.prompt_hash != prompts.hash:
         return None, "the stage-1 prompt is not stored and the run's prompts are not ours to rebuild"
-    persona = personas.get(record["persona_id"])
+    persona = personas.get(record.persona_id)
     if persona is None:
         return None, f"the stage-1 prompt is not stored and persona {record['persona_id']!r} is not known"
-    shown = persona_as_shown(persona, record["setting"])
+    shown = persona_as_shown(persona, record.setting)
     history = _history_text(record, meta, records)
-    return prompts.tool_selection(shown, record["utterance"], history, "", native=True), "rebuilt"
+    return prompts.tool_selection(shown, record.utterance, history, "", native=True), "rebuilt"
 
 
-def _history_text(record: dict[str, Any], meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
+def _history_text(record: InteractionRecord, meta: RunMeta, records: list[InteractionRecord]) -> str:
     """The earlier turns as the history setting shows them (the runner's `history_line`)."""
-    if record["setting"] != "history" or meta.get("history") is False:
+    if record.setting != "history" or meta.history is False:
         return "None"
     earlier = [
         r
         for r in records
-        if (r["model"], r["persona_id"]) == (record["model"], record["persona_id"])
-        and r["situation_index"] < record["situation_index"]
+        if (r.model, r.persona_id) == (record.model, record.persona_id)
+        and r.situation_index < record.situation_index
     ]
     return "\n".join(history_line(r) for r in earlier) or "None"
 
 
-def call_id(record: dict[str, Any]) -> str:
+def call_id(record: InteractionRecord) -> str:
     """A stable id for the tool call, unique per interaction."""
-    key = "|".join(str(part) for part in (record["run_id"], *item_key(record)))
+    key = "|".join(str(part) for part in (record.run_id, *item_key(record)))
     return "call_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _tool_turns(record: dict[str, Any], definitions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _tool_turns(record: InteractionRecord, definitions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     call = record["tool_call"]
     identifier = call_id(record)
     function = {
@@ -277,9 +277,9 @@ def _tool_turns(record: dict[str, Any], definitions: dict[str, dict[str, Any]]) 
         {
             "role": "tool",
             "tool_call_id": identifier,
-            "content": as_json(shown_tool_result(record["tool_result"])),
+            "content": as_json(shown_tool_result(record.tool_result or {})),
         },
-        {"role": "assistant", "content": record["response"]},
+        {"role": "assistant", "content": record.response},
     ]
 
 
@@ -313,17 +313,17 @@ def jsonl_line(example: Example, source: str) -> dict[str, Any]:
     record = example.record
     return {
         "format": RECORD_FORMAT,
-        "run_id": record["run_id"],
-        "model": record["model"],
-        "persona_id": record["persona_id"],
-        "situation_index": record["situation_index"],
-        "setting": record.get("setting"),
-        "scenario_type": record.get("scenario_type"),
-        "emotion": record.get("emotion"),
+        "run_id": record.run_id,
+        "model": record.model,
+        "persona_id": record.persona_id,
+        "situation_index": record.situation_index,
+        "setting": record.setting,
+        "scenario_type": record.scenario_type,
+        "emotion": record.emotion,
         "messages": example.messages,
         "prompt_origin": example.prompt_origin,
         "tool_call": record["tool_call"],
-        "tool_ran": bool(record["tool_result"].get("ok")),
+        "tool_ran": record.tool_ran,
         "scores": example.scores,
         "score_mean": example.score_mean,
         "source": source if example.scores is not None else None,

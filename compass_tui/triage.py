@@ -197,21 +197,21 @@ def session_disagreements(
     """The triage of one run's session (non-study) human scores against its judge. Units are the run's
     scored, finished responses; the system is the model."""
     check_dimension(dimension)
-    records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+    records = [r for r in load_records(store, run_id) if r.counts]
     selection = score_selection(store, run_id, records, personas, "judge", judge_model, judge_prompt)
-    done = [r for r in records if r.get("status") == "done"]
+    done = [r for r in records if r.status == "done"]
     human = _session_scores(store, run_id)
     entries = []
     for record in done:
         key = item_key(record)
         judgement = selection.by_item.get(key)
         entry = TriageEntry(
-            item_id(record["persona_id"], record["situation_index"]),
-            record["persona_id"],
-            record["situation_index"],
-            record["model"],
+            item_id(record.persona_id, record.situation_index),
+            record.persona_id,
+            record.situation_index,
+            record.model,
             run_id=run_id,
-            model=record["model"],
+            model=record.model,
         )
         entries.append(
             fill_entry(entry, human.pop(key, []), judgement.scores if judgement else None, dimension)

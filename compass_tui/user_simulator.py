@@ -4,6 +4,7 @@ preferences, or by an LLM), and the line each finished turn adds to the history 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from compass_tui import fidelity
@@ -84,7 +85,7 @@ def _simulator_messages(
     )
 
 
-def history_line(record: dict[str, Any]) -> str:
+def history_line(record: Mapping[str, Any]) -> str:
     call = record.get("tool_call") or {}
     feedback = (record.get("feedback") or {}).get("label", "none")
     params = json.dumps(call.get("param", {}), ensure_ascii=False)

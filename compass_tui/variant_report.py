@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from compass_tui.errors import InputError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
 from compass_tui.judgements import JudgeSelection, select_judgements
 from compass_tui.records import load_records, load_run_meta, load_variant_judgements, load_variant_records
@@ -69,7 +70,7 @@ def report_with_variants(
             raise InputError(None, "RUN", f"run {run_id!r} is empty")
         originals = None
         if run_id in with_originals and source == "judge":
-            records = [r for r in load_records(store, run_id) if r.get("scored", True)]
+            records = [r for r in load_records(store, run_id) if r.counts]
             originals = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
         rows = variant_rows(store, run_id, personas, source, aggregate, originals, judge_model, judge_prompt)
         report.variant_rows += rows
@@ -79,7 +80,7 @@ def report_with_variants(
 
 
 def _has_originals(store: Store, run_id: str) -> bool:
-    return any(r.get("scored", True) for r in load_records(store, run_id))
+    return any(r.counts for r in load_records(store, run_id))
 
 
 def variant_rows(
@@ -94,9 +95,9 @@ def variant_rows(
 ) -> list[VariantRow]:
     """One row per (variant, system), in the order persona, situation, variant, the run's models."""
     meta = load_run_meta(store, run_id)
-    by_variant: dict[VariantItem, list[dict[str, Any]]] = {}
+    by_variant: dict[VariantItem, list[InteractionRecord]] = {}
     for record in load_variant_records(store, run_id):
-        item = (record["persona_id"], record["situation_index"], record["variant"]["id"])
+        item = (record.persona_id, record.situation_index, record.what_if.id)
         by_variant.setdefault(item, []).append(record)
     if source == "judge":
         judgements = load_variant_judgements(store, run_id)
@@ -107,12 +108,12 @@ def variant_rows(
             selection = JudgeSelection(None, None, None, by_item=human_scores(store, run_id, item[2]))
         else:
             selection = _variant_selection(judgements, records, personas, basis, item[2], run_id)
-        models = list(dict.fromkeys([*meta["models"], *(r["model"] for r in records)]))
+        models = list(dict.fromkeys([*meta.models, *(r.model for r in records)]))
         for model in models:
-            mine = [r for r in records if r["model"] == model]
+            mine = [r for r in records if r.model == model]
             if mine:
                 row = system_row(run_id, model, meta, mine, personas, source, selection, aggregate)
-                rows.append(_as_variant_row(row, item, mine[0]["variant"]["text"]))
+                rows.append(_as_variant_row(row, item, mine[0].what_if.text))
     return rows
 
 
@@ -139,7 +140,7 @@ def _judge_basis(
 
 def _variant_selection(
     judgements: list[dict[str, Any]],
-    records: list[dict[str, Any]],
+    records: list[InteractionRecord],
     personas: dict[str, Any],
     basis: tuple[str | None, str | None, str | None],
     variant_id: str,

@@ -15,6 +15,7 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.inputs import read_input_text
+from compass_tui.interaction_record import InteractionRecord, VariantInfo
 from compass_tui.persona import Persona
 from compass_tui.records import load_variant_records, variant_id_for
 from compass_tui.store import Store
@@ -33,15 +34,16 @@ class Variant:
     def id(self) -> str:
         return variant_id_for(self.text)
 
-    def as_record(self) -> dict[str, Any]:
-        return {"id": self.id, "text": self.text, "original_utterance": self.original_utterance}
+    def info(self) -> VariantInfo:
+        """The variant as its record stores it."""
+        return VariantInfo(id=self.id, text=self.text, original_utterance=self.original_utterance)
 
     @classmethod
-    def of_record(cls, record: dict[str, Any]) -> Variant:
-        variant = record["variant"]
-        return cls(
-            record["persona_id"], record["situation_index"], variant["text"], variant["original_utterance"]
-        )
+    def of_record(cls, record: InteractionRecord) -> Variant:
+        variant = record.variant
+        if variant is None:
+            raise ValueError(f"{record.key} is not a what-if variant")
+        return cls(record.persona_id, record.situation_index, variant.text, variant.original_utterance or "")
 
     def first_words(self, count: int = 5) -> str:
         words = self.text.split()

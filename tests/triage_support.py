@@ -10,6 +10,7 @@ from pathlib import Path
 
 from compass_tui import study
 from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import judged_content
 from compass_tui.judgements import dimension_summary
 from compass_tui.library import PersonaLibrary
@@ -91,7 +92,7 @@ def write_run(store: Store, items: int, errored=(), responses: dict | None = Non
 def judgement(rec: dict, scores: dict | None = None, samples: list[dict] | None = None) -> dict:
     """A judgement of the record's current content: summary `scores`, or the summary of K `samples`
     (each a dimension -> score dict)."""
-    record_hash, persona_hash = judged_content(persona(), rec)
+    record_hash, persona_hash = judged_content(persona(), InteractionRecord.read(rec))
     document = {
         "key": f"{rec['model']}|{PERSONA}|{rec['situation_index']}|{JUDGE}|h1",
         "record_hash": record_hash,

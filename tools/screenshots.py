@@ -104,12 +104,12 @@ def _score_by_hand(ctx) -> None:
 
     for run in ("profile-baseline", "empathetic-baseline"):
         for record in load_records(ctx.store, run):
-            base = 2 + (record["situation_index"] * 7 + len(record["persona_id"])) % 3 + (run[0] == "p")
+            base = 2 + (record.situation_index * 7 + len(record.persona_id)) % 3 + (run[0] == "p")
             scores = {key: min(5, max(1, base + i % 3 - 1)) for i, key in enumerate(DIMENSION_KEYS)}
-            system = system_id(run, record["model"])
-            situation = record["situation_index"]
+            system = system_id(run, record.model)
+            situation = record.situation_index
             annotation = Annotation(
-                SESSION_SCOPE, "me", record["persona_id"], situation, system, scores=scores, committed=True
+                SESSION_SCOPE, "me", record.persona_id, situation, system, scores=scores, committed=True
             )
             save_annotation(ctx.store, annotation)
 

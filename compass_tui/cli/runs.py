@@ -195,8 +195,15 @@ def list_runs(args, ctx: Context) -> int:
     for run_id in list_run_ids(ctx.store):
         meta = load_run_meta(ctx.store, run_id)
         rows.append(
-            {key: meta.get(key) for key in ("run_id", "setting", "models", "status", "created_at", "source")}
-            | {"personas": len(meta.get("personas", []))}
+            {
+                "run_id": meta.run_id,
+                "setting": meta.setting,
+                "models": list(meta.models),
+                "status": meta.status,
+                "created_at": meta.created_at,
+                "source": meta.source,
+                "personas": len(meta.personas),
+            }
         )
 
     def render(data):
@@ -224,24 +231,24 @@ def show_run(args, ctx: Context) -> int:
     meta = load_run_meta(ctx.store, args.run)
     records = load_records(ctx.store, args.run)
     if args.json:
-        print_json({"meta": meta, "records": records})
+        print_json({"meta": meta.to_document(), "records": [r.to_document() for r in records]})
         return 0
     console.print(
-        f"[bold]{safe(meta['run_id'])}[/] · {safe(meta['setting'])} · {safe(', '.join(meta['models']))} · "
-        f"{safe(meta['status'])}"
+        f"[bold]{safe(meta.run_id)}[/] · {safe(meta.setting)} · {safe(', '.join(meta.models))} · "
+        f"{safe(meta.status or '')}"
     )
     print_table(
         None,
         ["model", "persona", "#", "status", "tool", "ok", "response"],
         [
             (
-                r["model"],
-                r["persona_id"],
-                r["situation_index"] + 1,
-                r["status"],
+                r.model,
+                r.persona_id,
+                r.situation_index + 1,
+                r.status,
                 (r.get("tool_call") or {}).get("tool_folder_name", "—"),
-                "—" if r.get("tool_result") is None else "yes" if r["tool_result"].get("ok") else "no",
-                (r.get("response") or (r.get("error") or {}).get("message", ""))[:60],
+                "—" if r.tool_result is None else "yes" if r.tool_result.get("ok") else "no",
+                (r.response or (r.get("error") or {}).get("message", ""))[:60],
             )
             for r in records
         ],

@@ -13,7 +13,8 @@ from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.records import load_records, load_variant_records, system_id
-from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report, comparison_tables
+from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report
+from compass_tui.report_comparisons import comparison_tables
 from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
 from compass_tui.vocab import DIMENSION_KEYS
 from compass_tui.workspace import Context
@@ -340,10 +341,7 @@ def score_command(args, ctx: Context) -> int:
     scorable = (
         load_variant_records(ctx.store, args.run) if args.variant else load_records(ctx.store, args.run)
     )
-    records = {
-        (r["model"], r["persona_id"], r["situation_index"], (r.get("variant") or {}).get("id")): r
-        for r in scorable
-    }
+    records = {(r.model, r.persona_id, r.situation_index, r.variant_id): r for r in scorable}
     index = args.situation - 1
     if (args.model, args.persona, index, args.variant) not in records:
         what = f"what-if variant {args.variant} of situation" if args.variant else "situation"

@@ -10,7 +10,7 @@ from compass_tui.cli.output import console, emit, print_json, print_table
 from compass_tui.errors import InputError
 from compass_tui.persona import Persona
 from compass_tui.prompts import our_prompts
-from compass_tui.records import META_TABLE, load_variant_records, run_meta_path
+from compass_tui.records import find_run_meta, load_variant_records
 from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
 from compass_tui.variants import Variant, make_variant, read_utterance_file
 from compass_tui.vocab import SETTINGS
@@ -55,22 +55,24 @@ def requested_variants(args, persona: Persona) -> list[Variant]:
 def add_command(args, ctx: Context) -> int:
     persona = ctx.library.get(args.persona)
     variants = requested_variants(args, persona)
-    meta = ctx.store.get(run_meta_path(args.run), META_TABLE, "meta") or {}
+    meta = find_run_meta(ctx.store, args.run)
     prompts = our_prompts()
-    if meta and meta.get("prompt_hash") != prompts.hash:
+    if meta is not None and meta.prompt_hash != prompts.hash:
         raise InputError(
             None,
             "RUN",
-            f"run {args.run!r} used other prompts ({meta.get('prompt_source')}); variants use ours",
+            f"run {args.run!r} used other prompts ({meta.prompt_source}); variants use ours",
         )
     names = (
-        [n.strip() for n in args.models.split(",") if n.strip()] if args.models else meta.get("models", [])
+        [n.strip() for n in args.models.split(",") if n.strip()]
+        if args.models
+        else (meta.models if meta else [])
     )
     if not names:
         raise InputError(None, "--models", f"run {args.run!r} does not exist yet: name its --models")
-    setting = args.setting or meta.get("setting") or "profile"
-    if meta and setting != meta.get("setting"):
-        raise InputError(None, "--setting", f"run {args.run!r} is {meta.get('setting')}, not {setting}")
+    setting = args.setting or (meta.setting if meta else "profile")
+    if meta is not None and setting != meta.setting:
+        raise InputError(None, "--setting", f"run {args.run!r} is {meta.setting}, not {setting}")
     systems = resolve_systems(names, setting, ctx.settings)
     check_keys(systems)
     env = ctx.tool_environment(search_mode=args.search)
@@ -117,20 +119,20 @@ def _print_added(results: list[dict]) -> None:
 def list_command(args, ctx: Context) -> int:
     records = load_variant_records(ctx.store, args.run, args.persona)
     if args.json:
-        print_json(records)
+        print_json([r.to_document() for r in records])
         return 0
     print_table(
         f"{len(records)} what-if variant items of {args.run}",
         ["persona", "#", "variant", "model", "status", "what-if text", "original"],
         [
             (
-                r["persona_id"],
-                r["situation_index"] + 1,
-                r["variant"]["id"],
-                r["model"],
-                r["status"],
-                r["variant"]["text"][:50],
-                r["variant"]["original_utterance"][:40],
+                r.persona_id,
+                r.situation_index + 1,
+                r.variant_id,
+                r.model,
+                r.status,
+                r.what_if.text[:50],
+                (r.what_if.original_utterance or "")[:40],
             )
             for r in records
         ],

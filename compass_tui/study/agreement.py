@@ -164,9 +164,9 @@ def study_judge_scores(
     current: dict[ItemKey, tuple[str, str | None]] = {}
     for run in design.runs:
         for record in load_records(store, run):
-            system = system_id(run, record["model"])
-            if system in blinded_of and item_id(record["persona_id"], record["situation_index"]) in items:
-                current[(system, record["persona_id"], record["situation_index"])] = (
+            system = system_id(run, record.model)
+            if system in blinded_of and item_id(record.persona_id, record.situation_index) in items:
+                current[(system, record.persona_id, record.situation_index)] = (
                     record_hash(record),
                     None,
                 )

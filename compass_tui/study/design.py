@@ -15,6 +15,7 @@ from typing import Any
 
 from compass_tui.annotations import item_id
 from compass_tui.errors import InputError, NotFoundError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.jsonio import atomic_write_json, load_json
 from compass_tui.names import name_from_storage, storage_name
 from compass_tui.records import load_records, load_run_meta, now_iso, system_id
@@ -183,34 +184,24 @@ def _check_runs(runs: list[str]) -> list[str]:
     return runs
 
 
-def is_finished(record: dict[str, Any]) -> bool:
-    response = record.get("response")
-    return (
-        record.get("status") == "done"
-        and isinstance(response, str)
-        and bool(response.strip())
-        and record.get("scored", True) is not False
-    )
-
-
-def _finished_by_system(store: Store, runs: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+def _finished_by_system(store: Store, runs: list[str]) -> dict[str, dict[str, InteractionRecord]]:
     """system -> item id -> the finished record, for every (run, model) of the runs."""
-    finished: dict[str, dict[str, dict[str, Any]]] = {}
+    finished: dict[str, dict[str, InteractionRecord]] = {}
     for run in runs:
         meta = load_run_meta(store, run)
         records = load_records(store, run)
-        for model in dict.fromkeys([*meta.get("models", []), *(record["model"] for record in records)]):
+        for model in dict.fromkeys([*meta.models, *(record.model for record in records)]):
             finished[system_id(run, model)] = {}
-        for record in filter(is_finished, records):
-            finished[system_id(run, record["model"])][
-                item_id(record["persona_id"], record["situation_index"])
-            ] = record
+        for record in (r for r in records if r.has_response):
+            finished[system_id(run, record.model)][item_id(record.persona_id, record.situation_index)] = (
+                record
+            )
     if not finished:
         raise InputError(None, "--runs", "the runs hold no models")
     return finished
 
 
-def _shared_items(finished: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+def _shared_items(finished: dict[str, dict[str, InteractionRecord]]) -> dict[str, InteractionRecord]:
     first, *others = finished.values()
     return {item: record for item, record in first.items() if all(item in other for other in others)}
 
@@ -228,11 +219,11 @@ def _check_sample(sample: int, shared: dict[str, Any], finished: dict[str, dict[
         )
 
 
-def _item_sort_key(record: dict[str, Any]) -> tuple[str, int]:
-    return record["persona_id"], record["situation_index"]
+def _item_sort_key(record: InteractionRecord) -> tuple[str, int]:
+    return record.persona_id, record.situation_index
 
 
-def _stratum(record: dict[str, Any], stratify: list[str]) -> tuple[str, ...]:
+def _stratum(record: InteractionRecord, stratify: list[str]) -> tuple[str, ...]:
     return tuple(str(record.get(STRATIFY_FIELDS[name]) or UNKNOWN) for name in stratify)
 
 
@@ -248,7 +239,7 @@ def largest_remainder(total: int, sizes: dict[Any, int]) -> dict[Any, int]:
 
 
 def _stratified_sample(
-    shared: dict[str, dict[str, Any]], sample: int, stratify: list[str], rng
+    shared: dict[str, InteractionRecord], sample: int, stratify: list[str], rng
 ) -> tuple[list[str], list[Stratum]]:
     strata: dict[tuple[str, ...], list[str]] = {}
     for item in sorted(shared, key=lambda item: _item_sort_key(shared[item])):
@@ -270,14 +261,14 @@ def _blind(systems: list[str], rng) -> dict[str, str]:
     return {f"S{position + 1}": systems[index] for position, index in enumerate(order)}
 
 
-def _study_item(record: dict[str, Any]) -> DesignItem:
+def _study_item(record: InteractionRecord) -> DesignItem:
     return DesignItem(
-        item_id(record["persona_id"], record["situation_index"]),
-        record["persona_id"],
-        record["situation_index"],
-        record.get("scenario_type"),
-        record.get("emotion"),
-        record.get("utterance"),
+        item_id(record.persona_id, record.situation_index),
+        record.persona_id,
+        record.situation_index,
+        record.scenario_type,
+        record.emotion,
+        record.utterance,
     )
 
 

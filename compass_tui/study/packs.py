@@ -8,6 +8,7 @@ from typing import Any
 
 from compass_tui.annotations import item_id
 from compass_tui.errors import InputError, NotFoundError
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.jsonio import atomic_write_json, load_json
 from compass_tui.records import load_records, system_id
 from compass_tui.rubric import DEFINITIONS, LEVELS, RUBRIC_VERSION, SCORE_RANGE
@@ -15,7 +16,6 @@ from compass_tui.store import Store
 from compass_tui.study.design import (
     TOOL_CALL_FIELDS,
     TOOL_RESULT_FIELDS,
-    is_finished,
     load_study,
     pack_file_name,
 )
@@ -69,14 +69,14 @@ def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Pat
     return path
 
 
-def _study_responses(store: Store, design: StudyDesign) -> dict[tuple[str, str], dict[str, Any]]:
+def _study_responses(store: Store, design: StudyDesign) -> dict[tuple[str, str], InteractionRecord]:
     """(system, item id) -> finished record, for the study's systems and items."""
     wanted_items = {item.item_id for item in design.items}
     wanted_systems = set(design.systems.values())
     responses = {}
     for run in design.runs:
-        for record in filter(is_finished, load_records(store, run)):
-            key = (system_id(run, record["model"]), item_id(record["persona_id"], record["situation_index"]))
+        for record in (r for r in load_records(store, run) if r.has_response):
+            key = (system_id(run, record.model), item_id(record.persona_id, record.situation_index))
             if key[0] in wanted_systems and key[1] in wanted_items:
                 responses[key] = record
     for system in wanted_systems:
@@ -117,7 +117,7 @@ def _pack_item(
     item: DesignItem,
     display: list[str],
     systems: dict[str, str],
-    responses: dict[tuple[str, str], dict[str, Any]],
+    responses: dict[tuple[str, str], InteractionRecord],
     persona,
 ) -> PackItem:
     if not 0 <= item.situation_index < len(persona.situations):
@@ -147,12 +147,16 @@ def _pack_item(
     )
 
 
-def _pack_response(position: int, blinded: str, record: dict[str, Any]) -> PackResponse:
-    tool_result = _pick(record.get("tool_result"), TOOL_RESULT_FIELDS)
+def _pack_response(position: int, blinded: str, record: InteractionRecord) -> PackResponse:
+    tool_result = _pick(record.tool_result, TOOL_RESULT_FIELDS)
     if tool_result is not None:
-        tool_result["error"] = _compact_error(record["tool_result"].get("error"))
+        tool_result["error"] = _compact_error((record.tool_result or {}).get("error"))
     return PackResponse(
-        blinded, position, _pick(record.get("tool_call"), TOOL_CALL_FIELDS), tool_result, record["response"]
+        blinded,
+        position,
+        _pick(record.tool_call.to_document() if record.tool_call else None, TOOL_CALL_FIELDS),
+        tool_result,
+        record.response,
     )
 
 

@@ -134,7 +134,7 @@ def test_a_run_killed_with_sigkill_resumes_without_repeating_finished_items(data
     records = load_records(Store(data_dir), RUN)
     assert [r["situation_index"] for r in records] == list(range(SITUATIONS))
     assert all(r["status"] == "done" and r["response"] for r in records)
-    assert load_run_meta(Store(data_dir), RUN)["status"] == "finished"
+    assert load_run_meta(Store(data_dir), RUN).status == "finished"
 
 
 @pytest.mark.slow
@@ -160,7 +160,7 @@ def test_ctrl_c_leaves_a_consistent_interrupted_run(data_dir, slow_stub, cli):
         run_command(), cwd=REPO_ROOT, env=process_env(), capture_output=True, text=True, timeout=120
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert load_run_meta(Store(data_dir), RUN)["status"] == "finished"
+    assert load_run_meta(Store(data_dir), RUN).status == "finished"
     assert all(r["status"] == "done" for r in load_records(Store(data_dir), RUN))
 
 

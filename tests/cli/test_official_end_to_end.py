@@ -283,4 +283,4 @@ def test_the_readme_reproduction_commands_run_as_written(cli, data_dir, shared_b
         assert len(records) == 15 * len(USER_IDS) and {r["status"] for r in records} == {"done"}
         assert sum(1 for r in records if r["scored"]) == (15 if setting == "profile" else 3) * len(USER_IDS)
         assert all(r["final_success"] for r in records)
-        assert load_run_meta(Store(data_dir), run["run_id"])["fidelity"] == "official"
+        assert load_run_meta(Store(data_dir), run["run_id"]).fidelity == "official"

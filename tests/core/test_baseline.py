@@ -97,7 +97,7 @@ def test_every_bundled_situation_gets_a_valid_tool_call_it_likes_with_no_network
             liked_there += 1
             assert call["tool_folder_name"] in liked, (record["key"], situation.scenario_type, liked)
     assert liked_there >= 100  # the check above is not vacuous
-    assert load_run_meta(Store(data_dir), "base")["status"] == "finished"
+    assert load_run_meta(Store(data_dir), "base").status == "finished"
 
 
 def test_the_baseline_is_deterministic(cli, data_dir, no_network):

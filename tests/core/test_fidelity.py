@@ -391,6 +391,6 @@ def test_the_run_records_its_fidelity(cli, data_dir, shared_bench):
     )  # fmt: skip
     assert code == 0, err
     meta = load_run_meta(Store(data_dir), "r")
-    assert meta["fidelity"] == "official"
+    assert meta.fidelity == "official"
     clean = load_prompt_dir(prompt_dir)
-    assert meta["prompt_hash"] != clean.hash
+    assert meta.prompt_hash != clean.hash

@@ -4,12 +4,14 @@ tool-call pass and strict-schema rates, tool usage and the seeded bootstrap CI."
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.stats import bootstrap
 
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.library import PersonaLibrary
 from compass_tui.metrics import (
     distinct_compass,
@@ -80,20 +82,22 @@ def _record(
     setting: str = "profile",
     status: str = "done",
     tool_result: dict | None = None,
-) -> dict:
+) -> InteractionRecord:
     call = None if tool is None else {"tool_folder_name": tool, "function_name": "f", "param": {}}
-    return {
-        "run_id": "hand",
-        "model": "m",
-        "persona_id": PERSONA,
-        "situation_index": index,
-        "setting": setting,
-        "status": status,
-        "tool_call": call,
-        "tool_result": tool_result,
-        "response": "ok",
-        "scored": True,
-    }
+    return InteractionRecord.read(
+        {
+            "run_id": "hand",
+            "model": "m",
+            "persona_id": PERSONA,
+            "situation_index": index,
+            "setting": setting,
+            "status": status,
+            "tool_call": call,
+            "tool_result": tool_result,
+            "response": "ok",
+            "scored": True,
+        }
+    )
 
 
 def test_acceptable_and_optimal_rates_on_a_hand_made_run(persona):
@@ -126,7 +130,7 @@ def test_the_records_scenario_type_wins_over_the_personas(persona):
     # Situation 3 is social (role_play disliked); recorded as leisure, where role_play is neutral.
     leisure = persona.tool_preferences.for_scenario("leisure")
     assert "role_play" not in leisure.liked + leisure.disliked
-    record = {**_record(3, "role_play"), "scenario_type": "leisure"}
+    record = replace(_record(3, "role_play"), scenario_type="leisure")
     assert preference_rates([record], {PERSONA: persona})["acceptable"] == 1.0
 
 

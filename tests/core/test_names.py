@@ -72,7 +72,12 @@ def test_annotators_that_collided_before_keep_their_own_scores(tmp_path):
 def _legacy_data_dir(root: Path) -> None:
     """A data dir as format 1 wrote it: lossy names ("pilot/a" -> pilot_a), no marker."""
     store = Store(root)
-    store.upsert("runs/pilot_a/run.json", META_TABLE, "meta", {"run_id": "pilot/a", "models": ["m"]})
+    store.upsert(
+        "runs/pilot_a/run.json",
+        META_TABLE,
+        "meta",
+        {"run_id": "pilot/a", "setting": "profile", "models": ["m"]},
+    )
     store.upsert(
         "runs/pilot_a/records/Adam.json", INTERACTIONS_TABLE, "m|Adam|0", {"persona_id": "Adam", "model": "m"}
     )
@@ -90,7 +95,7 @@ def test_an_old_data_dir_is_migrated_once_with_a_note(tmp_path):
     store = context.store
     (note,) = context.notes
     assert note == f"data dir {tmp_path} moved to injective file names: 6 renamed"
-    assert list_run_ids(store) == ["pilot/a"] and load_run_meta(store, "pilot/a")["models"] == ["m"]
+    assert list_run_ids(store) == ["pilot/a"] and load_run_meta(store, "pilot/a").models == ["m"]
     assert store.all(f"runs/pilot%2Fa/records/{storage_name('Adam')}.json", INTERACTIONS_TABLE)
     assert store.all(f"judgements/pilot%2Fa/{storage_name('Adam')}.json", "judgements")
     (annotation,) = load_annotations(store, "session", "Ann Lee")

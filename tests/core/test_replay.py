@@ -151,7 +151,7 @@ def test_a_history_based_result_file_becomes_a_run(cli, data_dir, tmp_path, impo
         "tool_call_failed": 0,
     }
     meta = load_run_meta(Store(data_dir), "import-history_results")
-    assert (meta["setting"], meta["models"], meta["personas"], meta["status"], meta["source"]) == (
+    assert (meta.setting, meta.models, meta.personas, meta.status, meta.source) == (
         "history",
         ["gpt-4o"],
         ["compass-3"],
@@ -201,7 +201,7 @@ def test_a_profile_based_result_file_becomes_a_run(cli, data_dir, tmp_path, impo
     )
     assert (summary["records"], summary["users"], summary["scored"], summary["errors"]) == (3, 2, 3, 1)
     meta = load_run_meta(Store(data_dir), "prof")
-    assert (meta["setting"], meta["models"], sorted(meta["personas"])) == (
+    assert (meta.setting, meta.models, sorted(meta.personas)) == (
         "profile",
         ["profile_results"],
         ["compass-12", "compass-7"],
@@ -272,8 +272,8 @@ def test_a_second_models_results_join_the_same_run(cli, data_dir, tmp_path, impo
     assert cli("runs", "import", path, "--name", "both", "--model", "gpt")[0] == 0
     assert cli("runs", "import", path, "--name", "both", "--model", "claude")[0] == 0
     meta = load_run_meta(Store(data_dir), "both")
-    assert meta["models"] == ["gpt", "claude"] and meta["source"] == "import:profile_results.json"
-    assert sorted(meta["personas"]) == ["compass-12", "compass-7"]
+    assert meta.models == ["gpt", "claude"] and meta.source == "import:profile_results.json"
+    assert sorted(meta.personas) == ["compass-12", "compass-7"]
     records = load_records(Store(data_dir), "both")
     assert sorted((r["model"], r["persona_id"], r["situation_index"]) for r in records) == sorted(
         (model, persona, index)
@@ -287,5 +287,5 @@ def test_importing_into_a_run_of_another_setting_is_refused(cli, data_dir, tmp_p
     code, _, err = cli("runs", "import", history_file(tmp_path, imported), "--name", "mixed")
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert "run 'mixed' exists with setting 'profile', not 'history'" in err
-    assert load_run_meta(Store(data_dir), "mixed")["models"] == ["profile_results"]
+    assert load_run_meta(Store(data_dir), "mixed").models == ["profile_results"]
     assert {r["model"] for r in load_records(Store(data_dir), "mixed")} == {"profile_results"}

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import judged_content
 from compass_tui.judgements import content_hash
 from compass_tui.library import PersonaLibrary
@@ -138,7 +139,9 @@ def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
         scores["empathy"] = None
     persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
     setting = RUNS[run][0]
-    record_content, persona_content = judged_content(persona, _record(run, setting, model, index, persona))
+    record_content, persona_content = judged_content(
+        persona, InteractionRecord.read(_record(run, setting, model, index, persona))
+    )
     return {
         "key": f"{model}|{PERSONA}|{index}|{judge}|h1|{content_hash(record_content, persona_content)}",
         "record_hash": record_content,

@@ -24,6 +24,7 @@ from run_support import (
     write_models,
 )
 
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.library import PersonaLibrary
 from compass_tui.metrics import pass_rate
 from compass_tui.prompts import persona_text
@@ -108,7 +109,7 @@ def test_profile_run_shows_the_persona_and_finishes_every_item(cli, configured, 
         assert persona.display_name in all_text(body) and persona.demographic.career in all_text(body)
         assert {tool["function"]["name"] for tool in body["tools"]} >= {"strengthcard", "query_music"}
     meta = load_run_meta(Store(configured), "r")
-    assert (meta["status"], meta["setting"], meta["models"], meta["personas"]) == (
+    assert (meta.status, meta.setting, meta.models, meta.personas) == (
         "finished",
         "profile",
         ["stub"],
@@ -152,7 +153,7 @@ def test_history_run_withholds_the_persona_and_feeds_back_earlier_turns(cli, con
         assert record["status"] == "done"
         assert record["feedback"]["label"] == "like" and record["feedback"]["by"] == "sim"
         assert record["scored"] is (index >= SITUATIONS - 3)
-    assert load_run_meta(Store(configured), "r")["history"] is True
+    assert load_run_meta(Store(configured), "r").history is True
 
 
 def test_history_run_without_history_shows_no_earlier_turns(cli, configured, stub, persona):
@@ -174,7 +175,7 @@ def test_history_run_without_history_shows_no_earlier_turns(cli, configured, stu
     for index, record in records.items():
         expected = "like" if "strength_card" in liked[persona.situations[index].scenario_type] else "dislike"
         assert record["feedback"]["label"] == expected
-    assert load_run_meta(Store(configured), "r")["history"] is False
+    assert load_run_meta(Store(configured), "r").history is False
 
 
 def test_empathetic_run_calls_no_tool_and_sends_one_request_per_item(cli, configured, stub, persona):
@@ -203,7 +204,7 @@ def test_hybrid_run_splits_the_stages_between_two_models(cli, configured, stub):
     assert all(record["status"] == "done" and record["tool_result"]["ok"] for record in records)
     assert {record["stage1"]["by"] for record in records} == {"openai/stub-a"}
     assert {record["stage2"]["by"] for record in records} == {"openai/stub-b"}
-    assert load_run_meta(Store(configured), "r")["models"] == ["stub+other"]
+    assert load_run_meta(Store(configured), "r").models == ["stub+other"]
 
 
 # --- faults from the provider ----------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_each_provider_fault_is_recorded_on_its_item_and_the_run_goes_on(
     assert code == 1, err  # the run goes on to its end, and its errors make the exit code
     summary = json.loads(out)
     assert (summary["finished"], summary["errors"]) == (SITUATIONS - len(always), len(always))
-    assert summary["status"] == load_run_meta(Store(data_dir), "r")["status"] == "finished_with_errors"
+    assert summary["status"] == load_run_meta(Store(data_dir), "r").status == "finished_with_errors"
     kinds = Counter(kind for _, _, kind in always.values())
     assert summary["errors_by_model"] == {"stub": dict(kinds)}
     (line,) = [line for line in err.splitlines() if line.startswith("compass-tui: stub: ")]
@@ -268,7 +269,9 @@ def test_each_provider_fault_is_recorded_on_its_item_and_the_run_goes_on(
     response_prompt = all_text(requests_of(stub, "stub-a", "response", said[11])[0])
     assert "unknown_tool" in response_prompt  # the model is told the tool failed
     done = [record for record in records.values() if record["status"] == "done"]
-    assert pass_rate(done) == pytest.approx((len(done) - 1) / len(done))
+    assert pass_rate([InteractionRecord.read(record) for record in done]) == pytest.approx(
+        (len(done) - 1) / len(done)
+    )
     for index in (12, 13, 14):
         assert records[index]["status"] == "done" and records[index]["stage1"]["attempts"] == 1
 
@@ -353,7 +356,7 @@ def test_a_run_with_every_item_failing_exits_1_with_a_summary_per_model(
         SITUATIONS,
         "finished_with_errors",
     )
-    assert load_run_meta(Store(configured), "r")["status"] == "finished_with_errors"
+    assert load_run_meta(Store(configured), "r").status == "finished_with_errors"
     (line,) = [line for line in err.splitlines() if line.startswith("compass-tui: stub: ")]
     assert line.startswith(f"compass-tui: stub: {SITUATIONS} errors ({SITUATIONS} server); last: ")
     assert "overloaded" in line
@@ -435,7 +438,7 @@ def test_a_failing_simulator_is_an_error_and_a_rerun_asks_only_the_simulator(
     )
     assert "simulator sim" in err
     meta = load_run_meta(Store(configured), "r")
-    assert (meta["simulator"], meta["simulator_fallback"], meta["status"]) == (
+    assert (meta.simulator, meta.simulator_fallback, meta.status) == (
         "sim",
         "none",
         "finished_with_errors",
@@ -471,7 +474,7 @@ def test_simulator_fallback_rule_is_asked_for_and_recorded(cli, configured, stub
     )
     assert code == 0, err
     assert json.loads(out)["errors"] == 0
-    assert load_run_meta(Store(configured), "r")["simulator_fallback"] == "rule"
+    assert load_run_meta(Store(configured), "r").simulator_fallback == "rule"
     records = records_by_index(configured)
     assert all(r["feedback"]["by"] == "rule (simulator failed)" for r in records.values())
     assert all("simulator down" in r["feedback"]["simulator_error"] for r in records.values())
@@ -538,7 +541,7 @@ def test_a_run_resumes_after_the_tool_step_without_asking_for_the_tool_again(
     record = records_by_index(configured)[0]
     assert record["status"] == "error" and record["tool_result"]["ok"] is True
     # Saved mid-way, as a crash after the tool ran would leave it:
-    record["status"] = "executed"
+    record = {**record.to_document(), "status": "executed"}
     Store(configured).upsert(
         run_records_path("r", PERSONA), INTERACTIONS_TABLE, interaction_key("stub", PERSONA, 0), record
     )

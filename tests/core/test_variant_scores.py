@@ -179,7 +179,8 @@ def test_a_rerun_is_served_from_the_cache_and_a_changed_variant_is_judged_again(
 
     shard = run_variants_path(RUN, PERSONA)
     first = variant_ids()[0]
-    [record] = [r for r in load_variant_records(store, RUN) if r["variant"]["id"] == first]
+    [stored] = [r for r in load_variant_records(store, RUN) if r.variant_id == first]
+    record = stored.to_document()
     edited = "Honestly I just got promoted and I want a quiet dinner instead."
     record["utterance"], record["variant"]["text"] = edited, edited
     store.upsert(shard, INTERACTIONS_TABLE, record["key"], record)

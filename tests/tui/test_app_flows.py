@@ -1127,7 +1127,7 @@ async def test_a_simulated_users_feedback_shows_its_label_and_words(tui):
     [record] = load_records(tui.store, "with-feedback")
     feedback = {"label": None, "by": "imported", "text": "Hm, that was not what I needed."}
     path = run_records_path("with-feedback", PERSONA)
-    tui.store.upsert(path, INTERACTIONS_TABLE, record["key"], record | {"feedback": feedback})
+    tui.store.upsert(path, INTERACTIONS_TABLE, record.key, record.to_document() | {"feedback": feedback})
     async with tui.app().run_test(size=(120, 40)) as pilot:
         stepper = await open_stepper(pilot, PERSONA, runs=[0], untick_baseline=True)
         column = stepper.query("ModelColumn").first()

@@ -264,7 +264,7 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
 
         run_id, persona_id, situation, model = str(event.row_key.value).split("|", 3)
         ctx = self.app.ctx
-        setting = load_run_meta(ctx.store, run_id)["setting"]
+        setting = load_run_meta(ctx.store, run_id).setting
         stepper = StepperScreen(Session(ctx.library.get(persona_id), setting, [Column(run_id, model)]))
         stepper.index = int(situation)
         self.app.push_screen(stepper)

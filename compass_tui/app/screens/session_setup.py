@@ -37,7 +37,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
     def compose(self) -> ComposeResult:
         settings = self.app.ctx.settings
         last = last_setup(self.app.ctx.store, self.persona.id)
-        runs = [(f"{run} ({', '.join(meta['models'])})", run) for run, meta in self._runs_with_persona()]
+        runs = [(f"{run} ({', '.join(meta.models)})", run) for run, meta in self._runs_with_persona()]
         with Vertical(classes="dialog"):
             yield Label(
                 Text(
@@ -90,7 +90,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
             if run_id.startswith("tui-"):
                 continue
             meta = load_run_meta(store, run_id)
-            if self.persona.id in meta.get("personas", []):
+            if self.persona.id in meta.personas:
                 found.append((run_id, meta))
         return found
 
@@ -108,7 +108,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         store = self.app.ctx.store
         for run_id in runs:
             meta = load_run_meta(store, run_id)
-            columns += [Column(run_id, model) for model in meta["models"]]
+            columns += [Column(run_id, model) for model in meta.models]
         if not columns:
             raise ValueError("choose at least one model or run")
         if len(columns) > MAX_COLUMNS:
