@@ -107,6 +107,7 @@ class Feedback(_Stored):
 
     label: str | None = None
     by: str | None = None
+    text: str | None = None  # the user's words, where they are known
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +136,13 @@ class OfficialFields(_Stored):
     scenario: str | None = None
     reply: str | None = None
     order: tuple[str, ...] = ("tool_call", "scenario", "reply")
+
+
+def as_record(record: Mapping[str, Any] | None) -> InteractionRecord | None:
+    """A record document in progress (a live run's) read into a record; a record as it is."""
+    if record is None or isinstance(record, InteractionRecord):
+        return record
+    return InteractionRecord.read(record)
 
 
 NEW_RECORD_KEYS = (
