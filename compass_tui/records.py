@@ -231,6 +231,12 @@ def load_variant_records(store: Store, run_id: str, persona_id: str | None = Non
     return _sorted_records(store, f"runs/{storage_name(run_id)}/variants")
 
 
+def find_record(store: Store, run_id: str, item: tuple[str, str, int]) -> InteractionRecord | None:
+    """One item's record (model, persona, situation), or None if its run or shard holds none."""
+    found = _sorted_records(store, run_records_path(run_id, item[1]))
+    return next((record for record in found if record.item == item), None)
+
+
 def _sorted_records(store: Store, where: str) -> list[InteractionRecord]:
     shards = [Path(where)] if where.endswith(".json") else store.shards(where)
     records = [

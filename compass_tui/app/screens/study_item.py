@@ -46,7 +46,7 @@ below it the annotators' scores and the judge's. Nothing can be scored, generate
     ):
         self.item = item
         self.shown = _shown_systems(item.systems, system)
-        setting = next((s.record["setting"] for s in self.shown if s.record), "profile")
+        setting = next((s.record.setting for s in self.shown if s.record), "profile")
         super().__init__(Session(persona, setting, [Column(s.run_id, s.model) for s in self.shown]))
         self.index = item.situation_index
         self.reveal = reveal
