@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,8 +37,8 @@ class _Stored(Mapping[str, Any]):
         return cls(**values, extra=extra, order=tuple(document))
 
     @classmethod
-    def _known(cls) -> set[str]:
-        return {f.name for f in fields(cls)} - set(_OWN)
+    def _known(cls) -> frozenset[str]:
+        return _known_fields(cls)
 
     def to_document(self) -> dict[str, Any]:
         values = {name: _stored(getattr(self, name)) for name in self._known()} | self.extra
@@ -59,6 +60,11 @@ class _Stored(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.to_document())
+
+
+@cache
+def _known_fields(kind: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(kind)) - set(_OWN)
 
 
 def _stored(value: Any) -> Any:

@@ -1,5 +1,9 @@
 """Where runs and judgements are kept, and the shape of their records.
 
+Run metadata is read as a `RunMeta` (compass_tui/run_meta.py) and interaction records as
+`InteractionRecord`s (compass_tui/interaction_record.py); writers build a record with `new_record` and
+add each step with `record_step`. The stored shapes:
+
 Run metadata: `runs/<run>/run.json`, table "meta", one document keyed "meta":
 
     {"run_id", "name", "setting", "models": [..], "personas": [..], "created_at", "updated_at",
