@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,8 +37,8 @@ class _Stored(Mapping[str, Any]):
         return cls(**values, extra=extra, order=tuple(document))
 
     @classmethod
-    def _known(cls) -> set[str]:
-        return {f.name for f in fields(cls)} - set(_OWN)
+    def _known(cls) -> frozenset[str]:
+        return _known_fields(cls)
 
     def to_document(self) -> dict[str, Any]:
         values = {name: _stored(getattr(self, name)) for name in self._known()} | self.extra
@@ -59,6 +60,11 @@ class _Stored(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.to_document())
+
+
+@cache
+def _known_fields(kind: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(kind)) - set(_OWN)
 
 
 def _stored(value: Any) -> Any:
@@ -107,6 +113,7 @@ class Feedback(_Stored):
 
     label: str | None = None
     by: str | None = None
+    text: str | None = None  # the user's words, where they are known
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +142,13 @@ class OfficialFields(_Stored):
     scenario: str | None = None
     reply: str | None = None
     order: tuple[str, ...] = ("tool_call", "scenario", "reply")
+
+
+def as_record(record: Mapping[str, Any] | None) -> InteractionRecord | None:
+    """A record document in progress (a live run's) read into a record; a record as it is."""
+    if record is None or isinstance(record, InteractionRecord):
+        return record
+    return InteractionRecord.read(record)
 
 
 NEW_RECORD_KEYS = (

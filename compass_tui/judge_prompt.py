@@ -17,7 +17,7 @@ from typing import Any
 from compass_tui.compass_format import persona_to_compass_user
 from compass_tui.errors import InputError
 from compass_tui.inputs import read_input_text
-from compass_tui.interaction_record import InteractionRecord
+from compass_tui.interaction_record import InteractionRecord, stored_value
 from compass_tui.metrics import official_text
 from compass_tui.persona import Persona
 from compass_tui.prompts import extract_json, persona_text
@@ -94,7 +94,7 @@ class JudgePrompt:
                 untrusted_block("SITUATION", f"{situation.scenario}\n(emotion: {situation.emotion})"),
                 untrusted_block("USER UTTERANCE", situation.utterance),
                 untrusted_block(
-                    "TOOL CALL", json.dumps(record.get("tool_call"), ensure_ascii=False, indent=1)
+                    "TOOL CALL", json.dumps(stored_value(record.tool_call), ensure_ascii=False, indent=1)
                 ),
                 untrusted_block("TOOL RESULT", _compact(record.tool_result)),
                 untrusted_block("REPLY TO EVALUATE", record.response or ""),

@@ -1,5 +1,9 @@
 """Where runs and judgements are kept, and the shape of their records.
 
+Run metadata is read as a `RunMeta` (compass_tui/run_meta.py) and interaction records as
+`InteractionRecord`s (compass_tui/interaction_record.py); writers build a record with `new_record` and
+add each step with `record_step`. The stored shapes:
+
 Run metadata: `runs/<run>/run.json`, table "meta", one document keyed "meta":
 
     {"run_id", "name", "setting", "models": [..], "personas": [..], "created_at", "updated_at",
@@ -229,6 +233,12 @@ def load_variant_records(store: Store, run_id: str, persona_id: str | None = Non
     if persona_id is not None:
         return _sorted_records(store, run_variants_path(run_id, persona_id))
     return _sorted_records(store, f"runs/{storage_name(run_id)}/variants")
+
+
+def find_record(store: Store, run_id: str, item: tuple[str, str, int]) -> InteractionRecord | None:
+    """One item's record (model, persona, situation), or None if its run or shard holds none."""
+    found = _sorted_records(store, run_records_path(run_id, item[1]))
+    return next((record for record in found if record.item == item), None)
 
 
 def _sorted_records(store: Store, where: str) -> list[InteractionRecord]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from compass_tui.errors import InputError
-from compass_tui.interaction_record import InteractionRecord
+from compass_tui.interaction_record import InteractionRecord, stored_value
 from compass_tui.jsonio import atomic_write_json, atomic_write_text
 from compass_tui.judgements import ItemKey, Judgement, item_key
 from compass_tui.pipeline import persona_as_shown, shown_tool_result
@@ -188,20 +188,19 @@ def _example(
         return Refusal(record.run_id, record.model, record.persona_id, record.situation_index, reason, detail)
 
     if record.status == "error":
-        error = record.get("error") or {}
-        return refuse("errored", f"ended in error ({error.get('stage')}: {error.get('kind')})")
+        stage, kind = (record.error.stage, record.error.kind) if record.error else (None, None)
+        return refuse("errored", f"ended in error ({stage}: {kind})")
     if not _has_response(record):
-        return refuse("no_response", f"no response (status {record.get('status')})")
-    call, tool_result = record.get("tool_call"), record.tool_result
-    if not call or tool_result is None:
+        return refuse("no_response", f"no response (status {record.status})")
+    if not record.tool_call or record.tool_result is None:
         return refuse("no_tool_call", "no tool call")
-    if call.get("tool_folder_name") not in definitions:
-        return refuse("unknown_tool", f"unknown tool {call.get('tool_folder_name')!r}")
+    if record.tool_folder not in definitions:
+        return refuse("unknown_tool", f"unknown tool {record.tool_folder!r}")
     prompt, origin = stage1_prompt(record, meta, records, personas)
     if prompt is None:
         return refuse("prompt_unknown", origin)
-    if chosen.require_pass and not tool_result.get("ok"):
-        return refuse("tool_failed", f"the tool call did not run ({tool_result.get('error')})")
+    if chosen.require_pass and not record.tool_ran:
+        return refuse("tool_failed", f"the tool call did not run ({(record.tool_result or {}).get('error')})")
     judged = scores.get(item_key(record))
     mean = _mean(judged)
     if chosen.min_score is not None:
@@ -227,7 +226,7 @@ def stage1_prompt(
 ) -> tuple[list[dict[str, Any]] | None, str]:
     """(the system and user messages the agent chose its tool from, "stored" or "rebuilt"), or
     (None, why they cannot be known)."""
-    stored = (record.get("stage1") or {}).get("messages")
+    stored = record.stage1.messages if record.stage1 else None
     if stored:
         if [message.get("role") for message in stored] != ["system", "user"]:
             return None, "the stored stage-1 prompt is not a system and a user message"
@@ -263,11 +262,11 @@ def call_id(record: InteractionRecord) -> str:
 
 
 def _tool_turns(record: InteractionRecord, definitions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    call = record["tool_call"]
+    call = record.tool_call
     identifier = call_id(record)
     function = {
-        "name": definitions[call["tool_folder_name"]]["name"],
-        "arguments": json.dumps(call.get("param") or {}, ensure_ascii=False),
+        "name": definitions[record.tool_folder or ""]["name"],
+        "arguments": json.dumps((call.param if call else None) or {}, ensure_ascii=False),
     }
     return [
         {
@@ -322,7 +321,7 @@ def jsonl_line(example: Example, source: str) -> dict[str, Any]:
         "emotion": record.emotion,
         "messages": example.messages,
         "prompt_origin": example.prompt_origin,
-        "tool_call": record["tool_call"],
+        "tool_call": stored_value(record.tool_call),
         "tool_ran": record.tool_ran,
         "scores": example.scores,
         "score_mean": example.score_mean,

@@ -81,7 +81,7 @@ def persona_saying(persona: Persona, variant: Variant) -> Persona:
 
 def variants_of(store: Store, run_id: str, persona_id: str) -> dict[int, list[Variant]]:
     """Per situation, the variants a run holds for a persona, in the order they were first made."""
-    records = sorted(load_variant_records(store, run_id, persona_id), key=lambda r: r.get("started_at") or "")
+    records = sorted(load_variant_records(store, run_id, persona_id), key=lambda r: r.started_at or "")
     found: dict[int, dict[str, Variant]] = {}
     for record in records:
         variant = Variant.of_record(record)

@@ -246,9 +246,9 @@ def show_run(args, ctx: Context) -> int:
                 r.persona_id,
                 r.situation_index + 1,
                 r.status,
-                (r.get("tool_call") or {}).get("tool_folder_name", "—"),
-                "—" if r.tool_result is None else "yes" if r.tool_result.get("ok") else "no",
-                (r.response or (r.get("error") or {}).get("message", ""))[:60],
+                r.tool_folder or "—",
+                "—" if r.tool_result is None else "yes" if r.tool_ran else "no",
+                (r.response or (r.error.message if r.error else "") or "")[:60],
             )
             for r in records
         ],

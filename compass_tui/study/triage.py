@@ -9,11 +9,11 @@ which is for the study's owner (the design file holds the map; an annotator's pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from compass_tui.annotations import Annotation
 from compass_tui.errors import NotFoundError
-from compass_tui.records import INTERACTIONS_TABLE, run_records_path, split_system_id
+from compass_tui.interaction_record import InteractionRecord
+from compass_tui.records import find_record, split_system_id
 from compass_tui.store import Store
 from compass_tui.study.agreement import study_judge_scores
 from compass_tui.study.design import load_study
@@ -72,7 +72,7 @@ class StudyItemSystem:
     blinded_id: str
     run_id: str
     model: str
-    record: dict[str, Any] | None
+    record: InteractionRecord | None
     scores: dict[str, dict[str, int | None] | None]
     states: dict[str, str]  # annotator -> one of ANNOTATOR_STATES
     entry: TriageEntry
@@ -120,7 +120,7 @@ def study_item(
                 blinded,
                 run_id,
                 model,
-                _record(store, run_id, model, persona_id, index),
+                find_record(store, run_id, (model, persona_id, index)),
                 {who: _final(by_annotator.get(who)) for who in design.annotators},
                 {who: _state(by_annotator.get(who)) for who in design.annotators},
                 fill_entry(entry, finished, judge_scores.get((item, blinded)), None),
@@ -138,11 +138,6 @@ def study_item(
         selection.prompt_label,
         [judge_note] if judge_note else [],
     )
-
-
-def _record(store: Store, run_id: str, model: str, persona_id: str, index: int) -> dict[str, Any] | None:
-    records = store.all(run_records_path(run_id, persona_id), INTERACTIONS_TABLE)
-    return next((r for r in records if (r["model"], r["situation_index"]) == (model, index)), None)
 
 
 def _final(annotation: Annotation | None) -> dict[str, int | None] | None:

@@ -135,3 +135,16 @@ def test_a_record_without_its_item_names_the_field():
     with pytest.raises(InputError) as caught:
         InteractionRecord.read(document, "records.json")
     assert caught.value.field == "situation_index"
+
+
+def test_a_record_step_takes_only_the_records_fields_and_stores_typed_parts_as_documents():
+    from compass_tui.interaction_record import RecordError
+    from compass_tui.records import new_record, record_step
+
+    record = new_record(run_id=RUN, model="m", persona_id=PERSONA, situation_index=0, setting="profile")
+    assert list(record)[:6] == ["run_id", "model", "persona_id", "situation_index", "setting", "status"]
+    assert record["status"] == "pending" and "variant" not in record
+    record_step(record, error=RecordError(stage="response", kind="timeout", message="slow"))
+    assert record["error"] == {"stage": "response", "kind": "timeout", "message": "slow"}
+    with pytest.raises(ValueError, match="statuss"):
+        record_step(record, statuss="done")

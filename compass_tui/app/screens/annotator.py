@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Static
 from compass_tui.annotations import Annotation
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
+from compass_tui.interaction_record import InteractionRecord, ToolCall
 from compass_tui.safe_text import printable
 from compass_tui.study import append_pack_score, load_pack, read_pack_journal, study_scope
 from compass_tui.study.models import PackItem, PackResponse
@@ -137,13 +138,16 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
             return
         response = responses[position]
         widget.set_title(f"System {response.blinded_id}")
-        record = {
-            "setting": "profile" if response.tool_call else "empathetic",
-            "status": "done",
-            "tool_call": response.tool_call,
-            "tool_result": response.tool_result,
-            "response": response.response,
-        }
+        record = InteractionRecord(  # blind: no model, and the item is the pack's
+            model="",
+            persona_id="",
+            situation_index=0,
+            setting="profile" if response.tool_call else "empathetic",
+            status="done",
+            tool_call=ToolCall.from_document(response.tool_call) if response.tool_call else None,
+            tool_result=response.tool_result,
+            response=response.response,
+        )
         widget.show_record(record, None, generating=False)
         self.render_scores(position)
 

@@ -105,7 +105,7 @@ back to the triage."""
         self.item = item
         self.cursor = cursor
         self.shown = _shown_systems(item.systems, system)
-        setting = next((s.record["setting"] for s in self.shown if s.record), "profile")
+        setting = next((s.record.setting for s in self.shown if s.record), "profile")
         super().__init__(Session(persona, setting, [Column(s.run_id, s.model) for s in self.shown]))
         self.index = item.situation_index
         self.reveal = reveal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from textual.widgets import LoadingIndicator, Static
 
 from compass_tui.annotations import Annotation
 from compass_tui.app.widgets.persona_detail import stance_badge
+from compass_tui.interaction_record import Feedback, InteractionRecord, as_record
 from compass_tui.judgements import Judgement
 from compass_tui.tools.summary import call_summary, result_summary
 from compass_tui.vocab import DIMENSIONS
@@ -131,7 +133,7 @@ situation, and the scores. `g` generates missing responses for this situation, `
 
     def __init__(self, column_id: str, panel: type[ScorePanel] = ScorePanel) -> None:
         super().__init__(id=column_id)
-        self.record: dict[str, Any] | None = None
+        self.record: InteractionRecord | None = None
         self.panel_type = panel
 
     def compose(self) -> ComposeResult:
@@ -151,11 +153,12 @@ situation, and the scores. `g` generates missing responses for this situation, `
 
     def show_record(
         self,
-        record: dict[str, Any] | None,
+        record: Mapping[str, Any] | None,
         stance: str | None,
         generating: bool,
         empty_note: str = "No response yet. Press g to generate.",
     ) -> None:
+        record = as_record(record)
         self.record = record
         self.query_one(LoadingIndicator).display = generating
         response = self.query_one("#response", Static)
@@ -169,54 +172,54 @@ situation, and the scores. `g` generates missing responses for this situation, `
         summary.update(_summary(record))
         response.update(self._response(record))
         badge = stance_badge(stance) if stance else Text("")
-        status.update(badge + Text(f"  {record.get('status')}", style="dim") + _not_scored(record))
+        status.update(badge + Text(f"  {record.status}", style="dim") + _not_scored(record))
 
     @staticmethod
-    def _response(record: dict[str, Any]):
+    def _response(record: InteractionRecord):
         parts: list[Any] = []
-        if record.get("response"):
-            parts.append(Markdown(record["response"]))
-        elif record.get("error"):
-            error = record["error"]
-            parts.append(
-                Text(f"✗ {error.get('stage')}: {error.get('kind')}: {error.get('message')}", style="bold red")
-            )
+        if record.response:
+            parts.append(Markdown(record.response))
+        elif record.error:
+            error = record.error
+            parts.append(Text(f"✗ {error.stage}: {error.kind}: {error.message}", style="bold red"))
         else:
             parts.append(Text("…", style="dim"))
-        if record.get("feedback"):
-            parts.append(_feedback(record["feedback"]))
+        if record.feedback:
+            parts.append(_feedback(record.feedback))
         return Group(*parts)
 
 
 _FEEDBACK_STYLES = {"like": "bold green", "dislike": "bold red"}
 
 
-def _feedback(feedback: dict[str, Any]) -> Text:
+def _feedback(feedback: Feedback) -> Text:
     """The simulated user's reaction: its label (none when the text matched no known phrase) and its words."""
-    label = feedback.get("label") or "no label"
     line = Text.assemble(
-        (f"user feedback: {label}", _FEEDBACK_STYLES.get(feedback.get("label") or "", "bold")),
-        (f" ({feedback.get('by')})", "dim"),
+        (
+            f"user feedback: {feedback.label or 'no label'}",
+            _FEEDBACK_STYLES.get(feedback.label or "", "bold"),
+        ),
+        (f" ({feedback.by})", "dim"),
     )
-    if feedback.get("text"):
-        line.append(f"\n“{feedback['text']}”", style="italic")
+    if feedback.text:
+        line.append(f"\n“{feedback.text}”", style="italic")
     return line
 
 
-def _not_scored(record: dict[str, Any]) -> Text:
+def _not_scored(record: InteractionRecord) -> Text:
     """The history setting's cold start: shown, never counted in a table (nor by the official scripts)."""
-    return Text("  · warm-up, not scored", style="yellow") if record.get("scored") is False else Text("")
+    return Text("  · warm-up, not scored", style="yellow") if not record.counts else Text("")
 
 
-def _summary(record: dict[str, Any]) -> Text:
+def _summary(record: InteractionRecord) -> Text:
     """The tool call and its result in a line or two: what the response was written from."""
-    if record.get("setting") == "empathetic":
+    if record.setting == "empathetic":
         return Text("empathetic reply, no tool", style="dim")
     call = record.get("tool_call")
-    if not call and record.get("status") in ("done", "error"):  # ended without a call: a pass-rate failure
+    if not call and record.status in ("done", "error"):  # ended without a call: a pass-rate failure
         return Text.assemble(("🔧 ", ""), ("✗ no tool call", "bold red"))
-    result = result_summary(record.get("tool_result"))
-    ok = (record.get("tool_result") or {}).get("ok")
+    result = result_summary(record.tool_result)
+    ok = record.tool_ran
     tool, _, params = call_summary(call).partition(" · ")
     return Text.assemble(
         ("🔧 ", ""),
