@@ -97,7 +97,10 @@ class StageCall(_Stored):
     completion_tokens: int | None = None
     cost_usd: float | None = None
     attempts: int | None = None
-    error: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None  # {"kind", "message", "attempts"}
+    retried_after: str | None = None  # why the first answer was not read, when it was asked again
+    first_attempt: dict[str, Any] | None = None  # that first answer's usage and raw text
+    attempt_log: list[dict[str, Any]] | None = None  # --fidelity official: each attempt's raw text, tool_ran
 
 
 @dataclass(frozen=True, kw_only=True)

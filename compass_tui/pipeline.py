@@ -22,7 +22,7 @@ from compass_tui.interaction_record import OfficialFields, RecordError, StageCal
 from compass_tui.model_calls import FATAL_KINDS, FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
-from compass_tui.records import now_iso, record_step
+from compass_tui.records import now_iso, record_step, stage_step
 from compass_tui.tools.calls import parse_call
 from compass_tui.tools.environment import ToolContext, ToolEnvironment
 
@@ -148,14 +148,14 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
     messages = item.prompts.tool_selection(
         item.shown_persona, situation.utterance, item.history_text, tool_defs, native
     )
-    stage: dict[str, Any] = {"by": model.model, "messages": messages, "native_tools": native}
+    stage = stage_step({}, by=model.model, messages=messages, native_tools=native)
     try:
         result = await item.calls.complete(
             model, messages, tools=tools if native else None, json_mode=not native
         )
         call, declared, raw, problem = _read_tool_choice(result)
         if problem and not native:
-            stage["retried_after"] = problem
+            stage_step(stage, retried_after=problem)
             retry = messages + [
                 {"role": "assistant", "content": result.text or ""},
                 {
@@ -165,12 +165,12 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
             ]
             first_usage = _usage(result)
             result = await item.calls.complete(model, retry, json_mode=True)
-            stage["first_attempt"] = {**first_usage, "raw": raw}
+            stage_step(stage, first_attempt={**first_usage, "raw": raw})
             call, declared, raw, problem = _read_tool_choice(result)
     except LLMError as error:
         await _record_failure(record, "stage1", stage, "tool_selection", error, save)
         return
-    stage.update(_usage(result), raw=raw, parsed=call, declared_scenario=declared, parse_error=problem)
+    stage_step(stage, **_usage(result), raw=raw, parsed=call, declared_scenario=declared, parse_error=problem)
     record_step(record, stage1=stage)
     record_step(record, tool_call=call)
     record_step(record, status="selected")
@@ -199,7 +199,7 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
     situation = item.situation
     tool_result = record.get("tool_result") or {}
     if item.system.is_baseline:
-        record_step(record, stage2={"by": "baseline"})
+        record_step(record, stage2=stage_step({}, by="baseline"))
         record_step(
             record, response=compose_response(situation.emotion_label, situation.utterance, tool_result)
         )
@@ -223,7 +223,7 @@ async def _empathetic(item: Interaction, record: dict[str, Any], save: Save) -> 
     record_step(record, tool_call=None)
     record_step(record, tool_result=None)
     if item.system.is_baseline:
-        record_step(record, stage2={"by": "baseline"})
+        record_step(record, stage2=stage_step({}, by="baseline"))
         record_step(record, response=empathetic_reply(item.situation.emotion_label))
         await _finish(record, save)
     else:
@@ -239,13 +239,13 @@ async def _llm_reply(
     from compass_tui.llm import LLMError
 
     model = item.system.llm("response")
-    stage: dict[str, Any] = {"by": model.model, "messages": messages}
+    stage = stage_step({}, by=model.model, messages=messages)
     try:
         result = await item.calls.complete(model, messages, json_mode=official)
     except LLMError as error:
         await _record_failure(record, "stage2", stage, "response", error, save)
         return
-    stage.update(_usage(result), raw=result.text)
+    stage_step(stage, **_usage(result), raw=result.text)
     record_step(record, stage2=stage)
     record_step(record, response=_response_text(result.text or "", official))
     await _finish(record, save)
@@ -290,7 +290,9 @@ def _usage(result) -> dict[str, Any]:
 
 
 def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> None:
-    stage["error"] = {"kind": error.kind, "message": str(error), "attempts": getattr(error, "attempts", None)}
+    stage_step(
+        stage, error={"kind": error.kind, "message": str(error), "attempts": getattr(error, "attempts", None)}
+    )
     record_step(record, error=RecordError(stage=step, kind=error.kind, message=str(error)))
     record_step(record, status="error")
     record_step(record, finished_at=now_iso())
@@ -322,7 +324,7 @@ async def _official_interaction(item: Interaction, record: dict[str, Any], save:
         await _record_failure(record, stage_name, record[stage_name], step, error, save)
         return
     record_step(record, final_success=log[-1]["tool_ran"], tool_attempts=len(log))
-    record["stage1"]["attempt_log"] = log
+    stage_step(record["stage1"], attempt_log=log)
     if record["response"] is None:  # no call in the end: the official judge reads the raw choice
         record["official"]["reply"] = fidelity.json_text(record["stage1"]["raw"] or "")
         record_step(record, response=record["official"]["reply"])
@@ -348,12 +350,12 @@ async def _official_attempt(item: Interaction, record: dict[str, Any]) -> bool:
         )
     messages = item.prompts.messages(item.prompts.tool_system, user)
     record_step(record, tool_call=None, tool_result=None, response=None, stage2=None)
-    record_step(record, stage1={"by": model.model, "messages": messages, "native_tools": False})
+    record_step(record, stage1=stage_step({}, by=model.model, messages=messages, native_tools=False))
     result = await item.calls.complete(model, messages)
     raw = result.text or ""
     official_call, scenario, checked = fidelity.tool_choice(raw)
     parsed = parse_call(official_call) if official_call is not None else None
-    record["stage1"].update(_usage(result), raw=raw, parsed=official_call, declared_scenario=scenario)
+    stage_step(record["stage1"], **_usage(result), raw=raw, parsed=official_call, declared_scenario=scenario)
     record_step(record, official=OfficialFields(tool_call=official_call, scenario=scenario))
     malformed = parsed is None or (parsed.problem is not None and parsed.problem.code == "malformed_call")
     record_step(record, tool_call=None if malformed or parsed is None else parsed.as_dict())
@@ -385,12 +387,12 @@ async def _official_reply(item: Interaction, record: dict[str, Any]) -> None:
     else:
         user = fidelity.profile_response_user(item.prompts.response_user, official["tool_call"])
     messages = item.prompts.messages(item.prompts.response_system, user)
-    record_step(record, stage2={"by": model.model, "messages": messages})
+    record_step(record, stage2=stage_step({}, by=model.model, messages=messages))
     reply: str | None = None
     for _ in range(fidelity.OFFICIAL_ATTEMPTS if item.setting == "history" else 1):
         result = await item.calls.complete(model, messages)
         text = result.text or ""
-        record["stage2"].update(_usage(result), raw=text)
+        stage_step(record["stage2"], **_usage(result), raw=text)
         reply = fidelity.history_reply(text) if item.setting == "history" else fidelity.profile_reply(text)
         if reply is not None:
             break

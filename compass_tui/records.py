@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from compass_tui.errors import BusyError, NotFoundError
-from compass_tui.interaction_record import NEW_RECORD_KEYS, InteractionRecord, stored_value
+from compass_tui.interaction_record import NEW_RECORD_KEYS, InteractionRecord, StageCall, stored_value
 from compass_tui.names import name_from_storage, storage_name
 from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
@@ -173,6 +173,7 @@ def variant_key(model: str, persona_id: str, situation_index: int, variant_id: s
 
 
 RECORD_FIELDS = frozenset(f.name for f in fields(InteractionRecord)) - {"extra", "order"}
+STAGE_FIELDS = frozenset(f.name for f in fields(StageCall)) - {"extra", "order"}
 
 
 def new_record(**values: Any) -> dict[str, Any]:
@@ -184,11 +185,22 @@ def new_record(**values: Any) -> dict[str, Any]:
 def record_step(record: dict[str, Any], **values: Any) -> dict[str, Any]:
     """Write one step into a record document in progress: the names are InteractionRecord's fields, a
     typed part (StageCall, RecordError, ...) is stored as its document. Returns the record."""
-    unknown = sorted(set(values) - RECORD_FIELDS)
+    return _step(record, RECORD_FIELDS, "an interaction record", values)
+
+
+def stage_step(stage: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """The same for a stage's call document in progress (its names: StageCall's fields)."""
+    return _step(stage, STAGE_FIELDS, "a stage call", values)
+
+
+def _step(
+    document: dict[str, Any], known: frozenset[str], what: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"not a field of an interaction record: {', '.join(unknown)}")
-    record.update((name, stored_value(value)) for name, value in values.items())
-    return record
+        raise ValueError(f"not a field of {what}: {', '.join(unknown)}")
+    document.update((name, stored_value(value)) for name, value in values.items())
+    return document
 
 
 def record_location(run_id: str, record: dict[str, Any]) -> tuple[str, str]:
