@@ -8,15 +8,13 @@ the official fields, a tool_call_failed item counting as a failure. Skipped when
 
 from __future__ import annotations
 
-import ast
 import json
-import logging
 import math
 import statistics
 from pathlib import Path
 
 import pytest
-import tqdm
+from official_support import official_evaluator
 
 from compass_tui.jsonio import load_json
 from compass_tui.records import load_records
@@ -50,19 +48,6 @@ def _script(bench: Path, name: str) -> Path:
     if not script.is_file():
         pytest.skip(f"{script} is not present")
     return script
-
-
-def official_evaluator(script: Path) -> type:
-    """ToolCallEvaluator from an official evaluation script, loaded with ast; its LLM proxy is left out."""
-    tree = ast.parse(script.read_text(encoding="utf-8"))
-    (evaluator,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ToolCallEvaluator"]
-    namespace: dict = {
-        **{name: __import__(name) for name in ("json", "os", "re", "math", "string", "base64")},
-        **{"Path": Path, "Dict": dict, "List": list, "Tuple": tuple, "tqdm": tqdm},
-        "logger": logging.getLogger("official-evaluation"),
-    }
-    exec(compile(ast.Module(body=[evaluator], type_ignores=[]), str(script), "exec"), namespace)
-    return namespace["ToolCallEvaluator"]
 
 
 class ScriptedJudge:
