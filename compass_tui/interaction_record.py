@@ -81,6 +81,16 @@ def _is_default(value: _Stored, part: Any) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StageError(_Stored):
+    """Why a stage's model call failed, after how many attempts."""
+
+    kind: str | None = None
+    message: str | None = None
+    attempts: int | None = None
+    order: tuple[str, ...] = ("kind", "message", "attempts")
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageCall(_Stored):
     """One stage's model call (stage 1 the tool choice, stage 2 the response), or the baseline's."""
 
@@ -97,10 +107,12 @@ class StageCall(_Stored):
     completion_tokens: int | None = None
     cost_usd: float | None = None
     attempts: int | None = None
-    error: dict[str, Any] | None = None  # {"kind", "message", "attempts"}
+    error: StageError | None = None
     retried_after: str | None = None  # why the first answer was not read, when it was asked again
     first_attempt: dict[str, Any] | None = None  # that first answer's usage and raw text
     attempt_log: list[dict[str, Any]] | None = None  # --fidelity official: each attempt's raw text, tool_ran
+
+    _nested: ClassVar[dict[str, type[_Stored]]] = {"error": StageError}
 
 
 @dataclass(frozen=True, kw_only=True)

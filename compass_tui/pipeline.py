@@ -18,11 +18,11 @@ from typing import Any
 from compass_tui import fidelity
 from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
-from compass_tui.interaction_record import OfficialFields, RecordError, StageCall
+from compass_tui.interaction_record import OfficialFields, RecordError, StageCall, StageError
 from compass_tui.model_calls import FATAL_KINDS, FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
-from compass_tui.records import now_iso, record_step, stage_step
+from compass_tui.records import now_iso, official_step, record_step, stage_step
 from compass_tui.tools.calls import parse_call
 from compass_tui.tools.environment import ToolContext, ToolEnvironment
 
@@ -291,7 +291,8 @@ def _usage(result) -> dict[str, Any]:
 
 def _fail(record: dict[str, Any], stage: dict[str, Any], step: str, error) -> None:
     stage_step(
-        stage, error={"kind": error.kind, "message": str(error), "attempts": getattr(error, "attempts", None)}
+        stage,
+        error=StageError(kind=error.kind, message=str(error), attempts=getattr(error, "attempts", None)),
     )
     record_step(record, error=RecordError(stage=step, kind=error.kind, message=str(error)))
     record_step(record, status="error")
@@ -326,7 +327,7 @@ async def _official_interaction(item: Interaction, record: dict[str, Any], save:
     record_step(record, final_success=log[-1]["tool_ran"], tool_attempts=len(log))
     stage_step(record["stage1"], attempt_log=log)
     if record["response"] is None:  # no call in the end: the official judge reads the raw choice
-        record["official"]["reply"] = fidelity.json_text(record["stage1"]["raw"] or "")
+        official_step(record, reply=fidelity.json_text(record["stage1"]["raw"] or ""))
         record_step(record, response=record["official"]["reply"])
     await _finish(record, save)
 
@@ -396,6 +397,6 @@ async def _official_reply(item: Interaction, record: dict[str, Any]) -> None:
         reply = fidelity.history_reply(text) if item.setting == "history" else fidelity.profile_reply(text)
         if reply is not None:
             break
-    official["reply"] = fidelity.NO_REPLY if reply is None else reply
+    official_step(record, reply=fidelity.NO_REPLY if reply is None else reply)
     shown = _response_text(official["reply"], official=True) if item.setting != "history" else None
     record_step(record, response=shown if shown is not None else official["reply"].strip())

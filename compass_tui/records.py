@@ -65,7 +65,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from compass_tui.errors import BusyError, NotFoundError
-from compass_tui.interaction_record import NEW_RECORD_KEYS, InteractionRecord, StageCall, stored_value
+from compass_tui.interaction_record import (
+    NEW_RECORD_KEYS,
+    InteractionRecord,
+    OfficialFields,
+    StageCall,
+    stored_value,
+)
 from compass_tui.names import name_from_storage, storage_name
 from compass_tui.run_meta import RunMeta
 from compass_tui.store import Store
@@ -174,6 +180,7 @@ def variant_key(model: str, persona_id: str, situation_index: int, variant_id: s
 
 RECORD_FIELDS = frozenset(f.name for f in fields(InteractionRecord)) - {"extra", "order"}
 STAGE_FIELDS = frozenset(f.name for f in fields(StageCall)) - {"extra", "order"}
+OFFICIAL_FIELDS = frozenset(f.name for f in fields(OfficialFields)) - {"extra", "order"}
 
 
 def new_record(**values: Any) -> dict[str, Any]:
@@ -191,6 +198,12 @@ def record_step(record: dict[str, Any], **values: Any) -> dict[str, Any]:
 def stage_step(stage: dict[str, Any], **values: Any) -> dict[str, Any]:
     """The same for a stage's call document in progress (its names: StageCall's fields)."""
     return _step(stage, STAGE_FIELDS, "a stage call", values)
+
+
+def official_step(record: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """The same for a record's "official" part (OfficialFields' names), created if it is missing."""
+    record.setdefault("official", OfficialFields().to_document())
+    return _step(record["official"], OFFICIAL_FIELDS, "the official fields", values)
 
 
 def _step(

@@ -148,3 +148,19 @@ def test_a_record_step_takes_only_the_records_fields_and_stores_typed_parts_as_d
     assert record["error"] == {"stage": "response", "kind": "timeout", "message": "slow"}
     with pytest.raises(ValueError, match="statuss"):
         record_step(record, statuss="done")
+
+
+def test_a_stage_error_and_the_official_reply_are_written_through_their_types():
+    from compass_tui.interaction_record import InteractionRecord, StageError
+    from compass_tui.records import new_record, official_step, stage_step
+
+    record = new_record(run_id=RUN, model="m", persona_id=PERSONA, situation_index=0, setting="profile")
+    record["stage1"] = stage_step({}, by="m", error=StageError(kind="timeout", message="slow", attempts=None))
+    assert record["stage1"]["error"] == {"kind": "timeout", "message": "slow", "attempts": None}
+    official_step(record, reply="Tool call failed")
+    assert record["official"] == {"tool_call": None, "scenario": None, "reply": "Tool call failed"}
+    typed = InteractionRecord.read(record)
+    assert isinstance(typed.stage1.error, StageError) and typed.stage1.error.kind == "timeout"
+    assert typed.to_document() == record
+    with pytest.raises(ValueError, match="replies"):
+        official_step(record, replies="x")
