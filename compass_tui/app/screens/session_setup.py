@@ -60,7 +60,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
             if runs:
                 yield Label("Existing runs to compare:")
                 yield CheckList(*[(label, run, run in last.runs) for label, run in runs], id="runs")
-            with Horizontal(classes="buttons"):
+            with Horizontal(classes="options"):
                 yield CheckBox("Blind mode", last.blind, id="blind")
                 yield Label("seed", classes="field-label")
                 yield Input(value=str(last.seed), id="seed", type="integer", max_length=9)
@@ -70,6 +70,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
                 yield Button("Start", id="start", variant="primary")
 
     def on_mount(self) -> None:
+        self._say("#setup-error", "")
         self._hint()
 
     @on(SelectionList.SelectedChanged, "#models")
@@ -81,7 +82,13 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         hint = ""
         if llms and not ticked:
             hint = f"No LLM ticked: only the offline baseline runs. Configured: {', '.join(llms)}."
-        self.query_one("#setup-hint", Static).update(hint)
+        self._say("#setup-hint", hint)
+
+    def _say(self, selector: str, text: str) -> None:
+        """An empty line takes no row: at 80x24 the whole dialog fits without scrolling its title away."""
+        line = self.query_one(selector, Static)
+        line.update(text)
+        line.display = bool(text)
 
     def _runs_with_persona(self) -> list[tuple[str, dict]]:
         store = self.app.ctx.store
@@ -135,7 +142,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         try:
             session = self.session()
         except ValueError as error:
-            self.query_one("#setup-error", Static).update(str(error))
+            self._say("#setup-error", str(error))
             return
         self.dismiss()
         self.app.push_screen(StepperScreen(session))

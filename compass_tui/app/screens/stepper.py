@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -188,18 +189,19 @@ class StepperScreen(ScoringScreen):
     def render_header(self) -> None:
         persona, situation = self.session.persona, self.situation
         scenario = SCENARIO_BY_KEY[situation.scenario_type].label if situation.scenario_type else "?"
-        header = Text.assemble(
+        title = Text.assemble(
             (printable(persona.display_name), "bold"),
             f" · {self.session.setting}",
             (f" · situation {self.index + 1}/{len(persona.situations)}", "bold"),
             f" · {scenario} · {printable(situation.emotion)}",
             variant_tag(self.variants.get(self.index, []), self.variant),
-            (f"   {self.progress_text}", "cyan"),
-            (f"   {self.tools_text}", "yellow"),
-            "\n",
-            utterance_lines(situation.utterance, self.variant),
-        )
-        self.query_one("#stepper-header", Static).update(header)
+            (f"  {self.progress_text}", "cyan"),
+            (f"  {self.tools_text}", "yellow"),
+            no_wrap=True,
+            overflow="ellipsis",
+        )  # one line, so a status never pushes the utterance's last line out of a small terminal
+        utterance = utterance_lines(situation.utterance, self.variant)
+        self.query_one("#stepper-header", Static).update(Group(title, utterance))
 
     def render_item(self) -> None:
         self.render_header()
