@@ -77,12 +77,7 @@ def table2_cells(
 def _row_cells(
     report: Report, row: SystemRow, intervals: bool, show_run: bool, compact: bool
 ) -> dict[str, str | None]:
-    cells: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
-    if show_run:
-        cells["run"] = row.run_id
-    if report.by:
-        cells[report.by] = row.group
-    cells |= {
+    cells = _row_heading(report, row, show_run) | {
         "scored by": row.provenance,
         "n": str(row.n),
         "Err": _errors(row),
@@ -132,22 +127,27 @@ def setting_label(row: SystemRow) -> str:
 
 def tool_call_cells(report: Report, show_run: bool = True) -> list[dict[str, str | None]]:
     """Per row, the pass rates the paper reports, named after the official fields, and the Distinct basis."""
-    cells = []
-    for row in report.rows:
-        line: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
-        if show_run:
-            line["run"] = row.run_id
-        if report.by:
-            line[report.by] = row.group
-        line |= {
+    return [
+        _row_heading(report, row, show_run)
+        | {
             "Pass": _pct(row.pass_rate),
             "execute_succ_rate": _pct(row.execute_succ_rate),
             THREE_TURN_FIELD: _pct(row.three_turn_execute_succ_rate),
             "D basis": row.distinct_basis,
             "D n": str(row.distinct_n),
         }
-        cells.append(line)
-    return cells
+        for row in report.rows
+    ]
+
+
+def _row_heading(report: Report, row: SystemRow, show_run: bool) -> dict[str, str | None]:
+    """The cells that say which system a row is: model, setting, run (where needed) and group."""
+    heading: dict[str, str | None] = {"model": row.model, "setting": setting_label(row)}
+    if show_run:
+        heading["run"] = row.run_id
+    if report.by:
+        heading[report.by] = row.group
+    return heading
 
 
 def render_markdown(report: Report) -> str:
