@@ -11,6 +11,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -34,24 +35,65 @@ def safe(value: Any) -> str:
     return escape(printable(str(value)))
 
 
-def print_table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
-    """Cells are plain text: control characters are escaped and [brackets] are never markup."""
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 run', '2 runs', '0 studies'."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def print_table(
+    title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]], keys: int = 1
+) -> None:
+    """Cells are plain text: control characters are escaped and [brackets] are never markup. The title
+    is a paragraph above the table. Written to a file or a pipe, a table is as wide as its cells; in a
+    terminal too narrow for it, it is split into parts that each repeat the first `keys` columns (the
+    ones naming the row), so no cell is ever cropped."""
     columns = list(columns)
     cells = [["" if cell is None else printable(str(cell), multiline=True) for cell in row] for row in rows]
-    table = Table(
-        title=None if title is None else Text(printable(title), style="italic"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    for index, column in enumerate(columns):
-        widest = max([len(column)] + [len(row[index]) for row in cells])
-        table.add_column(column, overflow="fold", min_width=min(widest, 7))
+    if title is not None:
+        console.print(Text(printable(title), style="italic"))
+    if not console.is_terminal:
+        _print_unfolded(_table(columns, cells, range(len(columns))))
+        return
+    for part, shown in enumerate(_parts(columns, cells, keys)):
+        if part:
+            console.print(Text("(continued)", style="dim"))
+        console.print(_table(columns, cells, shown))
+
+
+def _table(columns: list[str], cells: list[list[str]], shown: Iterable[int]) -> Table:
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    shown = list(shown)
+    for index in shown:
+        table.add_column(columns[index], overflow="fold")
     for row in cells:
-        table.add_row(*(Text(cell) for cell in row))
-    console.print(table)
+        table.add_row(*(Text(row[index]) for index in shown))
+    return table
+
+
+def _parts(columns: list[str], cells: list[list[str]], keys: int) -> list[list[int]]:
+    """The columns of each part: the keys, then as many of the others as fit the terminal unfolded."""
+    keys = min(keys, len(columns))
+    parts: list[list[int]] = [list(range(keys))]
+    for index in range(keys, len(columns)):
+        if len(parts[-1]) > keys and _width(columns, cells, [*parts[-1], index]) > console.width:
+            parts.append(list(range(keys)))
+        parts[-1].append(index)
+    return parts
+
+
+def _width(columns: list[str], cells: list[list[str]], shown: list[int]) -> int:
+    unbounded = console.options.update_width(100_000)
+    return Measurement.get(console, unbounded, _table(columns, cells, shown)).maximum
+
+
+def _print_unfolded(table: Table) -> None:
+    needed = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def emit(args, data: Any, render) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from compass_tui.cli.output import console, emit, print_table, safe
+from compass_tui.cli.output import console, counted, emit, print_table, safe
 from compass_tui.compass_format import load_compass_file
 from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
@@ -80,7 +80,7 @@ def list_personas(args, ctx: Context) -> int:
 
     def render(rows):
         print_table(
-            f"{len(rows)} personas",
+            counted(len(rows), "persona"),
             ["id", "kind", "name", "age", "career", "notes"],
             [
                 (

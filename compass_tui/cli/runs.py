@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from compass_tui.cli.output import console, emit, error_console, print_json, print_table, safe
+from compass_tui.cli.output import console, counted, emit, error_console, print_json, print_table, safe
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
 from compass_tui.fidelity import CLEAN, FIDELITIES, OFFICIAL
@@ -208,7 +208,7 @@ def list_runs(args, ctx: Context) -> int:
 
     def render(data):
         print_table(
-            f"{len(data)} runs",
+            counted(len(data), "run"),
             ["run", "setting", "models", "personas", "status", "created"],
             [
                 (

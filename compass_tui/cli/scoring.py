@@ -310,6 +310,7 @@ def _print_table2(report: Report) -> None:
         "⚑: items left flagged; 95% CIs: --format md",
         headers,
         [[row[h] or "—" for h in headers] for row in cells],
+        keys=len([h for h in leading if h in headers]),
     )
     keys = [h for h in ("model", "setting", "run", report.by or "") if h in cells[0]]
     for row, calls in zip(cells, tool_call_cells(report), strict=True):
@@ -321,6 +322,7 @@ def _print_table2(report: Report) -> None:
         "Accept/Optimal: tool not disliked/liked)",
         [*keys, "n", *rates, *official],
         [[row[h] or "—" for h in (*keys, "n", *rates, *official)] for row in cells],
+        keys=len(keys),
     )
     for name, table in comparison_tables(report).items():
         columns = list(table[0])

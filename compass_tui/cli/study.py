@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from compass_tui import study
-from compass_tui.cli.output import console, emit, print_table
+from compass_tui.cli.output import console, counted, emit, print_table
 from compass_tui.cli.triage_view import show_triage
 from compass_tui.triage import check_top
 from compass_tui.vocab import DIMENSIONS
@@ -328,7 +328,7 @@ def list_studies(args, ctx: Context) -> int:
 
     def render(rows):
         print_table(
-            f"{len(rows)} studies",
+            counted(len(rows), "study", "studies"),
             ["name", "created", "items", "systems", "annotators", "rated"],
             [
                 (

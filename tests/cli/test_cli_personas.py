@@ -415,7 +415,7 @@ def test_list_filter_and_table(cli, data_dir):
     assert [row["id"] for row in json.loads(out)] == ["adam-kerr"]
     code, out, _ = cli("personas", "list", "--filter", "kerr")
     assert code == 0
-    assert "1 personas" in out and "adam-kerr" in out
+    assert "1 persona\n" in out and "adam-kerr" in out
 
 
 @pytest.mark.slow
