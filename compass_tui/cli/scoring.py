@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
-from compass_tui.cli.output import console, emit, error_console
+from compass_tui.cli.output import console, counted, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.records import load_records, load_variant_records, system_id
@@ -384,5 +384,5 @@ def export_command(args, ctx: Context) -> int:
         wanted = {run.strip() for run in args.runs.split(",")}
         annotations = [a for a in annotations if a.system.split("::", 1)[0] in wanted]
     written = write_session_csv(ctx.store, annotations, args.out)
-    console.print(f"Wrote {written} rows to {args.out}")
+    console.print(f"Wrote {counted(written, 'row')} to {args.out}")
     return 0

@@ -180,7 +180,7 @@ def _render_report(report: study.MergeReport) -> None:
         )
     waiting = {annotator: items for annotator, items in report.missing.items() if items}
     for annotator, items in waiting.items():
-        console.print(f"{annotator}: {len(items)} items not finished")
+        console.print(f"{annotator}: {counted(len(items), 'item')} not finished")
 
 
 def _scores_text(version: dict) -> str:
@@ -313,7 +313,7 @@ def _position_cells(position: dict) -> tuple[str, str]:
 
 def export_csv(args, ctx: Context) -> int:
     rows = study.export(ctx.store, args.name, args.fmt, args.out)
-    console.print(f"Wrote {rows} rows ({args.fmt}) to {args.out}")
+    console.print(f"Wrote {counted(rows, 'row')} ({args.fmt}) to {args.out}")
     return 0
 
 
