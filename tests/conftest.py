@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,3 +62,29 @@ def cli(capsys) -> CliRunner:
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture
+def cli_schedule(cli: CliRunner) -> Callable[..., list[dict]]:
+    """`tools call schedule_api` get_all for a persona through `cli`; returns the entries (exit 0 checked).
+
+    `options` follow the command; `global_options` (such as --tool-data) precede it.
+    """
+
+    def entries(persona: str, *options: str, global_options: tuple[str, ...] = ()) -> list[dict]:
+        code, out, err = cli(
+            *global_options,
+            "tools",
+            "call",
+            "schedule_api",
+            "--params",
+            '{"operation": "get_all"}',
+            "--persona",
+            persona,
+            *options,
+            "--json",
+        )
+        assert code == 0, err
+        return json.loads(out)["result"]
+
+    return entries
