@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: an isolated data dir, the shared ComPASS release, and a CLI runner."""
+"""Fixtures shared by the whole suite: an isolated data dir, the shared ComPASS release, a CLI runner,
+and the loopback synthesis model."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from synthesis_support import SynthBot
 
 from compass_tui import paths
+from tools.stub_llm import StubLLM
 
 
 @pytest.fixture
@@ -88,3 +91,16 @@ def cli_schedule(cli: CliRunner) -> Callable[..., list[dict]]:
         return json.loads(out)["result"]
 
     return entries
+
+
+@pytest.fixture
+def synth_bot() -> SynthBot:
+    """The synthesis stub model's responder (synthesis_support.SynthBot, seed 0)."""
+    return SynthBot()
+
+
+@pytest.fixture
+def synth_stub(synth_bot: SynthBot):
+    """A loopback StubLLM answering every persona-synthesis stage through `synth_bot`."""
+    with StubLLM(synth_bot) as server:
+        yield server
