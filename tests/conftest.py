@@ -1,13 +1,17 @@
-"""Fixtures shared by the whole suite: an isolated data dir, the shared ComPASS release, and a CLI runner."""
+"""Fixtures shared by the whole suite: an isolated data dir, the shared ComPASS release, a CLI runner,
+and the loopback synthesis model."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from synthesis_support import SynthBot
 
 from compass_tui import paths
+from tools.stub_llm import StubLLM
 
 
 @pytest.fixture
@@ -61,3 +65,42 @@ def cli(capsys) -> CliRunner:
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture
+def cli_schedule(cli: CliRunner) -> Callable[..., list[dict]]:
+    """`tools call schedule_api` get_all for a persona through `cli`; returns the entries (exit 0 checked).
+
+    `options` follow the command; `global_options` (such as --tool-data) precede it.
+    """
+
+    def entries(persona: str, *options: str, global_options: tuple[str, ...] = ()) -> list[dict]:
+        code, out, err = cli(
+            *global_options,
+            "tools",
+            "call",
+            "schedule_api",
+            "--params",
+            '{"operation": "get_all"}',
+            "--persona",
+            persona,
+            *options,
+            "--json",
+        )
+        assert code == 0, err
+        return json.loads(out)["result"]
+
+    return entries
+
+
+@pytest.fixture
+def synth_bot() -> SynthBot:
+    """The synthesis stub model's responder (synthesis_support.SynthBot, seed 0)."""
+    return SynthBot()
+
+
+@pytest.fixture
+def synth_stub(synth_bot: SynthBot):
+    """A loopback StubLLM answering every persona-synthesis stage through `synth_bot`."""
+    with StubLLM(synth_bot) as server:
+        yield server

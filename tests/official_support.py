@@ -311,6 +311,33 @@ def official_evaluator(script: Path) -> type:
     return namespace["ToolCallEvaluator"]
 
 
+def scripted_evaluator(
+    evaluator_class: type, folder: Path, save: Path, prompt_template: str, eval_template: str, judge: type
+):
+    """An official evaluator reading the files in `folder`, saving to `save`, `judge()` as both its LLMs."""
+    evaluator = evaluator_class.__new__(evaluator_class)
+    evaluator.__dict__.update(
+        prompt_template=prompt_template,
+        eval_prompt_template=eval_template,
+        data_dir=str(folder),
+        tool_call_base_dir=str(folder),
+        save_dir=str(save),
+        llm=judge(),
+        evaluator_llm=judge(),
+        model_name="stub",
+        eval_model="stub",
+    )
+    return evaluator
+
+
+def run_script(evaluator, script: Path, user_info: Path) -> None:
+    """What the script's own entry point calls: main_eval for the history scripts, run for the others."""
+    if "history-based" in str(script):
+        evaluator.main_eval(str(user_info))
+    else:
+        evaluator.run(str(user_info))
+
+
 @dataclass
 class OfficialItem:
     user_id: str
@@ -386,23 +413,10 @@ def run_official(
     save.mkdir(parents=True)
     write_json(folder / file.name, json.loads(file.read_text(encoding="utf-8")))
     template = prompt.read_text(encoding="utf-8")
-    evaluator = Capturing.__new__(Capturing)
-    evaluator.__dict__.update(
-        prompt_template=template.strip(),
-        eval_prompt_template=template,
-        data_dir=str(folder),
-        tool_call_base_dir=str(folder),
-        save_dir=str(save),
-        llm=ScriptedJudge(),
-        evaluator_llm=ScriptedJudge(),
-        model_name="stub",
-        eval_model="stub",
-    )
-    user_info = restructured_users(users, work / "users.json")
-    if "history-based" in str(script):
-        evaluator.main_eval(str(user_info))  # it saves to /xxx/...: that fails after the items, caught
-    else:
-        evaluator.run(str(user_info))
+    evaluator = scripted_evaluator(Capturing, folder, save, template.strip(), template, ScriptedJudge)
+    # evaluation_with_his.py saves to /xxx/... after the items: that fails, and it catches it
+    run_script(evaluator, script, restructured_users(users, work / "users.json"))
+    if "history-based" not in str(script):
         summary = json.loads((save / "final_results.json").read_text(encoding="utf-8"))["models"]
         (result.summary,) = summary.values()
     return result

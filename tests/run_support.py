@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -140,3 +141,58 @@ def write_baseline_run(root: Path, run_id: str, persona_id: str, situations: set
     env = ToolEnvironment.create(store, search_mode="lexical", cache_dir=root / "cache")
     progress = asyncio.run(execute_run(plan, store, env))
     assert (progress.finished, progress.errors) == (len(situations), 0)
+
+
+# --- hand-written records in the shapes of compass_tui.records -------------------------------------
+
+
+@functools.cache
+def bundled_persona(persona_id: str):
+    from compass_tui.library import PersonaLibrary
+
+    return PersonaLibrary(Path("/nonexistent")).get(persona_id)
+
+
+def situation_record(
+    run_id: str,
+    model: str,
+    persona_id: str,
+    index: int,
+    *,
+    setting: str = "profile",
+    status: str = "done",
+    scored: bool = True,
+    **fields,
+) -> dict:
+    """An interaction record of a bundled persona's situation; `fields` (tool_call, response, ...) follow."""
+    from compass_tui.records import interaction_key
+
+    situation = bundled_persona(persona_id).situations[index]
+    return {
+        "key": interaction_key(model, persona_id, index),
+        "run_id": run_id,
+        "model": model,
+        "persona_id": persona_id,
+        "situation_index": index,
+        "setting": setting,
+        "status": status,
+        "scenario_type": situation.scenario_type,
+        "emotion": situation.emotion_label,
+        "utterance": situation.utterance,
+        "scored": scored,
+        **fields,
+    }
+
+
+def insert_records(store, run_id: str, persona_id: str, records: list[dict]) -> None:
+    from compass_tui.records import INTERACTIONS_TABLE, run_records_path
+
+    with store.transaction(run_records_path(run_id, persona_id)) as database:
+        database.table(INTERACTIONS_TABLE).insert_multiple(records)
+
+
+def insert_judgements(store, run_id: str, persona_id: str, judgements: list[dict]) -> None:
+    from compass_tui.records import JUDGEMENTS_TABLE, judgement_path
+
+    with store.transaction(judgement_path(run_id, persona_id)) as database:
+        database.table(JUDGEMENTS_TABLE).insert_multiple(judgements)

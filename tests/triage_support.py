@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from run_support import insert_judgements, insert_records, situation_record
+
 from compass_tui import study
 from compass_tui.annotations import Annotation, save_annotation
 from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import judged_content
 from compass_tui.judgements import dimension_summary
 from compass_tui.library import PersonaLibrary
-from compass_tui.records import (
-    INTERACTIONS_TABLE,
-    JUDGEMENTS_TABLE,
-    META_TABLE,
-    interaction_key,
-    judgement_path,
-    run_meta_path,
-    run_records_path,
-    split_system_id,
-)
+from compass_tui.records import META_TABLE, run_meta_path, split_system_id
 from compass_tui.report import SESSION_SCOPE
 from compass_tui.store import Store
 from compass_tui.vocab import DIMENSION_KEYS
@@ -43,27 +36,16 @@ def full(score: int | None, **overrides: int | None) -> dict[str, int | None]:
 
 
 def record(model: str, index: int, status: str = "done", response: str | None = None) -> dict:
-    situation = persona().situations[index]
-    return {
-        "key": interaction_key(model, PERSONA, index),
-        "run_id": RUN,
-        "model": model,
-        "persona_id": PERSONA,
-        "situation_index": index,
-        "setting": "profile",
-        "status": status,
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": True,
-        "tool_call": {
-            "tool_folder_name": "joke_recommendation",
-            "function_name": "search_jokes",
-            "param": {},
-        },
-        "tool_result": {"ok": True, "result": [f"joke {index}"], "error": None},
-        "response": None if status != "done" else (response or f"{model} answers situation {index}."),
-    }
+    return situation_record(
+        RUN,
+        model,
+        PERSONA,
+        index,
+        status=status,
+        tool_call={"tool_folder_name": "joke_recommendation", "function_name": "search_jokes", "param": {}},
+        tool_result={"ok": True, "result": [f"joke {index}"], "error": None},
+        response=None if status != "done" else (response or f"{model} answers situation {index}."),
+    )
 
 
 def write_run(store: Store, items: int, errored=(), responses: dict | None = None) -> list[dict]:
@@ -84,8 +66,7 @@ def write_run(store: Store, items: int, errored=(), responses: dict | None = Non
         for model in MODELS
         for index in range(items)
     ]
-    with store.transaction(run_records_path(RUN, PERSONA)) as database:
-        database.table(INTERACTIONS_TABLE).insert_multiple(records)
+    insert_records(store, RUN, PERSONA, records)
     return records
 
 
@@ -115,8 +96,7 @@ def judgement(rec: dict, scores: dict | None = None, samples: list[dict] | None 
 
 
 def write_judgements(store: Store, judgements: list[dict]) -> None:
-    with store.transaction(judgement_path(RUN, PERSONA)) as database:
-        database.table(JUDGEMENTS_TABLE).insert_multiple(judgements)
+    insert_judgements(store, RUN, PERSONA, judgements)
 
 
 def score(

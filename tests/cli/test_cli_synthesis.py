@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from synthesis_support import FIRST_NAMES, SynthBot
+from synthesis_support import FIRST_NAMES
 
 from compass_tui import paths
 from compass_tui.store import Store
@@ -23,28 +23,17 @@ JOB = "synth-s0-n2"
 
 
 @pytest.fixture
-def bot() -> SynthBot:
-    return SynthBot()
-
-
-@pytest.fixture
-def stub(bot: SynthBot):
-    with StubLLM(bot) as server:
-        yield server
-
-
-@pytest.fixture
-def configured(data_dir: Path, stub: StubLLM) -> Path:
+def configured(data_dir: Path, synth_stub: StubLLM) -> Path:
     config = Path(os.environ[paths.CONFIG_ENV])
     config.write_text(
         'embedding_model = "/nonexistent-embedding-model"\nmax_retries = 0\nconcurrency = 1\n'
-        f'[models.synth]\nmodel = "openai/synth-a"\napi_base = "{stub.base_url}"\ntimeout = 10\n',
+        f'[models.synth]\nmodel = "openai/synth-a"\napi_base = "{synth_stub.base_url}"\ntimeout = 10\n',
         encoding="utf-8",
     )
     return data_dir
 
 
-def test_synthesise_writes_personas_and_prints_a_summary(cli, configured, bot):
+def test_synthesise_writes_personas_and_prints_a_summary(cli, configured, synth_bot):
     code, out, err = cli("personas", "synthesise", "--model", "synth", "--count", "2", "--json")
     assert code == 0, err
     summary = json.loads(out)
@@ -65,8 +54,8 @@ def test_synthesise_writes_personas_and_prints_a_summary(cli, configured, bot):
     assert all(kinds[persona_id] == "authored" for persona_id in summary["written"])
 
 
-def test_a_persona_that_fails_exits_1_naming_the_stage_and_reason(cli, configured, bot):
-    bot.fail(FIRST_NAMES[1], "background", *[text('{"hobbies": ""}')] * 3)
+def test_a_persona_that_fails_exits_1_naming_the_stage_and_reason(cli, configured, synth_bot):
+    synth_bot.fail(FIRST_NAMES[1], "background", *[text('{"hobbies": ""}')] * 3)
     code, out, err = cli("personas", "synthesise", "--model", "synth", "--count", "2")
     assert code == 1
     assert "1 written, 0 finished earlier, 1 failed" in out
@@ -74,8 +63,8 @@ def test_a_persona_that_fails_exits_1_naming_the_stage_and_reason(cli, configure
     assert "persona 2/2 background: retry (attempt 3)" in err
 
 
-def test_near_duplicates_are_listed_with_their_similarity(cli, configured, stub, bot):
-    bot.same_background = True
+def test_near_duplicates_are_listed_with_their_similarity(cli, configured, synth_stub, synth_bot):
+    synth_bot.same_background = True
     code, out, _ = cli("personas", "synthesise", "--model", "synth", "--count", "2")
     assert code == 0
     flat = " ".join(out.split())
@@ -95,17 +84,17 @@ def test_near_duplicates_are_listed_with_their_similarity(cli, configured, stub,
         (["--resume", JOB, "--model", "synth"], "--model: not with --resume"),
     ],
 )
-def test_bad_input_exits_2_in_one_line_and_asks_nothing(cli, configured, stub, argv, message):
+def test_bad_input_exits_2_in_one_line_and_asks_nothing(cli, configured, synth_stub, argv, message):
     code, out, err = cli("personas", "synthesise", *argv)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert stub.requests == []
+    assert synth_stub.requests == []
     assert not (configured / "personas").exists()
 
 
 @pytest.mark.slow
-def test_a_synthesis_killed_between_stages_resumes_where_it_stopped(cli, configured, bot, stub):
-    stub.latency = 0.3
+def test_a_synthesis_killed_between_stages_resumes_where_it_stopped(cli, configured, synth_bot, synth_stub):
+    synth_stub.latency = 0.3
     process = subprocess.Popen(
         [sys.executable, "-m", "compass_tui", "personas", "synthesise", "--model", "synth", "--count", "2"],
         cwd=REPO_ROOT,
@@ -125,17 +114,17 @@ def test_a_synthesis_killed_between_stages_resumes_where_it_stopped(cli, configu
         process.wait(timeout=10)
     done_before = {doc["key"] for doc in store.all(shard, STAGES_TABLE)}
     assert done_before and done_before != set(STAGES)
-    bot.asked.clear()
-    stub.latency = 0.0
+    synth_bot.asked.clear()
+    synth_stub.latency = 0.0
 
     code, out, err = cli("personas", "synthesise", "--resume", JOB, "--json")
 
     assert code == 0, err
     summary = json.loads(out)
     assert len(summary["already"]) == 1 and len(summary["written"]) == 1
-    asked = bot.requests_for(FIRST_NAMES[1])
+    asked = synth_bot.requests_for(FIRST_NAMES[1])
     assert set(asked) == set(STAGES) - done_before, (asked, done_before)
-    assert all(count == 1 for count in asked.values()) and bot.requests_for(FIRST_NAMES[0]) == {}
+    assert all(count == 1 for count in asked.values()) and synth_bot.requests_for(FIRST_NAMES[0]) == {}
 
 
 HOLD_LOCK = """
@@ -149,7 +138,7 @@ with writer_lock(Store(sys.argv[1]), job_lock_path(sys.argv[2]), "synthesis job"
 """
 
 
-def test_a_second_synthesis_of_the_same_job_fails_at_once_in_one_line_and_exit_1(cli, configured, stub):
+def test_a_second_synthesis_of_the_same_job_fails_at_once_in_one_line_and_exit_1(cli, configured, synth_stub):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(configured), JOB],
         stdout=subprocess.PIPE,
@@ -167,6 +156,6 @@ def test_a_second_synthesis_of_the_same_job_fails_at_once_in_one_line_and_exit_1
     assert code == 1 and out == ""
     [line] = err.strip().splitlines()
     assert line.startswith(f"compass-tui: synthesis job {JOB!r} is being written by pid {holder.pid} since ")
-    assert stub.requests == []
+    assert synth_stub.requests == []
     code, out, err = cli("personas", "synthesise", "--model", "synth", "--count", "2")
     assert code == 0, err  # the holder is gone: the lock is free again

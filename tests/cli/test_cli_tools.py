@@ -164,61 +164,19 @@ def test_an_unknown_tool_exits_2_with_one_line(cli):
     assert err.count("\n") == 1 and "NAME: unknown tool 'weather'" in err
 
 
-def test_stateful_calls_keep_state_per_persona_until_reset(cli, home):
+def test_stateful_calls_keep_state_per_persona_until_reset(cli, cli_schedule, home):
     code, out, _ = cli("tools", "call", "schedule_api", "--params", ADD_WALK, "--persona", "adam-kerr")
     assert code == 0
     assert "changed: add sch_1" in out
     assert (home / "tool_state" / "cli" / "adam-kerr.json").is_file()
 
-    _, out, _ = cli(
-        "tools",
-        "call",
-        "schedule_api",
-        "--params",
-        '{"operation": "get_all"}',
-        "--persona",
-        "adam-kerr",
-        "--json",
-    )
-    assert [(e["id"], e["event"]) for e in json.loads(out)["result"]] == [("sch_1", "Walk")]
-    _, out, _ = cli(
-        "tools",
-        "call",
-        "schedule_api",
-        "--params",
-        '{"operation": "get_all"}',
-        "--persona",
-        "haruko-okumura",
-        "--json",
-    )
-    assert json.loads(out)["result"] == []
-    _, out, _ = cli(
-        "tools",
-        "call",
-        "schedule_api",
-        "--params",
-        '{"operation": "get_all"}',
-        "--persona",
-        "adam-kerr",
-        "--scope",
-        "run-7",
-        "--json",
-    )
-    assert json.loads(out)["result"] == []
+    assert [(e["id"], e["event"]) for e in cli_schedule("adam-kerr")] == [("sch_1", "Walk")]
+    assert cli_schedule("haruko-okumura") == []
+    assert cli_schedule("adam-kerr", "--scope", "run-7") == []
 
     code, out, _ = cli("tools", "reset", "--persona", "adam-kerr")
     assert code == 0 and "Reset the schedule and appointments of adam-kerr in scope 'cli'." in unwrapped(out)
-    _, out, _ = cli(
-        "tools",
-        "call",
-        "schedule_api",
-        "--params",
-        '{"operation": "get_all"}',
-        "--persona",
-        "adam-kerr",
-        "--json",
-    )
-    assert json.loads(out)["result"] == []
+    assert cli_schedule("adam-kerr") == []
 
 
 def test_a_missing_schedule_id_exits_1_naming_it(cli):

@@ -22,6 +22,7 @@ from official_support import (
     PROFILE_MODELS,
     USER_IDS,
     OfficialItem,
+    OfficialResult,
     history_file,
     made_up_users,
     official_answer,
@@ -99,6 +100,25 @@ def import_judge_report(cli, setting: str, files: dict[str, Path], prompt: Path)
     return document
 
 
+def ours_and_official(
+    cli, bench: Path, setting: str, users: dict, tmp_path: Path
+) -> tuple[dict, dict[str, dict], dict[str, tuple[Path, OfficialResult]]]:
+    """Each model's made-up file of `setting` imported, judged and reported by us, and run through the
+    official script: our report, its rows by model, and per model (file, official result)."""
+    write_file, models = (
+        (profile_file, PROFILE_MODELS) if setting == "profile" else (history_file, HISTORY_MODELS)
+    )
+    script, prompt = script_and_prompt(bench, setting)
+    files = {model: write_file(tmp_path / "files", model, users) for model in models}
+    document = import_judge_report(cli, setting, files, prompt)
+    rows = {row["model"]: row for row in document["systems"]}
+    officials = {
+        model: (path, run_official(script, prompt, path, users, tmp_path / f"official-{model}"))
+        for model, path in files.items()
+    }
+    return document, rows, officials
+
+
 def mean(values) -> float:
     return statistics.fmean(values)
 
@@ -142,13 +162,9 @@ def share(flags: list[bool]) -> float:
 def test_two_models_profile_files_report_what_evaluation_py_measures(
     cli, data_dir, users, judge_stub, shared_bench, tmp_path
 ):
-    script, prompt = script_and_prompt(shared_bench, "profile")
-    files = {model: profile_file(tmp_path / "files", model, users) for model in PROFILE_MODELS}
-    document = import_judge_report(cli, "profile", files, prompt)
-    rows = {row["model"]: row for row in document["systems"]}
+    document, rows, officials = ours_and_official(cli, shared_bench, "profile", users, tmp_path)
     assert sorted(rows) == sorted(PROFILE_MODELS)
-    for model, path in files.items():
-        official = run_official(script, prompt, path, users, tmp_path / f"official-{model}")
+    for model, (path, official) in officials.items():
         assert len(official.items) == official.summary["count"] == 15 * len(USER_IDS)
         row = rows[model]
         check_row(row, official.items, official.summary)
@@ -170,12 +186,8 @@ def test_two_models_profile_files_report_what_evaluation_py_measures(
 def test_two_models_history_files_report_what_evaluation_with_his_measures(
     cli, data_dir, users, judge_stub, shared_bench, tmp_path
 ):
-    script, prompt = script_and_prompt(shared_bench, "history")
-    files = {model: history_file(tmp_path / "files", model, users) for model in HISTORY_MODELS}
-    document = import_judge_report(cli, "history", files, prompt)
-    rows = {row["model"]: row for row in document["systems"]}
-    for model, path in files.items():
-        official = run_official(script, prompt, path, users, tmp_path / f"official-{model}")
+    _, rows, officials = ours_and_official(cli, shared_bench, "history", users, tmp_path)
+    for model, (path, official) in officials.items():
         assert len(official.items) == 3 * len(USER_IDS)  # items 12-14 of each user
         row = rows[model]
         check_row(row, official.items, None)

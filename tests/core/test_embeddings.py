@@ -198,13 +198,17 @@ def not_a_model(tmp_path) -> Path:
     return directory
 
 
-def test_a_directory_that_is_not_a_model_falls_back_to_lexical_visibly(tmp_path, not_a_model):
-    env = ToolEnvironment.create(
+def env_with_model(tmp_path: Path, model: Path, search_mode: str) -> ToolEnvironment:
+    return ToolEnvironment.create(
         Store(tmp_path / "data"),
-        embedding_model=str(not_a_model),
-        search_mode="auto",
+        embedding_model=str(model),
+        search_mode=search_mode,
         cache_dir=tmp_path / "cache",
     )
+
+
+def test_a_directory_that_is_not_a_model_falls_back_to_lexical_visibly(tmp_path, not_a_model):
+    env = env_with_model(tmp_path, not_a_model, "auto")
     assert env.engine.status.mode == "not loaded"
     record = asyncio.run(env.call(MUSIC_CALL, ToolContext()))
     assert record["ok"] is True
@@ -221,12 +225,7 @@ def test_a_directory_that_is_not_a_model_falls_back_to_lexical_visibly(tmp_path,
 
 
 def test_asking_for_embeddings_only_makes_the_failure_a_tool_error(tmp_path, not_a_model):
-    env = ToolEnvironment.create(
-        Store(tmp_path / "data"),
-        embedding_model=str(not_a_model),
-        search_mode="embedding",
-        cache_dir=tmp_path / "cache",
-    )
+    env = env_with_model(tmp_path, not_a_model, "embedding")
     record = asyncio.run(env.call(MUSIC_CALL, ToolContext()))
     assert record["ok"] is False
     assert record["error"]["code"] == "tool_failed"

@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from official_support import official_evaluator
+from official_support import official_evaluator, run_script, scripted_evaluator
 
 from compass_tui.jsonio import load_json
 from compass_tui.records import load_records
@@ -68,25 +68,11 @@ def user_info(users: dict, tmp_path: Path) -> Path:
 
 def run_evaluator(evaluator_class: type, script: Path, file: Path, users: dict, tmp_path: Path, folder: Path):
     """Run an official evaluator (a capturing subclass) over `file` alone, with the scripted judge."""
-    evaluator = evaluator_class.__new__(evaluator_class)
     folder.mkdir()
     (folder / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
     template = "{persona} {scenario} {utterance} {tool_call}"
-    evaluator.__dict__.update(
-        prompt_template=template,
-        eval_prompt_template=template,
-        data_dir=str(folder),
-        tool_call_base_dir=str(folder),
-        save_dir=str(folder),
-        llm=ScriptedJudge(),
-        evaluator_llm=ScriptedJudge(),
-        model_name="stub",
-        eval_model="stub",
-    )
-    if "history-based" in str(script):
-        evaluator.main_eval(str(user_info(users, tmp_path)))
-    else:
-        evaluator.run(str(user_info(users, tmp_path)))
+    evaluator = scripted_evaluator(evaluator_class, folder, folder, template, template, ScriptedJudge)
+    run_script(evaluator, script, user_info(users, tmp_path))
 
 
 def official_distinct(script: Path, file: Path, users: dict, tmp_path: Path, name: str) -> list[tuple]:

@@ -9,39 +9,26 @@ import pytest
 
 from compass_tui import paths
 from compass_tui.store import Store
-from compass_tui.tools.data import ToolData
 from compass_tui.tools.embeddings import Embedder
 from compass_tui.tools.environment import ToolEnvironment
-from compass_tui.tools.retrieval import RetrievalTools
 from compass_tui.tools.search import SearchEngine
 
 PREBUILT = paths.bundled_tool_data_dir() / "embeddings"
 
 
-def _indexes(engine: SearchEngine) -> list:
-    tools = RetrievalTools(ToolData(), engine)
-    return [
-        tools.music_index,
-        tools.movie_index,
-        tools.joke_index,
-        tools.story_index,
-        tools.psy_index,
-        tools.strength_index,
-        tools.sticker_index,
-    ]
-
-
-def test_every_bundled_catalogue_has_its_index_for_the_bundled_model():
+def test_every_bundled_catalogue_has_its_index_for_the_bundled_model(catalogue_indexes_of):
     engine = SearchEngine(Embedder(), None, "embedding", prebuilt_dir=PREBUILT)
     shipped = {path.name for path in PREBUILT.glob("*.npy")}
-    expected = {f"{index.name}-{engine.corpus_key(index.texts)}.npy" for index in _indexes(engine)}
+    expected = {
+        f"{index.name}-{engine.corpus_key(index.texts)}.npy" for index in catalogue_indexes_of(engine)
+    }
     assert shipped == expected, "run `make embeddings` after changing tool_data/"
 
 
-def test_a_changed_catalogue_or_model_gets_another_key(tmp_path: Path):
+def test_a_changed_catalogue_or_model_gets_another_key(tmp_path: Path, catalogue_indexes_of):
     bundled = SearchEngine(Embedder(), None, "embedding")
     other_model = SearchEngine(Embedder(tmp_path), None, "embedding")
-    music = _indexes(bundled)[0]
+    music = catalogue_indexes_of(bundled)[0]
     key = bundled.corpus_key(music.texts)
     assert bundled.corpus_key([*music.texts[:-1], music.texts[-1] + " changed"]) != key
     assert other_model.corpus_key(music.texts) != key

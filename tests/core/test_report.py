@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from run_support import insert_judgements, insert_records, situation_record
 
 from compass_tui.annotations import Annotation, save_annotation
 from compass_tui.interaction_record import InteractionRecord
@@ -109,26 +110,20 @@ def judge_score(run: str, model: str, index: int, dimension: str, judge: str = J
     return 1 + (len(run) + 3 * len(model) + 2 * index + DIMENSION_KEYS.index(dimension) + offset) % 5
 
 
-def _record(run: str, setting: str, model: str, index: int, persona) -> dict:
-    situation = persona.situations[index]
+def _record(run: str, setting: str, model: str, index: int) -> dict:
     tool = _tools_of(run, model)[index]
-    return {
-        "key": interaction_key(model, PERSONA, index),
-        "run_id": run,
-        "model": model,
-        "persona_id": PERSONA,
-        "situation_index": index,
-        "setting": setting,
-        "status": "done",
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": setting != "history" or index >= HISTORY_UNSCORED,
-        "tool_call": None if tool is None else {"tool_folder_name": tool, "function_name": "f", "param": {}},
-        "tool_result": _tool_result(tool, index),
-        "response": _response(run, model, index),
-        "error": None,
-    }
+    return situation_record(
+        run,
+        model,
+        PERSONA,
+        index,
+        setting=setting,
+        scored=setting != "history" or index >= HISTORY_UNSCORED,
+        tool_call=None if tool is None else {"tool_folder_name": tool, "function_name": "f", "param": {}},
+        tool_result=_tool_result(tool, index),
+        response=_response(run, model, index),
+        error=None,
+    )
 
 
 def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
@@ -140,7 +135,7 @@ def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
     persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
     setting = RUNS[run][0]
     record_content, persona_content = judged_content(
-        persona, InteractionRecord.read(_record(run, setting, model, index, persona))
+        persona, InteractionRecord.read(_record(run, setting, model, index))
     )
     return {
         "key": f"{model}|{PERSONA}|{index}|{judge}|h1|{content_hash(record_content, persona_content)}",
@@ -163,7 +158,6 @@ def _judgement(run: str, model: str, index: int, judge: str = JUDGE) -> dict:
 
 
 def write_fixed_runs(store: Store) -> None:
-    persona = PersonaLibrary(Path("/nonexistent")).get(PERSONA)
     for run, (setting, history, models) in RUNS.items():
         store.upsert(
             run_meta_path(run),
@@ -180,14 +174,11 @@ def write_fixed_runs(store: Store) -> None:
                 "source": "compass-tui",
             },
         )
-        with store.transaction(run_records_path(run, PERSONA)) as database:
-            database.table(INTERACTIONS_TABLE).insert_multiple(
-                [_record(run, setting, model, index, persona) for model in models for index in ITEMS]
-            )
-        with store.transaction(judgement_path(run, PERSONA)) as database:
-            database.table(JUDGEMENTS_TABLE).insert_multiple(
-                [_judgement(run, model, index) for model in models for index in ITEMS]
-            )
+        records = [_record(run, setting, model, index) for model in models for index in ITEMS]
+        insert_records(store, run, PERSONA, records)
+        insert_judgements(
+            store, run, PERSONA, [_judgement(run, model, index) for model in models for index in ITEMS]
+        )
 
 
 @pytest.fixture

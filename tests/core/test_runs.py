@@ -77,6 +77,13 @@ def run_cli(cli, *args: str) -> tuple[int, str, str]:
     return cli("run", "--search", "lexical", "--name", "r", *args)
 
 
+def run_history_with_sim(cli, *args: str) -> tuple[int, str, str]:
+    """A history run of PERSONA by `stub`, the `sim` model answering as the user."""
+    return run_cli(
+        cli, "--personas", PERSONA, "--models", "stub", "--setting", "history", "--simulator", "sim", *args
+    )
+
+
 def records_by_index(data_dir: Path, run_id: str = "r", model: str | None = None) -> dict[int, dict]:
     records = load_records(Store(data_dir), run_id)
     return {r["situation_index"]: r for r in records if model is None or r["model"] == model}
@@ -118,19 +125,7 @@ def test_profile_run_shows_the_persona_and_finishes_every_item(cli, configured, 
 
 
 def test_history_run_withholds_the_persona_and_feeds_back_earlier_turns(cli, configured, stub, persona):
-    code, _, err = run_cli(
-        cli,
-        "--personas",
-        PERSONA,
-        "--models",
-        "stub",
-        "--setting",
-        "history",
-        "--simulator",
-        "sim",
-        "--concurrency",
-        "8",
-    )
+    code, _, err = run_history_with_sim(cli, "--concurrency", "8")
     assert code == 0, err
     utterances = [situation.utterance for situation in persona.situations]
     tool_requests = requests_of(stub, "stub-a", "tool")
@@ -425,9 +420,7 @@ def test_a_failing_simulator_is_an_error_and_a_rerun_asks_only_the_simulator(
     cli, configured, stub, companion
 ):
     stub.responder = simulator_fails(companion)
-    code, out, err = run_cli(
-        cli, "--personas", PERSONA, "--models", "stub", "--setting", "history", "--simulator", "sim", "--json"
-    )
+    code, out, err = run_history_with_sim(cli, "--json")
     assert code == 1
     summary = json.loads(out)
     assert (summary["errors"], summary["errors_by_model"]) == (SITUATIONS, {"stub": {"server": SITUATIONS}})
@@ -446,9 +439,7 @@ def test_a_failing_simulator_is_an_error_and_a_rerun_asks_only_the_simulator(
 
     stub.responder = companion
     before = len(stub.requests)
-    code, out, err = run_cli(
-        cli, "--personas", PERSONA, "--models", "stub", "--setting", "history", "--simulator", "sim", "--json"
-    )
+    code, out, err = run_history_with_sim(cli, "--json")
     assert code == 0, err
     again = stub.requests[before:]
     assert [request_stage(body) for body in again] == ["simulator"] * SITUATIONS
@@ -458,20 +449,7 @@ def test_a_failing_simulator_is_an_error_and_a_rerun_asks_only_the_simulator(
 
 def test_simulator_fallback_rule_is_asked_for_and_recorded(cli, configured, stub, companion):
     stub.responder = simulator_fails(companion)
-    code, out, err = run_cli(
-        cli,
-        "--personas",
-        PERSONA,
-        "--models",
-        "stub",
-        "--setting",
-        "history",
-        "--simulator",
-        "sim",
-        "--simulator-fallback",
-        "rule",
-        "--json",
-    )
+    code, out, err = run_history_with_sim(cli, "--simulator-fallback", "rule", "--json")
     assert code == 0, err
     assert json.loads(out)["errors"] == 0
     assert load_run_meta(Store(configured), "r").simulator_fallback == "rule"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compass_tui.tools.data import ToolData
-from compass_tui.tools.retrieval import RetrievalTools
 from compass_tui.tools.search import LexicalIndex, SearchEngine
 
 QUERIES = [
@@ -26,17 +24,8 @@ def sklearn_scores(index: LexicalIndex, texts: list[str], query: str) -> np.ndar
 
 
 @pytest.fixture(scope="module")
-def catalogue_indexes() -> list:
-    tools = RetrievalTools(ToolData(), SearchEngine(None, None, "lexical"))
-    return [
-        tools.music_index,
-        tools.movie_index,
-        tools.joke_index,
-        tools.story_index,
-        tools.psy_index,
-        tools.strength_index,
-        tools.sticker_index,
-    ]
+def catalogue_indexes(catalogue_indexes_of) -> list:
+    return catalogue_indexes_of(SearchEngine(None, None, "lexical"))
 
 
 @pytest.mark.parametrize("query", QUERIES)

@@ -17,6 +17,7 @@ from pathlib import Path
 import krippendorff
 import numpy as np
 import pytest
+from run_support import insert_judgements, insert_records, situation_record
 from scipy import stats
 
 from compass_tui import statistics, study
@@ -26,13 +27,10 @@ from compass_tui.csvio import neutralise, unneutralise
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.judgements import record_hash
 from compass_tui.records import (
-    INTERACTIONS_TABLE,
     JUDGEMENTS_TABLE,
     META_TABLE,
-    interaction_key,
     judgement_path,
     run_meta_path,
-    run_records_path,
     system_id,
 )
 from compass_tui.store import Store
@@ -56,27 +54,18 @@ def _judge_score(system: str, persona: str, index: int, dimension: str) -> int:
 
 
 def _record(run: str, model: str, persona: str, index: int, status: str = "done") -> dict:
-    from compass_tui.library import PersonaLibrary
-
-    situation = PersonaLibrary(Path("/nonexistent")).get(persona).situations[index]
-    return {
-        "key": interaction_key(model, persona, index),
-        "run_id": run,
-        "model": model,
-        "persona_id": persona,
-        "situation_index": index,
-        "setting": "profile",
-        "status": status,
-        "scenario_type": situation.scenario_type,
-        "emotion": situation.emotion_label,
-        "utterance": situation.utterance,
-        "scored": True,
-        "tool_call": {
+    return situation_record(
+        run,
+        model,
+        persona,
+        index,
+        status=status,
+        tool_call={
             "tool_folder_name": "music_recommendation",
             "function_name": "query_music",
             "param": {"query": f"calm songs {index}"},
         },
-        "tool_result": {
+        tool_result={
             "tool_folder_name": "music_recommendation",
             "function_name": "query_music",
             "ok": True,
@@ -86,8 +75,8 @@ def _record(run: str, model: str, persona: str, index: int, status: str = "done"
             "notes": [f"served by {run}"],
             "latency_ms": 3.0,
         },
-        "response": None if status != "done" else f"That sounds hard. Here is a calm song for you ({index}).",
-    }
+        response=None if status != "done" else f"That sounds hard. Here is a calm song for you ({index}).",
+    )
 
 
 def _write_run(store: Store, run: str, models: list[str]) -> None:
@@ -111,14 +100,12 @@ def _write_run(store: Store, run: str, models: list[str]) -> None:
             for model in models
             for index in range(count)
         ]
-        with store.transaction(run_records_path(run, persona)) as database:
-            database.table(INTERACTIONS_TABLE).insert_multiple(records)
+        insert_records(store, run, persona, records)
         judgements = [_judgement(record, JUDGE) for record in records]
         judgements += [
             _judgement(record, OTHER_JUDGE) for record in records if record["situation_index"] == 0
         ]
-        with store.transaction(judgement_path(run, persona)) as database:
-            database.table(JUDGEMENTS_TABLE).insert_multiple(judgements)
+        insert_judgements(store, run, persona, judgements)
 
 
 def _judgement(record: dict, judge: str) -> dict:

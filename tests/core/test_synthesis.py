@@ -39,17 +39,6 @@ class Stop(Exception):
     pass
 
 
-@pytest.fixture
-def bot() -> SynthBot:
-    return SynthBot()
-
-
-@pytest.fixture
-def stub(bot: SynthBot):
-    with StubLLM(bot) as server:
-        yield server
-
-
 def plan_for(stub: StubLLM, count: int = 2, seed: int = 0, mix: dict | None = None) -> SynthesisPlan:
     model = ModelConfig(model="openai/synth-a", api_base=stub.base_url, timeout=10)
     return SynthesisPlan("synth", model, count=count, seed=seed, mix=mix or dict(DEFAULT_MIX))
@@ -62,9 +51,9 @@ async def run(plan: SynthesisPlan, data_dir: Path, **options):
 
 
 async def test_a_synthesis_stopped_between_stages_resumes_without_asking_finished_stages_again(
-    stub, bot, tmp_path
+    synth_stub, synth_bot, tmp_path
 ):
-    plan = plan_for(stub)
+    plan = plan_for(synth_stub)
 
     def stop_after_background_of_the_second(event) -> None:
         if event.kind == "stage_done" and event.index == 2 and event.stage == "background":
@@ -73,16 +62,16 @@ async def test_a_synthesis_stopped_between_stages_resumes_without_asking_finishe
     with pytest.raises(Stop):
         await run(plan, tmp_path, on_progress=stop_after_background_of_the_second)
     first, second = FIRST_NAMES[:2]
-    assert bot.requests_for(first) == dict.fromkeys(STAGES, 1)
-    assert bot.requests_for(second) == dict.fromkeys(STAGES[:4], 1)
+    assert synth_bot.requests_for(first) == dict.fromkeys(STAGES, 1)
+    assert synth_bot.requests_for(second) == dict.fromkeys(STAGES[:4], 1)
     saved = Store(tmp_path).all(persona_path(plan.job, 2), STAGES_TABLE)
     assert [doc["key"] for doc in saved] == list(STAGES[:4])
 
-    bot.asked.clear()
+    synth_bot.asked.clear()
     result, library = await run(plan, tmp_path)
 
-    assert bot.requests_for(first) == {}
-    assert bot.requests_for(second) == dict.fromkeys(STAGES[4:], 1)
+    assert synth_bot.requests_for(first) == {}
+    assert synth_bot.requests_for(second) == dict.fromkeys(STAGES[4:], 1)
     assert result.requests == 3
     assert len(result.already) == 1 and len(result.written) == 1 and result.failed == []
     persona = library.get(result.written[0])
@@ -99,17 +88,19 @@ async def test_a_synthesis_stopped_between_stages_resumes_without_asking_finishe
 
 
 async def test_an_invalid_stage_is_retried_with_its_error_then_recorded_with_the_last_answer(
-    stub, bot, tmp_path
+    synth_stub, synth_bot, tmp_path
 ):
     first, second = FIRST_NAMES[:2]
     wrong_level = {**valid_answer("big_five", first), "openness": "very high"}
     last = json.dumps({**valid_answer("big_five", first), "charm": "high"})
-    bot.fail(first, "big_five", text("I would say she is open."), text(json.dumps(wrong_level)), text(last))
-    plan = plan_for(stub)
+    synth_bot.fail(
+        first, "big_five", text("I would say she is open."), text(json.dumps(wrong_level)), text(last)
+    )
+    plan = plan_for(synth_stub)
 
     result, library = await run(plan, tmp_path)
 
-    asked = [body for name, stage, body in bot.bodies if (name, stage) == (first, "big_five")]
+    asked = [body for name, stage, body in synth_bot.bodies if (name, stage) == (first, "big_five")]
     assert len(asked) == 3
     assert "not valid JSON" in asked[1]["messages"][-1]["content"]
     assert asked[1]["messages"][-2] == {"role": "assistant", "content": "I would say she is open."}
@@ -121,13 +112,13 @@ async def test_an_invalid_stage_is_retried_with_its_error_then_recorded_with_the
     state = Store(tmp_path).get(persona_path(plan.job, 1), STATE_TABLE, "state")
     assert state is not None and state["status"] == "failed" and state["last_output"] == last
     assert len(state["answers"]) == 3
-    assert bot.requests_for(first) == {"demographic": 1, "big_five": 3}
-    assert bot.requests_for(second) == dict.fromkeys(STAGES, 1)
+    assert synth_bot.requests_for(first) == {"demographic": 1, "big_five": 3}
+    assert synth_bot.requests_for(second) == dict.fromkeys(STAGES, 1)
     assert [library.get(pid).demographic.firstname for pid in result.written] == [second]
 
-    bot.asked.clear()
+    synth_bot.asked.clear()
     again, library = await run(plan, tmp_path)
-    assert bot.requests_for(first) == dict.fromkeys(STAGES[1:], 1)
+    assert synth_bot.requests_for(first) == dict.fromkeys(STAGES[1:], 1)
     assert again.failed == [] and len(again.written) == 1 and len(again.already) == 1
 
 
@@ -141,12 +132,12 @@ async def test_a_scenario_mix_is_enforced_and_the_error_names_the_counts(tmp_pat
     assert bot.requests_for(FIRST_NAMES[0])["scenarios"] == 3
 
 
-async def test_emotions_outside_the_31_are_refused(stub, bot, tmp_path):
+async def test_emotions_outside_the_31_are_refused(synth_stub, synth_bot, tmp_path):
     answer = valid_answer("scenarios", FIRST_NAMES[0])
     answer["situations"][4]["emotion"] = "envious"  # an alias the importer reads, not one of the 31
-    bot.fail(FIRST_NAMES[0], "scenarios", text(json.dumps(answer)))
-    await run(plan_for(stub, count=1), tmp_path)
-    retry = [body for name, stage, body in bot.bodies if stage == "scenarios"][1]
+    synth_bot.fail(FIRST_NAMES[0], "scenarios", text(json.dumps(answer)))
+    await run(plan_for(synth_stub, count=1), tmp_path)
+    retry = [body for name, stage, body in synth_bot.bodies if stage == "scenarios"][1]
     assert "situations[4].emotion" in retry["messages"][-1]["content"]
     assert "envious" not in EMOTIONS
 
@@ -161,8 +152,8 @@ async def test_near_identical_backgrounds_are_reported_as_a_pair_with_their_simi
     assert report.pairs[0].similarity > 0.99
 
 
-async def test_distinct_backgrounds_are_not_reported(stub, tmp_path):
-    result, _ = await run(plan_for(stub), tmp_path)
+async def test_distinct_backgrounds_are_not_reported(synth_stub, tmp_path):
+    result, _ = await run(plan_for(synth_stub), tmp_path)
     assert result.duplicates is not None and result.duplicates.pairs == []
     assert "TF-IDF" in result.duplicates.detail
 
@@ -224,13 +215,13 @@ def test_near_duplicates_with_the_bundled_embedding_model():
     assert near_duplicates(texts, set(texts) - {"old", "new"}, embedder).pairs == []
 
 
-async def test_a_refused_key_stops_the_job_after_one_request(stub, tmp_path):
-    stub.script("synth-a", [error(401, "invalid api key")])
-    plan = plan_for(stub, count=3)
+async def test_a_refused_key_stops_the_job_after_one_request(synth_stub, tmp_path):
+    synth_stub.script("synth-a", [error(401, "invalid api key")])
+    plan = plan_for(synth_stub, count=3)
 
     result, _ = await run(plan, tmp_path)
 
-    assert len(stub.requests) == 1
+    assert len(synth_stub.requests) == 1
     assert [(f.index, f.stage) for f in result.failed] == [(1, "demographic"), (2, ""), (3, "")]
     assert "auth" in result.failed[0].reason and result.failed[0].last_output is None
     assert all(f.reason.startswith("not attempted: ") for f in result.failed[1:])

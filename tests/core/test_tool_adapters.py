@@ -251,7 +251,9 @@ def test_the_valid_official_examples_run_on_compass_data(env, toolenv):
     assert failures == {("medical_appointment", "example_3"): (False, "not_found")}
 
 
-def test_the_cli_reads_the_toolenv_given_as_a_relative_path(toolenv, data_dir, cli, monkeypatch):
+def test_the_cli_reads_the_toolenv_given_as_a_relative_path(
+    toolenv, data_dir, cli, cli_schedule, monkeypatch
+):
     monkeypatch.chdir(REPO_ROOT)
     code, out, _ = cli("--tool-data", "../shared/compass-bench/toolenv", "tools", "list", "--json")
     rows = {row["folder"]: row for row in json.loads(out)}
@@ -262,21 +264,8 @@ def test_the_cli_reads_the_toolenv_given_as_a_relative_path(toolenv, data_dir, c
     assert rows["joke_recommendation"]["data"].startswith("3200 items · ComPASS ")
     assert rows["sticker_respond"]["data"].endswith(str(paths.bundled_tool_data_dir() / "stickers.json"))
 
-    code, out, _ = cli(
-        "--tool-data",
-        "../shared/compass-bench/toolenv",
-        "tools",
-        "call",
-        "schedule_api",
-        "--params",
-        '{"operation": "get_all"}',
-        "--persona",
-        "adam-kerr",
-        "--search",
-        "lexical",
-        "--json",
-    )
-    assert code == 0 and len(json.loads(out)["result"]) == 628
+    toolenv_option = ("--tool-data", "../shared/compass-bench/toolenv")
+    assert len(cli_schedule("adam-kerr", "--search", "lexical", global_options=toolenv_option)) == 628
 
 
 def test_a_broken_compass_file_is_one_input_error(tmp_path):

@@ -33,6 +33,7 @@ from tui_harness import (
     static_text,
     toggle_in_list,
     type_text,
+    wait_for_annotator,
     wait_for_library,
     wait_until,
 )
@@ -779,19 +780,13 @@ def assert_no_names(app) -> None:
 
 @pytest.mark.slow
 async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
-    from compass_tui.app.screens.annotator import AnnotatorScreen
     from compass_tui.study import journal_path, load_pack, read_pack_scores
 
     pack_path = await make_pack(tmp_path)
     items = load_pack(pack_path).items
     assert len(items) == 4 and all(len(item.responses) == 2 for item in items)
     async with tui.app(pack=pack_path).run_test(size=SIZE) as pilot:
-        screen = await wait_until(
-            pilot,
-            lambda: isinstance(pilot.app.screen, AnnotatorScreen) and pilot.app.screen,
-            "the annotator screen",
-        )
-        await pilot.pause()
+        screen = await wait_for_annotator(pilot)
         assert screen.index == 0
         assert static_text(screen.query_one("#annotator-progress")).startswith("item 1/4 · 0 done")
         assert [column_view(screen, p)["title"] for p in range(2)] == [
@@ -830,12 +825,7 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
     assert [partial.scores[key] for key in DIMENSION_KEYS] == [2, 3, 4, None, None, None]
 
     async with tui.app(pack=pack_path).run_test(size=SIZE) as pilot:
-        screen = await wait_until(
-            pilot,
-            lambda: isinstance(pilot.app.screen, AnnotatorScreen) and pilot.app.screen,
-            "the annotator screen again",
-        )
-        await pilot.pause()
+        screen = await wait_for_annotator(pilot, "the annotator screen again")
         assert screen.index == 1  # the first unfinished item
         assert static_text(screen.query_one("#annotator-progress")).startswith("item 2/4 · 1 done")
         assert "●●○○○ 2" in column_view(screen, 0)["scores"]
@@ -847,7 +837,6 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
 
 @pytest.mark.slow
 async def test_a_corrupt_journal_line_is_named_skipped_and_the_pack_still_opens(tui, tmp_path):
-    from compass_tui.app.screens.annotator import AnnotatorScreen
     from compass_tui.study import append_pack_score, journal_path, load_pack, study_scope
 
     pack_path = await make_pack(tmp_path)
@@ -868,12 +857,7 @@ async def test_a_corrupt_journal_line_is_named_skipped_and_the_pack_still_opens(
             with journal_path(pack_path).open("ab") as handle:
                 handle.write(b"\x00garbage from a bad disk\n")  # line 2 of 3
     async with tui.app(pack=pack_path).run_test(size=SIZE) as pilot:
-        screen = await wait_until(
-            pilot,
-            lambda: isinstance(pilot.app.screen, AnnotatorScreen) and pilot.app.screen,
-            "the annotator screen",
-        )
-        await pilot.pause()
+        screen = await wait_for_annotator(pilot)
         assert sum(a.committed for a in screen.scores.values()) == 2
         assert notices(pilot.app) == [
             f"{journal_path(pack_path)}:2: not a JSON line (invalid JSON: Expecting value (column 1))"

@@ -91,9 +91,11 @@ def test_session_setup(snap_compare, snap_env):
     assert snap_compare(snap_env.app(), terminal_size=WIDE, run_before=open_setup)
 
 
-def _stepper_scored(pilot_keys: list[str]):
+def _stepper_scored(pilot_keys: list[str], runs: range = range(0)):
+    """Open the stepper (beside the first `runs` baseline runs), generate, then press `pilot_keys`."""
+
     async def run(pilot) -> None:
-        await open_stepper(pilot, PERSONA)
+        await open_stepper(pilot, PERSONA, runs=runs)
         await generate(pilot, "g")
         for key in pilot_keys:
             await pilot.press(key)
@@ -114,26 +116,19 @@ def _compared_runs(count: int) -> list[str]:
     return asyncio.run(baseline_runs(count, situations={0, 1, 2, 3}))
 
 
-def _stepper_with_runs(count: int, keys: list[str]):
-    async def run(pilot) -> None:
-        await open_stepper(pilot, PERSONA, runs=range(count))
-        await generate(pilot, "g")
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause(0.2)
-
-    return run
-
-
 def test_stepper_two_systems_at_80x24(snap_compare, snap_env):
     _compared_runs(1)
-    assert snap_compare(snap_env.app(), terminal_size=SMALL, run_before=_stepper_with_runs(1, ["4", "5"]))
+    assert snap_compare(
+        snap_env.app(), terminal_size=SMALL, run_before=_stepper_scored(["4", "5"], runs=range(1))
+    )
 
 
 def test_stepper_four_systems_at_120x40(snap_compare, snap_env):
     _compared_runs(3)
     assert snap_compare(
-        snap_env.app(), terminal_size=WIDE, run_before=_stepper_with_runs(3, ["4", "5", "right", "3"])
+        snap_env.app(),
+        terminal_size=WIDE,
+        run_before=_stepper_scored(["4", "5", "right", "3"], runs=range(3)),
     )
 
 

@@ -5,7 +5,15 @@ scrolling; the tool call and result are summed up above the response and shown i
 from __future__ import annotations
 
 import pytest
-from tui_harness import PERSONA, baseline_runs, generate, open_stepper, screen_text, wait_until
+from tui_harness import (
+    PERSONA,
+    baseline_runs,
+    generate,
+    open_stepper,
+    screen_text,
+    wait_for_annotator,
+    wait_until,
+)
 
 from compass_tui.vocab import DIMENSIONS
 
@@ -57,12 +65,7 @@ async def test_the_annotator_shows_every_response_and_all_six_scores(tui, tmp_pa
     create_study(tui.store, "layout", runs, 2, ["a", "b"], seed=3)
     pack = write_pack(tui.store, "layout", "a", tmp_path)
     async with tui.app(pack=pack).run_test(size=size) as pilot:
-        screen = await wait_until(
-            pilot,
-            lambda: type(pilot.app.screen).__name__ == "AnnotatorScreen" and pilot.app.screen,
-            "the annotator",
-        )
-        await pilot.pause(0.2)
+        screen = await wait_for_annotator(pilot, "the annotator", settle=0.2)
         assert_scored_parts_visible(screen, columns)
 
 

@@ -10,20 +10,15 @@ from tui_harness import focus, replace_input, wait_for_library, wait_until
 
 from compass_tui.persona import load_persona_file
 from compass_tui.synthesis import STAGES
-from tools.stub_llm import StubLLM, text
+from tools.stub_llm import text
 
 SIZE = (120, 36)
 
 
 @pytest.fixture
-def bot() -> SynthBot:
+def synth_bot() -> SynthBot:
+    """conftest's `synth_stub` serves this bot: seed 5 instead of 0."""
     return SynthBot(seed=5)
-
-
-@pytest.fixture
-def synth_stub(bot: SynthBot):
-    with StubLLM(bot) as server:
-        yield server
 
 
 async def open_dialog(pilot):
@@ -36,7 +31,9 @@ async def open_dialog(pilot):
     )
 
 
-async def test_new_from_model_saves_the_personas_and_opens_the_first_in_the_editor(tui, synth_stub, bot):
+async def test_new_from_model_saves_the_personas_and_opens_the_first_in_the_editor(
+    tui, synth_stub, synth_bot
+):
     from textual.widgets import Input, Select
 
     from compass_tui.app.screens.editor import EditorScreen
@@ -73,14 +70,14 @@ async def test_new_from_model_saves_the_personas_and_opens_the_first_in_the_edit
             5,
         )
         assert len(persona.situations) == 15
-    assert bot.requests_for(FIRST_NAMES[0]) == dict.fromkeys(STAGES, 1)
-    assert bot.requests_for(FIRST_NAMES[1]) == dict.fromkeys(STAGES, 1)
+    assert synth_bot.requests_for(FIRST_NAMES[0]) == dict.fromkeys(STAGES, 1)
+    assert synth_bot.requests_for(FIRST_NAMES[1]) == dict.fromkeys(STAGES, 1)
 
 
-async def test_a_persona_that_cannot_be_written_is_shown_in_the_dialog(tui, synth_stub, bot):
+async def test_a_persona_that_cannot_be_written_is_shown_in_the_dialog(tui, synth_stub, synth_bot):
     from textual.widgets import Button, Input
 
-    bot.fail(FIRST_NAMES[0], "demographic", *[text(json.dumps({"age": "old"}))] * 3)
+    synth_bot.fail(FIRST_NAMES[0], "demographic", *[text(json.dumps({"age": "old"}))] * 3)
     tui.configure({"synth": "openai/synth-a"}, synth_stub)
     async with tui.app().run_test(size=SIZE) as pilot:
         dialog = await open_dialog(pilot)

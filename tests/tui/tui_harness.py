@@ -157,6 +157,17 @@ async def wait_until(pilot, condition: Callable[[], Any], what: str, timeout: fl
         await pilot.pause(0.05)
 
 
+async def wait_for_annotator(pilot, what: str = "the annotator screen", settle: float | None = None):
+    """Wait for the annotator screen of an opened pack, then pause `settle` seconds; returns the screen."""
+    from compass_tui.app.screens.annotator import AnnotatorScreen
+
+    screen = await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, AnnotatorScreen) and pilot.app.screen, what
+    )
+    await pilot.pause(settle)
+    return screen
+
+
 async def press_each(pilot, keys: Iterable[str]) -> None:
     for key in keys:
         await pilot.press(key)
