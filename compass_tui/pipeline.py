@@ -58,7 +58,8 @@ class Interaction:
     env: ToolEnvironment
     today: date
     history_text: str = "None"
-    liked_history: dict[str, list[str]] | None = None
+    liked_history: dict[str, list[str]] | None = None  # the history setting's earlier turns, by scenario type
+    disliked_history: dict[str, list[str]] | None = None
     calls: ModelCalls = field(default_factory=ModelCalls)
     shown_persona: str = ""  # the persona as the agent sees it; worked out if not given
     history_records: list[dict[str, Any]] = field(default_factory=list)  # the earlier turns shown
@@ -128,6 +129,7 @@ async def _select_tool(item: Interaction, record: dict[str, Any], save: Save) ->
             item.today,
             item.liked_history,
             situation.scenario_type,
+            item.disliked_history,
         )
         chosen = StageCall(by="baseline", parsed=baseline_call, declared_scenario=baseline_call["scenario"])
         record_step(record, stage1=chosen)

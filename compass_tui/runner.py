@@ -21,7 +21,7 @@ from typing import Any
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
-from compass_tui.interaction_record import RecordError
+from compass_tui.interaction_record import RecordError, as_record
 from compass_tui.model_calls import FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.pipeline import Interaction, System, persona_as_shown, run_interaction
@@ -314,7 +314,8 @@ async def _one(
         shown = previous if plan.history_enabled else []
         item.history_text = "\n".join(history_line(r) for r in shown) or "None"
         item.history_records = shown
-        item.liked_history = _liked_history(shown)
+        item.liked_history = _tools_by_feedback(shown, "like")
+        item.disliked_history = _tools_by_feedback(shown, "dislike")
     async with run.semaphore:
         if system.name in progress.fatal:
             _stop(run, system)
@@ -390,14 +391,15 @@ def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> 
     )
 
 
-def _liked_history(previous: list[dict[str, Any]]) -> dict[str, list[str]]:
-    liked: dict[str, list[str]] = {}
-    for record in previous:
-        feedback = record.get("feedback") or {}
-        tool = (record.get("tool_call") or {}).get("tool_folder_name")
-        if feedback.get("label") == "like" and tool:
-            liked.setdefault(feedback.get("scenario_type") or "leisure", []).append(tool)
-    return liked
+def _tools_by_feedback(previous: list[dict[str, Any]], label: str) -> dict[str, list[str]]:
+    """scenario type -> the tools the user gave `label` ("like" or "dislike") there, in turn order."""
+    tools: dict[str, list[str]] = {}
+    for record in map(as_record, previous):
+        if record is not None and record.feedback is not None and record.feedback.label == label:
+            if record.tool_folder:
+                scenario_type = record.feedback.get("scenario_type") or record.scenario_type or "leisure"
+                tools.setdefault(scenario_type, []).append(record.tool_folder)
+    return tools
 
 
 class RunThread(threading.Thread):

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import re
 
+from compass_tui.baseline.tone import valence_family
 from compass_tui.persona import Persona
 
 _TOOL_CUES: dict[str, tuple[str, ...]] = {
-    "medical_appointment": (
-        "doctor",
-        "appointment",
-        "pain",
-        "sick",
-        "symptom",
-        "check",
-        "hospital",
-        "clinic",
-        "ache",
-        "injur",
-    ),
+    # words that ask for a booking, not any mention of feeling unwell ("sick pay", "a headache")
+    "medical_appointment": ("doctor", "appointment", "symptom", "check-up", "checkup", "hospital", "clinic"),
     "schedule_manager": ("schedule", "calendar", "remind", "deadline", "meeting", "busy", "time", "organi"),
     "plan_assistant": ("plan", "prepare", "organi", "steps", "goal", "project", "start", "how do i"),
     "psyweb_recommender": ("stress", "anxious", "sleep", "lonely", "worry", "panic", "overwhelm", "cope"),
@@ -33,22 +24,57 @@ _TOOL_CUES: dict[str, tuple[str, ...]] = {
 }
 
 
+_CUE_PATTERNS = {
+    tool: tuple(re.compile(rf"\b{re.escape(cue)}") for cue in cues) for tool, cues in _TOOL_CUES.items()
+}
+
+# With nothing liked to go on, the tools that suit a feeling, best first; a tool that books or buys
+# something is never a guess, only chosen where the words ask for it.
+_FITTING_BY_FEELING: dict[str, tuple[str, ...]] = {
+    "joy": ("music_recommendation", "joke_recommendation", "film_recommendation", "sticker_respond"),
+    "tender": ("story_recommender", "music_recommendation", "film_recommendation", "sticker_respond"),
+    "fear": ("psyweb_recommender", "plan_assistant", "music_recommendation", "strength_card"),
+    "anger": ("music_recommendation", "psyweb_recommender", "joke_recommendation", "role_play"),
+    "shame": ("strength_card", "psyweb_recommender", "story_recommender", "music_recommendation"),
+    "sadness": ("psyweb_recommender", "music_recommendation", "story_recommender", "strength_card"),
+}
+
+
 def choose_tool(
-    utterance: str, scenario_type: str, persona: Persona | None, liked_history: dict[str, list[str]]
+    utterance: str,
+    scenario_type: str,
+    persona: Persona | None,
+    liked_history: dict[str, list[str]],
+    emotion: str = "",
+    disliked_history: dict[str, list[str]] | None = None,
 ) -> str:
-    """A liked tool for this scenario type, the one whose cues best fit the utterance."""
+    """A liked tool for this scenario type, the one whose cues best fit the utterance. Without a persona
+    (the history setting) the likes and dislikes of earlier turns stand in for its preferences; with
+    nothing liked, a tool whose cues the words match, else one that suits the feeling."""
     if persona is not None:
         preference = persona.tool_preferences.for_scenario(scenario_type)
-        candidates, avoid = list(preference.liked), set(preference.disliked)
+        liked, avoid = list(preference.liked), set(preference.disliked)
     else:
-        candidates, avoid = list(liked_history.get(scenario_type, [])), set()
-    if not candidates:
-        candidates = [tool for tool in _TOOL_CUES if tool not in avoid]
+        avoid = set((disliked_history or {}).get(scenario_type, []))
+        liked = [tool for tool in dict.fromkeys(liked_history.get(scenario_type, [])) if tool not in avoid]
     text = utterance.lower()
-    return max(
-        candidates,
-        key=lambda tool: (sum(cue in text for cue in _TOOL_CUES.get(tool, ())), -candidates.index(tool)),
+    candidates = liked or _fallback(text, emotion, avoid)
+    return max(candidates, key=lambda tool: (_cue_hits(tool, text), -candidates.index(tool)))
+
+
+def _fallback(text: str, emotion: str, avoid: set[str]) -> list[str]:
+    fitting = [tool for tool in _FITTING_BY_FEELING[valence_family(emotion)] if tool not in avoid]
+    cued = [tool for tool in _TOOL_CUES if tool not in avoid and _cue_hits(tool, text)]
+    return (
+        list(dict.fromkeys([*fitting, *cued]))
+        or [t for t in _TOOL_CUES if t not in avoid]
+        or list(_TOOL_CUES)
     )
+
+
+def _cue_hits(tool: str, text: str) -> int:
+    """How many of the tool's cues begin a word of the text ("time" in "timetable", not "sometimes")."""
+    return sum(1 for cue in _CUE_PATTERNS.get(tool, ()) if cue.search(text))
 
 
 # Topical phrases, each with the words that point at it (a trailing * matches any ending); the phrases are

@@ -250,11 +250,12 @@ def baseline_tool_call(
     today: date,
     liked_history: dict[str, list[str]] | None = None,
     scenario_type: str | None = None,
+    disliked_history: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The baseline's tool call. `scenario_type` is the situation's label when it has one (author-given or
     inferred from the scenario text at import); only without it is the type guessed from the utterance alone."""
     scenario_type = scenario_type or classify_scenario("", utterance).scenario_type
-    tool = choose_tool(utterance, scenario_type, persona, liked_history or {})
+    tool = choose_tool(utterance, scenario_type, persona, liked_history or {}, emotion, disliked_history)
     return {
         "scenario": SCENARIO_BY_KEY[scenario_type].compass_key,
         "tool_folder_name": tool,

@@ -111,12 +111,15 @@ def test_the_baseline_is_deterministic(cli, data_dir, no_network):
     assert [r["tool_result"]["result"] for r in first] == [r["tool_result"]["result"] for r in second]
 
 
-def test_the_baseline_in_the_history_setting_learns_from_likes_only(cli, data_dir, bundled, no_network):
+def test_the_baseline_in_the_history_setting_learns_from_likes_and_dislikes(
+    cli, data_dir, bundled, no_network
+):
     run_baseline(cli, "hist", "--setting", "history")
     records = load_records(Store(data_dir), "hist")
     by_persona: dict[str, list[dict]] = {}
     for record in records:
         by_persona.setdefault(record["persona_id"], []).append(record)
+    refused_somewhere = booked = 0
     for persona_id, persona_records in by_persona.items():
         persona = bundled[persona_id]
         assert [r["situation_index"] for r in persona_records] == list(range(len(persona.situations)))
@@ -134,15 +137,23 @@ def test_the_baseline_in_the_history_setting_learns_from_likes_only(cli, data_di
                 "tool": record["tool_call"]["tool_folder_name"],
                 "scenario_type": situation.scenario_type,
             }
-        # Once a tool earned a like in a scenario type, the baseline keeps to liked tools there.
+        # Once a tool earned a like in a scenario type, the baseline keeps to liked tools there; a tool
+        # that earned a dislike there is not offered there again.
         earned: dict[str, set[str]] = {}
+        refused: dict[str, set[str]] = {}
         for record in persona_records:
             scenario_type = persona.situations[record["situation_index"]].scenario_type
             tool = record["tool_call"]["tool_folder_name"]
+            where = (persona_id, record["situation_index"])
             if earned.get(scenario_type):
-                assert tool in earned[scenario_type], (persona_id, record["situation_index"])
-            if record["feedback"]["label"] == "like":
-                earned.setdefault(scenario_type, set()).add(tool)
+                assert tool in earned[scenario_type], where
+            assert tool not in refused.get(scenario_type, set()), where
+            learned = earned if record["feedback"]["label"] == "like" else refused
+            learned.setdefault(scenario_type, set()).add(tool)
+            refused_somewhere += record["feedback"]["label"] == "dislike"
+            booked += tool == "medical_appointment"
+    assert refused_somewhere > 10  # the dislike rule above is not vacuous
+    assert booked <= 3  # without a persona, an appointment is booked only where the words ask for one
 
 
 def test_the_empathetic_baseline_calls_no_tool(cli, data_dir, no_network):
