@@ -20,6 +20,7 @@ Differences from ComPASS's judge script, on purpose:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,8 +225,14 @@ class JudgeProgress:
     total: int = 0
     judged: int = 0
     cached: int = 0
-    invalid: int = 0
+    invalid: int = 0  # judgements with a flagged dimension
+    unscored: int = 0  # of those, judgements without one valid score (the judge's answers did not parse)
     errors: int = 0  # records whose sampling stopped on a provider error; a rerun resumes them
+
+    def count_invalid(self, judgement: Mapping[str, Any]) -> None:
+        if not judgement.get("valid"):
+            self.invalid += 1
+            self.unscored += all(score is None for score in (judgement.get("scores") or {}).values())
 
 
 def records_to_judge(
@@ -295,7 +302,7 @@ async def judge_run(
         cached = cache.get(key_for(record, personas[record.persona_id], model_name, prompt))
         if cached and len(cached.get("samples", [])) >= samples:
             progress.cached += 1
-            progress.invalid += not cached.get("valid")
+            progress.count_invalid(cached)
         else:
             pending.append(record)
     report(progress)
@@ -319,7 +326,8 @@ async def judge_run(
             )
         progress.judged += 1
         progress.errors += bool(judgement["error"])
-        progress.invalid += not judgement["error"] and not judgement["valid"]
+        if not judgement["error"]:
+            progress.count_invalid(judgement)
         report(progress)
 
     await one(pending[0])

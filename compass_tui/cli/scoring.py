@@ -157,6 +157,7 @@ def judge_command(args, ctx: Context) -> int:
         "judged": progress.judged,
         "cached": progress.cached,
         "invalid": progress.invalid,
+        "unscored": progress.unscored,
         "errors": progress.errors,
         "total": progress.total,
     }
@@ -166,10 +167,11 @@ def judge_command(args, ctx: Context) -> int:
         lambda s: console.print(
             f"{s['judged']} judged, {s['cached']} from cache, "
             f"{s['invalid']} with a flagged dimension (see `runs show {s['run']}`)"
+            + (f", {s['unscored']} without one valid score" if s["unscored"] else "")
             + (f", {s['errors']} stopped by provider errors (rerun to resume)." if s["errors"] else ".")
         ),
     )
-    return 1 if progress.errors else 0
+    return 1 if progress.errors or progress.unscored else 0
 
 
 def report_command(args, ctx: Context) -> int:

@@ -295,8 +295,8 @@ def test_output_that_is_not_json_is_retried_with_the_parse_error_then_flagged(cl
     bot.queue(0, text("Overall I would say four out of five."), text(verdict(3)))
     bot.queue(1, *[text("Scores: empathy high, safety fine")] * 3)
     code, summary, err = judge(cli)
-    assert code == 0, err
-    assert (summary["judged"], summary["invalid"]) == (3, 1)
+    assert code == 1, err  # an item left without one valid score is a failure
+    assert (summary["judged"], summary["invalid"], summary["unscored"]) == (3, 1, 1)
     first, retry = requests_for(stub, bot, 0)
     assert retry["messages"][:2] == first["messages"]
     assert retry["messages"][2] == {"role": "assistant", "content": "Overall I would say four out of five."}
@@ -369,8 +369,8 @@ def test_the_wrong_number_of_official_scores_is_flagged(
     bot.default = text(official_verdict([4] * 6))
     bot.queue(2, *[text(official_verdict(scores))] * 3)
     code, summary, err = judge(cli, "--judge-prompt", official_prompt)
-    assert code == 0, err
-    assert summary["invalid"] == 1
+    assert code == 1, err
+    assert (summary["invalid"], summary["unscored"]) == (1, 1)
     bad = judgements(configured)[2]
     assert bad["valid"] is False and bad["flags"] == [flag]
     assert bad["scores"] == {key: None for key in DIMENSION_KEYS}
@@ -385,8 +385,8 @@ def test_a_zero_on_every_third_item_flags_that_dimension_and_the_means_use_valid
     for index, scores in answers.items():
         bot.queue(index, *[text(verdict(scores))] * 3)
     code, summary, err = judge(cli)
-    assert code == 0, err
-    assert summary["invalid"] == 1 and len(requests_for(stub, bot, 2)) == 3
+    assert code == 0, err  # one flagged dimension: the item still has five valid scores
+    assert (summary["invalid"], summary["unscored"]) == (1, 0) and len(requests_for(stub, bot, 2)) == 3
     code, out, err = cli("report", RUN, "--format", "json")
     assert code == 0, err
     (row,) = json.loads(out)["systems"]
@@ -534,7 +534,8 @@ def test_a_rerun_counts_cached_invalid_samples_as_invalid(cli, configured, stub,
     bot.queue(0, *[text("no scores here")] * 3)
     assert judge(cli)[1]["invalid"] == 1
     code, summary, _ = judge(cli)
-    assert (summary["judged"], summary["cached"], summary["invalid"]) == (0, 3, 1)
+    assert (summary["judged"], summary["cached"], summary["invalid"], summary["unscored"]) == (0, 3, 1, 1)
+    assert code == 1  # served from the cache, the unscored item still fails the judging
 
 
 # --- prompt injection -----------------------------------------------------------------------------
