@@ -23,6 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.figure_plot import FigurePlot
 from compass_tui.records import list_run_ids
 from compass_tui.report import BREAKDOWNS
@@ -61,7 +62,7 @@ class FiguresReady(Message):
     error: str | None = None
 
 
-class ReportScreen(Screen):
+class ReportScreen(CompassNode, Screen):
     HELP = """### Report
 Choose runs on the left and whose scores to use (the LLM judge or humans, never mixed). The table
 has the paper's Table 2 columns: who scored each row (the judge model and prompt, or humans), items

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from compass_tui.annotations import Annotation
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.model_column import ScorePanel
 from compass_tui.rubric import DEFINITIONS, LEVELS
 from compass_tui.vocab import DIMENSIONS
@@ -39,7 +40,7 @@ SCORING_BINDINGS = [
 COMPACT_BELOW_ROWS = 32  # below this many rows the header and the rubric give their lines to the columns
 
 
-class ScoringScreen(Screen):
+class ScoringScreen(CompassNode, Screen):
     """Subclasses say how many items there are, which annotation sits at each position, and how to save it."""
 
     HELP = ScorePanel.HELP

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckBox, CheckList
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.persona import Persona
@@ -19,7 +20,7 @@ from compass_tui.session import MAX_COLUMNS, Column, Session, SetupChoice, last_
 from compass_tui.vocab import SETTINGS
 
 
-class SessionSetupScreen(ModalScreen[None]):
+class SessionSetupScreen(CompassNode, ModalScreen[None]):
     HELP = """### Start a session
 Pick the **setting** (profile, history, empathetic, hybrid) and up to four **systems**: models to run
 now (the offline `baseline` needs no key) and/or **existing runs** that already hold this persona.
