@@ -86,7 +86,7 @@ and a second `esc` closes without saving."""
         yield Header()
         yield Static(id="editor-errors")
         with VerticalScroll(id="editor-form"):
-            if self.raw_error is not None:
+            if self.raw_error is not None and self.entry is not None:  # only a file read can fail
                 yield Label(f"The file is not valid JSON ({self.raw_error}); fix it here and save.")
                 yield TextArea(
                     _raw_text(self.entry.path),

@@ -161,8 +161,8 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
         runs, source, tab = choices
         ctx = self.app.ctx
         try:
-            by = None if tab == "systems" else tab
-            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), source, by=by)  # type: ignore[arg-type]
+            by = next((breakdown for breakdown in BREAKDOWNS if breakdown == tab), None)  # "systems": None
+            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), source, by=by)
         except InputError as error:
             self.post_message(ReportReady(choices, error=str(error)))
             return
