@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from compass_tui.errors import InputError
 
@@ -157,6 +157,12 @@ class OfficialFields(_Stored):
     scenario: str | None = None
     reply: str | None = None
     order: tuple[str, ...] = ("tool_call", "scenario", "reply")
+
+
+@overload
+def as_record(record: Mapping[str, Any]) -> InteractionRecord: ...
+@overload
+def as_record(record: Mapping[str, Any] | None) -> InteractionRecord | None: ...
 
 
 def as_record(record: Mapping[str, Any] | None) -> InteractionRecord | None:

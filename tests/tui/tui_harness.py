@@ -296,10 +296,10 @@ def column_view(screen, position: int) -> dict[str, str]:
     from compass_tui.app.widgets.result_card import result_view, tool_call_view
 
     column = screen.query_one(f"#column-{position}", ModelColumn)
-    record = column.record or {}
+    record = column.record
     view = {name: static_text(column.query_one(f"#{name}")) for name in ("summary", "response")}
-    view["call"] = rich_text(tool_call_view(record.get("tool_call"))) if record else ""  # what `d` shows
-    view["result"] = rich_text(result_view(record.get("tool_result"))) if record else ""
+    view["call"] = rich_text(tool_call_view(record.tool_call)) if record else ""  # what `d` shows
+    view["result"] = rich_text(result_view(record.tool_result)) if record else ""
     view["status"] = static_text(column.query_one("#column-status"))
     view["title"] = str(column.border_title)
     view["scores"] = panel_text(column.query_one(ScorePanel))

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.situation_fold import SituationFold
 from compass_tui.errors import InputError, field_path
 from compass_tui.inputs import read_input_bytes
@@ -42,7 +43,7 @@ def widget_id(path: tuple) -> str:
     return "-".join(str(part) for part in path)
 
 
-class EditorScreen(Screen[str | None]):
+class EditorScreen(CompassNode, Screen[str | None]):
     HELP = """### Persona editor
 Every field of a persona. Tool preferences: write the text, then tick the liked and disliked tools (or
 press *Read from text* to fill them from the text; unclear tools are reported, never guessed).
@@ -85,7 +86,7 @@ and a second `esc` closes without saving."""
         yield Header()
         yield Static(id="editor-errors")
         with VerticalScroll(id="editor-form"):
-            if self.raw_error is not None:
+            if self.raw_error is not None and self.entry is not None:  # only a file read can fail
                 yield Label(f"The file is not valid JSON ({self.raw_error}); fix it here and save.")
                 yield TextArea(
                     _raw_text(self.entry.path),

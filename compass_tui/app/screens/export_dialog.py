@@ -12,11 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from compass_tui.annotations import load_annotations
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.export import write_session_csv
 from compass_tui.report import SESSION_SCOPE
 
 
-class ExportDialog(ModalScreen[None]):
+class ExportDialog(CompassNode, ModalScreen[None]):
     HELP = (
         "### Export\nThe human scores of the chosen runs, one row per annotator × item × system, "
         "as UTF-8 CSV with a BOM."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Markdown
@@ -16,7 +17,7 @@ Every action is in the command palette (`ctrl+p`); the footer shows the keys tha
 
 def help_for(widget: Widget | None, screen: Screen) -> str:
     """The HELP text of the focused widget or its nearest ancestor that has one, else the screen's."""
-    node = widget
+    node: DOMNode | None = widget
     while node is not None:
         text = getattr(type(node), "HELP", None)
         if isinstance(text, str) and text.strip():
@@ -48,7 +49,7 @@ def keys_here(screen: Screen) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close", id="help.close")]
+    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close", id="help.close")]
 
     def __init__(self, focused: Widget | None, screen: Screen):
         super().__init__()
@@ -59,5 +60,5 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Markdown(self.text)
 
-    def action_dismiss(self) -> None:
+    def action_close(self) -> None:
         self.dismiss()

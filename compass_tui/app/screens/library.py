@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from compass_tui import paths
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.messages import LibraryLoaded
 from compass_tui.app.widgets.persona_detail import PersonaDetail
 from compass_tui.library_index import ListedPersona, files_stamp, read_index, write_index
@@ -31,7 +32,7 @@ personas you wrote. ⚠ marks a persona that needs a look (unclear preferences, 
 validation). Type `/` to filter by id or name; `enter` opens the stepper."""
 
 
-class LibraryScreen(Screen):
+class LibraryScreen(CompassNode, Screen):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="library.filter"),
         Binding("enter", "open_stepper", "Step through", id="library.step", priority=False),

@@ -23,6 +23,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.figure_plot import FigurePlot
 from compass_tui.records import list_run_ids
 from compass_tui.report import BREAKDOWNS
@@ -61,7 +62,7 @@ class FiguresReady(Message):
     error: str | None = None
 
 
-class ReportScreen(Screen):
+class ReportScreen(CompassNode, Screen):
     HELP = """### Report
 Choose runs on the left and whose scores to use (the LLM judge or humans, never mixed). The table
 has the paper's Table 2 columns: who scored each row (the judge model and prompt, or humans), items
@@ -160,8 +161,8 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
         runs, source, tab = choices
         ctx = self.app.ctx
         try:
-            by = None if tab == "systems" else tab
-            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), source, by=by)  # type: ignore[arg-type]
+            by = next((breakdown for breakdown in BREAKDOWNS if breakdown == tab), None)  # "systems": None
+            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), source, by=by)
         except InputError as error:
             self.post_message(ReportReady(choices, error=str(error)))
             return

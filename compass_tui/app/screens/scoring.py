@@ -8,16 +8,17 @@ from datetime import datetime
 from rich.console import Group
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
 from compass_tui.annotations import Annotation
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.model_column import ScorePanel
 from compass_tui.rubric import DEFINITIONS, LEVELS
 from compass_tui.vocab import DIMENSIONS
 
-SCORING_BINDINGS = [
+SCORING_BINDINGS: list[BindingType] = [
     Binding("n,right_square_bracket,pagedown", "step(1)", "Next", id="scoring.next"),
     Binding("p,left_square_bracket,pageup", "step(-1)", "Previous", id="scoring.previous"),
     Binding("1", "score(1)", "Score 1-5", key_display="1-5", id="scoring.score1"),
@@ -39,7 +40,7 @@ SCORING_BINDINGS = [
 COMPACT_BELOW_ROWS = 32  # below this many rows the header and the rubric give their lines to the columns
 
 
-class ScoringScreen(Screen):
+class ScoringScreen(CompassNode, Screen):
     """Subclasses say how many items there are, which annotation sits at each position, and how to save it."""
 
     HELP = ScorePanel.HELP

@@ -10,16 +10,18 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckBox, CheckList
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.persona import Persona
 from compass_tui.records import list_run_ids, load_run_meta
+from compass_tui.run_meta import RunMeta
 from compass_tui.safe_text import printable
 from compass_tui.session import MAX_COLUMNS, Column, Session, SetupChoice, last_setup, remember_setup
 from compass_tui.vocab import SETTINGS
 
 
-class SessionSetupScreen(ModalScreen[None]):
+class SessionSetupScreen(CompassNode, ModalScreen[None]):
     HELP = """### Start a session
 Pick the **setting** (profile, history, empathetic, hybrid) and up to four **systems**: models to run
 now (the offline `baseline` needs no key) and/or **existing runs** that already hold this persona.
@@ -90,7 +92,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         line.update(text)
         line.display = bool(text)
 
-    def _runs_with_persona(self) -> list[tuple[str, dict]]:
+    def _runs_with_persona(self) -> list[tuple[str, RunMeta]]:
         store = self.app.ctx.store
         found = []
         for run_id in list_run_ids(store):
@@ -103,6 +105,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
 
     def session(self) -> Session:
         setting = self.query_one("#setting", Select).value
+        assert isinstance(setting, str)  # allow_blank=False: always one of SETTINGS
         ticked = list(self.query_one("#models", SelectionList).selected)
         models = list(ticked)
         runs = list(self.query_one("#runs", SelectionList).selected) if self.query("#runs") else []
@@ -123,7 +126,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         seed_text = self.query_one("#seed", Input).value or "0"
         blind = self.query_one("#blind", Checkbox).value
         choice = SetupChoice(
-            str(setting), list(self.query_one("#models", SelectionList).selected), runs, blind, int(seed_text)
+            setting, list(self.query_one("#models", SelectionList).selected), runs, blind, int(seed_text)
         )
         remember_setup(self.app.ctx.store, self.persona.id, choice)
         return Session(

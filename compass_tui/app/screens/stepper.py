@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Group
 from rich.text import Text
 from textual import work
@@ -17,6 +15,7 @@ from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, 
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.variant_text import WHAT_IF_ELSEWHERE, column_title, utterance_lines, variant_tag
 from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
+from compass_tui.interaction_record import InteractionRecord, as_record
 from compass_tui.records import (
     JUDGEMENTS_TABLE,
     judgement_path,
@@ -31,8 +30,8 @@ from compass_tui.variants import Variant, make_variant, variants_of
 from compass_tui.vocab import SCENARIO_BY_KEY
 
 
-def _variant_item(record: dict[str, Any]) -> tuple[str, str, int, str]:
-    return record["run_id"], record["model"], record["situation_index"], record["variant"]["id"]
+def _variant_item(record: InteractionRecord) -> tuple[str, str, int, str]:
+    return record.run_id, record.model, record.situation_index, record.what_if.id
 
 
 class StepperScreen(ScoringScreen):
@@ -50,12 +49,12 @@ class StepperScreen(ScoringScreen):
     def __init__(self, session: Session):
         super().__init__()
         self.session = session
-        self.records: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self.records: dict[tuple[str, str, int], InteractionRecord] = {}
         self.judgements: dict[tuple[str, str, int], JudgeScores] = {}
         self.judge_notes: dict[str, str] = {}  # run -> why its judge scores are not shown
         self.annotations: dict[tuple[str, int, str | None], Annotation] = {}
         self.variants: dict[int, list[Variant]] = {}  # per situation, the own run's what-if variants
-        self.variant_records: dict[tuple[str, str, int, str], dict[str, Any]] = {}
+        self.variant_records: dict[tuple[str, str, int, str], InteractionRecord] = {}
         self.shown_variant: dict[int, str | None] = {}  # per situation, the variant shown (None: original)
         self.generation = 0
         self.run_thread = None
@@ -100,9 +99,9 @@ class StepperScreen(ScoringScreen):
         for run_id in {column.run_id for column in self.session.columns}:
             if store.get(run_meta_path(run_id), "meta", "meta") is None:
                 continue
-            mine = [r for r in load_records(store, run_id) if r["persona_id"] == self.session.persona.id]
+            mine = [r for r in load_records(store, run_id) if r.persona_id == self.session.persona.id]
             for record in mine:
-                self.records[(run_id, record["model"], record["situation_index"])] = record
+                self.records[(run_id, record.model, record.situation_index)] = record
             self.load_judge_scores(run_id, mine)
             for record in load_variant_records(store, run_id, self.session.persona.id):
                 self.variant_records[_variant_item(record)] = record
@@ -111,7 +110,7 @@ class StepperScreen(ScoringScreen):
                     for variant in found:
                         self.add_variant(variant)
 
-    def load_judge_scores(self, run_id: str, records: list[dict[str, Any]]) -> None:
+    def load_judge_scores(self, run_id: str, records: list[InteractionRecord]) -> None:
         """The judge scores of this persona's items, picked by the rule the report uses."""
         from compass_tui.errors import InputError
         from compass_tui.judge import current_contents
@@ -146,7 +145,7 @@ class StepperScreen(ScoringScreen):
         shown = self.shown_variant.get(self.index)
         return next((v for v in self.variants.get(self.index, []) if v.id == shown), None)
 
-    def record_of(self, column: Column) -> dict[str, Any] | None:
+    def record_of(self, column: Column) -> InteractionRecord | None:
         variant = self.variant
         if variant is None:
             return self.records.get((column.run_id, column.model, self.index))
@@ -229,7 +228,7 @@ class StepperScreen(ScoringScreen):
         generating = (
             self.run_thread is not None
             and column.run_id == self.session.own_run_id
-            and (record is None or record.get("status") not in ("done", "error"))
+            and (record is None or record.status not in ("done", "error"))
         )
         variant = self.variant
         widget.set_title(column_title(self.session.label(column, self.index), variant))
@@ -245,8 +244,8 @@ class StepperScreen(ScoringScreen):
         panel = self.query_one(f"#column-{position}", ModelColumn).query_one(ScorePanel)
         panel.show(self.annotation(column, position), judge, self.save_status(position))
 
-    def stance(self, record: dict[str, Any] | None) -> str | None:
-        tool = ((record or {}).get("tool_call") or {}).get("tool_folder_name")
+    def stance(self, record: InteractionRecord | None) -> str | None:
+        tool = record.tool_folder if record else None
         if not tool or not self.situation.scenario_type:
             return None
         return self.session.persona.tool_preferences.for_scenario(self.situation.scenario_type).stance(tool)
@@ -337,21 +336,21 @@ class StepperScreen(ScoringScreen):
             self.run_thread.cancel()
 
     def on_record_updated(self, message: RecordUpdated) -> None:
-        record = message.record
-        variant_id = (record.get("variant") or {}).get("id")
+        record = as_record(message.record)
+        variant_id = record.variant_id or None
         if variant_id:
             self.variant_records[_variant_item(record)] = record
         else:
-            self.records[(record["run_id"], record["model"], record["situation_index"])] = record
+            self.records[(record.run_id, record.model, record.situation_index)] = record
         shown = self.variant.id if self.variant else None
         if (
             message.generation == self.generation
-            and record["situation_index"] == self.index
+            and record.situation_index == self.index
             and variant_id == shown
         ):
             for position in range(len(self.session.columns)):  # only the column that shows this record
                 column = self.column_at(position)
-                if (column.run_id, column.model) == (record["run_id"], record["model"]):
+                if (column.run_id, column.model) == (record.run_id, record.model):
                     self.render_position(position)
 
     def on_run_progressed(self, message: RunProgressed) -> None:

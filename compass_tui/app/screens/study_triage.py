@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static, TabbedContent, TabPane
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.screens.report import fill_table
 from compass_tui.safe_text import printable
 from compass_tui.study import list_studies
@@ -31,7 +32,7 @@ class StudyTriageReady(Message):
     error: str | None = None
 
 
-class StudyTriageScreen(Screen):
+class StudyTriageScreen(CompassNode, Screen):
     HELP = """### Study triage
 For the study's owner: every (item, system) unit of a study ranked by |human mean − judge| and, on
 the second tab, by the spread among the annotators (sample sd, n − 1), as `compass-tui study

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.messages import SynthesisFinished, SynthesisProgressed
 from compass_tui.errors import InputError
 from compass_tui.safe_text import printable
@@ -21,7 +22,7 @@ class SynthesisStopped(Exception):
     """Raised from the progress callback when the dialog is closed: the job stops between stages."""
 
 
-class SynthesisDialog(ModalScreen[str | None]):
+class SynthesisDialog(CompassNode, ModalScreen[str | None]):
     HELP = """### New from model
 Writes new personas with a configured model, one call per stage (demographics, Big Five, personality,
 background, tool preferences, 15 situations, utterances), each checked and retried with the error.

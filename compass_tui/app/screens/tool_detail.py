@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Group
 from rich.rule import Rule
 from textual.app import ComposeResult
@@ -13,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from compass_tui.app.widgets.result_card import result_view, tool_call_view
+from compass_tui.interaction_record import InteractionRecord
 
 
 class ToolDetailScreen(ModalScreen[None]):
@@ -24,7 +23,7 @@ class ToolDetailScreen(ModalScreen[None]):
         "The call the system made and what the tool gave back, in full. `d` or `escape` closes."
     )
 
-    def __init__(self, title: str, record: dict[str, Any]):
+    def __init__(self, title: str, record: InteractionRecord):
         super().__init__()
         self.title_text = title
         self.record = record
@@ -35,9 +34,9 @@ class ToolDetailScreen(ModalScreen[None]):
             yield Static(
                 Group(
                     Rule("tool call", style="dim"),
-                    tool_call_view(self.record.get("tool_call")),
+                    tool_call_view(self.record.tool_call),
                     Rule("tool result", style="dim"),
-                    result_view(self.record.get("tool_result")),
+                    result_view(self.record.tool_result),
                 )
             )
         yield Footer()

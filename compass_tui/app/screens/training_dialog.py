@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from compass_tui.app.compass_node import CompassNode
 from compass_tui.errors import InputError
 from compass_tui.safe_text import printable
 from compass_tui.training import FORMATS, SOURCES, TrainingFilter
@@ -26,7 +27,7 @@ class TrainingExported(Message):
         self.error = error
 
 
-class TrainingExportDialog(ModalScreen[None]):
+class TrainingExportDialog(CompassNode, ModalScreen[None]):
     HELP = (
         "### Export training data\nThe chosen runs' interactions as chat-format tool-use training records "
         "(`compass-tui export-training`): OpenAI fine-tuning JSONL, ShareGPT, or our flat jsonl. Min score "
@@ -100,7 +101,7 @@ class TrainingExportDialog(ModalScreen[None]):
         from compass_tui.tools.definitions import load_definitions
         from compass_tui.training import check_destination, check_selection, collect, write_training
 
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.app.ctx
         try:
             check_destination(out)
             definitions = load_definitions(ToolData(ctx.tool_data_dir).toolenv)

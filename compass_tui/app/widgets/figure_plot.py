@@ -37,7 +37,9 @@ class FigurePlot(PlotextPlot):
         if len(heights) == 1:
             self.plt.bar(labels, heights[0], label=figure.series[0].label)
         else:
-            self.plt.multiple_bar(labels, heights, labels=[series.label for series in figure.series])
+            legend = [series.label for series in figure.series]
+            # plotext takes `labels`; textual_plotext's stub names it `label`
+            self.plt.multiple_bar(labels, heights, labels=legend)  # type: ignore[call-arg]
 
 
 def _short(category: object) -> str:

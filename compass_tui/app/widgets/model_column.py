@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,7 @@ from textual.widgets import LoadingIndicator, Static
 
 from compass_tui.annotations import Annotation
 from compass_tui.app.widgets.persona_detail import stance_badge
-from compass_tui.interaction_record import Feedback, InteractionRecord, as_record
+from compass_tui.interaction_record import Feedback, InteractionRecord, stored_value
 from compass_tui.judgements import Judgement
 from compass_tui.tools.summary import call_summary, result_summary
 from compass_tui.vocab import DIMENSIONS
@@ -153,12 +152,11 @@ situation, and the scores. `g` generates missing responses for this situation, `
 
     def show_record(
         self,
-        record: Mapping[str, Any] | None,
+        record: InteractionRecord | None,
         stance: str | None,
         generating: bool,
         empty_note: str = "No response yet. Press g to generate.",
     ) -> None:
-        record = as_record(record)
         self.record = record
         self.query_one(LoadingIndicator).display = generating
         response = self.query_one("#response", Static)
@@ -215,12 +213,12 @@ def _summary(record: InteractionRecord) -> Text:
     """The tool call and its result in a line or two: what the response was written from."""
     if record.setting == "empathetic":
         return Text("empathetic reply, no tool", style="dim")
-    call = record.get("tool_call")
+    call = record.tool_call
     if not call and record.status in ("done", "error"):  # ended without a call: a pass-rate failure
         return Text.assemble(("🔧 ", ""), ("✗ no tool call", "bold red"))
     result = result_summary(record.tool_result)
     ok = record.tool_ran
-    tool, _, params = call_summary(call).partition(" · ")
+    tool, _, params = call_summary(stored_value(call)).partition(" · ")
     return Text.assemble(
         ("🔧 ", ""),
         (tool, "bold"),

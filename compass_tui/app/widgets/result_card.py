@@ -12,12 +12,14 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from compass_tui.interaction_record import ToolCall
 
-def tool_call_view(call: dict[str, Any] | None) -> RenderableType:
+
+def tool_call_view(call: ToolCall | None) -> RenderableType:
     if not call:
         return Text("no tool call", style="dim")
-    name = Text(f"{call.get('tool_folder_name')}.{call.get('function_name')}", style="bold")
-    params = json.dumps(call.get("param"), ensure_ascii=False)
+    name = Text(f"{call.tool_folder_name}.{call.function_name}", style="bold")
+    params = json.dumps(call.param, ensure_ascii=False)
     return Group(name, Syntax(params, "json", word_wrap=True, background_color="default"))
 
 
@@ -29,7 +31,7 @@ def result_view(record: dict[str, Any] | None) -> RenderableType:
         where = f" ({error['parameter']})" if error.get("parameter") else ""
         return Text(f"✗ {error.get('code', 'error')}{where}: {error.get('message', '')}", style="bold red")
     folder, result = record.get("tool_folder_name"), record.get("result")
-    renderer = _RENDERERS.get(folder, _generic)
+    renderer = _RENDERERS.get(folder or "", _generic)
     if isinstance(result, str) and folder not in _TEXT_RESULTS:  # a result kept as text (an import's)
         renderer = _text
     try:
