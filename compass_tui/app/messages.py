@@ -42,8 +42,9 @@ class RunFinished(Message):
 class JudgeFinished(Message):
     run_id: str
     judged: int
-    invalid: int
-    error: str | None = None
+    invalid: int  # with a flagged dimension
+    unscored: int = 0  # without one valid score
+    errors: int = 0  # stopped by a provider error
 
 
 @dataclass

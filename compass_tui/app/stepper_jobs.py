@@ -95,4 +95,4 @@ def judge_session_runs(ctx: Context, session: Session, post: Post) -> None:
                 persona_ids={session.persona.id},
             )
         )
-        post(JudgeFinished(run_id, progress.judged, progress.invalid))
+        post(JudgeFinished(run_id, progress.judged, progress.invalid, progress.unscored, progress.errors))

@@ -16,6 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from compass_tui.safe_text import printable
+from compass_tui.wording import counted
+
+__all__ = ["console", "counted", "emit", "error_console", "print_json", "print_table", "safe"]
 
 console = Console(highlight=False, soft_wrap=False)
 error_console = Console(stderr=True, highlight=False)
@@ -33,11 +36,6 @@ def print_json(data: Any) -> None:
 def safe(value: Any) -> str:
     """A user-given value to embed in a rich markup string: control characters and markup escaped."""
     return escape(printable(str(value)))
-
-
-def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """'1 run', '2 runs', '0 studies'."""
-    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 def print_table(

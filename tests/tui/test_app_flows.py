@@ -591,6 +591,9 @@ async def test_the_judge_scores_are_shown_only_after_commit_with_their_judge_and
         await pilot.press("j")
         await wait_until(pilot, lambda: (OWN_RUN, "baseline", 0) in stepper.judgements, "the judgement", 30)
         await pilot.pause()
+        told = f"Judged 1 response of {OWN_RUN}: 1 with a flagged dimension"
+        await wait_until(pilot, lambda: told in notices(pilot.app), "the judge's summary", 10)
+        assert "without one valid score" not in notices(pilot.app)  # five dimensions were scored
         panel = stepper.query_one(ScorePanel)
         expected = {key: float(value) for key, value in JUDGE_SCORES.items()} | {"informativeness": None}
         assert panel.judge.scores == expected

@@ -28,6 +28,7 @@ from compass_tui.safe_text import printable
 from compass_tui.session import Column, Session
 from compass_tui.variants import Variant, make_variant, variants_of
 from compass_tui.vocab import SCENARIO_BY_KEY
+from compass_tui.wording import counted
 
 
 def _variant_item(record: InteractionRecord) -> tuple[str, str, int, str]:
@@ -387,7 +388,17 @@ class StepperScreen(ScoringScreen):
     def on_judge_finished(self, message: JudgeFinished) -> None:
         self.reload_records()
         self.render_item()
+        problems = [
+            f"{count} {what}"
+            for count, what in (
+                (message.invalid, "with a flagged dimension"),
+                (message.unscored, "without one valid score"),
+                (message.errors, "stopped by provider errors (j again resumes)"),
+            )
+            if count
+        ]
         self.notify(
-            f"Judged {message.judged} responses of {message.run_id}"
-            + (f" ({message.invalid} flagged invalid)" if message.invalid else "")
+            f"Judged {counted(message.judged, 'response')} of {message.run_id}"
+            + (f": {'; '.join(problems)}" if problems else ""),
+            severity="warning" if message.unscored or message.errors else "information",
         )
