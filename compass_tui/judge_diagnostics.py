@@ -14,7 +14,7 @@ import statistics
 from typing import Any
 
 from compass_tui.interaction_record import InteractionRecord
-from compass_tui.judgements import Judgement, item_key
+from compass_tui.judgements import Judgement, ScoreSource, item_key
 from compass_tui.records import load_records
 from compass_tui.report import score_selection
 from compass_tui.statistics import correlation
@@ -32,7 +32,9 @@ def judge_diagnostics(
     judge_prompt: str | None = None,
 ) -> dict[str, Any]:
     records = [r for r in load_records(store, run_id) if r.counts]
-    selection = score_selection(store, run_id, records, personas, "judge", judge_model, judge_prompt)
+    selection = score_selection(
+        store, run_id, records, personas, ScoreSource("judge", judge_model, judge_prompt)
+    )
     judged = [
         (record, selection.by_item[item_key(record)])
         for record in records

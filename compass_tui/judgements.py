@@ -224,8 +224,9 @@ class ScoreSource:
     judge_model: str | None = None
     judge_prompt: str | None = None
 
-    def as_arguments(self) -> tuple[str, str | None, str | None]:
-        return self.source, self.judge_model, self.judge_prompt
+    def __post_init__(self) -> None:
+        if self.source not in ("judge", "human"):
+            raise InputError(None, "--source", "choose judge or human")
 
 
 def select_judgements(
@@ -313,3 +314,6 @@ def _is_current(judgement: Judgement, content: tuple[str, str | None]) -> bool:
 
 def _listed(names: list[str]) -> str:
     return ", ".join(names) or "none"
+
+
+SELECTED_JUDGE = ScoreSource()  # the judge's scores, from the judge and prompt the one rule selects

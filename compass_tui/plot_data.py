@@ -67,7 +67,7 @@ def scored_items(
     items = []
     for run_id in run_ids:
         records = scored_records(store, run_id)
-        selection = score_selection(store, run_id, records, personas, *scores.as_arguments())
+        selection = score_selection(store, run_id, records, personas, scores)
         for record in records:
             if record.status != "done":
                 continue
@@ -146,7 +146,7 @@ def tool_means(store: Store, run_ids: list[str], personas: dict[str, Any], score
     """The paper's Figure 8: per tool, each system's mean of the six dimension means on items that
     called it (`report --by tool`'s Avg column)."""
     source = scores.source
-    report = build_report(store, run_ids, personas, *scores.as_arguments(), by="tool")
+    report = build_report(store, run_ids, personas, scores, by="tool")
     tools = sorted({row.group for row in report.rows if row.group and row.avg is not None})
     series = []
     for label in dict.fromkeys(system_label(r.run_id, r.model, run_ids) for r in report.rows):

@@ -19,9 +19,11 @@ from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
 from compass_tui.judge_prompt import judged_by_official_scripts
 from compass_tui.judgements import (
+    SELECTED_JUDGE,
     ItemKey,
     Judgement,
     JudgeSelection,
+    ScoreSource,
     item_key,
     official_total,
     read_judgements,
@@ -185,14 +187,11 @@ def build_report(
     store: Store,
     run_ids: list[str],
     personas: dict[str, Any],
-    source: str = "judge",
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
+    scores: ScoreSource = SELECTED_JUDGE,
     aggregate: Aggregate = "ours",
     by: Breakdown | None = None,
 ) -> Report:
-    if source not in ("judge", "human"):
-        raise InputError(None, "--source", "choose judge or human")
+    source = scores.source
     if by is not None and by not in BREAKDOWNS:
         raise InputError(None, "--by", f"choose one of {', '.join(BREAKDOWNS)}")
     if aggregate == "official" and source != "judge":
@@ -205,7 +204,7 @@ def build_report(
         if variant_items:
             excluded[run_id] = (variant_items, hand_scored_variants(store, run_id))
         records = scored_records(store, run_id, variant_items)
-        selection = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
+        selection = score_selection(store, run_id, records, personas, scores)
         for model in meta.models:
             mine = [r for r in records if r.model == model]
             for group, items in _groups(mine, by):
@@ -230,18 +229,16 @@ def score_selection(
     run_id: str,
     records: list[InteractionRecord],
     personas: dict[str, Any],
-    source: str,
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
+    scores: ScoreSource,
 ) -> JudgeSelection:
     """Per item, the scores of one source: the selected judge's, or the mean of humans' final scores."""
-    if source == "human":
+    if scores.source == "human":
         return JudgeSelection(None, None, None, by_item=human_scores(store, run_id))
     return select_judgements(
         read_judgements(store, run_id),
         current_contents(records, personas),
-        judge_model,
-        judge_prompt,
+        scores.judge_model,
+        scores.judge_prompt,
         scope=f"run {run_id!r}",
     )
 
@@ -265,20 +262,12 @@ def _groups(
     return sorted(grouped.items())
 
 
-def system_rows(
-    store: Store, run_ids: list[str], personas: dict[str, Any], **options: Any
-) -> list[SystemRow]:
-    return build_report(store, run_ids, personas, **options).rows
-
-
 def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list[SystemRow]:
     """One row per model for every (judge, prompt) that judged the run: what `runs show` lists."""
     scored_by = {(j.judge_model, j.prompt_hash) for j in read_judgements(store, run_id) if j.judge_model}
     rows: list[SystemRow] = []
     for judge_model, prompt_hash in sorted(scored_by):
-        rows += build_report(
-            store, [run_id], personas, judge_model=judge_model, judge_prompt=prompt_hash
-        ).rows
+        rows += build_report(store, [run_id], personas, ScoreSource("judge", judge_model, prompt_hash)).rows
     return rows
 
 

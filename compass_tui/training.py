@@ -21,7 +21,7 @@ from typing import Any
 from compass_tui.errors import InputError
 from compass_tui.interaction_record import InteractionRecord, stored_value
 from compass_tui.jsonio import atomic_write_json, atomic_write_text
-from compass_tui.judgements import ItemKey, Judgement, item_key
+from compass_tui.judgements import ItemKey, Judgement, ScoreSource, item_key
 from compass_tui.pipeline import persona_as_shown, shown_tool_result
 from compass_tui.prompts import as_json, our_prompts
 from compass_tui.records import load_records, load_run_meta, now_iso
@@ -141,7 +141,11 @@ def collect(
         scores: dict[ItemKey, Judgement] = {}
         if chosen.reads_scores or with_scores:
             selection = score_selection(
-                store, run_id, records, personas, chosen.source, chosen.judge_model, chosen.judge_prompt
+                store,
+                run_id,
+                records,
+                personas,
+                ScoreSource(chosen.source, chosen.judge_model, chosen.judge_prompt),
             )
             scores = selection.by_item
             training.judges[run_id] = {

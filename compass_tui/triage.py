@@ -19,7 +19,7 @@ from typing import Any
 
 from compass_tui.annotations import item_id, load_annotations
 from compass_tui.errors import InputError
-from compass_tui.judgements import JudgeSelection, item_key
+from compass_tui.judgements import JudgeSelection, ScoreSource, item_key
 from compass_tui.records import load_records, split_system_id
 from compass_tui.report import SESSION_SCOPE, score_selection
 from compass_tui.statistics import sample_sd
@@ -198,7 +198,9 @@ def session_disagreements(
     scored, finished responses; the system is the model."""
     check_dimension(dimension)
     records = [r for r in load_records(store, run_id) if r.counts]
-    selection = score_selection(store, run_id, records, personas, "judge", judge_model, judge_prompt)
+    selection = score_selection(
+        store, run_id, records, personas, ScoreSource("judge", judge_model, judge_prompt)
+    )
     done = [r for r in records if r.status == "done"]
     human = _session_scores(store, run_id)
     entries = []

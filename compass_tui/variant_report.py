@@ -15,7 +15,7 @@ from typing import Any
 from compass_tui.errors import InputError
 from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
-from compass_tui.judgements import JudgeSelection, select_judgements
+from compass_tui.judgements import SELECTED_JUDGE, JudgeSelection, ScoreSource, select_judgements
 from compass_tui.records import load_records, load_run_meta, load_variant_judgements, load_variant_records
 from compass_tui.report import (
     Aggregate,
@@ -51,28 +51,24 @@ def report_with_variants(
     store: Store,
     run_ids: list[str],
     personas: dict[str, Any],
-    source: str = "judge",
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
+    scores: ScoreSource = SELECTED_JUDGE,
     aggregate: Aggregate = "ours",
 ) -> Report:
     """Table 2 of the runs' originals, plus `variant_rows`; a run with only variants has variant rows only."""
     with_originals = [run for run in run_ids if _has_originals(store, run)]
     if with_originals:
-        report = build_report(
-            store, with_originals, personas, source, judge_model, judge_prompt, aggregate=aggregate
-        )
+        report = build_report(store, with_originals, personas, scores, aggregate=aggregate)
     else:
-        report = Report([], source, aggregate)
+        report = Report([], scores.source, aggregate)
     for run_id in run_ids:
         variant_items = load_variant_records(store, run_id)
         if run_id not in with_originals and not variant_items:
             raise InputError(None, "RUN", f"run {run_id!r} is empty")
         originals = None
-        if run_id in with_originals and source == "judge":
+        if run_id in with_originals and scores.source == "judge":
             records = [r for r in load_records(store, run_id) if r.counts]
-            originals = score_selection(store, run_id, records, personas, source, judge_model, judge_prompt)
-        rows = variant_rows(store, run_id, personas, source, aggregate, originals, judge_model, judge_prompt)
+            originals = score_selection(store, run_id, records, personas, scores)
+        rows = variant_rows(store, run_id, personas, scores, aggregate, originals)
         report.variant_rows += rows
         if variant_items:
             report.variants_excluded[run_id] = (len(variant_items), hand_scored_variants(store, run_id))
@@ -87,11 +83,9 @@ def variant_rows(
     store: Store,
     run_id: str,
     personas: dict[str, Any],
-    source: str,
+    scores: ScoreSource,
     aggregate: Aggregate,
     originals: JudgeSelection | None,
-    judge_model: str | None = None,
-    judge_prompt: str | None = None,
 ) -> list[VariantRow]:
     """One row per (variant, system), in the order persona, situation, variant, the run's models."""
     meta = load_run_meta(store, run_id)
@@ -99,9 +93,10 @@ def variant_rows(
     for record in load_variant_records(store, run_id):
         item = (record.persona_id, record.situation_index, record.what_if.id)
         by_variant.setdefault(item, []).append(record)
+    source = scores.source
     if source == "judge":
         judgements = load_variant_judgements(store, run_id)
-        basis = _judge_basis(judgements, originals, judge_model, judge_prompt, run_id)
+        basis = _judge_basis(judgements, originals, scores, run_id)
     rows = []
     for item, records in sorted(by_variant.items()):
         if source == "human":
@@ -126,15 +121,14 @@ def _as_variant_row(row: SystemRow, item: VariantItem, text: str) -> VariantRow:
 def _judge_basis(
     judgements: list[dict[str, Any]],
     originals: JudgeSelection | None,
-    judge_model: str | None,
-    judge_prompt: str | None,
+    scores: ScoreSource,
     run_id: str,
 ) -> tuple[str | None, str | None, str | None]:
     """(judge, prompt hash, prompt label): the originals' when they were judged, else the one rule's."""
     if originals is not None and originals.judge_model is not None:
         return originals.judge_model, originals.prompt_hash, originals.prompt_label
     scope = f"the what-if variants of run {run_id!r}"
-    resolved = select_judgements(judgements, {}, judge_model, judge_prompt, scope=scope)
+    resolved = select_judgements(judgements, {}, scores.judge_model, scores.judge_prompt, scope=scope)
     return resolved.judge_model, resolved.prompt_hash, resolved.prompt_label
 
 

@@ -30,10 +30,11 @@ class WhatIfTable:
 
 def what_if_table(store, run_ids: list[str], personas: dict[str, Any], source: str) -> WhatIfTable:
     """The variant rows of the runs scored by `source`; InputError as `report --variants` raises it."""
+    from compass_tui.judgements import ScoreSource
     from compass_tui.report_format import variant_cells, variant_rows
     from compass_tui.variant_report import report_with_variants
 
-    report = report_with_variants(store, run_ids, personas, source)
+    report = report_with_variants(store, run_ids, personas, ScoreSource(source))
     rows_of_variants = variant_rows(report)
     if not rows_of_variants:
         return WhatIfTable(status=NO_VARIANTS)

@@ -12,6 +12,7 @@ from compass_tui.annotations import Annotation, load_annotation, load_annotation
 from compass_tui.cli.output import console, counted, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
+from compass_tui.judgements import ScoreSource
 from compass_tui.records import load_records, load_variant_records, system_id
 from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report
 from compass_tui.report_comparisons import comparison_tables
@@ -181,22 +182,17 @@ def report_command(args, ctx: Context) -> int:
     for name in ("dimension", "top"):
         if getattr(args, name) is not None:
             raise InputError(None, f"--{name}", "applies to --vs judge only")
-    options = dict(
-        source=args.source,
-        judge_model=args.judge_model,
-        judge_prompt=args.judge_prompt,
-        aggregate=args.aggregate,
-    )
+    scores = ScoreSource(args.source, args.judge_model, args.judge_prompt)
     if args.variants:
         from compass_tui.variant_report import report_with_variants
 
         if args.by:
             raise InputError(None, "--variants", "what-if rows are one per variant and system: not with --by")
-        report = report_with_variants(ctx.store, args.runs, personas, **options)
+        report = report_with_variants(ctx.store, args.runs, personas, scores, args.aggregate)
     else:
-        report = build_report(ctx.store, args.runs, personas, **options, by=args.by)
+        report = build_report(ctx.store, args.runs, personas, scores, args.aggregate, args.by)
     if args.figures is not None:
-        _write_figures(args, ctx, personas)
+        _write_figures(args, ctx, personas, scores)
     if args.format == "table":
         _print_report(report)
     else:
@@ -204,12 +200,10 @@ def report_command(args, ctx: Context) -> int:
     return 0
 
 
-def _write_figures(args, ctx: Context, personas: dict) -> None:
+def _write_figures(args, ctx: Context, personas: dict, scores: ScoreSource) -> None:
     from compass_tui.figures import write_figures
-    from compass_tui.judgements import ScoreSource
     from compass_tui.plot_data import report_figures
 
-    scores = ScoreSource(args.source, args.judge_model, args.judge_prompt)
     figures = report_figures(ctx.store, args.runs, personas, scores)
     written = write_figures(figures, args.figures)
     skipped = [figure.name for figure in figures if figure.empty]

@@ -11,6 +11,7 @@ import pytest
 from compass_tui.annotations import Annotation, load_annotation, save_annotation
 from compass_tui.errors import InputError
 from compass_tui.export import SESSION_COLUMNS, session_rows
+from compass_tui.judgements import ScoreSource
 from compass_tui.library import PersonaLibrary
 from compass_tui.pipeline import System
 from compass_tui.prompts import our_prompts
@@ -192,7 +193,7 @@ def test_variant_scores_have_their_own_key_and_stay_out_of_the_report_rows(store
     assert original.scores["empathy"] == 2 and scored.scores["empathy"] == 5
     assert scored.key == f"{PERSONA}#2~{variant.id}|{system}"
 
-    report = build_report(store, ["r"], {PERSONA: persona}, source="human")
+    report = build_report(store, ["r"], {PERSONA: persona}, ScoreSource("human"))
     [row] = report.rows
     assert row.items == 1 and row.scores["empathy"].mean == 2 and row.scores["empathy"].n == 1
     assert report.variants_excluded == {"r": (1, 1)}

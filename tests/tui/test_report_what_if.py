@@ -99,11 +99,14 @@ async def open_report(pilot):
 async def test_the_what_if_tab_shows_the_cores_variant_rows_never_pooled(tui):
     from textual.widgets import DataTable
 
+    from compass_tui.judgements import ScoreSource
     from compass_tui.variant_report import report_with_variants
     from compass_tui.workspace import Context
 
     await build_run(tui.store)
-    expected = report_with_variants(tui.store, [RUN], Context().personas_by_id(), "human").variant_rows
+    expected = report_with_variants(
+        tui.store, [RUN], Context().personas_by_id(), ScoreSource("human")
+    ).variant_rows
     assert [row.variant_id for row in expected] == [variant_id_for(WHAT_IF[0]), variant_id_for(WHAT_IF[1])]
     async with tui.app().run_test(size=SIZE) as pilot:
         report = await open_report(pilot)

@@ -155,6 +155,7 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
     )
     def compute(self, choices: Choices) -> None:
         from compass_tui.errors import InputError
+        from compass_tui.judgements import ScoreSource
         from compass_tui.report import build_report
         from compass_tui.report_format import table2_cells
 
@@ -162,7 +163,7 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
         ctx = self.app.ctx
         try:
             by = next((breakdown for breakdown in BREAKDOWNS if breakdown == tab), None)  # "systems": None
-            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), source, by=by)
+            report = build_report(ctx.store, list(runs), ctx.personas_by_id(), ScoreSource(source), by=by)
         except InputError as error:
             self.post_message(ReportReady(choices, error=str(error)))
             return
