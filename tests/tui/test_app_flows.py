@@ -732,7 +732,7 @@ async def test_the_report_shows_human_table_2_numbers_and_exports_them(tui, tmp_
             "Pass": "100.0%",
         }
         assert {d.short: row[d.short] for d in DIMENSIONS} == expected_means
-        assert static_text(report.query_one("#report-status")).strip() == "1 systems"
+        assert static_text(report.query_one("#report-status")).strip() == "1 system"
 
         await pilot.press("e")
         dialog = await wait_until(

@@ -165,7 +165,7 @@ def test_report(snap_compare, snap_env):
         await pilot.app.workers.wait_for_complete()
         await wait_until(
             pilot,
-            lambda: str(pilot.app.screen.query_one("#report-status").render()).startswith("1 systems"),
+            lambda: str(pilot.app.screen.query_one("#report-status").render()).startswith("1 system"),
             "the report's status line",
         )
         await pilot.pause(0.2)

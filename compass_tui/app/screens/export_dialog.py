@@ -15,6 +15,7 @@ from compass_tui.annotations import load_annotations
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.export import write_session_csv
 from compass_tui.report import SESSION_SCOPE
+from compass_tui.wording import counted
 
 
 class ExportDialog(CompassNode, ModalScreen[None]):
@@ -54,7 +55,7 @@ class ExportDialog(CompassNode, ModalScreen[None]):
         except OSError as error:
             result.update(f"[red]Cannot write {path}: {error.strerror}[/]")
             return
-        self.app.notify(f"Wrote {count} rows to {path}")
+        self.app.notify(f"Wrote {counted(count, 'row')} to {path}")
         self.dismiss()
 
     @on(Button.Pressed, "#cancel")

@@ -20,6 +20,7 @@ from compass_tui.app.messages import LibraryLoaded
 from compass_tui.app.widgets.persona_detail import PersonaDetail
 from compass_tui.library_index import ListedPersona, files_stamp, read_index, write_index
 from compass_tui.safe_text import printable
+from compass_tui.wording import counted
 
 if TYPE_CHECKING:  # pydantic (via the persona model) loads with the library, after the first frame
     from compass_tui.library import PersonaEntry
@@ -94,7 +95,7 @@ class LibraryScreen(CompassNode, Screen):
         }
         broken = sum(1 for e in self.entries if e.persona is None)
         status = (
-            f"{len(self.entries)} personas · {counts['bundled']} bundled · {counts['imported']} imported · "
+            f"{counted(len(self.entries), 'persona')} · {counts['bundled']} bundled · {counts['imported']} imported · "
             f"{counts['authored']} authored" + (f" · {broken} need fixing" if broken else "")
         )
         self.query_one("#library-status", Static).update(status + f" · data: {self.app.ctx.data_dir}")

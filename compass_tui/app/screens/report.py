@@ -24,10 +24,12 @@ from textual.widgets import (
 )
 
 from compass_tui.app.compass_node import CompassNode
+from compass_tui.app.widgets.check_list import CheckList
 from compass_tui.app.widgets.figure_plot import FigurePlot
 from compass_tui.records import list_run_ids
 from compass_tui.report import BREAKDOWNS
 from compass_tui.safe_text import printable
+from compass_tui.wording import counted
 
 TABLE_TABS = ("systems", *BREAKDOWNS)
 Choices = tuple[tuple[str, ...], str, str]  # runs, score source, tab
@@ -93,7 +95,7 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
         with Horizontal(id="report-controls"):
             with Vertical():
                 yield Label("Runs")
-                yield SelectionList[str](*[(run, run, i < 4) for i, run in enumerate(runs)], id="report-runs")
+                yield CheckList(*[(run, run, i < 4) for i, run in enumerate(runs)], id="report-runs")
             with Vertical():
                 yield Label("Scores from")
                 yield Select(
@@ -282,8 +284,8 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
             for v in r.values()
         )
         legend = ["nN: a dimension's own n · ⚑ flagged · ± judge spread"] if marks else []
-        noun = "systems" if message.choices[2] == "systems" else "rows"
-        status = message.error or " · ".join([f"{len(message.rows)} {noun}", *message.notes, *legend])
+        noun = "system" if message.choices[2] == "systems" else "row"
+        status = message.error or " · ".join([counted(len(message.rows), noun), *message.notes, *legend])
         self.query_one("#report-status", Static).update(status)
 
     def on_figures_ready(self, message: FiguresReady) -> None:
