@@ -248,7 +248,7 @@ def show_run(args, ctx: Context) -> int:
                 r.status,
                 r.tool_folder or "—",
                 "—" if r.tool_result is None else "yes" if r.tool_ran else "no",
-                (r.response or (r.error.message if r.error else "") or "")[:60],
+                _preview(r.response or (r.error.message if r.error else "") or ""),
             )
             for r in records
         ],
@@ -320,3 +320,10 @@ def _import_line(summary: dict, forced: str | None) -> str:
         f"Imported {summary['records']} interactions of {summary['users']} users as run "
         f"{summary['run_id']}: {setting}, {how} (file shape {summary['shape']}); " + ", ".join(counts)
     )
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    """A response on one line: its words, cut at `limit` characters with an ellipsis (`runs show --json`
+    and the stepper have it whole)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

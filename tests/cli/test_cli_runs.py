@@ -303,3 +303,13 @@ def test_models_check_against_the_stub(cli, data_dir, stub):
 
     code, _, err = cli("models", "check", "nope")
     assert code == 2 and "models.nope: no such model" in err and err.strip().count("\n") == 0
+
+
+def test_runs_show_previews_a_response_on_one_line():
+    from compass_tui.cli.runs import _preview
+
+    role_play = (
+        "That stings, I know.\n\nI asked **Auntie Rose**, your wise old aunt, to answer you:\n\n> Love…"
+    )
+    assert _preview(role_play) == "That stings, I know. I asked **Auntie Rose**, your wise old…"
+    assert len(_preview(role_play)) == 60 and _preview("Short.\n") == "Short."
