@@ -41,3 +41,19 @@ async def test_the_last_setup_of_a_persona_is_offered_again(tui):
         assert list(setup.query_one("#runs").selected) == ["earlier"]
         assert list(setup.query_one("#models").selected) == ["baseline"]
         assert setup.query_one("#blind").value is True and setup.query_one("#seed").value == "42"
+
+
+async def test_at_80x24_with_runs_to_compare_the_title_and_buttons_stay_in_view(tui):
+    for name in ("r1", "r2", "r3"):
+        await baseline_run(name, "empathetic", situations={0})
+    async with tui.app().run_test(size=(80, 24)) as pilot:
+        setup = await _open_setup(pilot)
+        await pilot.pause()
+        text = screen_text(pilot.app)
+        assert "Step through" in text and "Start" in text and "Cancel" in text
+        for _ in range(4):  # tab down to the seed, the last field: the body scrolls, the frame does not
+            await pilot.press("tab")
+        await pilot.pause()
+        assert pilot.app.focused is setup.query_one("#seed")
+        text = screen_text(pilot.app)
+        assert "Step through" in text and "Start" in text and "seed" in text

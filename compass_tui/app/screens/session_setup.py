@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
@@ -48,24 +48,25 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
                 ),
                 classes="pane-title",
             )
-            yield Select(
-                [(name, name) for name in SETTINGS],
-                value=last.setting if last.setting in SETTINGS else "profile",
-                allow_blank=False,
-                id="setting",
-            )
-            yield Label("Models to run (up to 4):")
-            yield CheckList(
-                *[(name, name, name in last.models) for name in settings.model_names()], id="models"
-            )
-            yield Static("", id="setup-hint", classes="muted")
-            if runs:
-                yield Label("Existing runs to compare:")
-                yield CheckList(*[(label, run, run in last.runs) for label, run in runs], id="runs")
-            with Horizontal(classes="options"):
-                yield CheckBox("Blind mode", last.blind, id="blind")
-                yield Label("seed", classes="field-label")
-                yield Input(value=str(last.seed), id="seed", type="integer", max_length=9)
+            with VerticalScroll(id="setup-body", can_focus=False):  # scrolls; title and buttons stay in view
+                yield Select(
+                    [(name, name) for name in SETTINGS],
+                    value=last.setting if last.setting in SETTINGS else "profile",
+                    allow_blank=False,
+                    id="setting",
+                )
+                yield Label("Models to run (up to 4):")
+                yield CheckList(
+                    *[(name, name, name in last.models) for name in settings.model_names()], id="models"
+                )
+                yield Static("", id="setup-hint", classes="muted")
+                if runs:
+                    yield Label("Existing runs to compare:")
+                    yield CheckList(*[(label, run, run in last.runs) for label, run in runs], id="runs")
+                with Horizontal(classes="options"):
+                    yield CheckBox("Blind mode", last.blind, id="blind")
+                    yield Label("seed", classes="field-label")
+                    yield Input(value=str(last.seed), id="seed", type="integer", max_length=9)
             yield Static("", id="setup-error", classes="error-text")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
