@@ -11,6 +11,7 @@ from tui_harness import (
     choose_in_select,
     notices,
     replace_input,
+    screen_text,
     static_text,
     wait_until,
 )
@@ -117,3 +118,21 @@ async def test_a_min_score_out_of_range_is_refused_in_the_dialog_and_nothing_is_
         await pilot.pause()
         assert "min score must be a number from 1 to 5" in static_text(dialog.query_one("#training-result"))
     assert not out.exists()
+
+
+async def test_at_80x24_the_training_dialog_shows_its_title_fields_and_buttons(tui):
+    from compass_tui.app.screens.report import ReportScreen
+    from compass_tui.app.screens.training_dialog import TrainingExportDialog
+
+    for name in ("r1", "r2", "r3", "r4"):
+        await baseline_run(name, situations={0})
+    async with tui.app().run_test(size=(80, 24)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen), "the report")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TrainingExportDialog), "the dialog")
+        await pilot.pause()
+        text = screen_text(pilot.app)
+        assert "Export training data of 4 runs: r1, r2, r3, r4" in text
+        for shown in ("format", "min score", "require pass", "write to", "Cancel", "Export"):
+            assert shown in text, shown

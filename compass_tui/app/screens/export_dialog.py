@@ -32,7 +32,9 @@ class ExportDialog(CompassNode, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         default = Path.cwd() / "compass-human-scores.csv"
         with Vertical(classes="dialog"):
-            yield Label(f"Export human scores of {len(self.runs) or 'all'} run(s) to:")
+            yield Label(
+                f"Export human scores of {counted(len(self.runs), 'run') if self.runs else 'all runs'} to:"
+            )
             yield Input(value=str(default), id="export-path")
             yield Static("", id="export-result")
             with Horizontal(classes="buttons"):

@@ -48,7 +48,9 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
                 ),
                 classes="pane-title",
             )
-            with VerticalScroll(id="setup-body", can_focus=False):  # scrolls; title and buttons stay in view
+            with VerticalScroll(
+                classes="dialog-body", can_focus=False
+            ):  # scrolls; title and buttons stay in view
                 yield Select(
                     [(name, name) for name in SETTINGS],
                     value=last.setting if last.setting in SETTINGS else "profile",

@@ -9,15 +9,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from compass_tui.app.compass_node import CompassNode
+from compass_tui.app.widgets.check_list import CheckBox
 from compass_tui.errors import InputError
 from compass_tui.safe_text import printable
 from compass_tui.training import FORMATS, SOURCES, TrainingFilter
+from compass_tui.wording import counted
 
 
 class TrainingExported(Message):
@@ -43,19 +45,21 @@ class TrainingExportDialog(CompassNode, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         default = Path.cwd() / "compass-training.jsonl"
         with Vertical(classes="dialog", id="training-dialog"):
-            yield Static(f"Export training data of {len(self.runs)} run(s): {', '.join(self.runs) or 'none'}")
-            with Horizontal(classes="buttons"):
-                yield Label("format", classes="field-label")
-                yield Select([(n, n) for n in FORMATS], value="openai", allow_blank=False, id="format")
-                yield Label("scores from", classes="field-label")
-                yield Select([(n, n) for n in SOURCES], value="judge", allow_blank=False, id="source")
-            with Horizontal(classes="buttons"):
-                yield Label("min score", classes="field-label")
-                yield Input(placeholder="1-5 or blank", id="min-score")
-                yield Checkbox("require pass (the tool ran)", id="require-pass")
-            yield Label("write to (the manifest goes beside it as FILE.manifest.json)")
-            yield Input(value=str(default), id="training-path")
-            yield Static("", id="training-result")
+            runs = f"{counted(len(self.runs), 'run')}: {', '.join(self.runs) or 'none'}"
+            yield Static(f"Export training data of {runs}")
+            with VerticalScroll(classes="dialog-body", can_focus=False):
+                with Horizontal(classes="options"):
+                    yield Label("format", classes="field-label")
+                    yield Select([(n, n) for n in FORMATS], value="openai", allow_blank=False, id="format")
+                    yield Label("scores from", classes="field-label")
+                    yield Select([(n, n) for n in SOURCES], value="judge", allow_blank=False, id="source")
+                with Horizontal(classes="options"):
+                    yield Label("min score", classes="field-label")
+                    yield Input(placeholder="1-5 or blank", id="min-score")
+                    yield CheckBox("require pass (the tool ran)", id="require-pass")
+                yield Label("write to (the manifest goes beside it as FILE.manifest.json)")
+                yield Input(value=str(default), id="training-path")
+            yield Static("", id="training-result", classes="-empty")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="export", variant="primary")
@@ -130,7 +134,9 @@ class TrainingExportDialog(CompassNode, ModalScreen[None]):
         self.app.notify(summary)
 
     def _show(self, line: str, style: str = "") -> None:
-        self.query_one("#training-result", Static).update(Text(printable(line), style=style))
+        result = self.query_one("#training-result", Static)
+        result.update(Text(printable(line), style=style))
+        result.set_class(not line, "-empty")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
