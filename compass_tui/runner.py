@@ -290,7 +290,8 @@ async def _one(
     plan, progress = run.plan, run.progress
     fresh = _new_record(plan, system, persona, index)
     record = run.saved.get(record_location(plan.run_id, fresh)[1]) or fresh
-    if as_record(record).status == "done" and not _awaits_feedback(plan, as_record(record)):
+    resumed = as_record(record)
+    if resumed.status == "done" and not _awaits_feedback(plan, resumed):
         progress.skipped += 1
         run.report(progress, None)
         return record
