@@ -17,11 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from compass_tui.compass_format import persona_to_compass_user
+from compass_tui.interaction_record import as_record
 from compass_tui.persona import Persona
 from compass_tui.tools.definitions import OUR_DEFINITIONS
 
@@ -163,16 +165,18 @@ def unknown_folder_result(call: Any, folder: Any) -> dict[str, Any]:
     }
 
 
-def history_entries(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+def history_entries(turns: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """`<history>`: the earlier turns as `inference_toolinvoc_his.py` records them."""
     entries = []
-    for record in records:
-        official = record.get("official") or {}
-        label = (record.get("feedback") or {}).get("label")
+    for turn in turns:
+        record = as_record(turn)
+        official = record.official
+        label = record.feedback.label if record.feedback else None
+        tool_call, reply = (official.tool_call, official.reply) if official else (None, None)
         entries.append(
             {
-                "user_utterance": record.get("utterance") or "",
-                "agent_reply": str(official.get("tool_call")) + str(official.get("reply") or ""),
+                "user_utterance": record.utterance or "",
+                "agent_reply": str(tool_call) + str(reply or ""),
                 "user_feedback": LIKED_FEEDBACK if label == "like" else DISLIKED_FEEDBACK,
             }
         )

@@ -257,6 +257,11 @@ class InteractionRecord(_Stored):
         return self.tool_call.tool_folder_name if isinstance(self.tool_call, ToolCall) else None
 
     @property
+    def tool_call_document(self) -> Any:
+        """The tool call as stored (what the tools and the prompts are given), or None."""
+        return _stored(self.tool_call)
+
+    @property
     def variant_id(self) -> str | None:
         return self.variant.id if self.variant else None
 

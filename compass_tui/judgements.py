@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compass_tui.errors import InputError, NotFoundError
+from compass_tui.interaction_record import InteractionRecord, as_record
 from compass_tui.vocab import DIMENSION_KEYS
 
 if TYPE_CHECKING:
@@ -34,12 +35,13 @@ def _digest(document: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
+def record_hash(stored: Mapping[str, Any]) -> str:
     """What the judge sees of a record: the utterance, the tool call, the tool result and the response."""
-    tool_result = record.get("tool_result") or {}
+    record = as_record(stored)
+    tool_result = record.tool_result or {}
     shown_result = {key: tool_result.get(key) for key in ("ok", "result", "error")} if tool_result else None
-    seen = ("utterance", "emotion", "scenario_type", "tool_call")
-    return _digest([*(record.get(key) for key in seen), shown_result, record.get("response") or ""])
+    seen = [record.utterance, record.emotion, record.scenario_type, record.tool_call_document]
+    return _digest([*seen, shown_result, record.response or ""])
 
 
 def persona_hash(persona_view: str, scenario: str, emotion: str) -> str:
@@ -51,10 +53,10 @@ def item_key(document: Mapping[str, Any]) -> ItemKey:
     return (document["model"], document["persona_id"], document["situation_index"])
 
 
-def judgement_key(record: Mapping[str, Any], judge_model: str, prompt_hash: str, content: str) -> str:
+def judgement_key(record: InteractionRecord, judge_model: str, prompt_hash: str, content: str) -> str:
     """Item, judge, prompt and content; a what-if variant's item is `<index>~<variant id>`."""
-    model, persona_id, index = item_key(record)
-    variant = (record.get("variant") or {}).get("id")
+    model, persona_id, index = record.item
+    variant = record.variant_id
     item = f"{index}~{variant}" if variant else str(index)
     return f"{model}|{persona_id}|{item}|{judge_model}|{prompt_hash}|{content}"
 

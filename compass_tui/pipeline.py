@@ -18,7 +18,7 @@ from typing import Any
 from compass_tui import fidelity
 from compass_tui.baseline import baseline_tool_call, compose_response, empathetic_reply
 from compass_tui.config import ModelConfig
-from compass_tui.interaction_record import OfficialFields, RecordError, StageCall, StageError
+from compass_tui.interaction_record import OfficialFields, RecordError, StageCall, StageError, as_record
 from compass_tui.model_calls import FATAL_KINDS, FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.prompts import WITHHELD, PromptSet, as_json, empathetic_messages, extract_json, persona_text
@@ -103,15 +103,15 @@ async def run_interaction(item: Interaction, record: dict[str, Any], save: Save)
     if item.official:
         await _official_interaction(item, record, save)
         return record
-    if record.get("status") not in ("selected", "executed"):
+    if as_record(record).status not in ("selected", "executed"):
         await _select_tool(item, record, save)
-        if record["status"] == "error":
+        if as_record(record).status == "error":
             return record
-    if record["status"] == "selected":
+    current = as_record(record)
+    if current.status == "selected":
         context = ToolContext(item.persona, scope=item.tool_scope)
-        record_step(
-            record, tool_result=await item.env.call(record["tool_call"] or {"malformed": True}, context)
-        )
+        tool_call = current.tool_call_document or {"malformed": True}
+        record_step(record, tool_result=await item.env.call(tool_call, context))
         record_step(record, status="executed")
         await save(record)
     await _respond(item, record, save)
@@ -199,7 +199,8 @@ def _read_tool_choice(result) -> tuple[dict | None, str | None, Any, str | None]
 
 async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> None:
     situation = item.situation
-    tool_result = record.get("tool_result") or {}
+    current = as_record(record)
+    tool_result = current.tool_result or {}
     if item.system.is_baseline:
         record_step(record, stage2=stage_step({}, by="baseline"))
         record_step(
@@ -210,7 +211,7 @@ async def _respond(item: Interaction, record: dict[str, Any], save: Save) -> Non
     messages = item.prompts.response(
         item.shown_persona,
         situation.utterance,
-        as_json(record.get("tool_call")),
+        as_json(current.tool_call_document),
         as_json(shown_tool_result(tool_result)),
     )
     await _llm_reply(item, record, save, messages, item.prompts.official)
@@ -315,7 +316,8 @@ async def _official_interaction(item: Interaction, record: dict[str, Any], save:
     try:
         for attempt in range(fidelity.OFFICIAL_ATTEMPTS):
             ran = await _official_attempt(item, record)
-            log.append({"raw": record["stage1"].get("raw"), "tool_ran": ran})
+            stage1 = as_record(record).stage1
+            log.append({"raw": stage1.raw if stage1 else None, "tool_ran": ran})
             if attempt == 0:
                 record_step(record, first_attempt_success=ran)
             if ran:
@@ -323,14 +325,17 @@ async def _official_interaction(item: Interaction, record: dict[str, Any], save:
         if item.setting == "history":
             await _official_reply(item, record)
     except LLMError as error:
-        stage_name, step = ("stage2", "response") if record["stage2"] else ("stage1", "tool_selection")
+        replying = as_record(record).stage2
+        stage_name, step = ("stage2", "response") if replying else ("stage1", "tool_selection")
         await _record_failure(record, stage_name, record[stage_name], step, error, save)
         return
     record_step(record, final_success=log[-1]["tool_ran"], tool_attempts=len(log))
     stage_step(record["stage1"], attempt_log=log)
-    if record["response"] is None:  # no call in the end: the official judge reads the raw choice
-        official_step(record, reply=fidelity.json_text(record["stage1"]["raw"] or ""))
-        record_step(record, response=record["official"]["reply"])
+    current = as_record(record)
+    if current.response is None:  # no call in the end: the official judge reads the raw choice
+        reply = fidelity.json_text((current.stage1.raw if current.stage1 else None) or "")
+        official_step(record, reply=reply)
+        record_step(record, response=reply)
     await _finish(record, save)
 
 
@@ -353,12 +358,13 @@ async def _official_attempt(item: Interaction, record: dict[str, Any]) -> bool:
         )
     messages = item.prompts.messages(item.prompts.tool_system, user)
     record_step(record, tool_call=None, tool_result=None, response=None, stage2=None)
-    record_step(record, stage1=stage_step({}, by=model.model, messages=messages, native_tools=False))
+    stage = stage_step({}, by=model.model, messages=messages, native_tools=False)
+    record_step(record, stage1=stage)
     result = await item.calls.complete(model, messages)
     raw = result.text or ""
     official_call, scenario, checked = fidelity.tool_choice(raw)
     parsed = parse_call(official_call) if official_call is not None else None
-    stage_step(record["stage1"], **_usage(result), raw=raw, parsed=official_call, declared_scenario=scenario)
+    stage_step(stage, **_usage(result), raw=raw, parsed=official_call, declared_scenario=scenario)
     record_step(record, official=OfficialFields(tool_call=official_call, scenario=scenario))
     malformed = parsed is None or (parsed.problem is not None and parsed.problem.code == "malformed_call")
     record_step(record, tool_call=None if malformed or parsed is None else parsed.as_dict())
@@ -372,33 +378,36 @@ async def _official_attempt(item: Interaction, record: dict[str, Any]) -> bool:
         record_step(record, tool_result=fidelity.unknown_folder_result(official_call, folder))
     if item.setting != "history":
         await _official_reply(item, record)
-    return bool(record["tool_result"].get("ok"))
+    return as_record(record).tool_ran
 
 
 async def _official_reply(item: Interaction, record: dict[str, Any]) -> None:
     """Stage 2: once in the profile setting; in the history one, asked again (up to 3) until it parses."""
-    official = record["official"]
+    current = as_record(record)
+    official_call = current.official.tool_call if current.official else None
     model = item.system.llm("response")
     if item.setting == "history":
         user = fidelity.history_response_user(
             item.prompts.response_user,
             fidelity.demographic_document(item.persona),
             item.situation.utterance,
-            fidelity.tool_results_text(record["tool_result"]),
-            official["tool_call"],
+            fidelity.tool_results_text(current.tool_result),
+            official_call,
         )
     else:
-        user = fidelity.profile_response_user(item.prompts.response_user, official["tool_call"])
+        user = fidelity.profile_response_user(item.prompts.response_user, official_call)
     messages = item.prompts.messages(item.prompts.response_system, user)
-    record_step(record, stage2=stage_step({}, by=model.model, messages=messages))
+    stage = stage_step({}, by=model.model, messages=messages)
+    record_step(record, stage2=stage)
     reply: str | None = None
     for _ in range(fidelity.OFFICIAL_ATTEMPTS if item.setting == "history" else 1):
         result = await item.calls.complete(model, messages)
         text = result.text or ""
-        stage_step(record["stage2"], **_usage(result), raw=text)
+        stage_step(stage, **_usage(result), raw=text)
         reply = fidelity.history_reply(text) if item.setting == "history" else fidelity.profile_reply(text)
         if reply is not None:
             break
-    official_step(record, reply=fidelity.NO_REPLY if reply is None else reply)
-    shown = _response_text(official["reply"], official=True) if item.setting != "history" else None
-    record_step(record, response=shown if shown is not None else official["reply"].strip())
+    kept = fidelity.NO_REPLY if reply is None else reply
+    official_step(record, reply=kept)
+    shown = _response_text(kept, official=True) if item.setting != "history" else None
+    record_step(record, response=shown if shown is not None else kept.strip())

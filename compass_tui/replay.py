@@ -28,7 +28,14 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.fidelity import DISLIKED_FEEDBACK, LIKED_FEEDBACK
-from compass_tui.interaction_record import Feedback, InteractionRecord, RecordError, StageCall, ToolCall
+from compass_tui.interaction_record import (
+    Feedback,
+    InteractionRecord,
+    RecordError,
+    StageCall,
+    ToolCall,
+    as_record,
+)
 from compass_tui.jsonio import load_json
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
@@ -160,20 +167,20 @@ def _record(interaction: dict, context: tuple, definitions: dict) -> dict[str, A
         extra={"import_shape": shape},
         tool_call_only=shape == TOOL_CALLS,
         order=_IMPORTED_KEYS,
-    ).to_document()
-    return record_step(record, **_outcome(interaction, record, shape))
+    )
+    return record_step(record.to_document(), **_outcome(interaction, record, shape))
 
 
-def _outcome(interaction: dict, record: dict, shape: str) -> dict[str, Any]:
+def _outcome(interaction: dict, record: InteractionRecord, shape: str) -> dict[str, Any]:
     """status and error: an {"error"} item or a tool_call_failed is an error; tool calls alone end executed."""
     if "tool_call_failed" in interaction:
         message = str(interaction["tool_call_failed"])
         return {"status": "error", "error": _error("tool_selection", "tool_call_failed", message)}
-    if "error" in interaction and record["tool_call"] is None and record["response"] is None:
+    if "error" in interaction and record.tool_call is None and record.response is None:
         return {"status": "error", "error": _error("tool_selection", "imported", str(interaction["error"]))}
     if shape == TOOL_CALLS:
         return {"status": "executed", "error": None}
-    if record["response"] is None:
+    if record.response is None:
         return {"status": "error", "error": _error("response", "missing", "no response in the file")}
     return {"status": "done", "error": None}
 
@@ -346,9 +353,10 @@ def _save(store: Store, run_id: str, model: str, meta: RunMeta, records: list[di
             "meta",
             lambda existing: _merged_meta(existing, meta).to_document(),
         )
-        for record in records:
-            key = interaction_key(model, record["persona_id"], record["situation_index"])
-            store.upsert(run_records_path(run_id, record["persona_id"]), INTERACTIONS_TABLE, key, record)
+        for document in records:
+            record = as_record(document)
+            key = interaction_key(model, record.persona_id, record.situation_index)
+            store.upsert(run_records_path(run_id, record.persona_id), INTERACTIONS_TABLE, key, document)
 
 
 def _merged_meta(existing: dict[str, Any] | None, meta: RunMeta) -> RunMeta:

@@ -247,8 +247,8 @@ def group_of(record: InteractionRecord, by: Breakdown) -> str:
     """The group an item falls in: the tool it called, its scenario type, emotion or persona."""
     if by == "tool":
         return record.tool_folder or NO_TOOL
-    field_name = {"scenario": "scenario_type", "emotion": "emotion", "persona": "persona_id"}[by]
-    return str(record.get(field_name) or "(unknown)")
+    value = {"scenario": record.scenario_type, "emotion": record.emotion, "persona": record.persona_id}[by]
+    return str(value or "(unknown)")
 
 
 def _groups(

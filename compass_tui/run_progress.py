@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+
+from compass_tui.interaction_record import RecordError
 
 
 @dataclass
@@ -55,12 +56,12 @@ class RunProgress:
         elapsed = time.monotonic() - self.started
         return self.finished / elapsed if elapsed > 0 else 0.0
 
-    def count_error(self, system: str, where: str, error: dict[str, Any]) -> None:
+    def count_error(self, system: str, where: str, error: RecordError) -> None:
         self.errors += 1
-        self.last_error = f"{system} · {where}: {error['message']}"
+        self.last_error = f"{system} · {where}: {error.message}"
         tally = self.by_model.setdefault(system, ModelTally())
-        tally.errors[str(error.get("kind") or "other")] += 1
-        tally.last_message = str(error["message"])
+        tally.errors[str(error.kind or "other")] += 1
+        tally.last_message = str(error.message)
 
     def count_stopped(self, system: str) -> None:
         self.stopped += 1

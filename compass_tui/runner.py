@@ -21,7 +21,7 @@ from typing import Any
 
 from compass_tui.config import BASELINE_MODEL, ModelConfig, Settings
 from compass_tui.errors import InputError
-from compass_tui.interaction_record import RecordError, as_record
+from compass_tui.interaction_record import InteractionRecord, RecordError, as_record
 from compass_tui.model_calls import FatalModelError, ModelCalls
 from compass_tui.persona import Persona
 from compass_tui.pipeline import Interaction, System, persona_as_shown, run_interaction
@@ -290,7 +290,8 @@ async def _one(
     plan, progress = run.plan, run.progress
     fresh = _new_record(plan, system, persona, index)
     record = run.saved.get(record_location(plan.run_id, fresh)[1]) or fresh
-    if record.get("status") == "done" and not _awaits_feedback(plan, record):
+    resumed = as_record(record)
+    if resumed.status == "done" and not _awaits_feedback(plan, resumed):
         progress.skipped += 1
         run.report(progress, None)
         return record
@@ -321,42 +322,45 @@ async def _one(
             _stop(run, system)
             return None
         try:
-            if _awaits_feedback(plan, record):  # the reply is saved; only the simulator is asked again
+            # the reply is saved; only the simulator is asked again
+            if _awaits_feedback(plan, as_record(record)):
                 record_step(record, status="done", error=None)
             else:
                 record = await run_interaction(item, record, run.save)
-            if plan.setting == "history" and record["status"] == "done":
+            if plan.setting == "history" and as_record(record).status == "done":
                 await _add_feedback(run, item, record)
         except FatalModelError as error:
             progress.fatal.setdefault(system.name, str(error))
-            if record.get("status") == "error":
-                progress.count_error(system.name, f"{persona.id} #{index + 1}", record["error"])
+            failed = as_record(record)
+            if failed.status == "error":
+                progress.count_error(system.name, f"{persona.id} #{index + 1}", failed.error or RecordError())
                 run.report(progress, record)
             else:  # stopped at the gate before sending anything
                 _stop(run, system)
             return None
     await run.writer.durable(plan.run_id, record)  # outside the semaphore: the slot goes to the next item
-    if record["status"] == "error":
-        progress.count_error(system.name, f"{persona.id} #{index + 1}", record["error"])
+    ended = as_record(record)
+    if ended.status == "error":
+        progress.count_error(system.name, f"{persona.id} #{index + 1}", ended.error or RecordError())
     else:
         progress.finished += 1
     run.report(progress, record)
     return record
 
 
-def _awaits_feedback(plan: RunPlan, record: dict[str, Any]) -> bool:
+def _awaits_feedback(plan: RunPlan, record: InteractionRecord) -> bool:
     """A history turn whose reply is saved but whose user feedback is missing or failed."""
-    if plan.setting != "history" or record.get("feedback"):
+    if plan.setting != "history" or record.feedback:
         return False
-    failed_stage = (record.get("error") or {}).get("stage")
-    return record.get("status") == "done" or (record.get("status") == "error" and failed_stage == "simulator")
+    failed_stage = record.error.stage if record.error else None
+    return record.status == "done" or (record.status == "error" and failed_stage == "simulator")
 
 
 async def _add_feedback(run: _Run, item: Interaction, record: dict[str, Any]) -> None:
     plan = run.plan
     try:
         feedback = await simulate_feedback(
-            item, record, plan.simulator, plan.simulator_name, plan.simulator_fallback
+            item, as_record(record), plan.simulator, plan.simulator_name, plan.simulator_fallback
         )
         record_step(record, feedback=feedback)
     except SimulatorError as error:

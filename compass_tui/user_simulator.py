@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from compass_tui import fidelity
 from compass_tui.config import ModelConfig
+from compass_tui.interaction_record import InteractionRecord, ToolCall, as_record
 from compass_tui.model_calls import FatalModelError
 from compass_tui.prompts import as_json, extract_json
 from compass_tui.vocab import SCENARIO_BY_KEY
@@ -27,7 +28,7 @@ class SimulatorError(Exception):
 
 async def simulate_feedback(
     item: Interaction,
-    record: dict[str, Any],
+    record: InteractionRecord,
     simulator: ModelConfig | None,
     simulator_name: str,
     fallback: bool = False,
@@ -37,7 +38,7 @@ async def simulate_feedback(
     situation = item.situation
     scenario_type = situation.scenario_type or "leisure"
     preference = item.persona.tool_preferences.for_scenario(scenario_type)
-    tool = (record.get("tool_call") or {}).get("tool_folder_name")
+    tool = record.tool_folder
     by_rule = {
         "label": "like" if tool in preference.liked else "dislike",
         "tool": tool,
@@ -63,31 +64,34 @@ async def simulate_feedback(
 
 
 def _simulator_messages(
-    item: Interaction, record: dict[str, Any], preference: str, scenario_type: str
+    item: Interaction, record: InteractionRecord, preference: str, scenario_type: str
 ) -> list[dict[str, str]]:
     """Ours: the scenario's preferences and the tool. Official: the whole persona, the scenario the agent
     declared, and its reply as the "tool"."""
     if item.official:
-        official = record.get("official") or {}
+        official = record.official
         user = fidelity.simulator_user(
             item.prompts.simulator_user,
             fidelity.persona_document(item.persona),
-            official.get("scenario", fidelity.UNKNOWN_SCENARIO),
+            official.scenario if official else fidelity.UNKNOWN_SCENARIO,
             item.situation.utterance,
-            official.get("reply") or "",
+            (official.reply if official else None) or "",
         )
         return item.prompts.messages(item.prompts.simulator_system, user)
     return item.prompts.simulator(
         preference,
         SCENARIO_BY_KEY[scenario_type].compass_key,
         item.situation.utterance,
-        as_json(record.get("tool_call")),
+        as_json(record.tool_call_document),
     )
 
 
-def history_line(record: Mapping[str, Any]) -> str:
-    call = record.get("tool_call") or {}
-    feedback = (record.get("feedback") or {}).get("label", "none")
-    params = json.dumps(call.get("param", {}), ensure_ascii=False)
-    tool = f"{call.get('tool_folder_name')}.{call.get('function_name')}({params})"
-    return f"- The user said: {record.get('utterance')}\n  You used: {tool}\n  Their feedback: {feedback.capitalize()}"
+def history_line(turn: Mapping[str, Any]) -> str:
+    """One earlier turn as the history setting shows it: the words, the tool used and the feedback."""
+    record = as_record(turn)
+    call = record.tool_call or ToolCall(param={})
+    feedback = (record.feedback.label if record.feedback else None) or "none"
+    params = json.dumps(call.param, ensure_ascii=False)
+    tool = f"{call.tool_folder_name}.{call.function_name}({params})"
+    said = f"- The user said: {record.utterance}"
+    return f"{said}\n  You used: {tool}\n  Their feedback: {feedback.capitalize()}"

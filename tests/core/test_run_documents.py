@@ -164,3 +164,14 @@ def test_a_stage_error_and_the_official_reply_are_written_through_their_types():
     assert typed.to_document() == record
     with pytest.raises(ValueError, match="replies"):
         official_step(record, replies="x")
+
+
+def test_the_tool_call_document_is_the_stored_call_and_none_without_one():
+    from compass_tui.interaction_record import InteractionRecord, ToolCall
+
+    document = next(iter(json.loads((GOLDEN / "records.json").read_text())["interactions"].values()))
+    record = InteractionRecord.read(document)
+    assert isinstance(record.tool_call, ToolCall)
+    stored = record.tool_call_document
+    assert type(stored) is dict and list(stored.items()) == list(document["tool_call"].items())
+    assert InteractionRecord.read({**document, "tool_call": None}).tool_call_document is None
