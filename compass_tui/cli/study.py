@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from compass_tui import study
-from compass_tui.cli.output import console, counted, emit, print_table
+from compass_tui.cli.output import console, counted, emit, print_table, safe
 from compass_tui.cli.triage_view import show_triage
 from compass_tui.triage import check_top
 from compass_tui.vocab import DIMENSIONS
@@ -229,8 +229,9 @@ def _render_agreement(result: dict) -> None:
             f"[yellow]note:[/] {result['judge_stale']} judgements are of responses that changed since "
             "and are not used: rerun judge"
         )
-    if result["judge_note"]:
-        console.print(f"[yellow]note:[/] {result['judge_note']}")
+    for note in (result["merge_note"], result["judge_note"]):
+        if note:
+            console.print(f"[yellow]note:[/] {safe(note)}")
     judged, among = [], []
     for dimension in DIMENSIONS:
         stats = result["dimensions"][dimension.key]

@@ -28,7 +28,7 @@ from compass_tui.statistics import (
 from compass_tui.store import Store
 from compass_tui.study.design import load_study
 from compass_tui.study.journal import annotation_item
-from compass_tui.study.merge import progress, study_annotations
+from compass_tui.study.merge import progress, study_annotations, unmerged_note
 from compass_tui.study.models import StudyDesign
 from compass_tui.vocab import DIMENSION_KEYS
 
@@ -57,6 +57,7 @@ def agreement(
         "judge_available": selection.judge_model is not None,
         "judge_stale": selection.stale,
         "judge_note": judge_note,
+        "merge_note": unmerged_note(design, annotations),
         "units": len(units),
         "annotators": design.annotators,
         "dimensions": dimensions,

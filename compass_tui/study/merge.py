@@ -176,6 +176,16 @@ def study_annotations(store: Store, design: StudyDesign) -> list[Annotation]:
     ]
 
 
+def unmerged_note(design: StudyDesign, annotations: list[Annotation]) -> str | None:
+    """Said when the study holds no annotator's scores: they stay beside each pack until merged."""
+    if annotations:
+        return None
+    return (
+        f"no annotator's scores are in study {design.name} yet; merge their journals with "
+        f"`compass-tui study merge {design.name} FILE.pack.scores.jsonl ...`"
+    )
+
+
 def progress(design: StudyDesign, annotations: list[Annotation]) -> dict[str, dict[str, Any]]:
     """annotator -> rated and assigned responses, items done, and mean seconds spent per item."""
     missing = missing_items(design, annotations)

@@ -18,7 +18,7 @@ from compass_tui.store import Store
 from compass_tui.study.agreement import study_judge_scores
 from compass_tui.study.design import load_study
 from compass_tui.study.journal import annotation_item
-from compass_tui.study.merge import study_annotations
+from compass_tui.study.merge import study_annotations, unmerged_note
 from compass_tui.triage import Triage, TriageEntry, check_dimension, fill_entry
 
 
@@ -33,7 +33,8 @@ def study_disagreements(
     check_dimension(dimension)
     design = load_study(store, name)
     selection, judge_scores, judge_note = study_judge_scores(store, design, judge_model, judge_prompt)
-    human = _finished_scores(study_annotations(store, design))
+    annotations = study_annotations(store, design)
+    human = _finished_scores(annotations)
     entries = []
     for item in design.items:
         for blinded in design.blinded_ids:
@@ -49,7 +50,8 @@ def study_disagreements(
             )
             unit = (item.item_id, blinded)
             entries.append(fill_entry(entry, human.get(unit, []), judge_scores.get(unit), dimension))
-    return Triage.ranked(f"study {name}", dimension, selection, entries, [judge_note] if judge_note else [])
+    notes = [note for note in (unmerged_note(design, annotations), judge_note) if note]
+    return Triage.ranked(f"study {name}", dimension, selection, entries, notes)
 
 
 def _finished_scores(annotations: list[Annotation]) -> dict[tuple[str, str], list[dict]]:

@@ -288,3 +288,18 @@ def test_judge_diagnostics_with_one_sample_per_item(session_store):
     # judged: a0 2, a1 5, a2 1, b0 4, b1 3 (b2 errored): five levels, none collapsed
     assert result["dimensions"]["empathy"]["distinct_levels"] == 5
     assert result["dimensions"]["empathy"]["length_spearman"]["n"] == 5
+
+
+def test_a_study_without_merged_scores_says_how_to_merge_them(tmp_path, study_store):
+    hint = (
+        f"no annotator's scores are in study {STUDY} yet; merge their journals with `compass-tui study merge"
+    )
+    store = Store(tmp_path / "empty")
+    write_run(store, items=3)
+    study.create_study(store, STUDY, [RUN], 3, ["ann"], stratify=[], seed=5)
+    assert any(note.startswith(hint) for note in study.study_disagreements(store, STUDY).notes)
+    assert study.agreement(store, STUDY)["merge_note"].startswith(hint)
+    assert not any(
+        note.startswith("no annotator") for note in study.study_disagreements(study_store, STUDY).notes
+    )
+    assert study.agreement(study_store, STUDY)["merge_note"] is None
