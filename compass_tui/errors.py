@@ -16,12 +16,10 @@ class InputError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.source or "<input>"
-        if self.line is not None:
-            where += f":{self.line}"
-        if self.field:
-            where += f": {self.field}"
-        return f"{where}: {self.message}"
+        """'FILE:LINE: field: message'; from the command line (no file), 'field: message'."""
+        where = [self.source + (f":{self.line}" if self.line is not None else "")] if self.source else []
+        where += [self.field] if self.field else []
+        return ": ".join([*where, self.message])
 
 
 class NotFoundError(InputError):

@@ -438,7 +438,7 @@ def test_show_json_of_a_real_user(cli, data_dir, shared_test_set):
 def test_show_of_an_unknown_persona(cli, data_dir):
     code, out, err = cli("personas", "show", "nobody")
     assert code == 2 and out == ""
-    assert err.strip() == "compass-tui: <input>: no persona 'nobody' (see `compass-tui personas list`)"
+    assert err.strip() == "compass-tui: no persona 'nobody' (see `compass-tui personas list`)"
 
 
 def test_show_of_a_broken_persona_file_names_it(cli, data_dir):

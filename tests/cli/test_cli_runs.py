@@ -243,7 +243,7 @@ def test_runs_list_and_show(cli, data_dir, stub):
 def test_runs_show_of_an_unknown_run_is_one_line_and_exit_2(cli, data_dir):
     code, out, err = cli("runs", "show", "nope")
     assert code == 2 and out == ""
-    assert err.strip() == "compass-tui: <input>: no run 'nope' (runs: none yet)"
+    assert err.strip() == "compass-tui: no run 'nope' (runs: none yet)"
 
 
 # --- models list / check -----------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_show_prints_the_schema(cli):
 def test_show_an_unknown_tool_is_a_one_line_error(cli):
     code, out, err = cli("tools", "show", "weather")
     assert (code, out) == (2, "")
-    assert err == "compass-tui: <input>: NAME: unknown tool 'weather'; see `compass-tui tools list`\n"
+    assert err == "compass-tui: NAME: unknown tool 'weather'; see `compass-tui tools list`\n"
 
 
 def test_call_json_prints_the_record(cli):

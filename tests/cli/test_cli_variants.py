@@ -89,7 +89,7 @@ def test_score_and_export_a_variant(cli, data_dir, stub, tmp_path):
     code, _, err = cli(*args, "--variant", "0000", "--commit")
     assert code == 2
     assert err.strip() == (
-        "compass-tui: <input>: --variant: run 'R' has no response of stub for adam-kerr "
+        "compass-tui: --variant: run 'R' has no response of stub for adam-kerr "
         "what-if variant 0000 of situation 3"
     )
 
@@ -132,16 +132,16 @@ def test_an_utterance_file_adds_one_variant_per_entry(cli, data_dir, tmp_path):
     [
         (
             ("--situation", "16", "--text", "hi"),
-            "<input>: situation: persona 'adam-kerr' has situations 1-15, not 16",
+            "situation: persona 'adam-kerr' has situations 1-15, not 16",
         ),
         (
             ("--situation", "0", "--text", "hi"),
-            "<input>: situation: persona 'adam-kerr' has situations 1-15, not 0",
+            "situation: persona 'adam-kerr' has situations 1-15, not 0",
         ),
-        (("--situation", "2", "--text", "  "), "<input>: --text: the what-if text of situation 2 is empty"),
+        (("--situation", "2", "--text", "  "), "--text: the what-if text of situation 2 is empty"),
         (
             ("--situation", "2"),
-            "<input>: --text: give --situation N and --text TEXT, or --utterance-file FILE",
+            "--text: give --situation N and --text TEXT, or --utterance-file FILE",
         ),
         (
             ("--situation", "2", "--text", "hi", "--models", "gpt-9"),
@@ -149,11 +149,11 @@ def test_an_utterance_file_adds_one_variant_per_entry(cli, data_dir, tmp_path):
         ),
         (
             ("--situation", "2", "--text", "hi"),
-            "<input>: --models: run 'fresh' does not exist yet: name its --models",
+            "--models: run 'fresh' does not exist yet: name its --models",
         ),
         (
             ("--situation", "2", "--text", "hi", "--models", "baseline", "--setting", "history"),
-            "<input>: --setting: what-if variants are not available in the history setting",
+            "--setting: what-if variants are not available in the history setting",
         ),
     ],
 )

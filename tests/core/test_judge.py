@@ -658,7 +658,7 @@ def test_no_judge_model_anywhere_is_one_line(cli, run_dir, stub):
     write_config(stub, judge_model=None)
     code, _, err = cli("judge", RUN)
     assert code == 2 and err == (
-        "compass-tui: <input>: --judge-model: no judge model given and settings.judge_model is not set\n"
+        "compass-tui: --judge-model: no judge model given and settings.judge_model is not set\n"
     )
     assert stub.requests == []
 

@@ -316,5 +316,5 @@ def test_a_persona_id_differing_only_in_case_is_refused(tmp_path):
     with pytest.raises(InputError) as refused:
         library.save(persona)
     message = "persona id 'Adam-Kerr' differs from the existing 'adam-kerr' only in case"
-    assert str(refused.value) == f"<input>: id: {message}"
+    assert str(refused.value) == f"id: {message}"
     assert not (tmp_path / "personas").exists()

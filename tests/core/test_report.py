@@ -390,7 +390,7 @@ def test_a_run_judged_twice_needs_the_judge_named(cli, fixed):
     code, out, err = cli("report", "profile-ab", "--format", "json")
     assert code == 2 and out == ""
     assert err == (
-        f"compass-tui: <input>: --judge-model: run 'profile-ab' was judged by {JUDGE}, {OTHER_JUDGE}; "
+        f"compass-tui: --judge-model: run 'profile-ab' was judged by {JUDGE}, {OTHER_JUDGE}; "
         "choose one with --judge-model\n"
     )
     alpha = json.loads(report(cli, "profile-ab", "--judge-model", OTHER_JUDGE, "--format", "json"))[

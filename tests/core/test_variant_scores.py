@@ -197,7 +197,7 @@ def test_judging_variants_of_a_run_without_any_is_one_line_and_exit_2(cli, store
     shutil.rmtree(store.path(run_variants_path(RUN, PERSONA)).parent)
     code, out, err = cli("judge", RUN, "--variants")
     assert code == 2 and out == ""
-    message = f"compass-tui: <input>: RUN: run {RUN!r} has no finished what-if variants to judge"
+    message = f"compass-tui: RUN: run {RUN!r} has no finished what-if variants to judge"
     assert err.strip().splitlines() == [message]
 
 
