@@ -315,8 +315,7 @@ async def _one(
         shown = previous if plan.history_enabled else []
         item.history_text = "\n".join(history_line(r) for r in shown) or "None"
         item.history_records = shown
-        item.liked_history = _tools_by_feedback(shown, "like")
-        item.disliked_history = _tools_by_feedback(shown, "dislike")
+        item.liked_history, item.disliked_history = _tools_by_feedback(shown)
     async with run.semaphore:
         if system.name in progress.fatal:
             _stop(run, system)
@@ -331,18 +330,13 @@ async def _one(
                 await _add_feedback(run, item, record)
         except FatalModelError as error:
             progress.fatal.setdefault(system.name, str(error))
-            failed = as_record(record)
-            if failed.status == "error":
-                progress.count_error(system.name, f"{persona.id} #{index + 1}", failed.error or RecordError())
+            if _counted_as_error(progress, system, persona, index, record):
                 run.report(progress, record)
             else:  # stopped at the gate before sending anything
                 _stop(run, system)
             return None
     await run.writer.durable(plan.run_id, record)  # outside the semaphore: the slot goes to the next item
-    ended = as_record(record)
-    if ended.status == "error":
-        progress.count_error(system.name, f"{persona.id} #{index + 1}", ended.error or RecordError())
-    else:
+    if not _counted_as_error(progress, system, persona, index, record):
         progress.finished += 1
     run.report(progress, record)
     return record
@@ -395,15 +389,25 @@ def _new_record(plan: RunPlan, system: System, persona: Persona, index: int) -> 
     )
 
 
-def _tools_by_feedback(previous: list[dict[str, Any]], label: str) -> dict[str, list[str]]:
-    """scenario type -> the tools the user gave `label` ("like" or "dislike") there, in turn order."""
-    tools: dict[str, list[str]] = {}
+def _counted_as_error(progress: RunProgress, system: System, persona: Persona, index: int, record) -> bool:
+    """Count the record's error, if it ended in one; whether it did."""
+    ended = as_record(record)
+    if ended.status == "error":
+        progress.count_error(system.name, f"{persona.id} #{index + 1}", ended.error or RecordError())
+    return ended.status == "error"
+
+
+def _tools_by_feedback(previous: list[dict[str, Any]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(liked, disliked): scenario type -> the tools the user liked / disliked there, in turn order."""
+    liked: dict[str, list[str]] = {}
+    disliked: dict[str, list[str]] = {}
     for record in map(as_record, previous):
-        if record is not None and record.feedback is not None and record.feedback.label == label:
-            if record.tool_folder:
-                scenario_type = record.feedback.get("scenario_type") or record.scenario_type or "leisure"
-                tools.setdefault(scenario_type, []).append(record.tool_folder)
-    return tools
+        feedback = record.feedback
+        if feedback is not None and feedback.label in ("like", "dislike") and record.tool_folder:
+            scenario_type = feedback.get("scenario_type") or record.scenario_type or "leisure"
+            tools = liked if feedback.label == "like" else disliked
+            tools.setdefault(scenario_type, []).append(record.tool_folder)
+    return liked, disliked
 
 
 class RunThread(threading.Thread):

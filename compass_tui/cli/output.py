@@ -16,9 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 from compass_tui.safe_text import printable
-from compass_tui.wording import counted
-
-__all__ = ["console", "counted", "emit", "error_console", "print_json", "print_table", "safe"]
 
 console = Console(highlight=False, soft_wrap=False)
 error_console = Console(stderr=True, highlight=False)
@@ -80,14 +77,17 @@ def _parts(columns: list[str], cells: list[list[str]], keys: int) -> list[list[i
 
 
 def _width(columns: list[str], cells: list[list[str]], shown: list[int]) -> int:
-    unbounded = console.options.update_width(100_000)
-    return Measurement.get(console, unbounded, _table(columns, cells, shown)).maximum
+    return _natural_width(_table(columns, cells, shown))
+
+
+def _natural_width(table: Table) -> int:
+    """How wide the table is with no cell folded."""
+    return Measurement.get(console, console.options.update_width(100_000), table).maximum
 
 
 def _print_unfolded(table: Table) -> None:
-    needed = Measurement.get(console, console.options.update_width(100_000), table).maximum
     width = console.width
-    console.width = max(width, needed)
+    console.width = max(width, _natural_width(table))
     try:
         console.print(table)
     finally:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from rich.text import Text
 
-from compass_tui.cli.output import console, counted, emit, print_table, safe
+from compass_tui.cli.output import console, emit, print_table, safe
 from compass_tui.compass_format import load_compass_file
 from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
 from compass_tui.persona import Persona, persona_from_dict, persona_to_dict
 from compass_tui.safe_text import printable
 from compass_tui.vocab import SCENARIO_BY_KEY
+from compass_tui.wording import counted
 from compass_tui.workspace import Context
 
 

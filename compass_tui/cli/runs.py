@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from compass_tui.cli.output import console, counted, emit, error_console, print_json, print_table, safe
+from compass_tui.cli.output import console, emit, error_console, print_json, print_table, safe
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
 from compass_tui.fidelity import CLEAN, FIDELITIES, OFFICIAL
@@ -19,6 +19,7 @@ from compass_tui.records import list_run_ids, load_records, load_run_meta, load_
 from compass_tui.replay import import_results
 from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
 from compass_tui.vocab import SETTINGS
+from compass_tui.wording import counted
 from compass_tui.workspace import Context
 
 

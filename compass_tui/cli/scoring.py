@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from compass_tui.annotations import Annotation, load_annotation, load_annotations, save_annotation
-from compass_tui.cli.output import console, counted, emit, error_console
+from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.judgements import ScoreSource
@@ -18,6 +18,7 @@ from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report
 from compass_tui.report_comparisons import comparison_tables
 from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
 from compass_tui.vocab import DIMENSION_KEYS
+from compass_tui.wording import counted
 from compass_tui.workspace import Context
 
 

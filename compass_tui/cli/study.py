@@ -6,10 +6,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from compass_tui import study
-from compass_tui.cli.output import console, counted, emit, print_table, safe
+from compass_tui.cli.output import console, emit, print_table, safe
 from compass_tui.cli.triage_view import show_triage
 from compass_tui.triage import check_top
 from compass_tui.vocab import DIMENSIONS
+from compass_tui.wording import counted
 from compass_tui.workspace import Context
 
 
