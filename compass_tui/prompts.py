@@ -2,7 +2,8 @@
 
 Ours are the default. `--prompt-dir DIR` loads ComPASS's official template files instead
 (laid out like `prompts/history-based`: system_tool_selection.txt, user_tool_selection.txt,
-system_feedback_generation.txt, user_feedback.txt, with <tool_defs>, <persona>, <utterance>,
+system_feedback_generation.txt, user_feedback.txt; for the profile setting, user_tool_selection_pos.txt
+and user_feedback_ver1.0.txt are read instead where the folder has both, with <tool_defs>, <persona>, <utterance>,
 <history>, <user_utterance>, <tool_call>, <tool_results> placeholders); a sibling
 `user-simulator/` folder supplies the official simulator prompt. With `fidelity="official"`
 (`run --fidelity official`) they are filled as the official scripts fill them
@@ -117,6 +118,7 @@ class PromptSet:
     simulator_user: str = SIMULATOR_USER
     official: bool = False
     fidelity: str = "clean"  # "official": filled as ComPASS's scripts fill them
+    layout: str = ""  # official templates: which script's file names they were read under
 
     @property
     def hash(self) -> str:
@@ -203,19 +205,44 @@ def our_prompts() -> PromptSet:
     return PromptSet(OURS, TOOL_SELECTION_SYSTEM, TOOL_SELECTION_USER, RESPONSE_SYSTEM, RESPONSE_USER)
 
 
+HISTORY_LAYOUT = "history-based"
+PROFILE_LAYOUT = "profile-based"
+# The template names each official script reads: the history scripts read prompts/history-based; the
+# profile script (inference_respond.py:129-163) reads the same system files and two user templates of
+# its own, which the public release does not include.
 _OFFICIAL_FILES = {
-    "tool_system": "system_tool_selection.txt",
-    "tool_user": "user_tool_selection.txt",
-    "response_system": "system_feedback_generation.txt",
-    "response_user": "user_feedback.txt",
+    HISTORY_LAYOUT: {
+        "tool_system": "system_tool_selection.txt",
+        "tool_user": "user_tool_selection.txt",
+        "response_system": "system_feedback_generation.txt",
+        "response_user": "user_feedback.txt",
+    },
+    PROFILE_LAYOUT: {
+        "tool_system": "system_tool_selection.txt",
+        "tool_user": "user_tool_selection_pos.txt",
+        "response_system": "system_feedback_generation.txt",
+        "response_user": "user_feedback_ver1.0.txt",
+    },
 }
+PROFILE_SETTINGS = ("profile", "hybrid")
 
 
-def load_prompt_dir(directory: Path, fidelity: str = "clean") -> PromptSet:
-    """ComPASS's official templates from a folder laid out like prompts/history-based."""
+def prompt_layout(directory: Path, setting: str) -> str:
+    """The profile script's own files where the folder has one and the setting is theirs; otherwise
+    the history-based files."""
+    own_files = set(_OFFICIAL_FILES[PROFILE_LAYOUT].values()) - set(_OFFICIAL_FILES[HISTORY_LAYOUT].values())
+    if setting in PROFILE_SETTINGS and any((Path(directory) / name).exists() for name in own_files):
+        return PROFILE_LAYOUT  # the loader names a file of the pair that is missing
+    return HISTORY_LAYOUT
+
+
+def load_prompt_dir(directory: Path, fidelity: str = "clean", setting: str = "history") -> PromptSet:
+    """ComPASS's official templates from a folder laid out like prompts/history-based, or, for the
+    profile setting, like the profile script's prompt folder."""
     directory = Path(directory)
+    layout = prompt_layout(directory, setting)
     texts: dict[str, str] = {}
-    for field, name in _OFFICIAL_FILES.items():
+    for field, name in _OFFICIAL_FILES[layout].items():
         path = directory / name
         if not path.exists():
             raise InputError(directory, name, "missing prompt file")
@@ -225,7 +252,18 @@ def load_prompt_dir(directory: Path, fidelity: str = "clean") -> PromptSet:
         texts["simulator_user"] = read_input_text(simulator_dir / "user_prompt_perfer.txt")
         system = simulator_dir / "system_prompt_perfer.txt"
         texts["simulator_system"] = read_input_text(system) if system.exists() else SIMULATOR_SYSTEM
-    return PromptSet(source=str(directory), official=True, fidelity=fidelity, **texts)
+    return PromptSet(source=str(directory), official=True, fidelity=fidelity, layout=layout, **texts)
+
+
+def stand_in_note(prompts: PromptSet, setting: str) -> str | None:
+    """What a profile run with the history-based templates is, said where it starts."""
+    if not prompts.official or setting not in PROFILE_SETTINGS or prompts.layout != HISTORY_LAYOUT:
+        return None
+    missing = ", ".join(_OFFICIAL_FILES[PROFILE_LAYOUT][field] for field in ("tool_user", "response_user"))
+    return (
+        f"{prompts.source} has no {missing} (the profile script's templates, not in the public release): "
+        "the history-based templates stand in for them, so these are not the paper's profile prompts"
+    )
 
 
 def _fill_angle(template: str, **values: str) -> str:

@@ -14,7 +14,7 @@ from compass_tui.cli.output import console, emit, error_console, print_json, pri
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.errors import InputError
 from compass_tui.fidelity import CLEAN, FIDELITIES, OFFICIAL
-from compass_tui.prompts import PromptSet, load_prompt_dir, our_prompts
+from compass_tui.prompts import PromptSet, load_prompt_dir, our_prompts, stand_in_note
 from compass_tui.records import list_run_ids, load_records, load_run_meta, load_variant_records
 from compass_tui.replay import import_results
 from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
@@ -37,7 +37,12 @@ def add_parser(commands) -> None:
     )
     run.add_argument("--name", help="run id; rerunning with the same name resumes it")
     run.add_argument(
-        "--prompt-dir", type=Path, help="ComPASS's official prompt folder (prompts/history-based)"
+        "--prompt-dir",
+        type=Path,
+        help=(
+            "ComPASS's official prompt folder (prompts/history-based; for the profile setting, a folder "
+            "with the profile script's user_tool_selection_pos.txt and user_feedback_ver1.0.txt)"
+        ),
     )
     run.add_argument(
         "--fidelity",
@@ -112,7 +117,7 @@ def build_plan(args, ctx: Context) -> RunPlan:
 
 def _prompts(args) -> PromptSet:
     if args.fidelity != OFFICIAL:
-        return load_prompt_dir(args.prompt_dir) if args.prompt_dir else our_prompts()
+        return load_prompt_dir(args.prompt_dir, setting=args.setting) if args.prompt_dir else our_prompts()
     if not args.prompt_dir:
         raise InputError(
             None,
@@ -122,7 +127,7 @@ def _prompts(args) -> PromptSet:
         )
     if args.setting == "empathetic":
         raise InputError(None, "--fidelity", "official: ComPASS has no script for the empathetic setting")
-    prompts = load_prompt_dir(args.prompt_dir, OFFICIAL)
+    prompts = load_prompt_dir(args.prompt_dir, OFFICIAL, args.setting)
     if args.setting == "history" and args.simulator != "rule" and not prompts.official_simulator:
         raise InputError(
             args.prompt_dir.parent / "user-simulator",
@@ -138,6 +143,9 @@ def run_command(args, ctx: Context) -> int:
     plan = build_plan(args, ctx)
     env = ctx.tool_environment(search_mode=args.search)
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
+    note = stand_in_note(plan.prompts, plan.setting)
+    if note:
+        print(f"compass-tui: note: {note}", file=sys.stderr)
     chatter.print(
         f"Run [bold]{plan.run_id}[/]: {plan.setting}, {len(plan.systems)} system(s) × "
         f"{len(plan.personas)} persona(s); resume with --name {plan.run_id}"

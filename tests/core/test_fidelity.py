@@ -28,6 +28,7 @@ import pytest
 
 from compass_tui.compass_format import load_compass_file, persona_to_compass_user
 from compass_tui.config import ModelConfig
+from compass_tui.errors import InputError
 from compass_tui.fidelity import OFFICIAL, tool_defs_text
 from compass_tui.library import PersonaLibrary
 from compass_tui.persona import Persona
@@ -102,8 +103,10 @@ def official_namespace(script: Path, names: set[str], stubs: dict[str, Any]) -> 
     return namespace
 
 
-def template_opener(bench: Path):
-    """`open` for the scripts: each template name they read, from the official prompt folder."""
+def template_opener(bench: Path, prompt_dir: Path | None = None):
+    """`open` for the scripts: each template name they read, from `prompt_dir` where it has the file,
+    else from the official prompt folder (the profile script's two user templates being read from
+    their history-based counterparts, as our run reads them when the folder lacks them)."""
     folders = {
         "system_tool_selection.txt": "history-based",
         "user_tool_selection.txt": "history-based",
@@ -118,6 +121,8 @@ def template_opener(bench: Path):
         name = os.path.basename(path)
         if name not in folders:  # a tool's definition.json
             return open(path, mode, encoding=encoding)
+        if prompt_dir is not None and (prompt_dir / name).exists():
+            return open(prompt_dir / name, mode, encoding=encoding)
         where = folders[name]
         target = bench / "prompts" / (where if where.endswith(".txt") else f"{where}/{name}")
         return open(target, mode, encoding=encoding)
@@ -178,9 +183,9 @@ def tool_runner(env: ToolEnvironment, persona: Persona, toolenv: Path):
     return run
 
 
-def common_stubs(bench: Path, companion: Companion) -> dict[str, Any]:
+def common_stubs(bench: Path, companion: Companion, prompt_dir: Path | None = None) -> dict[str, Any]:
     return {
-        "open": template_opener(bench),
+        "open": template_opener(bench, prompt_dir),
         "logger": logging.getLogger("official-oracle"),
         "InferRequest": lambda messages: messages,
         "RequestConfig": lambda **options: options,
@@ -198,9 +203,14 @@ def common_stubs(bench: Path, companion: Companion) -> dict[str, Any]:
 
 
 def our_run(
-    data_dir: Path, bench: Path, persona: Persona, setting: str, situations: set[int] | None = None
+    data_dir: Path,
+    bench: Path,
+    persona: Persona,
+    setting: str,
+    situations: set[int] | None = None,
+    prompt_dir: Path | None = None,
 ) -> tuple[list[Prompt], list[dict[str, Any]]]:
-    prompts = load_prompt_dir(bench / "prompts" / "history-based", OFFICIAL)
+    prompts = load_prompt_dir(prompt_dir or bench / "prompts" / "history-based", OFFICIAL, setting)
     companion = Companion(prompts, [s.utterance for s in persona.situations])
     store = Store(data_dir)
     env = ToolEnvironment.create(store, tool_data=bench / "toolenv", search_mode="lexical")
@@ -246,8 +256,14 @@ def official_user(persona: Persona, test_set: Path) -> dict[str, Any]:
     return {key: value for key, value in user.items() if key not in ("scenarios", "utterance", "name")}
 
 
-def official_profile(bench: Path, persona: Persona, situations: list[int], env: ToolEnvironment):
-    prompts = load_prompt_dir(bench / "prompts" / "history-based")
+def official_profile(
+    bench: Path,
+    persona: Persona,
+    situations: list[int],
+    env: ToolEnvironment,
+    prompt_dir: Path | None = None,
+):
+    prompts = load_prompt_dir(prompt_dir or bench / "prompts" / "history-based", setting="profile")
     companion = Companion(prompts, [s.utterance for s in persona.situations])
     run_tool = tool_runner(env, persona, bench / "toolenv")
     namespace = official_namespace(
@@ -263,7 +279,7 @@ def official_profile(bench: Path, persona: Persona, situations: list[int], env: 
             "process_utterance_with_retry",
         },
         {
-            **common_stubs(bench, companion),
+            **common_stubs(bench, companion, prompt_dir),
             "execute_tool_call": lambda folder, function, params: run_tool(
                 {"tool_folder_name": folder, "function_name": function, "param": params}
             ),
@@ -299,6 +315,46 @@ def test_profile_prompts_are_the_official_scripts_bytes(data_dir, shared_bench, 
         )
         assert record["official"]["reply"] == best["tool_call"]["1"]["generated_feedback"]
     assert by_index[0]["tool_attempts"] == 2 and by_index[0]["first_attempt_success"] is False
+
+
+STAND_IN = "Profile stand-in.\n"
+
+
+@pytest.fixture
+def profile_prompt_dir(tmp_path, shared_bench) -> Path:
+    """A folder laid out as inference_respond.py reads its templates. The release lacks the script's two
+    user templates, so they are stand-ins here (the history-based texts under a marker line), written
+    in the test's temporary folder, never in the project."""
+    history = shared_bench / "prompts" / "history-based"
+    folder = tmp_path / "tool_invocation"
+    folder.mkdir()
+    for name in ("system_tool_selection.txt", "system_feedback_generation.txt"):
+        (folder / name).write_bytes((history / name).read_bytes())
+    for own, counterpart in (
+        ("user_tool_selection_pos.txt", "user_tool_selection.txt"),
+        ("user_feedback_ver1.0.txt", "user_feedback.txt"),
+    ):
+        (folder / own).write_text(
+            STAND_IN + (history / counterpart).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    return folder
+
+
+def test_profile_templates_are_read_where_the_folder_has_them(
+    data_dir, shared_bench, persona, profile_prompt_dir
+):
+    situations = [0, 1]
+    ours, _ = our_run(data_dir, shared_bench, persona, "profile", set(situations), profile_prompt_dir)
+    env = ToolEnvironment.create(Store(data_dir), tool_data=shared_bench / "toolenv", search_mode="lexical")
+    theirs, _, _ = official_profile(shared_bench, persona, situations, env, profile_prompt_dir)
+    assert Counter(ours) == Counter(theirs)
+    assert all(user.startswith(STAND_IN) for _, user in ours)
+
+
+def test_a_profile_folder_missing_one_template_names_it(profile_prompt_dir):
+    (profile_prompt_dir / "user_feedback_ver1.0.txt").unlink()
+    with pytest.raises(InputError, match="user_feedback_ver1.0.txt"):
+        load_prompt_dir(profile_prompt_dir, OFFICIAL, "profile")
 
 
 def test_official_tool_definitions_are_the_scripts_dict(shared_bench):
@@ -381,6 +437,19 @@ def test_official_fidelity_without_a_prompt_dir_is_one_line_and_exit_2(cli, data
     code, _, err = cli("run", "--fidelity", "official", "--models", "baseline")
     assert code == 2
     assert err.strip().count("\n") == 0 and "--prompt-dir" in err and "Traceback" not in err
+
+
+def test_a_profile_run_on_the_history_templates_says_so(cli, data_dir, shared_bench, profile_prompt_dir):
+    args = ["run", "--personas", "adam-kerr", "--search", "lexical", "--fidelity", "official"]
+    history = shared_bench / "prompts" / "history-based"
+    code, _, err = cli(*args, "--name", "h", "--setting", "profile", "--prompt-dir", history)
+    assert code == 0, err
+    assert "user_tool_selection_pos.txt, user_feedback_ver1.0.txt" in err and "not the paper's profile" in err
+    code, _, err = cli(*args, "--name", "p", "--setting", "profile", "--prompt-dir", profile_prompt_dir)
+    assert code == 0, err
+    assert "stand in" not in err
+    store = Store(data_dir)
+    assert load_run_meta(store, "h").prompt_hash != load_run_meta(store, "p").prompt_hash
 
 
 def test_the_run_records_its_fidelity(cli, data_dir, shared_bench):
