@@ -51,6 +51,7 @@ async def test_at_80x24_with_runs_to_compare_the_title_and_buttons_stay_in_view(
         await pilot.pause()
         text = screen_text(pilot.app)
         assert "Step through" in text and "Start" in text and "Cancel" in text
+        assert "^s Start" in text and "Filter" not in text  # the dialog's keys, not the library's
         for _ in range(4):  # tab down to the seed, the last field: the body scrolls, the frame does not
             await pilot.press("tab")
         await pilot.pause()

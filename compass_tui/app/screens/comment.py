@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Footer, Input, Label
 
 
 class CommentDialog(ModalScreen[str | None]):
@@ -22,6 +22,7 @@ class CommentDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Comment on this response (enter saves, escape cancels)")
             yield Input(value=self.current, id="comment-input")
+        yield Footer()
 
     @on(Input.Submitted, "#comment-input")
     def _save(self, event: Input.Submitted) -> None:

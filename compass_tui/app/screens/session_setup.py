@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckBox, CheckList
@@ -73,6 +73,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Start", id="start", variant="primary")
+        yield Footer()
 
     def on_mount(self) -> None:
         self._say("#setup-error", "")

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckBox
@@ -63,6 +63,7 @@ class TrainingExportDialog(CompassNode, ModalScreen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="export", variant="primary")
+        yield Footer()
 
     @on(Button.Pressed, "#export")
     @on(Input.Submitted)

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static, TextArea
+from textual.widgets import Footer, Label, Static, TextArea
 
 from compass_tui.safe_text import printable
 
@@ -35,6 +35,7 @@ variants; a variant is scored like the original, under its own key. `escape` can
                 Text.assemble(("original: ", "bold"), (printable(self.original, multiline=True), "italic")),
                 id="what-if-original",
             )
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
