@@ -90,6 +90,22 @@ def current_contents(
     return contents
 
 
+def judge_config(model: ModelConfig) -> dict[str, Any]:
+    """What makes a judge's answers what they are: the model string and its sampling settings
+    (not where it is served or how long we wait). A cached judgement is served only for the same."""
+    return {
+        "model": model.model,
+        "temperature": model.temperature,
+        "max_tokens": model.max_tokens,
+        "reasoning_effort": model.reasoning_effort,
+    }
+
+
+def cached_for(cached: Mapping[str, Any] | None, config: dict[str, Any]) -> Mapping[str, Any]:
+    """A cached judgement if it was made by this judge configuration, else nothing."""
+    return cached if cached and cached.get("judge_config") == config else {}
+
+
 def key_for(record: InteractionRecord, persona: Persona, judge_model: str, prompt: JudgePrompt) -> str:
     return judgement_key(record, judge_model, prompt.hash, content_hash(*judged_content(persona, record)))
 
@@ -115,7 +131,8 @@ async def judge_record(
     from compass_tui.llm import LLMError
 
     key = key_for(record, persona, model_name, prompt)
-    done = list((cache.get(key) or {}).get("samples", []))
+    config = judge_config(model)
+    done = list(cached_for(cache.get(key), config).get("samples", []))
     messages = prompt.messages(judged_persona(persona, record), record)
     path = judgement_location(record)
     contents = judged_content(persona, record)
@@ -129,9 +146,9 @@ async def judge_record(
             failure = f"llm error: {error}"
             break
         done.append(sample)
-        judgement = summarise(record, model_name, prompt, done, contents)
+        judgement = summarise(record, model_name, config, prompt, done, contents)
         await asyncio.to_thread(store.upsert, path, JUDGEMENTS_TABLE, key, judgement)
-    judgement = summarise(record, model_name, prompt, done, contents, failure)
+    judgement = summarise(record, model_name, config, prompt, done, contents, failure)
     if failure:  # every sample was saved as it came; only the error is new
         await asyncio.to_thread(store.upsert, path, JUDGEMENTS_TABLE, key, judgement)
     return judgement
@@ -189,6 +206,7 @@ def _retry_request(flags: list[str]) -> str:
 def summarise(
     record: InteractionRecord,
     judge_model: str,
+    config: dict[str, Any],
     prompt: JudgePrompt,
     samples: list[dict],
     contents: tuple[str, str],
@@ -203,6 +221,7 @@ def summarise(
         "persona_id": record.persona_id,
         "situation_index": record.situation_index,
         "judge_model": judge_model,
+        "judge_config": config,
         "prompt_hash": prompt.hash,
         "prompt_kind": prompt.kind,
         "rubric_version": RUBRIC_VERSION,
@@ -298,9 +317,12 @@ async def judge_run(
     progress = JudgeProgress(total=len(records))
     report = on_progress or (lambda _progress: None)
     pending = []
+    config = judge_config(model)
     for record in records:
-        cached = cache.get(key_for(record, personas[record.persona_id], model_name, prompt))
-        if cached and len(cached.get("samples", [])) >= samples:
+        cached = cached_for(
+            cache.get(key_for(record, personas[record.persona_id], model_name, prompt)), config
+        )
+        if len(cached.get("samples", [])) >= samples:
             progress.cached += 1
             progress.count_invalid(cached)
         else:

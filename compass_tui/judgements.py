@@ -75,6 +75,7 @@ class Judgement:
     situation_index: int
     scores: dict[str, float | None]
     judge_model: str | None = None
+    judge_config: dict[str, Any] | None = None  # the judge's model string and sampling settings
     prompt_hash: str | None = None
     prompt_kind: str | None = None
     run_id: str | None = None
@@ -101,6 +102,7 @@ class Judgement:
             situation_index=document["situation_index"],
             scores=mapping("scores"),
             judge_model=document.get("judge_model"),
+            judge_config=mapping("judge_config") or None,
             prompt_hash=document.get("prompt_hash"),
             prompt_kind=document.get("prompt_kind"),
             run_id=document.get("run_id"),
@@ -270,7 +272,30 @@ def select_judgements(
             selection.by_item[key] = judgement
         else:
             selection.stale_items.append(key)
+    _refuse_mixed_configs(selection, scope)
     return selection
+
+
+def describe_judge_config(config: Mapping[str, Any] | None) -> str:
+    if not config:
+        return "a configuration not recorded (judged before compass-tui recorded it)"
+    settings = ", ".join(
+        f"{name} {value}" for name, value in config.items() if name != "model" and value is not None
+    )
+    return f"{config.get('model')}" + (f" ({settings})" if settings else "")
+
+
+def _refuse_mixed_configs(selection: JudgeSelection, scope: str) -> None:
+    """One judge name that stood for two models or sampling settings would mix two judges in a row."""
+    configs = sorted({describe_judge_config(j.judge_config) for j in selection.by_item.values()})
+    if len(configs) > 1:
+        raise InputError(
+            None,
+            "--judge-model",
+            f"{scope} was judged by {selection.judge_model} as {len(configs)} different configurations "
+            f"({'; '.join(configs)}); scores from different judges are not mixed: "
+            f"rerun `compass-tui judge` with {selection.judge_model} to judge every item alike",
+        )
 
 
 def _as_judgement(document: Mapping[str, Any] | Judgement) -> Judgement | None:

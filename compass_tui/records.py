@@ -42,6 +42,7 @@ Judgements: `judgements/<run>/<persona>.json`, table "judgements", keyed
 `<model>|<persona>|<situation index>|<judge model>|<prompt hash>`:
 
     {"run_id", "model", "persona_id", "situation_index", "judge_model", "prompt_hash", "rubric_version",
+     "judge_config": {"model", "temperature", "max_tokens", "reasoning_effort"} (what served as the judge),
      "scores": {dimension: mean or None}, "spread": {dimension: sd or None}, "rationales": {dimension: text},
      "samples": [{"raw", "scores", "valid", "flags"}], "valid": bool, "flags": [..], "created_at"}
 

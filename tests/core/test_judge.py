@@ -32,8 +32,10 @@ from compass_tui.judgements import content_hash
 from compass_tui.library import PersonaLibrary
 from compass_tui.records import (
     INTERACTIONS_TABLE,
+    JUDGEMENTS_TABLE,
     META_TABLE,
     interaction_key,
+    judgement_path,
     load_judgements,
     load_records,
     run_meta_path,
@@ -769,3 +771,39 @@ def test_a_stored_judgement_reads_as_a_typed_judgement_with_every_field(cli, con
         assert judgement.sample_count == 2 and judgement.sample_scores("empathy") == [(2, 5, 1)[index], 3]
         assert judgement.first_answer() == document["samples"][0]["raw"]
         assert judgement.prompt_label == f"ours:{load_judge_prompt(None).hash[:8]}"
+
+
+def _configure_judge_as(stub: StubLLM, setting: str) -> None:
+    """The judge named "judge" in compass-tui.toml, with one line of its table changed or added."""
+    write_config(stub)
+    config = Path(paths.config_file())
+    name = setting.split(" = ")[0]
+    lines = [line for line in config.read_text(encoding="utf-8").splitlines() if not line.startswith(name)]
+    config.write_text("\n".join([*lines, setting]) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting", ['model = "openai/judge-b"', "temperature = 1.5"])
+def test_a_judge_name_given_another_model_or_temperature_is_not_served_the_old_judgements(
+    cli, configured, stub, bot, setting
+):
+    assert judge(cli)[0] == 0 and len(stub.requests) == len(SITUATIONS)
+    _configure_judge_as(stub, setting)
+    bot.default = text(verdict(2))
+    code, summary, err = judge(cli)
+    assert code == 0, err
+    assert (summary["judged"], summary["cached"]) == (len(SITUATIONS), 0)
+    assert len(stub.requests) == 2 * len(SITUATIONS)
+    code, out, err = cli("report", RUN, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["systems"][0]["empathy"]["mean"] == 2.0
+
+
+def test_a_row_never_mixes_two_configurations_of_one_judge_name(cli, configured, stub):
+    assert judge(cli)[0] == 0
+    store = Store(configured)
+    (first, *_) = load_judgements(store, RUN)
+    other = {**first, "judge_config": {"model": "openai/judge-b"}}
+    store.upsert(judgement_path(RUN, PERSONA), JUDGEMENTS_TABLE, first["key"], other)
+    code, out, err = cli("report", RUN)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "openai/judge-a" in err and "openai/judge-b" in err
