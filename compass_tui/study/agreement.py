@@ -8,12 +8,13 @@ from dataclasses import replace
 from typing import Any
 
 from compass_tui.annotations import Annotation, item_id
+from compass_tui.errors import InputError
+from compass_tui.judge import current_contents
 from compass_tui.judgements import (
     ItemKey,
     Judgement,
     JudgeSelection,
     read_judgements,
-    record_hash,
     select_judgements,
 )
 from compass_tui.records import load_records, system_id
@@ -163,14 +164,16 @@ def study_judge_scores(
     items = {item.item_id for item in design.items}
     judgements: list[Judgement] = []
     current: dict[ItemKey, tuple[str, str | None]] = {}
+    personas = _known_personas(store, design)
     for run in design.runs:
-        for record in load_records(store, run):
-            system = system_id(run, record.model)
-            if system in blinded_of and item_id(record.persona_id, record.situation_index) in items:
-                current[(system, record.persona_id, record.situation_index)] = (
-                    record_hash(record),
-                    None,
-                )
+        studied = [
+            record
+            for record in load_records(store, run)
+            if system_id(run, record.model) in blinded_of
+            and item_id(record.persona_id, record.situation_index) in items
+        ]
+        for (model, persona_id, index), content in current_contents(studied, personas).items():
+            current[(system_id(run, model), persona_id, index)] = content
         judgements += [replace(j, model=system_id(run, j.model)) for j in read_judgements(store, run)]
     relevant = [j for j in judgements if j.key in current]
     selection = select_judgements(relevant, current, judge_model, judge_prompt, scope="this study")
@@ -182,3 +185,18 @@ def study_judge_scores(
         for (system, persona_id, index), judgement in selection.by_item.items()
     }
     return selection, scores, None
+
+
+def _known_personas(store: Store, design: StudyDesign) -> dict[str, Any]:
+    """The study's personas as the library has them now (a judgement of an edited persona is stale);
+    one the library cannot give is left out, and its judgements are matched on the record alone."""
+    from compass_tui.library import PersonaLibrary
+
+    library = PersonaLibrary(store.root)
+    personas = {}
+    for persona_id in dict.fromkeys(item.persona_id for item in design.items):
+        try:
+            personas[persona_id] = library.get(persona_id)
+        except InputError:
+            continue
+    return personas

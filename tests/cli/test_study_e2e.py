@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from run_support import bundled_persona
 from scipy import stats
 
 from compass_tui.app.app import CompassApp
 from compass_tui.app.screens.annotator import AnnotatorScreen
-from compass_tui.judgements import record_hash
+from compass_tui.interaction_record import InteractionRecord
+from compass_tui.judge import judged_content
 from compass_tui.records import JUDGEMENTS_TABLE, judgement_path, load_records
 from compass_tui.store import Store
 from compass_tui.study import (
@@ -167,12 +169,15 @@ def write_judgements(store: Store, design: dict) -> dict[tuple[str, str], list[i
             scores = [judge_score(item_index, system_index, d) for d in range(len(DIMENSION_KEYS))]
             judged[(item.item_id, blinded)] = scores
             persona, index = item.persona_id, item.situation_index
+            record = InteractionRecord.read(records[(run, model, persona, index)])
+            record_content, persona_content = judged_content(bundled_persona(persona), record)
             store.upsert(
                 judgement_path(run, persona),
                 JUDGEMENTS_TABLE,
                 f"{model}|{persona}|{index}|{JUDGE}|h",
                 {
-                    "record_hash": record_hash(records[(run, model, persona, index)]),
+                    "record_hash": record_content,
+                    "persona_hash": persona_content,
                     "run_id": run,
                     "model": model,
                     "persona_id": persona,

@@ -17,7 +17,7 @@ from pathlib import Path
 import krippendorff
 import numpy as np
 import pytest
-from run_support import insert_judgements, insert_records, situation_record
+from run_support import bundled_persona, insert_judgements, insert_records, situation_record
 from scipy import stats
 
 from compass_tui import statistics, study
@@ -25,7 +25,8 @@ from compass_tui.annotations import Annotation, load_annotations, save_annotatio
 from compass_tui.cli import main
 from compass_tui.csvio import neutralise, unneutralise
 from compass_tui.errors import InputError, NotFoundError
-from compass_tui.judgements import record_hash
+from compass_tui.interaction_record import InteractionRecord
+from compass_tui.judge import judged_content
 from compass_tui.records import (
     JUDGEMENTS_TABLE,
     META_TABLE,
@@ -111,9 +112,11 @@ def _write_run(store: Store, run: str, models: list[str]) -> None:
 def _judgement(record: dict, judge: str) -> dict:
     run, model, persona, index = (record[k] for k in ("run_id", "model", "persona_id", "situation_index"))
     system = system_id(run, model)
+    record_content, persona_content = judged_content(bundled_persona(persona), InteractionRecord.read(record))
     return {
         "key": f"{model}|{persona}|{index}|{judge}|h1",
-        "record_hash": record_hash(record),
+        "record_hash": record_content,
+        "persona_hash": persona_content,
         "run_id": run,
         "model": model,
         "persona_id": persona,
@@ -531,6 +534,25 @@ def test_agreement_refuses_to_mix_prompts_and_judge_prompt_chooses(store):
     official = study.agreement(store, "s1", judge_model=JUDGE, judge_prompt="official")
     assert official["judge_prompt"] == "official:h2"
     assert official["dimensions"]["empathy"]["judged_units"] == 1
+
+
+def test_agreement_never_reads_a_judgement_of_a_persona_edited_since(store):
+    design = _create(store, sample=SHARED_ITEMS)
+    _rate_everything(store, design)
+    item = design.items[0]
+    run, model = design.systems[design.blinded_ids[0]].split("::", 1)
+    path = judgement_path(run, item.persona_id)
+    (judged,) = [
+        j
+        for j in store.all(path, JUDGEMENTS_TABLE)
+        if j["model"] == model and j["situation_index"] == item.situation_index and j["judge_model"] == JUDGE
+    ]
+    before = study.agreement(store, "s1", judge_model=JUDGE)
+    store.upsert(path, JUDGEMENTS_TABLE, judged["key"], {**judged, "persona_hash": "of-the-old-persona"})
+    after = study.agreement(store, "s1", judge_model=JUDGE)
+    assert (before["judge_stale"], after["judge_stale"]) == (0, 1)
+    for key in DIMENSION_KEYS:
+        assert after["dimensions"][key]["judged_units"] == before["dimensions"][key]["judged_units"] - 1
 
 
 # ------------------------------------------------------------------------------------------------- CSV
