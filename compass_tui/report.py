@@ -149,6 +149,7 @@ class Report:
                 + "; ".join(f"{run} by {how}" for run, how in provenances.items())
             )
         notes += self._distinct_notes()
+        notes += self._unscored_notes()
         stale = sum(row.stale for row in self.rows)
         if stale:
             notes.append(
@@ -159,6 +160,20 @@ class Report:
         if self.by:
             notes.append(f"rows are {self.by} groups of each system; Tables 3-5 compare whole runs only")
         return notes
+
+    def _unscored_notes(self) -> list[str]:
+        """Finished items without a score from this source: left out of every mean, and said so."""
+        missing = "no judgement (rerun judge)" if self.source == "judge" else "no finished human score"
+        counts: dict[str, list[int]] = {}
+        for row in self.rows:  # a breakdown's groups add up to their system
+            unscored_and_n = counts.setdefault(f"{row.run_id}/{row.model}", [0, 0])
+            unscored_and_n[0] += row.unscored
+            unscored_and_n[1] += row.n
+        return [
+            f"{system}: {unscored} of {n} items have {missing}; the means leave them out"
+            for system, (unscored, n) in counts.items()
+            if unscored
+        ]
 
     def _distinct_notes(self) -> list[str]:
         bases = {f"{row.run_id}/{row.model}": row.distinct_basis for row in self.rows if row.distinct_basis}

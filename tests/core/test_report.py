@@ -470,6 +470,34 @@ def test_a_judge_or_prompt_that_did_not_judge_is_one_line_and_exit_2(cli, fixed,
     assert code == 2 and out == "" and err.count("\n") == 1 and message in err
 
 
+def test_an_item_never_judged_is_counted_in_a_note_not_silently_left_out(cli, fixed):
+    store = Store(fixed)
+    store.path(judgement_path("profile-ab", PERSONA)).unlink()
+    judged = [
+        (model, index) for model in ("alpha", "beta") for index in ITEMS if (model, index) != ("alpha", 2)
+    ]
+    insert_judgements(
+        store, "profile-ab", PERSONA, [_judgement("profile-ab", model, index) for model, index in judged]
+    )
+    document = json.loads(report(cli, "profile-ab", "--format", "json"))
+    alpha = document["systems"][0]
+    assert (alpha["n"], alpha["unscored"], alpha["empathy"]["n"], alpha["empathy"]["flagged"]) == (4, 1, 3, 0)
+    note = "profile-ab/alpha: 1 of 4 items have no judgement (rerun judge); the means leave them out"
+    assert note in document["notes"]
+    assert not any(n.startswith("profile-ab/beta") for n in document["notes"])
+    assert f"Note: {note}" in report(cli, "profile-ab", "--by", "tool")
+    assert f"> Note: {note}" in report(cli, "profile-ab", "--format", "md")
+
+
+def test_items_without_a_finished_human_score_are_counted_in_a_note(cli, fixed):
+    store = Store(fixed)
+    _annotate(store, "ann1", "profile-ab", "alpha", 0, 5)
+    _annotate(store, "ann2", "profile-ab", "alpha", 1, 5, committed=False)  # not finished
+    notes = json.loads(report(cli, "profile-ab", "--source", "human", "--format", "json"))["notes"]
+    assert "profile-ab/alpha: 3 of 4 items have no finished human score; the means leave them out" in notes
+    assert "profile-ab/beta: 4 of 4 items have no finished human score; the means leave them out" in notes
+
+
 def test_errors_count_as_failures_and_are_shown_per_row(cli, fixed):
     store = Store(fixed)
     key = interaction_key("alpha", PERSONA, 1)
