@@ -64,16 +64,25 @@ def scored_items(
     store: Store, run_ids: list[str], personas: dict[str, Any], scores: ScoreSource
 ) -> list[ScoredItem]:
     """Every finished item of the runs with its scores from one source (the report's selection rule)."""
+    return _scored_items(store, run_ids, personas, scores)[0]
+
+
+def _scored_items(
+    store: Store, run_ids: list[str], personas: dict[str, Any], scores: ScoreSource
+) -> tuple[list[ScoredItem], str]:
+    """`scored_items`, and who scored them: "human", or each run's judge and prompt label."""
     items = []
+    provenances = []
     for run_id in run_ids:
         records = scored_records(store, run_id)
         selection = score_selection(store, run_id, records, personas, scores)
+        provenances.append("human" if scores.source == "human" else selection.provenance)
         for record in records:
             if record.status != "done":
                 continue
             judged = selection.by_item.get(item_key(record))
             items.append(ScoredItem(run_id, record.model, record, judged.scores if judged else None))
-    return items
+    return items, "; ".join(dict.fromkeys(provenances))
 
 
 def system_label(run_id: str, model: str, run_ids: list[str]) -> str:
@@ -103,7 +112,11 @@ def score_distribution(items: list[ScoredItem], dimension: str, source: str, run
 
 
 def human_vs_judge(
-    human: list[ScoredItem], judge: list[ScoredItem], dimension: str | None, run_ids: list[str]
+    human: list[ScoredItem],
+    judge: list[ScoredItem],
+    dimension: str | None,
+    run_ids: list[str],
+    judged_by: str = "judge",
 ) -> Figure:
     """Each item's human mean against the judge's score, per system; `dimension` None pools all six."""
     judged = {(item.run_id, *item_key(item.record)): item.scores for item in judge if item.scores}
@@ -126,7 +139,7 @@ def human_vs_judge(
     what = _dimension_name(dimension) if dimension else "all six dimensions, pooled"
     series = [Series(label, xs, ys) for label, (xs, ys) in points.items()]
     name = f"human-vs-judge-{dimension or 'pooled'}"
-    note = f"{r_text}, n {len(every_x)} (item, dimension) pairs"
+    note = f"{r_text}, n {len(every_x)} (item, dimension) pairs; judge scores from {judged_by}"
     return Figure(name, f"Human vs judge: {what}", "scatter", "human mean", "judge", series, note)
 
 
@@ -159,6 +172,7 @@ def tool_means(store: Store, run_ids: list[str], personas: dict[str, Any], score
             Series(label, [t for t in tools if t in by_tool], [by_tool[t] for t in tools if t in by_tool])
         )
     without = sum(1 for row in report.rows if row.avg is None)
+    source = "; ".join(dict.fromkeys(row.provenance for row in report.rows)) or source
     note = f"scores from {source}; n per bar: `report --by tool`" + (
         f"; {without} groups without all six means left out" if without else ""
     )
@@ -170,24 +184,26 @@ def report_figures(
 ) -> list[Figure]:
     """Every figure of a report: a distribution per dimension, human vs judge (per dimension and pooled,
     when both kinds of score exist), tool usage and per-tool means."""
-    items = scored_items(store, run_ids, personas, scores)
-    figures = [score_distribution(items, key, scores.source, run_ids) for key in DIMENSION_KEYS]
+    items, provenance = _scored_items(store, run_ids, personas, scores)
+    figures = [score_distribution(items, key, provenance, run_ids) for key in DIMENSION_KEYS]
     human = scored_items(store, run_ids, personas, ScoreSource("human"))
-    judge = items if scores.source == "judge" else _judge_items(store, run_ids, personas, scores)
+    judge, judged_by = (
+        (items, provenance) if scores.source == "judge" else _judge_items(store, run_ids, personas, scores)
+    )
     if any(item.scores for item in human) and any(item.scores for item in judge):
-        figures += [human_vs_judge(human, judge, key, run_ids) for key in (*DIMENSION_KEYS, None)]
+        figures += [human_vs_judge(human, judge, key, run_ids, judged_by) for key in (*DIMENSION_KEYS, None)]
     figures.append(tool_usage_figure(store, run_ids))
     figures.append(tool_means(store, run_ids, personas, scores))
     return figures
 
 
-def _judge_items(store, run_ids, personas, scores: ScoreSource) -> list[ScoredItem]:
+def _judge_items(store, run_ids, personas, scores: ScoreSource) -> tuple[list[ScoredItem], str]:
     from compass_tui.errors import InputError
 
     try:
-        return scored_items(store, run_ids, personas, replace(scores, source="judge"))
+        return _scored_items(store, run_ids, personas, replace(scores, source="judge"))
     except InputError:  # several judges and none chosen: no scatter rather than a guess
-        return []
+        return [], "judge"
 
 
 def _dimension_name(key: str) -> str:

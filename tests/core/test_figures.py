@@ -123,3 +123,14 @@ def test_without_matplotlib_the_advice_is_one_line(cli, store, tmp_path, monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     code, _, err = cli("report", RUN, "--figures", tmp_path / "out")
     assert code == 2 and "pip install 'compass-tui[figures]'" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("source", ["judge", "human"])
+def test_every_figure_of_judge_scores_names_the_judge_and_prompt(store, personas, source):
+    score_by_hand(store)
+    figures = {f.name: f for f in report_figures(store, [RUN], personas, ScoreSource(source, "judge-x"))}
+    judge = "judge-x · ours:h1"
+    scored_by = judge if source == "judge" else "human"
+    assert figures["scores-empathy"].title == f"Empathy scores ({scored_by})"
+    assert figures["tool-means"].note.startswith(f"scores from {scored_by};")
+    assert figures["human-vs-judge-pooled"].note.endswith(f"judge scores from {judge}")
