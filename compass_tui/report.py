@@ -10,10 +10,11 @@ row names its run, setting and score source; judge rows name the judge model and
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from compass_tui.annotations import load_annotations
+from compass_tui.annotations import Annotation, load_annotations
 from compass_tui.errors import InputError
 from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
@@ -130,6 +131,7 @@ class Report:
     by: Breakdown | None = None
     variants_excluded: dict[str, tuple[int, int]] = field(default_factory=dict)  # run -> (items, scored)
     variant_rows: list[SystemRow] = field(default_factory=list)  # `--variants`: never pooled into `rows`
+    mixed_rubrics: dict[str, Counter[str]] = field(default_factory=dict)  # run -> scores per rubric version
 
     @property
     def notes(self) -> list[str]:
@@ -149,6 +151,12 @@ class Report:
                 + "; ".join(f"{run} by {how}" for run, how in provenances.items())
             )
         notes += self._distinct_notes()
+        notes += [
+            f"run {run}: its human scores were given under {len(versions)} rubric versions and are pooled ("
+            + ", ".join(f"{version}: {count}" for version, count in sorted(versions.items()))
+            + ")"
+            for run, versions in self.mixed_rubrics.items()
+        ]
         notes += self._unscored_notes()
         stale = sum(row.stale for row in self.rows)
         if stale:
@@ -226,7 +234,12 @@ def build_report(
                 row = system_row(run_id, model, meta, items, personas, source, selection, aggregate)
                 row.group = group
                 rows.append(row)
-    return Report(rows, source, aggregate, by, excluded)
+    mixed = {
+        run: versions
+        for run in (run_ids if source == "human" else [])
+        if len(versions := rubric_versions(store, run)) > 1
+    }
+    return Report(rows, source, aggregate, by, excluded, mixed_rubrics=mixed)
 
 
 def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[InteractionRecord]:
@@ -374,10 +387,8 @@ def human_scores(store: Store, run_id: str, variant: str | None = None) -> dict[
     """Per item, the mean over annotators of complete, committed session scores, in a judgement's shape
     (of the originals, or of one what-if variant)."""
     collected: dict[ItemKey, list[dict]] = {}
-    for annotation in load_annotations(store, SESSION_SCOPE):
-        annotated_run, model = split_system_id(annotation.system)
-        if annotated_run != run_id or not annotation.has_final_scores or annotation.variant != variant:
-            continue
+    for annotation in final_session_annotations(store, run_id, variant):
+        model = split_system_id(annotation.system)[1]
         collected.setdefault((model, annotation.persona_id, annotation.situation_index), []).append(
             annotation.scores
         )
@@ -385,6 +396,23 @@ def human_scores(store: Store, run_id: str, variant: str | None = None) -> dict[
         key: Judgement.of_scores(key, {d: statistics.fmean(s[d] for s in score_sets) for d in DIMENSION_KEYS})
         for key, score_sets in collected.items()
     }
+
+
+def final_session_annotations(store: Store, run_id: str, variant: str | None = None) -> list[Annotation]:
+    """The session annotations a table of human scores reads: finished, with six scores, of the run (of
+    the originals, or of one what-if variant)."""
+    return [
+        annotation
+        for annotation in load_annotations(store, SESSION_SCOPE)
+        if split_system_id(annotation.system)[0] == run_id
+        and annotation.has_final_scores
+        and annotation.variant == variant
+    ]
+
+
+def rubric_versions(store: Store, run_id: str) -> Counter[str]:
+    """How many of the run's human scores were given under each rubric version."""
+    return Counter(annotation.rubric_version for annotation in final_session_annotations(store, run_id))
 
 
 def hand_scored_variants(store: Store, run_id: str) -> int:

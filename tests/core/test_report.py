@@ -11,12 +11,13 @@ import csv
 import io
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from run_support import insert_judgements, insert_records, situation_record
 
-from compass_tui.annotations import Annotation, save_annotation
+from compass_tui.annotations import Annotation, load_annotations, save_annotation
 from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import judged_content
 from compass_tui.judgements import content_hash
@@ -496,6 +497,24 @@ def test_items_without_a_finished_human_score_are_counted_in_a_note(cli, fixed):
     notes = json.loads(report(cli, "profile-ab", "--source", "human", "--format", "json"))["notes"]
     assert "profile-ab/alpha: 3 of 4 items have no finished human score; the means leave them out" in notes
     assert "profile-ab/beta: 4 of 4 items have no finished human score; the means leave them out" in notes
+
+
+def test_human_scores_under_two_rubric_versions_say_so(cli, fixed):
+    store = Store(fixed)
+    _annotate(store, "ann1", "profile-ab", "alpha", 0, 5)
+    _annotate(store, "ann1", "profile-ab", "alpha", 1, 5)
+    notes = json.loads(report(cli, "profile-ab", "--source", "human", "--format", "json"))["notes"]
+    assert not any("rubric" in note for note in notes)
+    (older,) = [a for a in load_annotations(store, SESSION_SCOPE) if a.situation_index == 1]
+    save_annotation(store, replace(older, rubric_version="compass-tui-rubric/0"))
+    notes = json.loads(report(cli, "profile-ab", "--source", "human", "--format", "json"))["notes"]
+    assert (
+        "run profile-ab: its human scores were given under 2 rubric versions and are pooled "
+        "(compass-tui-rubric/0: 1, compass-tui-rubric/1: 1)"
+    ) in notes
+    assert not any(
+        "rubric" in note for note in json.loads(report(cli, "profile-ab", "--format", "json"))["notes"]
+    )
 
 
 def test_errors_count_as_failures_and_are_shown_per_row(cli, fixed):
