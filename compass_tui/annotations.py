@@ -9,6 +9,7 @@ save costs the same however many annotations the store holds.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,12 @@ def load_annotation(
 def load_annotations(store: Store, scope: str, annotator: str | None = None) -> list[Annotation]:
     base = f"annotations/{storage_name(scope)}" + (f"/{storage_name(annotator)}" if annotator else "")
     return [Annotation.from_record(record) for record in store.all_in(base, TABLE)]
+
+
+def rubric_versions_note(annotations: list[Annotation], where: str) -> str | None:
+    """Said when the finished human scores read together were given under more than one rubric version."""
+    versions = Counter(a.rubric_version for a in annotations if a.has_final_scores)
+    if len(versions) < 2:
+        return None
+    counts = ", ".join(f"{version}: {count}" for version, count in sorted(versions.items()))
+    return f"{where}: its human scores were given under {len(versions)} rubric versions and are pooled ({counts})"

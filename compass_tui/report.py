@@ -10,11 +10,10 @@ row names its run, setting and score source; judge rows name the judge model and
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from compass_tui.annotations import Annotation, load_annotations
+from compass_tui.annotations import Annotation, load_annotations, rubric_versions_note
 from compass_tui.errors import InputError
 from compass_tui.interaction_record import InteractionRecord
 from compass_tui.judge import current_contents
@@ -131,7 +130,7 @@ class Report:
     by: Breakdown | None = None
     variants_excluded: dict[str, tuple[int, int]] = field(default_factory=dict)  # run -> (items, scored)
     variant_rows: list[SystemRow] = field(default_factory=list)  # `--variants`: never pooled into `rows`
-    mixed_rubrics: dict[str, Counter[str]] = field(default_factory=dict)  # run -> scores per rubric version
+    rubric_notes: list[str] = field(default_factory=list)  # human scores given under several rubric versions
 
     @property
     def notes(self) -> list[str]:
@@ -151,13 +150,7 @@ class Report:
                 + "; ".join(f"{run} by {how}" for run, how in provenances.items())
             )
         notes += self._distinct_notes()
-        notes += [
-            f"run {run}: its human scores were given under {len(versions)} rubric versions and are pooled ("
-            + ", ".join(f"{version}: {count}" for version, count in sorted(versions.items()))
-            + ")"
-            for run, versions in self.mixed_rubrics.items()
-        ]
-        notes += self._unscored_notes()
+        notes += self.rubric_notes + self._unscored_notes()
         stale = sum(row.stale for row in self.rows)
         if stale:
             notes.append(
@@ -234,12 +227,12 @@ def build_report(
                 row = system_row(run_id, model, meta, items, personas, source, selection, aggregate)
                 row.group = group
                 rows.append(row)
-    mixed = {
-        run: versions
+    rubric_notes = [
+        note
         for run in (run_ids if source == "human" else [])
-        if len(versions := rubric_versions(store, run)) > 1
-    }
-    return Report(rows, source, aggregate, by, excluded, mixed_rubrics=mixed)
+        if (note := rubric_versions_note(final_session_annotations(store, run), f"run {run}"))
+    ]
+    return Report(rows, source, aggregate, by, excluded, rubric_notes=rubric_notes)
 
 
 def scored_records(store: Store, run_id: str, variant_items: int = 0) -> list[InteractionRecord]:
@@ -408,11 +401,6 @@ def final_session_annotations(store: Store, run_id: str, variant: str | None = N
         and annotation.has_final_scores
         and annotation.variant == variant
     ]
-
-
-def rubric_versions(store: Store, run_id: str) -> Counter[str]:
-    """How many of the run's human scores were given under each rubric version."""
-    return Counter(annotation.rubric_version for annotation in final_session_annotations(store, run_id))
 
 
 def hand_scored_variants(store: Store, run_id: str) -> int:

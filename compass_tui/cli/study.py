@@ -230,7 +230,7 @@ def _render_agreement(result: dict) -> None:
             f"[yellow]note:[/] {result['judge_stale']} judgements are of responses that changed since "
             "and are not used: rerun judge"
         )
-    for note in (result["merge_note"], result["judge_note"]):
+    for note in (result["merge_note"], result["rubric_note"], result["judge_note"]):
         if note:
             console.print(f"[yellow]note:[/] {safe(note)}")
     judged, among = [], []

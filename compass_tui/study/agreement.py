@@ -7,7 +7,7 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
-from compass_tui.annotations import Annotation, item_id
+from compass_tui.annotations import Annotation, item_id, rubric_versions_note
 from compass_tui.errors import InputError
 from compass_tui.judge import current_contents
 from compass_tui.judgements import (
@@ -59,6 +59,7 @@ def agreement(
         "judge_stale": selection.stale,
         "judge_note": judge_note,
         "merge_note": unmerged_note(design, annotations),
+        "rubric_note": rubric_versions_note(annotations, f"study {name}"),
         "units": len(units),
         "annotators": design.annotators,
         "dimensions": dimensions,

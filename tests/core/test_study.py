@@ -12,6 +12,7 @@ import io
 import json
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import krippendorff
@@ -763,3 +764,14 @@ def test_an_uncommitted_annotation_is_neither_progress_nor_agreement(store, tmp_
     report = study.merge(store, "s1", [])
     assert entry.item_id in report.missing["alice"]
     assert study.progress(design, load_annotations(store, "study:s1"))["alice"]["rated"] == 0
+
+
+def test_agreement_says_when_its_scores_were_given_under_two_rubric_versions(store):
+    design = _create(store, sample=8)
+    _rate_everything(store, design)
+    assert study.agreement(store, "s1", judge_model=JUDGE)["rubric_note"] is None
+    older = next(a for a in load_annotations(store, study.study_scope("s1")) if a.has_final_scores)
+    save_annotation(store, replace(older, rubric_version="compass-tui-rubric/0"))
+    note = study.agreement(store, "s1", judge_model=JUDGE)["rubric_note"]
+    assert note.startswith("study s1: its human scores were given under 2 rubric versions and are pooled")
+    assert "compass-tui-rubric/0: 1," in note
