@@ -807,3 +807,16 @@ def test_a_row_never_mixes_two_configurations_of_one_judge_name(cli, configured,
     code, out, err = cli("report", RUN)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "openai/judge-a" in err and "openai/judge-b" in err
+
+
+def test_the_rubric_and_system_prompt_cannot_change_without_a_new_rubric_version():
+    """The prompt hash (the judge cache's key) covers the template and RUBRIC_VERSION, not the rubric's
+    words or the system prompt: change either and RUBRIC_VERSION must change, or old judgements are served."""
+    import hashlib
+
+    from compass_tui.rubric import RUBRIC_VERSION, rubric_as_text
+
+    words = hashlib.sha256((JUDGE_SYSTEM + "\x1f" + rubric_as_text()).encode()).hexdigest()[:16]
+    assert (RUBRIC_VERSION, words) == ("compass-tui-rubric/1", "d2d97cc1601d9d40"), (
+        "the rubric or JUDGE_SYSTEM changed: bump RUBRIC_VERSION, then update this pin"
+    )
