@@ -44,8 +44,8 @@ def judge_diagnostics(
     notes = []
     if selection.judge_model is None:
         notes.append(f"no judge scores in run {run_id!r}")
-    if selection.stale:
-        notes.append(f"{selection.stale} judgements are of responses that changed since and are not used")
+    if selection.stale_note:
+        notes.append(selection.stale_note)
     if selection.judge_model is not None and sample_counts == [1]:
         notes.append("every item was judged once (K = 1): self-consistency needs `judge --samples K`")
     return {

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.interaction_record import InteractionRecord, as_record
 from compass_tui.vocab import DIMENSION_KEYS
+from compass_tui.wording import counted
 
 if TYPE_CHECKING:
     from compass_tui.store import Store
@@ -207,17 +208,32 @@ class JudgeSelection:
     prompt_hash: str | None
     prompt_label: str | None
     by_item: dict[ItemKey, Judgement] = field(default_factory=dict)
-    stale_items: list[ItemKey] = field(default_factory=list)
+    stale_items: list[ItemKey] = field(default_factory=list)  # judged, but only as they were before
 
     @property
     def stale(self) -> int:
         return len(self.stale_items)
 
     @property
+    def stale_note(self) -> str | None:
+        return stale_note(self.stale)
+
+    @property
     def provenance(self) -> str:
         if self.judge_model is None:
             return "no judge"
         return f"{self.judge_model} · {self.prompt_label}"
+
+
+def stale_note(stale_items: int) -> str | None:
+    """Items whose every judgement is of their response or persona as it was: not read, not hidden."""
+    if not stale_items:
+        return None
+    were = "was" if stale_items == 1 else "were"
+    return (
+        f"{counted(stale_items, 'item')} {were} judged only before the response or persona changed: "
+        "those judgements are not used (rerun judge)"
+    )
 
 
 @dataclass(frozen=True)
@@ -272,6 +288,7 @@ def select_judgements(
             selection.by_item[key] = judgement
         else:
             selection.stale_items.append(key)
+    selection.stale_items = [key for key in selection.stale_items if key not in selection.by_item]
     _refuse_mixed_configs(selection, scope)
     return selection
 

@@ -28,6 +28,7 @@ from compass_tui.judgements import (
     official_total,
     read_judgements,
     select_judgements,
+    stale_note,
 )
 from compass_tui.metrics import (
     OFFICIAL_BASIS,
@@ -151,11 +152,9 @@ class Report:
             )
         notes += self._distinct_notes()
         notes += self.rubric_notes + self._unscored_notes()
-        stale = sum(row.stale for row in self.rows)
+        stale = stale_note(sum(row.stale for row in self.rows))
         if stale:
-            notes.append(
-                f"{stale} judgements are of responses that changed since and are not used: rerun judge"
-            )
+            notes.append(stale)
         if any(0 < score.n < 2 for row in self.rows for score in row.scores.values()):
             notes.append("† a mean over a single item: no interval")
         if self.by:

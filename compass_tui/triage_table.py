@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compass_tui.judgements import stale_note
 from compass_tui.triage import Triage, TriageEntry
 from compass_tui.vocab import DIMENSION_BY_KEY, DIMENSION_KEYS
 
@@ -27,9 +28,8 @@ def heading(triage: Triage) -> str:
 
 
 def notes(triage: Triage) -> list[str]:
-    stale = triage.judge_stale
-    lines = [f"{stale} judgements are of responses that changed since and are not used"] if stale else []
-    return lines + list(triage.notes)
+    stale = stale_note(triage.judge_stale)
+    return ([stale] if stale else []) + list(triage.notes)
 
 
 def count_line(entries: list[TriageEntry], top: int | None, reasons: dict[str, int]) -> str:

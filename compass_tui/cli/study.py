@@ -8,6 +8,7 @@ from pathlib import Path
 from compass_tui import study
 from compass_tui.cli.output import console, emit, print_table, safe
 from compass_tui.cli.triage_view import show_triage
+from compass_tui.judgements import stale_note
 from compass_tui.triage import check_top
 from compass_tui.vocab import DIMENSIONS
 from compass_tui.wording import counted
@@ -225,12 +226,8 @@ def _render_agreement(result: dict) -> None:
         f"Study [bold]{result['study']}[/]: {result['units']} units (item x system), judge: {judge}",
         highlight=False,
     )
-    if result["judge_stale"]:
-        console.print(
-            f"[yellow]note:[/] {result['judge_stale']} judgements are of responses that changed since "
-            "and are not used: rerun judge"
-        )
-    for note in (result["merge_note"], result["rubric_note"], result["judge_note"]):
+    stale = stale_note(result["judge_stale"])
+    for note in (stale, result["merge_note"], result["rubric_note"], result["judge_note"]):
         if note:
             console.print(f"[yellow]note:[/] {safe(note)}")
     judged, among = [], []

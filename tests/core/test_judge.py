@@ -509,6 +509,11 @@ def test_a_changed_response_is_judged_again_and_nothing_stale_is_served(cli, con
     store.upsert(
         run_records_path(RUN, PERSONA), INTERACTIONS_TABLE, key, {**record, "response": "A new reply."}
     )
+    code, out, err = cli("report", RUN, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["systems"][0]["stale"] == 1 and report["systems"][0]["empathy"]["n"] == 2
+    assert "1 item was judged only before the response or persona changed" in " ".join(report["notes"])
     bot.queue(1, text(verdict(1)))
     code, summary, err = judge(cli)
     assert code == 0, err
@@ -519,7 +524,8 @@ def test_a_changed_response_is_judged_again_and_nothing_stale_is_served(cli, con
     assert code == 0, err
     (row,) = json.loads(out)["systems"]
     assert row["empathy"]["mean"] == pytest.approx((4 + 1 + 4) / 3)  # the new reply's score, not the old one
-    assert row["stale"] == 1
+    assert row["stale"] == 0  # the old judgement is superseded: nothing is left to rerun
+    assert not any("changed" in note for note in json.loads(out)["notes"])
 
 
 def test_a_refused_key_stops_judging_after_one_request_and_exits_1(cli, run_dir):
