@@ -60,3 +60,12 @@ def test_the_baseline_as_judge_is_refused_without_listing_it_as_configured(cli, 
     code, _, err = cli("judge", "R", "--judge-model", "baseline")
     assert code == 2
     assert "models.baseline: the offline baseline is not an LLM; configured LLMs: none" in err
+
+
+# ------------------------------------------------------------------------------------------ run
+
+
+def test_a_model_given_twice_is_refused_before_the_run_starts(cli, data_dir):
+    result = cli("run", "--personas", "adam-kerr", "--models", "baseline,baseline", "--name", "R")
+    assert_bad_input(result, data_dir, "--models: 'baseline' is given more than once")
+    assert not (data_dir / "runs").exists()
