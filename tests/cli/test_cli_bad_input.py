@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from run_support import write_baseline_run
+from test_cli_personas import compass_user, write_json
 
 from compass_tui import inputs
+from compass_tui.records import run_meta_path
+from compass_tui.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -68,4 +71,49 @@ def test_the_baseline_as_judge_is_refused_without_listing_it_as_configured(cli, 
 def test_a_model_given_twice_is_refused_before_the_run_starts(cli, data_dir):
     result = cli("run", "--personas", "adam-kerr", "--models", "baseline,baseline", "--name", "R")
     assert_bad_input(result, data_dir, "--models: 'baseline' is given more than once")
+    assert not (data_dir / "runs").exists()
+
+
+# ------------------------------------------------------------------------------------------ runs import
+
+
+@pytest.fixture
+def imported_user(cli, data_dir, tmp_path) -> None:
+    assert cli("personas", "import", write_json(tmp_path / "users.json", {"0": compass_user()}))[0] == 0
+
+
+def results_file(path: Path, interactions: list[dict]) -> Path:
+    return write_json(path, {"user_interactions": {"0": interactions}})
+
+
+def reply(utterance: str) -> dict:
+    step = {"tool_call": {}, "generated_feedback": '{"feedback": "ok"}', "execute_success": True}
+    return {"user_utterance": utterance, "tool_call": {"1": step}}
+
+
+def test_importing_into_a_run_made_by_run_is_refused_and_leaves_it_unchanged(
+    cli, data_dir, tmp_path, imported_user
+):
+    write_baseline_run(data_dir, "R", "adam-kerr", {0})
+    meta = Store(data_dir).path(run_meta_path("R"))
+    before = meta.read_bytes()
+    path = results_file(tmp_path / "results.json", [reply("hi")])
+    result = cli("runs", "import", path, "--name", "R")
+    assert_bad_input(result, data_dir, "--name: run 'R' exists with prompt_source 'compass-tui'")
+    assert meta.read_bytes() == before
+
+
+def test_more_interactions_than_situations_is_refused_naming_the_first_extra(
+    cli, data_dir, tmp_path, imported_user
+):
+    path = results_file(tmp_path / "results.json", [reply(f"turn {n}") for n in range(3)])
+    result = cli("runs", "import", path)
+    assert_bad_input(result, data_dir, f"{path}: user_interactions.0[2]: reads as situation 2 of persona")
+    assert not (data_dir / "runs").exists()
+
+
+@pytest.mark.parametrize("users", [{}, {"0": []}])
+def test_a_file_without_interactions_is_refused(cli, data_dir, tmp_path, imported_user, users):
+    path = write_json(tmp_path / "results.json", {"user_interactions": users})
+    assert_bad_input(cli("runs", "import", path), data_dir, f"{path}: user_interactions: no interactions")
     assert not (data_dir / "runs").exists()
