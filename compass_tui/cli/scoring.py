@@ -13,7 +13,7 @@ from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.judgements import ScoreSource
-from compass_tui.records import load_records, load_variant_records, system_id
+from compass_tui.records import load_records, load_run_meta, load_variant_records, system_id
 from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report
 from compass_tui.report_comparisons import comparison_tables
 from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
@@ -378,7 +378,9 @@ def export_command(args, ctx: Context) -> int:
 
     annotations = load_annotations(ctx.store, SESSION_SCOPE)
     if args.runs:
-        wanted = {run.strip() for run in args.runs.split(",")}
+        wanted = {run.strip() for run in args.runs.split(",") if run.strip()}
+        for run_id in sorted(wanted):
+            load_run_meta(ctx.store, run_id)  # an unknown run is bad input, not an empty export
         annotations = [a for a in annotations if a.system.split("::", 1)[0] in wanted]
     written = write_session_csv(ctx.store, annotations, args.out)
     console.print(f"Wrote {counted(written, 'row')} to {args.out}")

@@ -14,6 +14,8 @@ from compass_tui import inputs
 from compass_tui.records import run_meta_path
 from compass_tui.store import Store
 
+UNWRITABLE = Path("/proc/compass-tui-test")  # /proc refuses new files, even to root
+
 
 @pytest.fixture(autouse=True)
 def default_limit():
@@ -117,3 +119,54 @@ def test_a_file_without_interactions_is_refused(cli, data_dir, tmp_path, importe
     path = write_json(tmp_path / "results.json", {"user_interactions": users})
     assert_bad_input(cli("runs", "import", path), data_dir, f"{path}: user_interactions: no interactions")
     assert not (data_dir / "runs").exists()
+
+
+# ------------------------------------------------------------------------------------------ outputs
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+
+
+@needs_proc
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (("export", "--out", UNWRITABLE), "--out"),
+        (("personas", "export", UNWRITABLE.with_suffix(".json")), "DEST"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_bad_input(cli, data_dir, argv, option):
+    assert_bad_input(cli(*argv), data_dir, f"{argv[-1]}: {option}: cannot write: ")
+
+
+def test_an_export_to_a_folder_is_bad_input(cli, data_dir, tmp_path):
+    assert_bad_input(cli("export", "--out", tmp_path), data_dir, f"{tmp_path}: --out: is a folder")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["compass-tui.toml", "data"]
+
+
+@needs_proc
+def test_a_study_pack_and_export_that_cannot_be_written_are_bad_input(cli, data_dir):
+    write_baseline_run(data_dir, "A", "adam-kerr", {0, 1})
+    write_baseline_run(data_dir, "B", "adam-kerr", {0, 1})
+    created = cli("study", "create", "S", "--runs", "A,B", "--sample", "2", "--annotators", "a")
+    assert created[0] == 0, created[2]
+    pack = cli("study", "pack", "S", "--annotator", "a", "--out", UNWRITABLE)
+    assert_bad_input(pack, data_dir, f"{UNWRITABLE}: --out: cannot write: ")
+    table = cli("study", "export", "S", "--format", "long", "--out", UNWRITABLE)
+    assert_bad_input(table, data_dir, f"{UNWRITABLE}: --out: cannot write: ")
+
+
+@needs_proc
+def test_figures_into_a_folder_that_cannot_be_written_are_bad_input(cli, data_dir):
+    pytest.importorskip("matplotlib")
+    write_baseline_run(data_dir, "R", "adam-kerr", {0})
+    result = cli("report", "R", "--figures", "/proc")
+    assert result[0] == 2, result[2]
+    assert "/proc: --figures: not a writable directory" in result[2]
+    assert not (data_dir / "logs").exists()
+
+
+def test_exporting_the_scores_of_an_unknown_run_is_bad_input(cli, data_dir, tmp_path):
+    out = tmp_path / "scores.csv"
+    assert_bad_input(cli("export", "--out", out, "--runs", "nope"), data_dir, "no run 'nope'")
+    assert not out.exists()
