@@ -170,3 +170,17 @@ def test_exporting_the_scores_of_an_unknown_run_is_bad_input(cli, data_dir, tmp_
     out = tmp_path / "scores.csv"
     assert_bad_input(cli("export", "--out", out, "--runs", "nope"), data_dir, "no run 'nope'")
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------ unknown personas
+
+
+def test_resetting_the_tools_of_an_unknown_persona_is_bad_input(cli, data_dir):
+    assert_bad_input(cli("tools", "reset", "--persona", "nope"), data_dir, "no persona 'nope'")
+    assert not (data_dir / "tool_state").exists()
+
+
+def test_listing_the_variants_of_an_unknown_persona_is_bad_input(cli, data_dir):
+    write_baseline_run(data_dir, "R", "adam-kerr", {0})
+    assert_bad_input(cli("variants", "list", "R", "--persona", "nope"), data_dir, "no persona 'nope'")
+    assert cli("variants", "list", "R", "--persona", "adam-kerr")[0] == 0
