@@ -122,7 +122,7 @@ class Context:
         tool_model = None
         if self.settings.tool_model:
             tool_model = self.settings.model(self.settings.tool_model)
-        return ToolEnvironment.create(
+        environment = ToolEnvironment.create(
             self.store,
             tool_data=self.tool_data_dir,
             embedding_model=self.embedding_model,
@@ -131,3 +131,7 @@ class Context:
             tool_model=tool_model,
             tool_model_name=self.settings.tool_model,
         )
+        if self.tool_data_dir is not None:  # a broken folder is bad input now, not a failing tool per item
+            environment.data.sources()
+            _ = environment.data.schedule_seed
+        return environment

@@ -184,3 +184,47 @@ def test_listing_the_variants_of_an_unknown_persona_is_bad_input(cli, data_dir):
     write_baseline_run(data_dir, "R", "adam-kerr", {0})
     assert_bad_input(cli("variants", "list", "R", "--persona", "nope"), data_dir, "no persona 'nope'")
     assert cli("variants", "list", "R", "--persona", "adam-kerr")[0] == 0
+
+
+# ------------------------------------------------------------------------------------------ tool data
+
+
+def toolenv(root: Path, folder: str, definition: str) -> Path:
+    """A ComPASS-shaped toolenv whose only definition.json is `definition`."""
+    for name in ("music_recommendation", "schedule_manager", folder):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    (root / folder / "definition.json").write_text(definition, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("folder", "definition", "field", "message"),
+    [
+        ("music_recommendation", "[1, 2]", "", "expected a JSON object"),
+        ("music_recommendation", '{"name": "search_music"}', "name: ", "expected 'query_music'"),
+        ("schedule_manager", '{"name": "schedule_api"}', "parameters: ", "expected a JSON object"),
+    ],
+)
+def test_a_malformed_definition_json_is_bad_input_before_a_run_starts(
+    cli, data_dir, tmp_path, folder, definition, field, message
+):
+    root = toolenv(tmp_path / "toolenv", folder, definition)
+    path = root / folder / "definition.json"
+    result = cli("--tool-data", root, "run", "--personas", "adam-kerr", "--name", "R")
+    assert_bad_input(result, data_dir, f"{path}: {field}{message}")
+    assert not (data_dir / "runs").exists()
+
+
+def test_a_tool_data_folder_with_a_broken_catalogue_is_bad_input_before_a_run_starts(
+    cli, data_dir, tmp_path, repo_root
+):
+    folder = tmp_path / "tool_data"
+    folder.mkdir()
+    for catalogue in (repo_root / "tool_data").glob("*.json"):
+        (folder / catalogue.name).write_bytes(catalogue.read_bytes())
+    write_json(folder / "jokes.json", [{"title": "no other field"}])
+    result = cli("--tool-data", folder, "run", "--personas", "adam-kerr", "--name", "R")
+    assert_bad_input(result, data_dir, f"{folder / 'jokes.json'}: [0].")
+    assert not (data_dir / "runs").exists()
+    called = cli("--tool-data", folder, "tools", "call", "search_jokes", "--params", '{"description": "x"}')
+    assert_bad_input(called, data_dir, f"{folder / 'jokes.json'}: [0].")
