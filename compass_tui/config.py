@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -33,7 +32,7 @@ from pydantic_settings import (
 
 from compass_tui import inputs, paths
 from compass_tui.errors import InputError, NotFoundError
-from compass_tui.inputs import DEFAULT_MAX_INPUT_MB, read_input_text
+from compass_tui.inputs import DEFAULT_MAX_INPUT_MB, check_toml_file
 from compass_tui.persona import validation_message
 
 BASELINE_MODEL = "baseline"
@@ -115,7 +114,7 @@ def load_settings(**overrides) -> Settings:
     """Read the settings, turning a broken config file into one InputError line."""
     config_path = paths.config_file()
     if config_path is not None:
-        _check_toml(config_path)
+        check_toml_file(config_path)
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
@@ -145,13 +144,3 @@ def _env_field(error: SettingsError) -> str:
     """'COMPASS_TUI_MODELS' from pydantic-settings' 'error parsing value for field "models" ...'."""
     found = re.search(r'field "([^"]+)"', str(error))
     return f"COMPASS_TUI_{found.group(1).upper()}" if found else "COMPASS_TUI_*"
-
-
-def _check_toml(path: Path) -> None:
-    if not path.exists():
-        raise InputError(path, None, "config file not found (set by COMPASS_TUI_CONFIG)")
-    text = read_input_text(path, max_bytes=int(DEFAULT_MAX_INPUT_MB * 2**20))
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(path, None, f"invalid TOML: {error}") from None

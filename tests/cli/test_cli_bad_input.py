@@ -4,6 +4,9 @@ exit 2, no crash log, and nothing written or changed."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -228,3 +231,44 @@ def test_a_tool_data_folder_with_a_broken_catalogue_is_bad_input_before_a_run_st
     assert not (data_dir / "runs").exists()
     called = cli("--tool-data", folder, "tools", "call", "search_jokes", "--params", '{"description": "x"}')
     assert_bad_input(called, data_dir, f"{folder / 'jokes.json'}: [0].")
+
+
+# ------------------------------------------------------------------------------------------ data dir and TUI start
+
+
+def test_a_data_dir_that_is_a_file_is_bad_input(cli, data_dir, tmp_path, monkeypatch):
+    not_a_dir = write_json(tmp_path / "data.json", {})
+    monkeypatch.setenv("COMPASS_TUI_HOME", str(not_a_dir))
+    assert_bad_input(cli("runs", "list"), data_dir, f"{not_a_dir}: data dir: not a directory")
+    assert not_a_dir.read_text(encoding="utf-8") == "{}"
+
+
+@needs_proc
+def test_an_internal_error_with_an_unusable_data_dir_is_still_one_line(cli, data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPASS_TUI_HOME", str(UNWRITABLE))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    code, _, err = cli("run", "--personas", "adam-kerr", "--name", "R")
+    log = tmp_path / "compass-tui-crash.log"
+    assert code == 1
+    assert err.startswith("compass-tui: internal error: ") and err.endswith(f"(details in {log})\n")
+    assert err.count("\n") == 1 and "Traceback" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("config", ["concurrency = \n", None])
+def test_the_tui_does_not_start_on_a_config_file_that_is_not_toml(data_dir, tmp_path, repo_root, config):
+    path = Path(os.environ["COMPASS_TUI_CONFIG"])
+    if config is None:
+        path.unlink()
+    else:
+        path.write_text(config, encoding="utf-8")
+    started = subprocess.run(
+        [sys.executable, "-m", "compass_tui"],
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(repo_root)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (started.returncode, started.stdout) == (2, "")
+    assert started.stderr.startswith(f"compass-tui: {path}: ") and started.stderr.count("\n") == 1
