@@ -272,3 +272,19 @@ def test_the_tui_does_not_start_on_a_config_file_that_is_not_toml(data_dir, tmp_
     )
     assert (started.returncode, started.stdout) == (2, "")
     assert started.stderr.startswith(f"compass-tui: {path}: ") and started.stderr.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------------------ personas import
+
+
+def test_importing_a_persona_of_our_format_says_what_it_is(cli, data_dir, repo_root):
+    ours = repo_root / "personas" / "adam-kerr.json"
+    assert_bad_input(cli("personas", "import", ours), data_dir, f"{ours}: format: a compass-tui persona")
+    assert not (data_dir / "personas").exists()
+
+
+@pytest.mark.parametrize("command", ["import", "validate"])
+def test_an_empty_user_id_is_bad_input(cli, data_dir, tmp_path, command):
+    path = write_json(tmp_path / "users.json", {"": compass_user()})
+    assert_bad_input(cli("personas", command, path), data_dir, f'{path}: [""]: a user id must not be empty')
+    assert not (data_dir / "personas").exists()
