@@ -180,6 +180,11 @@ def report_command(args, ctx: Context) -> int:
     personas = ctx.personas_by_id()
     if args.vs or args.diagnostics:
         return triage_command(args, ctx, personas)
+    repeated = sorted({run for run in args.runs if args.runs.count(run) > 1})
+    if repeated:
+        raise InputError(
+            None, "RUN", f"run {repeated[0]!r} is listed twice (its rows would be counted twice)"
+        )
     for name in ("dimension", "top"):
         if getattr(args, name) is not None:
             raise InputError(None, f"--{name}", "applies to --vs judge only")

@@ -288,3 +288,12 @@ def test_an_empty_user_id_is_bad_input(cli, data_dir, tmp_path, command):
     path = write_json(tmp_path / "users.json", {"": compass_user()})
     assert_bad_input(cli("personas", command, path), data_dir, f'{path}: [""]: a user id must not be empty')
     assert not (data_dir / "personas").exists()
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def test_a_run_listed_twice_in_a_report_is_bad_input(cli, data_dir):
+    write_baseline_run(data_dir, "R", "adam-kerr", {0})
+    assert_bad_input(cli("report", "R", "R", "--format", "csv"), data_dir, "RUN: run 'R' is listed twice")
+    assert cli("report", "R", "--format", "csv")[0] == 0
