@@ -101,9 +101,14 @@ def add_parser(commands) -> None:
     export.set_defaults(handler=export_command)
 
 
+MAX_SAMPLES = 100
+
+
 def judge_command(args, ctx: Context) -> int:
-    if args.samples < 1:
-        raise InputError(None, "--samples", "must be at least 1")
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise InputError(
+            None, "--samples", f"must be from 1 to {MAX_SAMPLES} (each sample is one call per item)"
+        )
     name = args.judge_model or ctx.settings.judge_model
     if not name:
         raise InputError(None, "--judge-model", "no judge model given and settings.judge_model is not set")

@@ -297,3 +297,10 @@ def test_a_run_listed_twice_in_a_report_is_bad_input(cli, data_dir):
     write_baseline_run(data_dir, "R", "adam-kerr", {0})
     assert_bad_input(cli("report", "R", "R", "--format", "csv"), data_dir, "RUN: run 'R' is listed twice")
     assert cli("report", "R", "--format", "csv")[0] == 0
+
+
+@pytest.mark.parametrize("samples", ["0", "101", "99999999999999999999999"])
+def test_judge_samples_out_of_range_are_bad_input_before_any_call(cli, data_dir, samples):
+    write_baseline_run(data_dir, "R", "adam-kerr", {0})
+    result = cli("judge", "R", "--judge-model", "judge", "--samples", samples)
+    assert_bad_input(result, data_dir, "--samples: must be from 1 to 100")
