@@ -12,7 +12,7 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
-from compass_tui.persona import Demographic, Persona, persona_from_dict
+from compass_tui.persona import PERSONA_FORMAT, Demographic, Persona, persona_from_dict
 from compass_tui.preferences import parse_preference_text
 from compass_tui.scenario import classify_scenario
 from compass_tui.vocab import (
@@ -44,6 +44,12 @@ def load_compass_file(path: str | Path) -> list[Persona]:
     data = load_json(path)
     if not isinstance(data, dict) or not data:
         raise InputError(path, None, 'expected a JSON object of users keyed by id ("0", "1", ...)')
+    if data.get("format") == PERSONA_FORMAT:
+        raise InputError(
+            path, "format", "a compass-tui persona, not a ComPASS file: copy it into the data dir's personas/"
+        )
+    if "" in data:
+        raise InputError(path, '[""]', "a user id must not be empty")
     return [compass_user_to_persona(user_id, user, source=path) for user_id, user in data.items()]
 
 

@@ -17,7 +17,7 @@ temperature = 0.7
 from __future__ import annotations
 
 import os
-import tomllib
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -26,12 +26,13 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from compass_tui import inputs, paths
 from compass_tui.errors import InputError, NotFoundError
-from compass_tui.inputs import DEFAULT_MAX_INPUT_MB, read_input_text
+from compass_tui.inputs import DEFAULT_MAX_INPUT_MB, check_toml_file
 from compass_tui.persona import validation_message
 
 BASELINE_MODEL = "baseline"
@@ -73,7 +74,8 @@ class Settings(BaseSettings):
     tool_data: str | None = None
     concurrency: int = Field(default=8, ge=1, le=512)
     max_retries: int = Field(default=4, ge=0, le=20)
-    max_input_mb: float = Field(default=DEFAULT_MAX_INPUT_MB, gt=0)  # per file read: personas, runs, packs
+    # per file read: personas, runs, packs
+    max_input_mb: float = Field(default=DEFAULT_MAX_INPUT_MB, gt=0, allow_inf_nan=False)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     keymap: dict[str, str] = Field(
         default_factory=dict
@@ -98,6 +100,10 @@ class Settings(BaseSettings):
         return [BASELINE_MODEL, *self.models]
 
     def model(self, name: str) -> ModelConfig:
+        if name == BASELINE_MODEL:
+            llms = ", ".join(self.models) or "none"
+            message = f"the offline baseline is not an LLM; configured LLMs: {llms}"
+            raise NotFoundError(paths.config_file(), f"models.{name}", message)
         if name not in self.models:
             known = ", ".join(self.model_names())
             raise NotFoundError(paths.config_file(), f"models.{name}", f"no such model; configured: {known}")
@@ -108,21 +114,33 @@ def load_settings(**overrides) -> Settings:
     """Read the settings, turning a broken config file into one InputError line."""
     config_path = paths.config_file()
     if config_path is not None:
-        _check_toml(config_path)
+        check_toml_file(config_path)
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as error:
         location, message = validation_message(error)
-        raise InputError(config_path or "environment", location, message) from None
+        raise InputError(_source_of(location, config_path), location, message) from None
+    except SettingsError as error:  # a COMPASS_TUI_* variable that should hold JSON and does not
+        raise InputError("environment", _env_field(error), "not valid JSON") from None
+    if BASELINE_MODEL in settings.models:
+        location = f"models.{BASELINE_MODEL}"
+        raise InputError(
+            _source_of(location, config_path), location, "the name is taken by the offline baseline"
+        )
     inputs.set_max_input_mb(settings.max_input_mb)
     return settings
 
 
-def _check_toml(path: Path) -> None:
-    if not path.exists():
-        raise InputError(path, None, "config file not found (set by COMPASS_TUI_CONFIG)")
-    text = read_input_text(path, max_bytes=int(DEFAULT_MAX_INPUT_MB * 2**20))
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(path, None, f"invalid TOML: {error}") from None
+def _source_of(location: str, config_path: Path | None) -> str | Path:
+    """The config file, or "environment" when a COMPASS_TUI_* variable set the field at `location`."""
+    variable = "COMPASS_TUI_" + location.replace(".", "__").upper()
+    names = {name.upper() for name in os.environ}
+    if config_path is None or any(variable == name or variable.startswith(name + "__") for name in names):
+        return "environment"
+    return config_path
+
+
+def _env_field(error: SettingsError) -> str:
+    """'COMPASS_TUI_MODELS' from pydantic-settings' 'error parsing value for field "models" ...'."""
+    found = re.search(r'field "([^"]+)"', str(error))
+    return f"COMPASS_TUI_{found.group(1).upper()}" if found else "COMPASS_TUI_*"

@@ -17,7 +17,7 @@ from typing import Any
 
 from compass_tui.errors import InputError
 from compass_tui.inputs import read_input_text
-from compass_tui.jsonio import atomic_write_text
+from compass_tui.jsonio import write_output_text
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -52,7 +52,7 @@ def cell(value: Any) -> Any:
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write `rows` under `header` atomically (UTF-8 with BOM, CRLF); returns the number of rows."""
+    """Write `rows` under `header` atomically (UTF-8 with BOM, CRLF) to the --out file; the row count."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -60,7 +60,7 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
     for row in rows:
         writer.writerow([cell(value) for value in row])
         count += 1
-    atomic_write_text(path, BOM + buffer.getvalue())
+    write_output_text(path, BOM + buffer.getvalue(), "--out")
     return count
 
 

@@ -6,7 +6,7 @@ SVG hash salt, no dates in the files' metadata, and the series in the order `plo
 
 from __future__ import annotations
 
-import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,12 @@ def writable_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InputError(path, "--figures", f"cannot create the directory: {error.strerror}") from error
-    if not path.is_dir() or not os.access(path, os.W_OK):
+    if not path.is_dir():
         raise InputError(path, "--figures", "not a writable directory")
+    try:  # a probe, since os.access says yes to root on read-only file systems such as /proc
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as error:
+        raise InputError(path, "--figures", f"not a writable directory: {error.strerror}") from None
     return path
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 from compass_tui.errors import InputError
@@ -61,6 +62,17 @@ def read_input_text(path: str | Path, *, max_bytes: int | None = None) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(path, None, f"not UTF-8 text (byte {error.start})") from None
+
+
+def check_toml_file(path: Path) -> None:
+    """The config file (COMPASS_TUI_CONFIG) exists and is TOML: cheap, so the TUI checks it before it starts."""
+    if not path.exists():
+        raise InputError(path, None, "config file not found (set by COMPASS_TUI_CONFIG)")
+    text = read_input_text(path, max_bytes=int(DEFAULT_MAX_INPUT_MB * 2**20))
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(path, None, f"invalid TOML: {error}") from None
 
 
 def check_regular_file(path: str | Path) -> os.stat_result:

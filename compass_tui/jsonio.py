@@ -167,6 +167,16 @@ def atomic_write_json(path: str | Path, data: Any, *, indent: int | None = 2) ->
     atomic_write_text(path, dumps(data, indent=indent) + "\n")
 
 
+def write_output_text(path: str | Path, text: str, option: str) -> None:
+    """A file the user named (`option` names where): written atomically, or one InputError line."""
+    if Path(path).is_dir():
+        raise InputError(path, option, "is a folder, not a file")
+    try:
+        atomic_write_text(path, text)
+    except OSError as error:
+        raise InputError(path, option, f"cannot write: {error.strerror or error}") from None
+
+
 def fsync_directory(directory: str | Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from compass_tui import paths
 from compass_tui.compass_format import load_compass_file, personas_to_compass
 from compass_tui.errors import InputError, NotFoundError
-from compass_tui.jsonio import atomic_write_json, atomic_write_text, dumps, load_json
+from compass_tui.jsonio import atomic_write_json, atomic_write_text, dumps, load_json, write_output_text
 from compass_tui.persona import Persona, load_persona_file, persona_to_dict
 
 KINDS = ("bundled", "imported", "authored")
@@ -177,8 +177,7 @@ class PersonaLibrary:
         if destination.is_dir() or destination.suffix.lower() != ".json":
             destination = destination / "test_set_correct_form.json"
         document = personas_to_compass(self.select(selector))
-        text = dumps(document, indent=4) + "\n"
-        atomic_write_text(destination, text)
+        write_output_text(destination, dumps(document, indent=4) + "\n", "DEST")
         return destination
 
 

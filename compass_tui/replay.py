@@ -85,9 +85,15 @@ def import_results(
     for user_id, interactions in users.items():
         persona = _persona(personas, user_id, path)
         offset = len(persona.situations) - SCORED_TAIL if shape == HISTORY_WITHOUT else 0
+        indices: set[int] = set()
         for position, interaction in enumerate(interactions):
             context = (persona, offset + position, run_id, model, chosen, shape)
             records.append(_record(interaction, context, definitions))
+            _check_new_situation(
+                records[-1], persona, indices, path, f"user_interactions.{user_id}[{position}]"
+            )
+    if not records:
+        raise InputError(path, "user_interactions", "no interactions to import")
     _keep_known_flags(records)
     meta = _meta(run_id, path, model, chosen, history, shape, records)
     _save(store, run_id, model, meta, records)
@@ -109,6 +115,19 @@ def _users(path: Path) -> dict[str, Any]:
         for position, interaction in enumerate(interactions):
             check_interaction(interaction, path, f"user_interactions.{user_id}[{position}]")
     return users
+
+
+def _check_new_situation(record: dict, persona: Persona, indices: set[int], path: Path, where: str) -> None:
+    """Two interactions of one user read as one situation (say, more interactions than situations)."""
+    index = record["situation_index"]
+    if index in indices:
+        raise InputError(
+            path,
+            where,
+            f"reads as situation {index + 1} of persona {persona.id!r} again "
+            f"(it has {len(persona.situations)} situations)",
+        )
+    indices.add(index)
 
 
 def _persona(personas: dict[str, Persona], user_id: str, path: Path) -> Persona:
@@ -362,7 +381,7 @@ def _save(store: Store, run_id: str, model: str, meta: RunMeta, records: list[di
 def _merged_meta(existing: dict[str, Any] | None, meta: RunMeta) -> RunMeta:
     """Importing into an existing run adds to it (another model's results, say), from the same setting."""
     stored = None if existing is None else RunMeta.from_document(existing, run_meta_path(meta.run_id))
-    merged = meta.merged_into(stored, ("setting", "history"))
+    merged = meta.merged_into(stored, ("setting", "history", "prompt_source"))  # never into a run of ours
     if stored is None:
         return merged
     sources = [part for part in (stored.source or "").split("; ") if part]

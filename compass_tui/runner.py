@@ -113,6 +113,8 @@ def resolve_systems(names: list[str], setting: str, settings: Settings) -> list[
         names = [f"{names[0]}+{names[1]}"]
     systems = []
     for name in names:
+        if names.count(name) > 1:
+            raise InputError(None, "--models", f"{name!r} is given more than once")
         tool_name, _, response_name = name.partition("+")
         if setting == "hybrid" and not response_name:
             raise InputError(None, "--models", f"{name!r}: hybrid systems are written TOOL+RESPONSE")

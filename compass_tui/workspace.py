@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compass_tui import paths
+from compass_tui.errors import InputError
 
 DATA_DIR_ENV = "COMPASS_TUI_DATA_DIR"  # the settings' data_dir, as an environment variable
 
@@ -64,6 +65,12 @@ class Context:
         from compass_tui.store import Store
         from compass_tui.store_migration import migrate_store
 
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise InputError(
+                self.data_dir,
+                "data dir",
+                "not a directory (set by --data-dir, $COMPASS_TUI_HOME or data_dir)",
+            )
         store = Store(self.data_dir)
         note = migrate_store(store)
         if note:
@@ -122,7 +129,7 @@ class Context:
         tool_model = None
         if self.settings.tool_model:
             tool_model = self.settings.model(self.settings.tool_model)
-        return ToolEnvironment.create(
+        environment = ToolEnvironment.create(
             self.store,
             tool_data=self.tool_data_dir,
             embedding_model=self.embedding_model,
@@ -131,3 +138,7 @@ class Context:
             tool_model=tool_model,
             tool_model_name=self.settings.tool_model,
         )
+        if self.tool_data_dir is not None:  # a broken folder is bad input now, not a failing tool per item
+            environment.data.sources()
+            _ = environment.data.schedule_seed
+        return environment

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
-from compass_tui import __version__
+from compass_tui import __version__, paths
 from compass_tui.errors import BusyError, InputError
+from compass_tui.inputs import check_toml_file
 from compass_tui.safe_text import printable
 from compass_tui.workspace import Context
 
@@ -104,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 def _open_tui(ctx: Context, study: str | None = None) -> int:
     from compass_tui.app.app import run_app
 
+    config = paths.config_file()
+    if config is not None:  # the app reads the settings after its first frame; a broken file stops it here
+        check_toml_file(config)
+
     if study is not None:
         from compass_tui.study import load_study
 
@@ -112,12 +118,15 @@ def _open_tui(ctx: Context, study: str | None = None) -> int:
 
 
 def _write_crash_log(ctx: Context) -> Path:
+    """The traceback, in the data dir's logs/, else (a data dir that is broken too) in the temp dir."""
     try:
-        log_dir = ctx.data_dir / "logs"
+        return _append_traceback(ctx.data_dir / "logs" / "crash.log")
     except Exception:
-        log_dir = Path.cwd()
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = log_dir / "crash.log"
+        return _append_traceback(Path(tempfile.gettempdir()) / "compass-tui-crash.log")
+
+
+def _append_traceback(log: Path) -> Path:
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(traceback.format_exc() + "\n")
     return log

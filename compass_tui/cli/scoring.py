@@ -13,7 +13,7 @@ from compass_tui.cli.output import console, emit, error_console
 from compass_tui.errors import InputError
 from compass_tui.judge import FatalJudgeError, judge_run, load_judge_prompt, records_to_judge
 from compass_tui.judgements import ScoreSource
-from compass_tui.records import load_records, load_variant_records, system_id
+from compass_tui.records import load_records, load_run_meta, load_variant_records, system_id
 from compass_tui.report import BREAKDOWNS, SESSION_SCOPE, Report, build_report
 from compass_tui.report_comparisons import comparison_tables
 from compass_tui.report_format import render, runs_needed, table2_cells, tool_call_cells
@@ -101,9 +101,14 @@ def add_parser(commands) -> None:
     export.set_defaults(handler=export_command)
 
 
+MAX_SAMPLES = 100
+
+
 def judge_command(args, ctx: Context) -> int:
-    if args.samples < 1:
-        raise InputError(None, "--samples", "must be at least 1")
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise InputError(
+            None, "--samples", f"must be from 1 to {MAX_SAMPLES} (each sample is one call per item)"
+        )
     name = args.judge_model or ctx.settings.judge_model
     if not name:
         raise InputError(None, "--judge-model", "no judge model given and settings.judge_model is not set")
@@ -180,6 +185,11 @@ def report_command(args, ctx: Context) -> int:
     personas = ctx.personas_by_id()
     if args.vs or args.diagnostics:
         return triage_command(args, ctx, personas)
+    repeated = sorted({run for run in args.runs if args.runs.count(run) > 1})
+    if repeated:
+        raise InputError(
+            None, "RUN", f"run {repeated[0]!r} is listed twice (its rows would be counted twice)"
+        )
     for name in ("dimension", "top"):
         if getattr(args, name) is not None:
             raise InputError(None, f"--{name}", "applies to --vs judge only")
@@ -378,7 +388,9 @@ def export_command(args, ctx: Context) -> int:
 
     annotations = load_annotations(ctx.store, SESSION_SCOPE)
     if args.runs:
-        wanted = {run.strip() for run in args.runs.split(",")}
+        wanted = {run.strip() for run in args.runs.split(",") if run.strip()}
+        for run_id in sorted(wanted):
+            load_run_meta(ctx.store, run_id)  # an unknown run is bad input, not an empty export
         annotations = [a for a in annotations if a.system.split("::", 1)[0] in wanted]
     written = write_session_csv(ctx.store, annotations, args.out)
     console.print(f"Wrote {counted(written, 'row')} to {args.out}")

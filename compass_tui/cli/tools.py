@@ -181,6 +181,7 @@ def _render_record(record: dict, env) -> None:
 
 
 def reset_state(args, ctx: Context) -> int:
+    ctx.library.get(args.persona)  # a mistyped persona is bad input, not a reset of nothing
     ctx.tool_environment(search_mode="lexical").reset_state(args.scope, args.persona)
     console.print(f"Reset the schedule and appointments of {args.persona} in scope {args.scope!r}.")
     return 0

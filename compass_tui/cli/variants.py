@@ -118,6 +118,8 @@ def _print_added(results: list[dict]) -> None:
 
 def list_command(args, ctx: Context) -> int:
     records = load_variant_records(ctx.store, args.run, args.persona)
+    if args.persona and not records:
+        ctx.library.get(args.persona)  # a mistyped persona is bad input, not an empty list
     if args.json:
         print_json([r.to_document() for r in records])
         return 0

@@ -132,7 +132,7 @@ class StudyDesign:
         if not all(isinstance(value, str) for value in systems.values()):
             raise InputError(source, "systems", "must map blinded ids to system names")
         assignments = fields.child("assignments")
-        return cls(
+        design = cls(
             name=fields.get("name", str),
             created_at=fields.get("created_at", str),
             seed=fields.get("seed", int),
@@ -155,6 +155,15 @@ class StudyDesign:
             rubric_version=fields.get("rubric_version", str),
             warnings=fields.strings("warnings"),
         )
+        design.check_consistent(source)
+        return design
+
+    def check_consistent(self, source: str | Path | None) -> None:
+        """The fields that name each other agree: a blinded id per system, an assignment per annotator."""
+        if sorted(self.blinded_ids) != sorted(self.systems):
+            raise InputError(source, "blinded_ids", "must list the ids that `systems` maps, each once")
+        if sorted(self.assignments) != sorted(self.annotators):
+            raise InputError(source, "assignments", "must hold one list per annotator of `annotators`")
 
     def fingerprint(self) -> str:
         """A hash of the whole design. It holds a random nonce, so the hash reveals nothing of the blinding."""

@@ -9,7 +9,7 @@ from typing import Any
 from compass_tui.annotations import item_id
 from compass_tui.errors import InputError, NotFoundError
 from compass_tui.interaction_record import InteractionRecord
-from compass_tui.jsonio import atomic_write_json, load_json
+from compass_tui.jsonio import dumps, load_json, write_output_text
 from compass_tui.records import load_records, system_id
 from compass_tui.rubric import DEFINITIONS, LEVELS, RUBRIC_VERSION, SCORE_RANGE
 from compass_tui.store import Store
@@ -65,7 +65,7 @@ def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Pat
         ],
     )
     path = Path(dest) / pack_file_name(name, annotator) if Path(dest).is_dir() else Path(dest)
-    atomic_write_json(path, pack.to_document())
+    write_output_text(path, dumps(pack.to_document(), indent=2) + "\n", "--out")
     return path
 
 

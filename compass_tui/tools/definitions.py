@@ -11,6 +11,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from compass_tui.errors import InputError
 from compass_tui.jsonio import load_json
 from compass_tui.vocab import TOOLS
 
@@ -321,11 +322,22 @@ def load_definitions(toolenv: Path | None = None) -> dict[str, dict[str, Any]]:
     for tool in TOOLS:
         official = toolenv / tool.folder / "definition.json"
         if official.is_file():
-            definition = load_json(official)
+            definition = _checked_definition(load_json(official), tool.function, official)
             if tool.folder == "schedule_manager":
                 definition["parameters"].setdefault("allOf", SCHEDULE_OPERATION_RULES)
             definitions[tool.folder] = definition
     return definitions
+
+
+def _checked_definition(definition: Any, function: str, path: Path) -> dict[str, Any]:
+    """An official definition.json: an object naming the tool's function, with an object of parameters."""
+    if not isinstance(definition, dict):
+        raise InputError(path, None, "expected a JSON object (a tool definition)")
+    if definition.get("name") != function:
+        raise InputError(path, "name", f"expected {function!r}, the function of this tool folder")
+    if not isinstance(definition.get("parameters"), dict):
+        raise InputError(path, "parameters", "expected a JSON object (the parameters' JSON Schema)")
+    return definition
 
 
 def openai_tools(definitions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

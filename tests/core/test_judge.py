@@ -651,7 +651,7 @@ def _empty_run(data_dir: Path) -> None:
             ("judge", RUN, "--judge-model", "gpt-9"),
             "models.gpt-9: no such model; configured: baseline, judge",
         ),
-        (("judge", RUN, "--samples", "0"), "--samples: must be at least 1"),
+        (("judge", RUN, "--samples", "0"), "--samples: must be from 1 to 100"),
     ],
 )
 def test_bad_judge_input_is_one_line_and_exit_2(cli, configured, stub, args, message):

@@ -85,6 +85,9 @@ def _broken(name: str, change) -> dict:
         (lambda d: d["strata"][0].pop("drawn"), "strata[0].drawn"),
         (lambda d: d.update(systems={"S1": 1}), "systems"),
         (lambda d: d.update(format="compass-tui/study@0"), "format"),
+        (lambda d: d.update(blinded_ids=[]), "blinded_ids"),
+        (lambda d: d.update(blinded_ids=d["blinded_ids"] * 2), "blinded_ids"),
+        (lambda d: d["assignments"].pop("bob"), "assignments"),
     ],
 )
 def test_a_bad_design_file_names_its_file_and_field(tmp_path, change, field):
