@@ -35,6 +35,72 @@ async def test_no_score_comment_flag_or_details_before_there_is_a_response(tui):
     assert saved.scores["empathy"] == 4 and saved.flag
 
 
+LONG_PERSONA, LONG_SITUATION = "meenakshi-subramanian", 3  # five lines at 80 columns
+LONG_ENDING = "I think I am going to say yes."
+
+
+def assert_utterance_and_scores_in_view(app) -> None:
+    from compass_tui.app.widgets.model_column import ScorePanel
+
+    text = screen_text(app)
+    assert LONG_ENDING in " ".join(line.strip() for line in text.splitlines())
+    for panel in app.screen.query(ScorePanel):
+        assert panel.region.height >= 6 and panel.region.bottom <= SMALL[1]
+    for row in ("Emp", "Help", "Pref", "Info", "Flu", "Safe"):
+        assert row in text
+
+
+async def test_at_80x24_the_stepper_shows_a_five_line_utterance_whole(tui):
+    async with tui.app().run_test(size=SMALL) as pilot:
+        stepper = await open_stepper(pilot, LONG_PERSONA)
+        await pilot.press(*["n"] * LONG_SITUATION)
+        await generate(pilot, "g")
+        assert stepper.situation.utterance.endswith(LONG_ENDING)
+        assert_utterance_and_scores_in_view(pilot.app)
+        response = stepper.query_one("#column-0 .column-response")
+        assert response.region.height >= 3  # the response keeps lines of its own
+
+
+async def test_at_80x24_the_annotator_shows_a_five_line_utterance_whole(tui, tmp_path):
+    from tui_harness import baseline_run, wait_for_annotator
+
+    from compass_tui.study import create_study, write_pack
+
+    await baseline_run("long", persona_ids=[LONG_PERSONA], situations={LONG_SITUATION})
+    create_study(tui.store, "long", ["long"], 1, ["a"], seed=1)
+    pack = write_pack(tui.store, "long", "a", tmp_path)
+    async with tui.app(pack=pack).run_test(size=SMALL) as pilot:
+        screen = await wait_for_annotator(pilot, settle=0.2)
+        assert screen.item.situation_index == LONG_SITUATION
+        assert_utterance_and_scores_in_view(pilot.app)
+
+
+async def test_at_80x24_the_study_triage_shows_its_whole_note_on_merging(tui, tmp_path):
+    from tui_harness import baseline_run, wait_for_library, wait_until
+
+    from compass_tui.study import create_study
+
+    await baseline_run("one", situations={0, 1})
+    create_study(tui.store, "unmerged", ["one"], 2, ["a", "b"], seed=1)
+    async with tui.app().run_test(size=SMALL) as pilot:
+        await wait_for_library(pilot, 10)
+        await pilot.press("s")
+        heading = await wait_until(
+            pilot,
+            lambda: (
+                type(pilot.app.screen).__name__ == "StudyTriageScreen"
+                and pilot.app.screen.query_one("#study-heading")
+            ),
+            "the triage",
+        )
+        await wait_until(pilot, lambda: "note:" in str(heading.content), "the study's notes")
+        await pilot.pause()
+        shown = " ".join(line.strip() for line in screen_text(pilot.app).splitlines())
+        assert (
+            "merge their journals with `compass-tui study merge unmerged FILE.pack.scores.jsonl ...`" in shown
+        )
+
+
 async def test_a_what_if_variant_never_shows_the_originals_saved_mark(tui):
     from test_what_if import what_if
     from tui_harness import panel_text
