@@ -124,3 +124,23 @@ async def test_a_what_if_variant_never_shows_the_originals_saved_mark(tui):
     assert saved.pop(None)["empathy"] == 4
     [variant_scores] = saved.values()  # the cursor stayed on the second dimension
     assert variant_scores["helpfulness"] == 3 and variant_scores["empathy"] is None
+
+
+async def test_at_80x24_the_keyboard_scrolls_to_the_end_of_the_help(tui):
+    from tui_harness import wait_for_library
+
+    from compass_tui.app.screens.help import GENERAL_HELP
+
+    async with tui.app().run_test(size=SMALL) as pilot:
+        await wait_for_library(pilot, 10)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        body, dialog = pilot.app.screen.query_one("#help-body"), pilot.app.screen.query_one(".dialog")
+        assert pilot.app.focused is body
+        assert body.region.bottom <= dialog.region.bottom and dialog.max_scroll_y == 0  # one scrollbar
+        await pilot.press("end")
+        await pilot.pause(0.3)
+        shown = " ".join(line.strip("▊▎█ ") for line in screen_text(pilot.app).splitlines())
+        assert GENERAL_HELP.splitlines()[-1].split()[-1] in shown  # "...the moment you change them."
+        assert "Scores are saved the moment" in shown
+
