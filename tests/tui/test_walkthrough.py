@@ -144,3 +144,35 @@ async def test_at_80x24_the_keyboard_scrolls_to_the_end_of_the_help(tui):
         assert GENERAL_HELP.splitlines()[-1].split()[-1] in shown  # "...the moment you change them."
         assert "Scores are saved the moment" in shown
 
+
+async def test_an_empty_export_path_asks_for_a_file_and_writes_nothing(tui, tmp_path, monkeypatch):
+    from textual.widgets import Input
+    from tui_harness import focus, save_session_scores, static_text, wait_for_library, wait_until
+
+    from compass_tui.app.screens.export_dialog import ExportDialog
+
+    cwd = tmp_path / "cwd"  # the dialog's default file goes here
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    await baseline_run_one()
+    save_session_scores(tui.store, "one", {0: [4, 4, 4, 4, 4, 4]})
+    async with tui.app().run_test(size=SMALL) as pilot:
+        await wait_for_library(pilot, 10)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ReportScreen", "the report")
+        await pilot.press("e")
+        dialog = await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, ExportDialog) and pilot.app.screen, "the export"
+        )
+        await focus(pilot, dialog.query_one("#export-path", Input))
+        await pilot.press("end", "ctrl+u", "enter")
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        assert static_text(dialog.query_one("#export-result")).startswith("Type the file to write")
+    assert list(cwd.iterdir()) == []
+
+
+async def baseline_run_one() -> None:
+    from tui_harness import baseline_run
+
+    await baseline_run("one", situations={0})
