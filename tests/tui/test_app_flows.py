@@ -956,6 +956,7 @@ async def test_the_stepper_scores_and_saves_on_small_terminals(tui, size):
         await score_column(pilot, score_keys(0, 0))
         await pilot.press("n")
         assert stepper.index == 1 and pilot.app.focused is panel
+        await generate(pilot, "g")  # a situation without a response takes no score
         await press_each(pilot, ["down", "2"])
         assert "situation 2/15" in static_text(stepper.query_one("#stepper-header"), width=200)
     saved = {a.situation_index: a for a in load_annotations(tui.store, SESSION_SCOPE)}

@@ -45,14 +45,18 @@ class ExportDialog(CompassNode, ModalScreen[None]):
     @on(Button.Pressed, "#export")
     @on(Input.Submitted, "#export-path")
     def _export(self) -> None:
-        path = Path(self.query_one("#export-path", Input).value).expanduser()
+        typed = self.query_one("#export-path", Input).value.strip()
+        result = self.query_one("#export-result", Static)
+        if not typed:
+            result.update("[red]Type the file to write, e.g. scores.csv[/]")
+            return
+        path = Path(typed).expanduser()
         store = self.app.ctx.store
         annotations = [
             a
             for a in load_annotations(store, SESSION_SCOPE)
             if not self.runs or a.system.split("::", 1)[0] in self.runs
         ]
-        result = self.query_one("#export-result", Static)
         try:
             count = write_session_csv(store, annotations, path)
         except OSError as error:

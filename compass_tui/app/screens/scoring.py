@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 from compass_tui.annotations import Annotation
 from compass_tui.app.compass_node import CompassNode
-from compass_tui.app.widgets.model_column import ScorePanel
+from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
+from compass_tui.interaction_record import InteractionRecord
 from compass_tui.rubric import DEFINITIONS, LEVELS
 from compass_tui.vocab import DIMENSIONS
 
@@ -37,7 +38,13 @@ SCORING_BINDINGS: list[BindingType] = [
     Binding("s", "skip", "Skip", id="scoring.skip"),
     Binding("d", "details", "Details", id="scoring.details"),
 ]
+NEEDS_A_FINISHED_RECORD = frozenset({"score", "commit"})
+NEEDS_A_RECORD = NEEDS_A_FINISHED_RECORD | {"comment", "flag", "skip", "details"}
 COMPACT_BELOW_ROWS = 32  # below this many rows the header and the rubric give their lines to the columns
+
+
+def _saved_key(annotation: Annotation) -> tuple:
+    return annotation.persona_id, annotation.situation_index, annotation.system, annotation.variant
 
 
 class ScoringScreen(CompassNode, Screen):
@@ -51,7 +58,7 @@ class ScoringScreen(CompassNode, Screen):
         self.index = 0
         self.seconds: dict[int, float] = {}
         self.shown_since = time.monotonic()
-        self.saved_at: dict[tuple[int, int], str] = {}
+        self.saved_at: dict[tuple, str] = {}  # per annotation (a what-if variant's is its own)
 
     # ----- what subclasses provide --------------------------------------------------------------
 
@@ -80,15 +87,21 @@ class ScoringScreen(CompassNode, Screen):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < COMPACT_BELOW_ROWS, "-compact")
 
+    def focused_column(self) -> ModelColumn | None:
+        focused = self.focused
+        return next(
+            (node for node in (focused.ancestors if focused else []) if isinstance(node, ModelColumn)), None
+        )
+
+    def focused_record(self) -> InteractionRecord | None:
+        column = self.focused_column()
+        return column.record if column is not None else None
+
     def action_details(self) -> None:
         """The focused column's tool call and tool result in full, over the screen."""
         from compass_tui.app.screens.tool_detail import ToolDetailScreen
-        from compass_tui.app.widgets.model_column import ModelColumn
 
-        focused = self.focused
-        column = next(
-            (node for node in (focused.ancestors if focused else []) if isinstance(node, ModelColumn)), None
-        )
+        column = self.focused_column()
         if column is not None and column.record is not None:
             self.app.push_screen(ToolDetailScreen(str(column.border_title or ""), column.record))
 
@@ -96,7 +109,7 @@ class ScoringScreen(CompassNode, Screen):
         return self.seconds.get(self.index, 0.0) + (time.monotonic() - self.shown_since)
 
     def save_status(self, position: int) -> str:
-        return self.saved_at.get((self.index, position), "")
+        return self.saved_at.get(_saved_key(self.annotation_at(position)), "")
 
     def focused_panel(self) -> ScorePanel | None:
         return self.focused if isinstance(self.focused, ScorePanel) else None
@@ -119,10 +132,10 @@ class ScoringScreen(CompassNode, Screen):
         try:
             self.save(annotation)
         except Exception as error:  # never claim a save that did not happen
-            self.saved_at[(self.index, position)] = "NOT SAVED"
+            self.saved_at[_saved_key(annotation)] = "NOT SAVED"
             self.notify(f"Could not save: {error}", severity="error", timeout=15)
         else:
-            self.saved_at[(self.index, position)] = f"saved ✓ {datetime.now():%H:%M:%S}"
+            self.saved_at[_saved_key(annotation)] = f"saved ✓ {datetime.now():%H:%M:%S}"
         self.render_scores(position)
         self.render_rubric()
         if (annotation.complete, annotation.committed) != actions_before:  # `enter` may now commit, or not
@@ -190,6 +203,10 @@ class ScoringScreen(CompassNode, Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "step":
             return 0 <= self.index + parameters[0] < self.item_count
+        if action in NEEDS_A_RECORD:  # nothing to judge yet: no score may be saved for it
+            record = self.focused_record()
+            if record is None or (action in NEEDS_A_FINISHED_RECORD and not record.finished):
+                return False
         if action == "commit":
             position = self.focused_position()
             if position is None:

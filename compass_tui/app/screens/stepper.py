@@ -352,7 +352,10 @@ class StepperScreen(ScoringScreen):
             for position in range(len(self.session.columns)):  # only the column that shows this record
                 column = self.column_at(position)
                 if (column.run_id, column.model) == (record.run_id, record.model):
+                    shown_before = self.query_one(f"#column-{position}", ModelColumn).record
                     self.render_position(position)
+                    if shown_before is None or shown_before.finished != record.finished:
+                        self.refresh_bindings()  # the scoring keys apply once there is a response
 
     def on_run_progressed(self, message: RunProgressed) -> None:
         if message.generation == self.generation:
