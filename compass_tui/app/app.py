@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from compass_tui.app.messages import WorkFailed
+from compass_tui.errors import InputError
 from compass_tui.workspace import Context
 
 TERMINAL_CHECK_S = 2.0
@@ -71,6 +72,7 @@ class CompassApp(App):
         self.pack = pack
         self.study = None if pack is not None else study
         self.today = today
+        self.bad_settings: InputError | None = None
 
     def on_mount(self) -> None:
         self._stop_cleanly_on_signals()
@@ -93,8 +95,14 @@ class CompassApp(App):
         return LibraryScreen()
 
     def _apply_settings(self) -> None:
-        """Theme and keymap come from the settings, read after the first frame (pydantic takes a while to import)."""
-        settings = self.ctx.settings
+        """Theme and keymap come from the settings, read after the first frame (pydantic takes a while to import).
+        Settings that are bad input close the app; `run_app` raises their error once the terminal is back."""
+        try:
+            settings = self.ctx.settings
+        except InputError as error:
+            self.bad_settings = error
+            self.exit(return_code=2)
+            return
         _ = self.ctx.store  # opening it migrates an old data dir, with a note
         for note in self.ctx.notes:
             self.notify(note, title="Data dir")
@@ -169,5 +177,8 @@ class CompassApp(App):
 
 
 def run_app(ctx: Context, pack: Path | None = None, study: str | None = None) -> int:
-    CompassApp(ctx, pack=pack, study=study).run()
-    return 0
+    app = CompassApp(ctx, pack=pack, study=study)
+    app.run()
+    if app.bad_settings is not None:
+        raise app.bad_settings
+    return app.return_code or 0

@@ -176,3 +176,12 @@ async def baseline_run_one() -> None:
     from tui_harness import baseline_run
 
     await baseline_run("one", situations={0})
+
+
+async def test_settings_that_are_bad_input_close_the_app_with_their_error(tui):
+    tui.config_path.write_text('concurrency = "lots"\n', encoding="utf-8")
+    app = tui.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+    assert app.return_code == 2
+    assert app.bad_settings is not None and "concurrency" in str(app.bad_settings)
