@@ -58,7 +58,7 @@ class CompassApp(App):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("question_mark", "help", "Help", show=False, id="app.help_alt"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", priority=True),
     ]
     CURSOR_BLINK = True  # tests turn this off so that screenshots do not depend on the blink phase
 

@@ -190,7 +190,7 @@ def test_a_rerun_is_served_from_the_cache_and_a_changed_variant_is_judged_again(
     rows = report_json(cli, RUN, "--variants")["variant_systems"]
     [row] = [r for r in rows if r["variant_id"] == first]
     assert row["empathy"]["mean"] == ORIGINAL_SCORE  # the new words' verdict, not the stale 5
-    assert row["stale"] == 1
+    assert row["stale"] == 0  # the old verdict is superseded, so nothing is left to rerun
 
 
 def test_judging_variants_of_a_run_without_any_is_one_line_and_exit_2(cli, store, data_dir):

@@ -1020,6 +1020,7 @@ def test_sigterm_during_a_generation_keeps_every_acknowledged_save(slow_stub_mod
         app.wait_for("Step through", after=app.send("\r"))
         app.wait_for("Press g to generate", after=app.send("\x13"))  # ctrl+s starts the session
         app.wait_for("generating", after=app.send("G"))
+        app.wait_for("🔧")  # the baseline's response: only a column with one takes a score
         app.wait_for("saved ✓", after=app.send("4"))
         app.wait_for("●●●●●", after=app.send("5"))
         app.process.send_signal(signal.SIGTERM)

@@ -185,3 +185,14 @@ async def test_settings_that_are_bad_input_close_the_app_with_their_error(tui):
         await pilot.pause()
     assert app.return_code == 2
     assert app.bad_settings is not None and "concurrency" in str(app.bad_settings)
+
+
+async def test_at_80_columns_the_library_footer_shows_its_keys_up_to_help(tui):
+    async with tui.app().run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        footer = footer_line(pilot.app)
+        assert "Step through" in footer and "Studies" in footer and "f1 Help" in footer
+        assert "palette" not in footer  # at 80 columns the screen's own keys have the room
+    async with tui.app().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "palette" in footer_line(pilot.app)

@@ -14,10 +14,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from compass_tui.annotations import Annotation
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.model_column import ModelColumn, ScorePanel
 from compass_tui.interaction_record import InteractionRecord, ToolCall
 from compass_tui.safe_text import printable
@@ -55,7 +56,7 @@ When you are done, send back the `.scores.jsonl` file next to your pack."""
             for position in range(self.columns):
                 yield ModelColumn(f"column-{position}")
         yield Static(id="rubric-bar")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self.title = f"study {self.pack.study} · annotator {self.pack.annotator}"

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
+
+from compass_tui.app.widgets.compass_footer import CompassFooter
 
 
 class CommentDialog(ModalScreen[str | None]):
@@ -22,7 +24,7 @@ class CommentDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Comment on this response (enter saves, escape cancels)")
             yield Input(value=self.current, id="comment-input")
-        yield Footer()
+        yield CompassFooter()
 
     @on(Input.Submitted, "#comment-input")
     def _save(self, event: Input.Submitted) -> None:

@@ -13,9 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, Select, SelectionList, Static, TextArea
 
 from compass_tui.app.compass_node import CompassNode
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.situation_fold import SituationFold
 from compass_tui.errors import InputError, field_path
 from compass_tui.inputs import read_input_bytes
@@ -104,7 +105,7 @@ and a second `esc` closes without saving."""
                     id="situations",
                 )
                 yield Button("Add situation", id="add-situation")
-        yield Footer()
+        yield CompassFooter()
 
     def _row(self, label: str, widget: Widget) -> Horizontal:
         return Horizontal(Label(label, classes="field-label"), widget, classes="field-row")

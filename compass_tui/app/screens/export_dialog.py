@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from compass_tui.annotations import load_annotations
 from compass_tui.app.compass_node import CompassNode
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.export import write_session_csv
 from compass_tui.report import SESSION_SCOPE
 from compass_tui.wording import counted
@@ -40,7 +41,7 @@ class ExportDialog(CompassNode, ModalScreen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="export", variant="primary")
-        yield Footer()
+        yield CompassFooter()
 
     @on(Button.Pressed, "#export")
     @on(Input.Submitted, "#export-path")

@@ -8,7 +8,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Markdown
+from textual.widgets import Markdown
+
+from compass_tui.app.widgets.compass_footer import CompassFooter
 
 GENERAL_HELP = """### compass-tui
 Every action is in the command palette (`ctrl+p`); the footer shows the keys that apply right now.
@@ -59,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog"):
             with VerticalScroll(id="help-body"):
                 yield Markdown(self.text)
-        yield Footer()
+        yield CompassFooter()
 
     def action_close(self) -> None:
         self.dismiss()

@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from compass_tui import paths
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.messages import LibraryLoaded
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.persona_detail import PersonaDetail
 from compass_tui.library_index import ListedPersona, files_stamp, read_index, write_index
 from compass_tui.safe_text import printable
@@ -31,16 +32,17 @@ class PersonaList(OptionList):
 Bundled personas, the ComPASS test set once imported (`compass-tui personas import FILE`), and
 personas you wrote. ⚠ marks a persona that needs a look (unclear preferences, a file that fails
 validation). Type `/` to filter by id or name; `enter` opens the stepper."""
+    BINDINGS = [Binding("enter", "select", "Step through", id="library.list_step")]  # shown, unlike OptionList's
 
 
 class LibraryScreen(CompassNode, Screen):
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="library.filter"),
+        Binding("slash", "focus_filter", "Filter", show=False, id="library.filter"),
         Binding("enter", "open_stepper", "Step through", id="library.step", priority=False),
         Binding("e", "edit", "Edit", id="library.edit"),
         Binding("n", "new", "New", id="library.new"),
-        Binding("d", "duplicate", "Duplicate", id="library.duplicate"),
-        Binding("m", "synthesise", "New from model…", id="library.synthesise"),
+        Binding("d", "duplicate", "Copy", id="library.duplicate"),
+        Binding("m", "synthesise", "From model…", id="library.synthesise"),
         Binding("r", "report", "Report", id="library.report"),
         Binding("s", "studies", "Studies", id="library.studies"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear"),
@@ -59,7 +61,7 @@ class LibraryScreen(CompassNode, Screen):
                 yield PersonaList(id="persona-list")
             yield PersonaDetail(id="persona-detail")
         yield Static("Loading personas…", id="library-status")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self.query_one(PersonaList).focus()

@@ -13,7 +13,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Label,
     Select,
@@ -25,6 +24,7 @@ from textual.widgets import (
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckList
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.figure_plot import FigurePlot
 from compass_tui.records import list_run_ids
 from compass_tui.report import BREAKDOWNS
@@ -117,7 +117,7 @@ what-if variant's systems as rows of their own, each with its n, never pooled in
                 yield DataTable(id="report-table-whatif", zebra_stripes=True, cursor_type="row")
                 yield Static("", id="report-whatif-words", classes="muted")
         yield Static("", id="report-status", classes="muted")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self._shown: Choices | None = None

@@ -22,7 +22,7 @@ from compass_tui.vocab import DIMENSIONS
 SCORING_BINDINGS: list[BindingType] = [
     Binding("n,right_square_bracket,pagedown", "step(1)", "Next", id="scoring.next"),
     Binding("p,left_square_bracket,pageup", "step(-1)", "Previous", id="scoring.previous"),
-    Binding("1", "score(1)", "Score 1-5", key_display="1-5", id="scoring.score1"),
+    Binding("1", "score(1)", "Score", key_display="1-5", id="scoring.score1"),
     Binding("2", "score(2)", "Score 2", show=False, id="scoring.score2"),
     Binding("3", "score(3)", "Score 3", show=False, id="scoring.score3"),
     Binding("4", "score(4)", "Score 4", show=False, id="scoring.score4"),

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckBox, CheckList
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.config import BASELINE_MODEL
 from compass_tui.persona import Persona
 from compass_tui.records import list_run_ids, load_run_meta
@@ -73,7 +74,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Start", id="start", variant="primary")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self._say("#setup-error", "")

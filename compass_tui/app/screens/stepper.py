@@ -8,12 +8,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from compass_tui.annotations import Annotation, load_annotation, save_annotation
 from compass_tui.app.messages import JudgeFinished, RecordUpdated, RunFinished, RunProgressed, ToolsWarming
 from compass_tui.app.screens.scoring import SCORING_BINDINGS, ScoringScreen
 from compass_tui.app.variant_text import WHAT_IF_ELSEWHERE, column_title, utterance_lines, variant_tag
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.model_column import JudgeScores, ModelColumn, ScorePanel
 from compass_tui.interaction_record import InteractionRecord, as_record
 from compass_tui.records import (
@@ -70,7 +71,7 @@ class StepperScreen(ScoringScreen):
             for position in range(len(self.session.columns)):
                 yield ModelColumn(f"column-{position}")
         yield Static(id="rubric-bar")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self.reload_records()

@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from compass_tui.app.screens.stepper import StepperScreen
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.model_column import ModelColumn
 from compass_tui.app.widgets.study_scores import StudyScorePanel
 from compass_tui.persona import Persona
@@ -119,7 +120,7 @@ back to the triage."""
             for position in range(len(self.shown)):
                 yield ModelColumn(f"column-{position}", StudyScorePanel)
         yield Static(id="rubric-bar")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         """Runs before the stepper's own mount, which loads this item's records (reload_records) and draws it;

@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Label, Select, Static, TabbedContent, TabPane
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.screens.report import fill_table
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.safe_text import printable
 from compass_tui.study import list_studies
 from compass_tui.vocab import DIMENSIONS
@@ -81,7 +82,7 @@ dimension."""
             with TabPane("By annotator spread", id="tab-spread"):
                 yield DataTable(id="study-table-spread", zebra_stripes=True, cursor_type="row")
                 yield Static("", id="study-count-spread", classes="study-count")
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self.title = "study triage"

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.messages import SynthesisFinished, SynthesisProgressed
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.errors import InputError
 from compass_tui.safe_text import printable
 
@@ -54,7 +55,7 @@ Every stage is saved as it arrives: the same model, count and seed resume a stop
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Start", id="start", variant="primary", disabled=not models)
-        yield Footer()
+        yield CompassFooter()
 
     @on(Button.Pressed, "#start")
     @on(Input.Submitted)

@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.app.widgets.result_card import result_view, tool_call_view
 from compass_tui.interaction_record import InteractionRecord
 
@@ -39,7 +40,7 @@ class ToolDetailScreen(ModalScreen[None]):
                     result_view(self.record.tool_result),
                 )
             )
-        yield Footer()
+        yield CompassFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

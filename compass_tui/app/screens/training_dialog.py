@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from compass_tui.app.compass_node import CompassNode
 from compass_tui.app.widgets.check_list import CheckBox
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.errors import InputError
 from compass_tui.safe_text import printable
 from compass_tui.training import FORMATS, SOURCES, TrainingFilter
@@ -63,7 +64,7 @@ class TrainingExportDialog(CompassNode, ModalScreen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="export", variant="primary")
-        yield Footer()
+        yield CompassFooter()
 
     @on(Button.Pressed, "#export")
     @on(Input.Submitted)

@@ -7,8 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
+from compass_tui.app.widgets.compass_footer import CompassFooter
 from compass_tui.safe_text import printable
 
 
@@ -35,7 +36,7 @@ variants; a variant is scored like the original, under its own key. `escape` can
                 Text.assemble(("original: ", "bold"), (printable(self.original, multiline=True), "italic")),
                 id="what-if-original",
             )
-        yield Footer()
+        yield CompassFooter()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
