@@ -32,7 +32,9 @@ class PersonaList(OptionList):
 Bundled personas, the ComPASS test set once imported (`compass-tui personas import FILE`), and
 personas you wrote. ⚠ marks a persona that needs a look (unclear preferences, a file that fails
 validation). Type `/` to filter by id or name; `enter` opens the stepper."""
-    BINDINGS = [Binding("enter", "select", "Step through", id="library.list_step")]  # shown, unlike OptionList's
+    BINDINGS = [
+        Binding("enter", "select", "Step through", id="library.list_step")
+    ]  # shown, unlike OptionList's
 
 
 class LibraryScreen(CompassNode, Screen):
