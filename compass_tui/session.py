@@ -22,6 +22,7 @@ LETTERS = "ABCD"
 class Column:
     run_id: str
     model: str
+    setting: str = ""  # an existing run's setting, named in the column's title where it is not the session's
 
     @property
     def system(self) -> str:
@@ -60,7 +61,10 @@ class Session:
 
     def label(self, column: Column, situation_index: int) -> str:
         if not self.blind:
-            return column.model if column.run_id == self.own_run_id else f"{column.model} · {column.run_id}"
+            if column.run_id == self.own_run_id:
+                return column.model
+            other_setting = column.setting and column.setting != self.setting
+            return f"{column.model} · {column.run_id}" + (f" · {column.setting}" if other_setting else "")
         return f"System {LETTERS[self.order(situation_index).index(column)]}"
 
 

@@ -58,3 +58,15 @@ async def test_at_80x24_with_runs_to_compare_the_title_and_buttons_stay_in_view(
         assert pilot.app.focused is setup.query_one("#seed")
         text = screen_text(pilot.app)
         assert "Step through" in text and "Start" in text and "seed" in text
+
+
+async def test_a_run_of_another_setting_is_named_with_its_setting(tui):
+    await baseline_run("h1", "history", situations={0})
+    await baseline_run("p1", "profile", situations={0})
+    async with tui.app().run_test(size=(120, 40)) as pilot:
+        stepper = await open_stepper(pilot, PERSONA, runs=[0, 1])
+        assert [column.setting for column in stepper.session.columns] == ["", "history", "profile"]
+        await pilot.pause()
+        text = screen_text(pilot.app)
+        assert "baseline · h1 · history" in text  # the session is profile: the other setting is said
+        assert "baseline · p1 ·" not in text  # the same setting needs no word

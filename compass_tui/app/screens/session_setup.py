@@ -40,7 +40,9 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
     def compose(self) -> ComposeResult:
         settings = self.app.ctx.settings
         last = last_setup(self.app.ctx.store, self.persona.id)
-        runs = [(f"{run} ({', '.join(meta.models)})", run) for run, meta in self._runs_with_persona()]
+        runs = [
+            (f"{run} ({', '.join(meta.models)} · {meta.setting})", run) for run, meta in self._runs_with_persona()
+        ]
         with Vertical(classes="dialog"):
             yield Label(
                 Text(
@@ -123,7 +125,7 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         store = self.app.ctx.store
         for run_id in runs:
             meta = load_run_meta(store, run_id)
-            columns += [Column(run_id, model) for model in meta.models]
+            columns += [Column(run_id, model, meta.setting) for model in meta.models]
         if not columns:
             raise ValueError("choose at least one model or run")
         if len(columns) > MAX_COLUMNS:
