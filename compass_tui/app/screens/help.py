@@ -29,7 +29,8 @@ def help_for(widget: Widget | None, screen: Screen) -> str:
 
 
 def keys_here(screen: Screen) -> str:
-    """The enabled keys with a description: the screen's own first, then the app's, then Textual's and widgets'."""
+    """The enabled keys with a description: the screen's own first, then its widgets' and the app's (not
+    Textual's generic scroll keys, which every scrolling pane has)."""
     from textual.app import App
 
     own = {binding.action for binding in type(screen).BINDINGS if isinstance(binding, Binding)}
@@ -43,7 +44,8 @@ def keys_here(screen: Screen) -> str:
     seen = set()
     for active in sorted(screen.active_bindings.values(), key=rank):
         binding = active.binding
-        if binding.description and binding.action not in seen and active.enabled:
+        ours = binding.id is not None or isinstance(active.node, App)  # not a widget's scroll keys
+        if ours and binding.description and binding.action not in seen and active.enabled:
             seen.add(binding.action)
             display = screen.app.get_key_display(binding)
             lines.append(f"| `{display}` | {binding.description} |")
