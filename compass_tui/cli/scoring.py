@@ -347,6 +347,13 @@ def _delta_cell(value) -> str:
 
 
 def score_command(args, ctx: Context) -> int:
+    given = [f"--{key}" for key in DIMENSION_KEYS if getattr(args, key) is not None]
+    if args.skip and (given or args.commit):
+        raise InputError(
+            None,
+            "--skip",
+            f"a skipped item takes no scores and no --commit: {' '.join(given or ['--commit'])}",
+        )
     scorable = (
         load_variant_records(ctx.store, args.run) if args.variant else load_records(ctx.store, args.run)
     )

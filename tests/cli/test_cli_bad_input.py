@@ -304,3 +304,14 @@ def test_judge_samples_out_of_range_are_bad_input_before_any_call(cli, data_dir,
     write_baseline_run(data_dir, "R", "adam-kerr", {0})
     result = cli("judge", "R", "--judge-model", "judge", "--samples", samples)
     assert_bad_input(result, data_dir, "--samples: must be from 1 to 100")
+
+
+@pytest.mark.parametrize("extra", [["--empathy", "3"], ["--commit"]])
+def test_skip_with_scores_or_commit_is_bad_input_and_saves_nothing(cli, data_dir, extra):
+    write_baseline_run(data_dir, "R", "adam-kerr", {0})
+    target = ["score", "R", "--model", "baseline", "--persona", "adam-kerr", "--situation", "1"]
+    code, _, err = cli(*target, "--skip", *extra)
+    assert code == 2 and err.count("\n") == 1 and "--skip" in err and extra[0] in err
+    code, out, _ = cli("export", "--out", str(data_dir / "scores.csv"))
+    assert code == 0
+    assert (data_dir / "scores.csv").read_text(encoding="utf-8-sig").count("\n") == 1  # the header alone
