@@ -41,7 +41,8 @@ For hybrid, pick two models: the first chooses the tool, the second writes the r
         settings = self.app.ctx.settings
         last = last_setup(self.app.ctx.store, self.persona.id)
         runs = [
-            (f"{run} ({', '.join(meta.models)} · {meta.setting})", run) for run, meta in self._runs_with_persona()
+            (f"{run} ({', '.join(meta.models)} · {meta.setting})", run)
+            for run, meta in self._runs_with_persona()
         ]
         with Vertical(classes="dialog"):
             yield Label(
