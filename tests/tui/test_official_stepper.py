@@ -47,7 +47,7 @@ def failed_in_file(interaction: dict) -> bool:
 
 @pytest.fixture
 def imported(tui, cli, shared_bench, tmp_path) -> dict[str, dict]:
-    """Per system ("alpha · prof"): its file's interactions and the items the official script evaluated."""
+    """Per column title ("alpha · prof", "compass · his · history"): its file's interactions and the items the official script evaluated."""
     users = made_up_users()
     assert cli("personas", "import", write_json(tmp_path / "users.json", users))[0] == 0
     systems = {}
@@ -63,7 +63,8 @@ def imported(tui, cli, shared_bench, tmp_path) -> dict[str, dict]:
             assert code == 0, err
             official = run_official(script, prompt, path, users, tmp_path / f"official-{model}")
             interactions = json.loads(Path(path).read_text(encoding="utf-8"))["user_interactions"]
-            systems[f"{model} · {run}"] = {"file": interactions, "official": official.items}
+            title = f"{model} · {run}" + (" · history" if run == "his" else "")  # the session is profile
+            systems[title] = {"file": interactions, "official": official.items}
     return systems
 
 
@@ -97,7 +98,9 @@ async def test_the_stepper_shows_the_items_and_failures_the_official_scripts_cou
         failures[system] = len(marked)
         for i, item in zip(counted, official, strict=True):
             check_reply(views[i], item.text, interactions[i], system)
-    assert failures["compass · his"] and failures["alpha · prof"] and failures["beta · prof"], failures
+    assert failures["compass · his · history"] and failures["alpha · prof"] and failures["beta · prof"], (
+        failures
+    )
 
 
 def view_text(view: dict[str, str]) -> str:
@@ -131,5 +134,10 @@ async def test_a_python_repr_result_that_does_not_parse_is_shown_as_text_with_a_
         result = views[system]["result"]
         assert KEPT_AS_TEXT in flat(result) and "datetime.date(2024, 1, 1)" in result
         assert "♪" not in result
-    assert "♪ Blue in Green — Bill Evans" in views["compass · his"]["result"]  # str(SONGS) reads as a card
-    assert WARM_UP in views["compass · his"]["status"] and WARM_UP not in views["alpha · prof"]["status"]
+    assert (
+        "♪ Blue in Green — Bill Evans" in views["compass · his · history"]["result"]
+    )  # str(SONGS) reads as a card
+    assert (
+        WARM_UP in views["compass · his · history"]["status"]
+        and WARM_UP not in views["alpha · prof"]["status"]
+    )
