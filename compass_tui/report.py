@@ -282,13 +282,20 @@ def _groups(
     return sorted(grouped.items())
 
 
-def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> list[SystemRow]:
-    """One row per model for every (judge, prompt) that judged the run: what `runs show` lists."""
+def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> tuple[list[SystemRow], list[str]]:
+    """One row per model for every (judge, prompt) that judged the run: what `runs show` lists; and a
+    note for each (judge, prompt) whose scores cannot make one row (a judge name that stood for two
+    configurations), which `report` refuses."""
     scored_by = {(j.judge_model, j.prompt_hash) for j in read_judgements(store, run_id) if j.judge_model}
     rows: list[SystemRow] = []
+    notes: list[str] = []
     for judge_model, prompt_hash in sorted(scored_by):
-        rows += build_report(store, [run_id], personas, ScoreSource("judge", judge_model, prompt_hash)).rows
-    return rows
+        source = ScoreSource("judge", judge_model, prompt_hash)
+        try:
+            rows += build_report(store, [run_id], personas, source).rows
+        except InputError as refused:
+            notes.append(f"{judge_model} (prompt {prompt_hash[:8]}) not summarised: {refused.message}")
+    return rows, notes
 
 
 def system_row(

@@ -144,13 +144,24 @@ def check_keys(systems: list[System]) -> None:
                 )
 
 
+RESUME_MUST_MATCH = ("setting", "history", "prompt_hash")
+
+
+def check_resumable(store: Store, plan: RunPlan) -> None:
+    """The one-line error of a --name whose run was made otherwise, before anything is printed or written."""
+    existing = store.get(run_meta_path(plan.run_id), META_TABLE, "meta")
+    if existing is not None:
+        stored = RunMeta.from_document(existing, run_meta_path(plan.run_id))
+        plan.meta().merged_into(stored, RESUME_MUST_MATCH)
+
+
 def prepare_run(store: Store, plan: RunPlan) -> dict[str, dict[str, Any]]:
     """Create or check the run's metadata; returns the records already saved, by key."""
 
     def merged(existing: dict[str, Any] | None) -> dict[str, Any]:  # under the shard's lock: no model is lost
         stored = None if existing is None else RunMeta.from_document(existing, run_meta_path(plan.run_id))
         meta = replace(plan.meta(), created_at=now_iso())
-        meta = meta.merged_into(stored, ("setting", "history", "prompt_hash"))
+        meta = meta.merged_into(stored, RESUME_MUST_MATCH)
         return replace(meta, status="running", updated_at=now_iso()).to_document()
 
     store.modify(run_meta_path(plan.run_id), META_TABLE, "meta", merged)

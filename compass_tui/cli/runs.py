@@ -17,7 +17,14 @@ from compass_tui.fidelity import CLEAN, FIDELITIES, OFFICIAL
 from compass_tui.prompts import PromptSet, load_prompt_dir, our_prompts, stand_in_note
 from compass_tui.records import list_run_ids, load_records, load_run_meta, load_variant_records
 from compass_tui.replay import import_results
-from compass_tui.runner import RunPlan, RunProgress, check_keys, execute_run, resolve_systems
+from compass_tui.runner import (
+    RunPlan,
+    RunProgress,
+    check_keys,
+    check_resumable,
+    execute_run,
+    resolve_systems,
+)
 from compass_tui.vocab import SETTINGS
 from compass_tui.wording import counted
 from compass_tui.workspace import Context
@@ -141,6 +148,7 @@ def run_command(args, ctx: Context) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise InputError(None, "--concurrency", "must be at least 1")
     plan = build_plan(args, ctx)
+    check_resumable(ctx.store, plan)
     env = ctx.tool_environment(search_mode=args.search)
     chatter = error_console if args.json else console  # --json keeps stdout for the JSON summary alone
     note = stand_in_note(plan.prompts, plan.setting)
@@ -278,9 +286,12 @@ def _print_judge_summaries(ctx: Context, run_id: str) -> None:
     from compass_tui.vocab import DIMENSIONS
 
     personas = ctx.personas_by_id()
-    rows = judge_summaries(ctx.store, run_id, personas)
+    rows, notes = judge_summaries(ctx.store, run_id, personas)
+    for note in notes:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if not rows:
-        console.print("Not judged yet: compass-tui judge " + run_id, markup=False, highlight=False)
+        if not notes:
+            console.print("Not judged yet: compass-tui judge " + run_id, markup=False, highlight=False)
         return
     print_table(
         "Judge scores (n: items with a valid score, ⚑ flagged, ± spread over samples)",

@@ -813,6 +813,9 @@ def test_a_row_never_mixes_two_configurations_of_one_judge_name(cli, configured,
     code, out, err = cli("report", RUN)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "openai/judge-a" in err and "openai/judge-b" in err
+    code, out, err = cli("runs", "show", RUN)  # the items are still listed, the scores not mixed
+    assert code == 0, err
+    assert "not summarised" in out and "openai/judge-b" in out and "Not judged yet" not in out
 
 
 def test_the_rubric_and_system_prompt_cannot_change_without_a_new_rubric_version():

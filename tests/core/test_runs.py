@@ -533,8 +533,9 @@ def test_a_run_resumes_after_the_tool_step_without_asking_for_the_tool_again(
 def test_a_run_with_another_setting_under_the_same_name_is_refused(cli, configured, stub):
     run_cli(cli, "--personas", PERSONA, "--models", "stub", "--setting", "empathetic")
     before = len(stub.requests)
-    code, _, err = run_cli(cli, "--personas", PERSONA, "--models", "stub", "--setting", "profile")
+    code, out, err = run_cli(cli, "--personas", PERSONA, "--models", "stub", "--setting", "profile")
     assert code == 2 and "run 'r' exists with setting 'empathetic'" in err
+    assert out == "" and err.count("\n") == 1  # refused before the run's heading and progress bar
     assert len(stub.requests) == before
 
 

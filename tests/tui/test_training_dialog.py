@@ -136,3 +136,29 @@ async def test_at_80x24_the_training_dialog_shows_its_title_fields_and_buttons(t
         assert "Export training data of 4 runs: r1, r2, r3, r4" in text
         for shown in ("format", "min score", "require pass", "write to", "Cancel", "Export"):
             assert shown in text, shown
+
+
+async def test_at_80x24_a_result_keeps_the_title_and_buttons_in_view(tui, tmp_path):
+    from textual.widgets import Input
+
+    from compass_tui.app.screens.report import ReportScreen
+    from compass_tui.app.screens.training_dialog import TrainingExportDialog
+
+    for name in ("r1", "r2", "r3", "r4"):
+        await baseline_run(name, situations={0})
+    async with tui.app().run_test(size=(80, 24)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen), "the report")
+        await pilot.press("t")
+        dialog = await wait_until(
+            pilot,
+            lambda: isinstance(pilot.app.screen, TrainingExportDialog) and pilot.app.screen,
+            "the training dialog",
+        )
+        await replace_input(pilot, dialog.query_one("#min-score", Input), "7")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        text = screen_text(pilot.app)
+        assert "Export training data of 4 runs" in text and "Cancel" in text and "Export" in text
+        assert "min score must be a number from 1 to 5" in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_harness import generate, open_stepper, screen_text
+from tui_harness import baseline_run, generate, open_stepper, screen_text
 
 from compass_tui.annotations import load_annotations
 from compass_tui.report import SESSION_SCOPE
@@ -196,3 +196,17 @@ async def test_at_80_columns_the_library_footer_shows_its_keys_up_to_help(tui):
     async with tui.app().run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert "palette" in footer_line(pilot.app)
+
+
+async def test_scoring_a_second_unscored_column_starts_at_empathy(tui):
+    for run_id in ("a", "b"):
+        await baseline_run(run_id, situations={0})
+    async with tui.app().run_test(size=(120, 40)) as pilot:
+        stepper = await open_stepper(pilot, untick_baseline=True, runs=[0, 1])
+        await pilot.press("4", "4", "4", "4", "4", "4", "right", "3", "2")
+        await pilot.pause()
+        columns = stepper.session.columns
+    by_system = {a.system: a.scores for a in load_annotations(tui.store, SESSION_SCOPE)}
+    assert set(by_system[columns[0].system].values()) == {4}
+    second = by_system[columns[1].system]
+    assert (second["empathy"], second["helpfulness"], second["safety"]) == (3, 2, None)

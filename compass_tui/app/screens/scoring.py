@@ -43,6 +43,10 @@ NEEDS_A_RECORD = NEEDS_A_FINISHED_RECORD | {"comment", "flag", "skip", "details"
 COMPACT_BELOW_ROWS = 32  # below this many rows the header and the rubric give their lines to the columns
 
 
+def _has_scores(annotation: Annotation | None) -> bool:
+    return annotation is not None and any(annotation.scores.values())
+
+
 def _saved_key(annotation: Annotation) -> tuple:
     return annotation.persona_id, annotation.situation_index, annotation.system, annotation.variant
 
@@ -162,8 +166,8 @@ class ScoringScreen(CompassNode, Screen):
         panel = self.focused_panel()
         current = panels.index(panel) if panel in panels else 0
         target = panels[(current + delta) % len(panels)]
-        if panel is not None:
-            target.cursor = panel.cursor
+        if panel is not None:  # the same dimension, to compare it across columns; Empathy in an unscored one
+            target.cursor = panel.cursor if _has_scores(target.annotation) else 0
         target.focus()
 
     def action_commit(self) -> None:

@@ -60,7 +60,7 @@ class TrainingExportDialog(CompassNode, ModalScreen[None]):
                     yield CheckBox("require pass (the tool ran)", id="require-pass")
                 yield Label("write to (the manifest goes beside it as FILE.manifest.json)")
                 yield Input(value=str(default), id="training-path")
-            yield Static("", id="training-result", classes="-empty")
+                yield Static("", id="training-result", classes="-empty")  # scrolls: the buttons stay
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Export", id="export", variant="primary")
@@ -139,6 +139,8 @@ class TrainingExportDialog(CompassNode, ModalScreen[None]):
         result = self.query_one("#training-result", Static)
         result.update(Text(printable(line), style=style))
         result.set_class(not line, "-empty")
+        if line:
+            self.call_after_refresh(result.scroll_visible)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
