@@ -47,7 +47,8 @@ def failed_in_file(interaction: dict) -> bool:
 
 @pytest.fixture
 def imported(tui, cli, shared_bench, tmp_path) -> dict[str, dict]:
-    """Per column title ("alpha · prof", "compass · his · history"): its file's interactions and the items the official script evaluated."""
+    """Per column title ("alpha · prof", "compass · his · history"): its file's interactions and the items
+    the official script evaluated."""
     users = made_up_users()
     assert cli("personas", "import", write_json(tmp_path / "users.json", users))[0] == 0
     systems = {}
