@@ -294,7 +294,8 @@ def judge_summaries(store: Store, run_id: str, personas: dict[str, Any]) -> tupl
         try:
             rows += build_report(store, [run_id], personas, source).rows
         except InputError as refused:
-            notes.append(f"{judge_model} (prompt {prompt_hash[:8]}) not summarised: {refused.message}")
+            prompt = (prompt_hash or "")[:8]
+            notes.append(f"{judge_model} (prompt {prompt}) not summarised: {refused.message}")
     return rows, notes
 
 
