@@ -69,7 +69,7 @@ async def annotate_pack(pack_path: Path) -> dict[Slot, list[int]]:
             assert screen.index == order
             for position, response in enumerate(item.responses):
                 if (order, position) != (0, 0):
-                    await pilot.press("right", "down")  # next column; the cursor wraps from Safe to Emp
+                    await pilot.press("right")  # next column: unscored, so the cursor starts at Emp
                 panel = screen.focused_panel()
                 assert (screen.focused_position(), panel.cursor) == (position, 0)
                 scores = [typed_score(annotator, order, position, d) for d in range(len(DIMENSION_KEYS))]

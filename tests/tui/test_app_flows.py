@@ -546,13 +546,10 @@ async def test_keyboard_only_scoring_of_three_situations_and_two_systems(with_st
             assert baseline["response"].strip().splitlines()[1:] and "✗" not in baseline["response"]
             assert " ".join(STUB_REPLY.split()[:6]) in " ".join(model["response"].split())
 
-            assert pilot.app.focused is panels[0]
-            if panels[0].cursor != 0:
-                await pilot.press("down")  # from the last dimension the cursor wraps to the first
+            assert pilot.app.focused is panels[0]  # at the first dimension, as every unscored item starts
             await score_column(pilot, score_keys(situation, 0))
-            await pilot.press("right")
+            await pilot.press("right")  # an unscored column: the cursor starts at the first dimension
             assert pilot.app.focused is panels[1]
-            await pilot.press("down")
             await score_column(pilot, score_keys(situation, 1))
             for panel in panels:
                 assert "committed" in panel_text(panel) and "saved ✓" in panel_text(panel)
@@ -809,9 +806,9 @@ async def test_annotator_mode_scores_resume_and_never_show_names(tui, tmp_path):
             )
         assert_no_names(pilot.app)
         await score_column(pilot, score_keys(0, 0))
-        await pilot.press("right", "down")
+        await pilot.press("right")
         await score_column(pilot, score_keys(0, 1))
-        await pilot.press("n", "left", "down")
+        await pilot.press("n", "left")
         assert screen.index == 1
         assert static_text(screen.query_one("#annotator-progress")).startswith("item 2/4 · 1 done")
         assert_no_names(pilot.app)
@@ -956,7 +953,8 @@ async def test_the_stepper_scores_and_saves_on_small_terminals(tui, size):
         await pilot.press("n")
         assert stepper.index == 1 and pilot.app.focused is panel
         await generate(pilot, "g")  # a situation without a response takes no score
-        await press_each(pilot, ["down", "2"])
+        assert panel.cursor == 0  # a situation not yet scored starts at the first dimension
+        await press_each(pilot, ["2"])
         assert "situation 2/15" in static_text(stepper.query_one("#stepper-header"), width=200)
     saved = {a.situation_index: a for a in load_annotations(tui.store, SESSION_SCOPE)}
     assert saved[0].committed and saved[0].scores == scores_of(score_keys(0, 0))

@@ -202,6 +202,9 @@ class ScoringScreen(CompassNode, Screen):
         self.shown_since = time.monotonic()
         self.index = target
         self.render_item()
+        for panel in self.query(ScorePanel):  # a new item not yet scored starts at Empathy
+            if not _has_scores(panel.annotation):
+                panel.cursor = 0
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:

@@ -43,8 +43,8 @@ class ScorePanel(Widget, can_focus=True):
 
     HELP = """### Scoring
 `1`–`5` set the highlighted dimension and move to the next; `↑`/`↓` move between dimensions,
-`←`/`→` (or `tab`) between columns (`←`/`→` keep the dimension, or start at Empathy in a column not
-yet scored), `0` clears. The rubric for the highlighted dimension is shown at the bottom. `c` comments,
+`←`/`→` (or `tab`) between columns (`←`/`→` keep the dimension; a column or item not yet scored starts
+at Empathy), `0` clears. The rubric for the highlighted dimension is shown at the bottom. `c` comments,
 `f` flags, `s` skips. When all six are set, `enter` commits: only then are the judge's scores shown
 beside yours, so they cannot anchor you. Every change is saved at once."""
 
