@@ -516,17 +516,23 @@ def test_agreement_judge_choice_and_absence(store):
     assert result["dimensions"]["empathy"]["alpha_interval"] is not None
 
 
-def test_agreement_refuses_to_mix_prompts_and_judge_prompt_chooses(store):
+def _rated_study_and_first_judgement(store) -> tuple[str, dict]:
+    """Study s1, every unit rated; the judgement of its first item's first system, with its shard."""
     design = _create(store, sample=SHARED_ITEMS)
     _rate_everything(store, design)
     item = design.items[0]
     run, model = design.systems[design.blinded_ids[0]].split("::", 1)
     path = judgement_path(run, item.persona_id)
-    (original,) = [
+    (judged,) = [
         j
         for j in store.all(path, JUDGEMENTS_TABLE)
         if j["model"] == model and j["situation_index"] == item.situation_index and j["judge_model"] == JUDGE
     ]
+    return path, judged
+
+
+def test_agreement_refuses_to_mix_prompts_and_judge_prompt_chooses(store):
+    path, original = _rated_study_and_first_judgement(store)
     store.upsert(
         path, JUDGEMENTS_TABLE, "other-prompt", {**original, "prompt_hash": "h2", "prompt_kind": "official"}
     )
@@ -538,16 +544,7 @@ def test_agreement_refuses_to_mix_prompts_and_judge_prompt_chooses(store):
 
 
 def test_agreement_never_reads_a_judgement_of_a_persona_edited_since(store):
-    design = _create(store, sample=SHARED_ITEMS)
-    _rate_everything(store, design)
-    item = design.items[0]
-    run, model = design.systems[design.blinded_ids[0]].split("::", 1)
-    path = judgement_path(run, item.persona_id)
-    (judged,) = [
-        j
-        for j in store.all(path, JUDGEMENTS_TABLE)
-        if j["model"] == model and j["situation_index"] == item.situation_index and j["judge_model"] == JUDGE
-    ]
+    path, judged = _rated_study_and_first_judgement(store)
     before = study.agreement(store, "s1", judge_model=JUDGE)
     store.upsert(path, JUDGEMENTS_TABLE, judged["key"], {**judged, "persona_hash": "of-the-old-persona"})
     after = study.agreement(store, "s1", judge_model=JUDGE)

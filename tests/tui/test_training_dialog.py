@@ -27,6 +27,21 @@ SIZE = (120, 40)
 RUN = "train-run"
 
 
+async def open_dialog(pilot):
+    """Library -> report (r) -> training dialog (t)."""
+    from compass_tui.app.screens.report import ReportScreen
+    from compass_tui.app.screens.training_dialog import TrainingExportDialog
+
+    await pilot.press("r")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen), "the report")
+    await pilot.press("t")
+    return await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, TrainingExportDialog) and pilot.app.screen,
+        "the training dialog",
+    )
+
+
 async def test_the_training_dialog_writes_the_chosen_interactions_and_shows_the_refusals(tui, tmp_path):
     from textual.widgets import Checkbox, Input
 
@@ -99,20 +114,10 @@ async def test_the_training_dialog_writes_the_chosen_interactions_and_shows_the_
 async def test_a_min_score_out_of_range_is_refused_in_the_dialog_and_nothing_is_written(tui, tmp_path):
     from textual.widgets import Input
 
-    from compass_tui.app.screens.report import ReportScreen
-    from compass_tui.app.screens.training_dialog import TrainingExportDialog
-
     await baseline_run(RUN, situations={0})
     out = tmp_path / "none.jsonl"
     async with tui.app().run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen), "the report")
-        await pilot.press("t")
-        dialog = await wait_until(
-            pilot,
-            lambda: isinstance(pilot.app.screen, TrainingExportDialog) and pilot.app.screen,
-            "the training dialog",
-        )
+        dialog = await open_dialog(pilot)
         await replace_input(pilot, dialog.query_one("#min-score", Input), "7")
         await replace_input(pilot, dialog.query_one("#training-path", Input), str(out))
         await pilot.press("enter")
@@ -122,16 +127,11 @@ async def test_a_min_score_out_of_range_is_refused_in_the_dialog_and_nothing_is_
 
 
 async def test_at_80x24_the_training_dialog_shows_its_title_fields_and_buttons(tui):
-    from compass_tui.app.screens.report import ReportScreen
-    from compass_tui.app.screens.training_dialog import TrainingExportDialog
 
     for name in ("r1", "r2", "r3", "r4"):
         await baseline_run(name, situations={0})
     async with tui.app().run_test(size=(80, 24)) as pilot:
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen), "the report")
-        await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TrainingExportDialog), "the dialog")
+        await open_dialog(pilot)
         await pilot.pause()
         text = screen_text(pilot.app)
         assert "Export training data of 4 runs: r1, r2, r3, r4" in text
@@ -143,20 +143,10 @@ async def test_at_80x24_the_training_dialog_shows_its_title_fields_and_buttons(t
 async def test_at_80x24_a_result_keeps_the_title_and_buttons_in_view(tui, tmp_path):
     from textual.widgets import Input
 
-    from compass_tui.app.screens.report import ReportScreen
-    from compass_tui.app.screens.training_dialog import TrainingExportDialog
-
     for name in ("r1", "r2", "r3", "r4"):
         await baseline_run(name, situations={0})
     async with tui.app().run_test(size=(80, 24)) as pilot:
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReportScreen), "the report")
-        await pilot.press("t")
-        dialog = await wait_until(
-            pilot,
-            lambda: isinstance(pilot.app.screen, TrainingExportDialog) and pilot.app.screen,
-            "the training dialog",
-        )
+        dialog = await open_dialog(pilot)
         await replace_input(pilot, dialog.query_one("#training-path", Input), str(tmp_path / "t.jsonl"))
         await pilot.press("enter")
         await wait_until(
