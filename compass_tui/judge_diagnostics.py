@@ -14,7 +14,7 @@ import statistics
 from typing import Any
 
 from compass_tui.interaction_record import InteractionRecord
-from compass_tui.judgements import Judgement, ScoreSource, item_key
+from compass_tui.judgements import Judgement, ScoreSource, item_key, stale_note
 from compass_tui.records import load_records
 from compass_tui.report import score_selection
 from compass_tui.statistics import correlation
@@ -44,8 +44,9 @@ def judge_diagnostics(
     notes = []
     if selection.judge_model is None:
         notes.append(f"no judge scores in run {run_id!r}")
-    if selection.stale_note:
-        notes.append(selection.stale_note)
+    stale = stale_note(selection.stale)
+    if stale:
+        notes.append(stale)
     if selection.judge_model is not None and sample_counts == [1]:
         notes.append("every item was judged once (K = 1): self-consistency needs `judge --samples K`")
     return {

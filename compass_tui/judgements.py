@@ -215,10 +215,6 @@ class JudgeSelection:
         return len(self.stale_items)
 
     @property
-    def stale_note(self) -> str | None:
-        return stale_note(self.stale)
-
-    @property
     def provenance(self) -> str:
         if self.judge_model is None:
             return "no judge"

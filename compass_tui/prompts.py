@@ -3,7 +3,7 @@
 Ours are the default. `--prompt-dir DIR` loads ComPASS's official template files instead
 (laid out like `prompts/history-based`: system_tool_selection.txt, user_tool_selection.txt,
 system_feedback_generation.txt, user_feedback.txt; for the profile setting, user_tool_selection_pos.txt
-and user_feedback_ver1.0.txt are read instead where the folder has both, with <tool_defs>, <persona>, <utterance>,
+and user_feedback_ver1.0.txt are read instead where the folder has them, with <tool_defs>, <persona>, <utterance>,
 <history>, <user_utterance>, <tool_call>, <tool_results> placeholders); a sibling
 `user-simulator/` folder supplies the official simulator prompt. With `fidelity="official"`
 (`run --fidelity official`) they are filled as the official scripts fill them

@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 from compass_tui.annotations import Annotation, item_id, rubric_versions_note
-from compass_tui.errors import InputError
 from compass_tui.judge import current_contents
 from compass_tui.judgements import (
     ItemKey,
@@ -27,7 +26,7 @@ from compass_tui.statistics import (
     position_effect,
 )
 from compass_tui.store import Store
-from compass_tui.study.design import load_study
+from compass_tui.study.design import load_study, study_personas
 from compass_tui.study.journal import annotation_item
 from compass_tui.study.merge import progress, study_annotations, unmerged_note
 from compass_tui.study.models import StudyDesign
@@ -165,7 +164,7 @@ def study_judge_scores(
     items = {item.item_id for item in design.items}
     judgements: list[Judgement] = []
     current: dict[ItemKey, tuple[str, str | None]] = {}
-    personas = _known_personas(store, design)
+    personas = study_personas(store, design, skip_missing=True)
     for run in design.runs:
         studied = [
             record
@@ -186,18 +185,3 @@ def study_judge_scores(
         for (system, persona_id, index), judgement in selection.by_item.items()
     }
     return selection, scores, None
-
-
-def _known_personas(store: Store, design: StudyDesign) -> dict[str, Any]:
-    """The study's personas as the library has them now (a judgement of an edited persona is stale);
-    one the library cannot give is left out, and its judgements are matched on the record alone."""
-    from compass_tui.library import PersonaLibrary
-
-    library = PersonaLibrary(store.root)
-    personas = {}
-    for persona_id in dict.fromkeys(item.persona_id for item in design.items):
-        try:
-            personas[persona_id] = library.get(persona_id)
-        except InputError:
-            continue
-    return personas

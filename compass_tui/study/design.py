@@ -92,6 +92,22 @@ def load_study(store: Store, name: str) -> StudyDesign:
     return StudyDesign.from_document(load_json(path), path)
 
 
+def study_personas(store: Store, design: StudyDesign, *, skip_missing: bool = False) -> dict[str, Any]:
+    """The study's personas as the library has them now, by id. One the library cannot give is bad
+    input, or with `skip_missing` left out (its judgements are then matched on the record alone)."""
+    from compass_tui.library import PersonaLibrary
+
+    library = PersonaLibrary(store.root)
+    personas = {}
+    for persona_id in dict.fromkeys(item.persona_id for item in design.items):
+        try:
+            personas[persona_id] = library.get(persona_id)
+        except InputError:
+            if not skip_missing:
+                raise
+    return personas
+
+
 def _check_simple_name(name: Any, what: str) -> str:
     if not isinstance(name, str) or not _SIMPLE_NAME_RE.match(name):
         raise InputError(

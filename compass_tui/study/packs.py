@@ -18,6 +18,7 @@ from compass_tui.study.design import (
     TOOL_RESULT_FIELDS,
     load_study,
     pack_file_name,
+    study_personas,
 )
 from compass_tui.study.models import (
     DesignItem,
@@ -45,7 +46,7 @@ def write_pack(store: Store, name: str, annotator: str, dest: str | Path) -> Pat
     design = load_study(store, name)
     design.check_annotator(annotator)
     responses = _study_responses(store, design)
-    personas = _study_personas(store, design)
+    personas = study_personas(store, design)
     items = design.items_by_id
     pack = StudyPack(
         study=name,
@@ -86,16 +87,6 @@ def _study_responses(store: Store, design: StudyDesign) -> dict[tuple[str, str],
                 None, None, f"the response of a study system to item {lost[0]} is gone from its run"
             )
     return responses
-
-
-def _study_personas(store: Store, design: StudyDesign) -> dict[str, Any]:
-    from compass_tui.library import PersonaLibrary
-
-    library = PersonaLibrary(store.root)
-    personas = {}
-    for persona_id in dict.fromkeys(item.persona_id for item in design.items):
-        personas[persona_id] = library.get(persona_id)
-    return personas
 
 
 def _pack_rubric() -> PackRubric:
